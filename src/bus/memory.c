@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bus/memory.h"
+
+#define LEGACY_HOLE_START 0xa0000u
+#define LEGACY_HOLE_END 0x100000u
+#define BIOS_ALIAS_BASE 0xe0000u
+#define BIOS_ALIAS_SIZE 0x20000u
+
+int mem_init(struct phys_mem *mem, u64 ram_size, u64 low_top)
+{
+	*mem = (struct phys_mem){ 0 };
+	/* Anonymous mapping: untouched guest RAM costs no host memory. */
+	mem->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem->ram == MAP_FAILED) {
+		mem->ram = NULL;
+		return -ENOMEM;
+	}
+	mem->ram_size = ram_size;
+	mem->low_top = MIN(ram_size, low_top);
+	return 0;
+}
+
+void mem_destroy(struct phys_mem *mem)
+{
+	if (mem->ram)
+		munmap(mem->ram, mem->ram_size);
+	mem->ram = NULL;
+}
+
+void mem_set_bios(struct phys_mem *mem, const u8 *bios, u64 size)
+{
+	mem->bios = bios;
+	mem->bios_size = size;
+}
+
+static void mem_notify_map_changed(struct phys_mem *mem)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_listeners; i++)
+		if (mem->listeners[i].map_changed)
+			mem->listeners[i].map_changed(mem->listeners[i].opaque);
+}
+
+int mem_add_listener(struct phys_mem *mem, const struct mem_listener *l)
+{
+	if (mem->nr_listeners == MEM_MAX_LISTENERS)
+		return -ENOSPC;
+	mem->listeners[mem->nr_listeners++] = *l;
+	return 0;
+}
+
+int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
+		      const struct mmio_ops *ops, void *opaque)
+{
+	unsigned i;
+
+	if (!len || base + len < base)
+		return -EINVAL;
+	if (mem->nr_mmio == MEM_MAX_MMIO)
+		return -ENOSPC;
+	for (i = 0; i < mem->nr_mmio; i++) {
+		const struct mmio_range *r = &mem->mmio[i];
+
+		if (base < r->base + r->len && r->base < base + len)
+			return -EBUSY;
+	}
+	mem->mmio[mem->nr_mmio++] = (struct mmio_range){ base, len, ops,
+							 opaque };
+	mem_notify_map_changed(mem);
+	return 0;
+}
+
+void mem_unregister_mmio(struct phys_mem *mem, u64 base)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_mmio; i++) {
+		if (mem->mmio[i].base == base) {
+			mem->mmio[i] = mem->mmio[--mem->nr_mmio];
+			mem_notify_map_changed(mem);
+			return;
+		}
+	}
+}
+
+void mem_set_shadow_mode(struct phys_mem *mem, unsigned seg,
+			 enum mem_shadow_mode mode)
+{
+	if (seg >= MEM_SHADOW_SEGS || mem->shadow_mode[seg] == mode)
+		return;
+	mem->shadow_mode[seg] = (u8)mode;
+	mem_notify_map_changed(mem);
+}
+
+u64 mem_ram_offset(const struct phys_mem *mem, u64 paddr)
+{
+	if (paddr < mem->low_top)
+		return paddr;
+	if (paddr >= MEM_4G && paddr - MEM_4G < mem->ram_size - mem->low_top)
+		return paddr - MEM_4G + mem->low_top;
+	return UINT64_MAX;
+}
+
+static struct mmio_range *mem_find_mmio(struct phys_mem *mem, u64 paddr)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_mmio; i++) {
+		struct mmio_range *r = &mem->mmio[i];
+
+		if (paddr - r->base < r->len)
+			return r;
+	}
+	return NULL;
+}
+
+/* Where reads of a shadow segment come from when PAM routes them to ROM. */
+static const u8 *mem_shadow_rom_ptr(const struct phys_mem *mem, u64 paddr)
+{
+	if (paddr >= BIOS_ALIAS_BASE && mem->bios &&
+	    mem->bios_size >= BIOS_ALIAS_SIZE)
+		return mem->bios + mem->bios_size - BIOS_ALIAS_SIZE +
+		       (paddr - BIOS_ALIAS_BASE);
+	return NULL;
+}
+
+static bool mem_shadow_reads_ram(const struct phys_mem *mem, u64 paddr)
+{
+	u8 mode = mem->shadow_mode[(paddr - MEM_SHADOW_BASE) /
+				   MEM_SHADOW_SEG_SIZE];
+
+	return mode == MEM_SHADOW_READ_RAM || mode == MEM_SHADOW_RW_RAM;
+}
+
+static bool mem_shadow_writes_ram(const struct phys_mem *mem, u64 paddr)
+{
+	u8 mode = mem->shadow_mode[(paddr - MEM_SHADOW_BASE) /
+				   MEM_SHADOW_SEG_SIZE];
+
+	return mode == MEM_SHADOW_WRITE_RAM || mode == MEM_SHADOW_RW_RAM;
+}
+
+static bool mem_in_shadow(u64 paddr)
+{
+	return paddr >= MEM_SHADOW_BASE && paddr < LEGACY_HOLE_END;
+}
+
+static bool mem_in_legacy_hole(u64 paddr)
+{
+	return paddr >= LEGACY_HOLE_START && paddr < LEGACY_HOLE_END;
+}
+
+static const u8 *mem_high_bios_ptr(const struct phys_mem *mem, u64 paddr)
+{
+	if (mem->bios && paddr < MEM_4G && paddr >= MEM_4G - mem->bios_size)
+		return mem->bios + (paddr - (MEM_4G - mem->bios_size));
+	return NULL;
+}
+
+u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
+{
+	u64 page = paddr & ~(u64)(MEM_PAGE_SIZE - 1);
+	u64 off;
+
+	if (mem_in_legacy_hole(page)) {
+		if (!mem_in_shadow(page))
+			return NULL;
+		if (write ? !mem_shadow_writes_ram(mem, page)
+			  : !mem_shadow_reads_ram(mem, page))
+			return NULL;
+		return mem->ram + page;
+	}
+	off = mem_ram_offset(mem, page);
+	if (off == UINT64_MAX || mem_find_mmio(mem, page))
+		return NULL;
+	return mem->ram + off;
+}
+
+static u64 load_le(const u8 *p, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return *p;
+	case 2:
+		return get_le16(p);
+	case 4:
+		return get_le32(p);
+	default:
+		return get_le64(p);
+	}
+}
+
+static void store_le(u8 *p, u64 value, unsigned size)
+{
+	switch (size) {
+	case 1:
+		*p = (u8)value;
+		break;
+	case 2:
+		put_le16(p, (u16)value);
+		break;
+	case 4:
+		put_le32(p, (u32)value);
+		break;
+	default:
+		put_le64(p, value);
+		break;
+	}
+}
+
+/* Read that does not cross a page: RAM, ROM, MMIO or open bus. */
+static u64 mem_read_in_page(struct phys_mem *mem, u64 paddr, unsigned size)
+{
+	struct mmio_range *r;
+	const u8 *p = mem_page_ptr(mem, paddr, false);
+
+	if (p)
+		return load_le(p + (paddr & (MEM_PAGE_SIZE - 1)), size);
+	r = mem_find_mmio(mem, paddr);
+	if (r && paddr + size - r->base <= r->len)
+		return r->ops->read ? r->ops->read(r->opaque, paddr - r->base,
+						   size)
+				    : ~0ull >> (64 - 8 * size);
+	if (mem_in_shadow(paddr) && (p = mem_shadow_rom_ptr(mem, paddr)))
+		return load_le(p, size);
+	if ((p = mem_high_bios_ptr(mem, paddr)))
+		return load_le(p, size);
+	return ~0ull >> (64 - 8 * size);
+}
+
+static void mem_write_in_page(struct phys_mem *mem, u64 paddr, u64 value,
+			      unsigned size)
+{
+	struct mmio_range *r;
+	u8 *p = mem_page_ptr(mem, paddr, true);
+
+	if (p) {
+		store_le(p + (paddr & (MEM_PAGE_SIZE - 1)), value, size);
+		return;
+	}
+	r = mem_find_mmio(mem, paddr);
+	if (r && paddr + size - r->base <= r->len && r->ops->write)
+		r->ops->write(r->opaque, paddr - r->base, value, size);
+}
+
+static bool mem_crosses_page(u64 paddr, unsigned size)
+{
+	return ((paddr & (MEM_PAGE_SIZE - 1)) + size) > MEM_PAGE_SIZE;
+}
+
+u64 mem_read(struct phys_mem *mem, u64 paddr, unsigned size)
+{
+	u64 value = 0;
+	unsigned i;
+
+	if (!mem_crosses_page(paddr, size))
+		return mem_read_in_page(mem, paddr, size);
+	for (i = 0; i < size; i++)
+		value |= mem_read_in_page(mem, paddr + i, 1) << (8 * i);
+	return value;
+}
+
+void mem_write(struct phys_mem *mem, u64 paddr, u64 value, unsigned size)
+{
+	unsigned i;
+
+	if (!mem_crosses_page(paddr, size)) {
+		mem_write_in_page(mem, paddr, value, size);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		mem_write_in_page(mem, paddr + i, (u8)(value >> (8 * i)), 1);
+}
+
+void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
+{
+	u8 *out = buf;
+
+	while (len) {
+		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		const u8 *p = mem_page_ptr(mem, paddr, false);
+		u64 i;
+
+		if (p) {
+			memcpy(out, p + (paddr & (MEM_PAGE_SIZE - 1)), chunk);
+		} else {
+			for (i = 0; i < chunk; i++)
+				out[i] = (u8)mem_read_in_page(mem, paddr + i, 1);
+		}
+		out += chunk;
+		paddr += chunk;
+		len -= chunk;
+	}
+}
+
+void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
+{
+	const u8 *in = buf;
+	u64 start = paddr, total = len;
+	unsigned i;
+
+	while (len) {
+		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		u8 *p = mem_page_ptr(mem, paddr, true);
+		u64 j;
+
+		if (p) {
+			memcpy(p + (paddr & (MEM_PAGE_SIZE - 1)), in, chunk);
+		} else {
+			for (j = 0; j < chunk; j++)
+				mem_write_in_page(mem, paddr + j, in[j], 1);
+		}
+		in += chunk;
+		paddr += chunk;
+		len -= chunk;
+	}
+	for (i = 0; i < mem->nr_listeners; i++)
+		if (mem->listeners[i].dma_written)
+			mem->listeners[i].dma_written(mem->listeners[i].opaque,
+						      start, total);
+}

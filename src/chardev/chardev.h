@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Character backends: what is behind a serial or parallel port (the user's
+ * terminal, a file, nothing). A device writes bytes; bytes from the host
+ * arrive through the receiver the device installed, which says how much it
+ * can take so that nothing is dropped while the guest is slow.
+ */
+#ifndef TWOOSTWO_CHARDEV_CHARDEV_H
+#define TWOOSTWO_CHARDEV_CHARDEV_H
+
+#include "core/evloop.h"
+
+struct chardev;
+
+struct chardev_receiver {
+	/* How many bytes the device can take now. */
+	size_t (*can_receive)(void *opaque);
+	void (*receive)(void *opaque, const u8 *buf, size_t len);
+	void *opaque;
+};
+
+struct chardev_ops {
+	/* Returns bytes accepted (all of them for files and terminals). */
+	size_t (*write)(struct chardev *cd, const u8 *buf, size_t len);
+	void (*close)(struct chardev *cd);
+	/* The receiver can take more bytes again: resume reading the host. */
+	void (*accept_input)(struct chardev *cd);
+};
+
+struct chardev {
+	const struct chardev_ops *ops;
+	struct chardev_receiver rx;
+	struct evloop *loop;
+	int in_fd; /* -1 when the backend has no input */
+	int out_fd;
+	bool owns_fds;
+};
+
+/*
+ * Parse a backend specification: "stdio", "file:PATH", "none".
+ * On error returns -errno and writes a one-line reason into err.
+ */
+int chardev_open(const char *spec, struct evloop *loop, struct chardev **out,
+		 char *err, size_t errlen);
+void chardev_set_receiver(struct chardev *cd, const struct chardev_receiver *rx);
+size_t chardev_write(struct chardev *cd, const u8 *buf, size_t len);
+void chardev_accept_input(struct chardev *cd);
+void chardev_close(struct chardev *cd);
+
+#endif

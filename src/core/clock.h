@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host time. Every guest timer (PIT, RTC, APIC timer, TSC) is derived from
+ * the host monotonic clock, so guest time is right however fast the CPU
+ * engine runs.
+ */
+#ifndef TWOOSTWO_CORE_CLOCK_H
+#define TWOOSTWO_CORE_CLOCK_H
+
+#include <time.h>
+
+#include "core/types.h"
+
+#define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_USEC 1000ull
+
+static inline u64 clock_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+/* a * b / c without intermediate overflow, for tick conversions. */
+static inline u64 muldiv64(u64 a, u64 b, u64 c)
+{
+	return (u64)((unsigned __int128)a * b / c);
+}
+
+#endif
