@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel 8042 keyboard controller at 0x60/0x64 with a PS/2 keyboard on its
+ * first port (IRQ 1) and a PS/2 mouse on its auxiliary port (IRQ 12).
+ * Output port bit 0 is the CPU reset line and bit 1 the A20 gate.
+ */
+#ifndef TWOOSTWO_HW_I8042_H
+#define TWOOSTWO_HW_I8042_H
+
+#include "bus/irq.h"
+#include "bus/pio.h"
+#include "hw/device.h"
+
+struct i8042;
+
+struct i8042_host {
+	void (*reset)(void *opaque); /* pulse of the reset line */
+	void (*set_a20)(void *opaque, bool enabled);
+	void *opaque;
+};
+
+struct i8042 *i8042_create(struct pio_bus *pio, struct irq_line irq1,
+			   struct irq_line irq12,
+			   const struct i8042_host *host);
+/*
+ * A key went down or up. keycode is the key's scan code in set 1 (XT),
+ * with 0xE0-prefixed keys as 0xE000 | code (e.g. 0xE048 for Up); the
+ * keyboard converts to the set the guest selected.
+ */
+void i8042_key_event(struct i8042 *kbc, u16 keycode, bool down);
+/* Whether the keyboard's queue is empty (scripts type at its pace). */
+bool i8042_kbd_queue_empty(const struct i8042 *kbc);
+struct device i8042_device(struct i8042 *kbc);
+
+#endif

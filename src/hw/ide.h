@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IDE: two ATA channels, each with a master and a slave drive, behind the
+ * PIIX3 IDE function (PCI 8086:7010, 00:01.1) with legacy ports (primary
+ * 0x1F0-0x1F7/0x3F6 IRQ 14, secondary 0x170-0x177/0x376 IRQ 15) and bus
+ * master DMA (BAR4). Drives are ATA disks or ATAPI CD-ROMs (ATA/ATAPI-6,
+ * MMC-3), backed by block devices.
+ */
+#ifndef TWOOSTWO_HW_IDE_H
+#define TWOOSTWO_HW_IDE_H
+
+#include "block/block.h"
+#include "bus/irq.h"
+#include "bus/pci.h"
+#include "hw/device.h"
+
+enum ide_drive_kind { IDE_NONE, IDE_DISK, IDE_CDROM };
+
+struct ide_controller;
+
+struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
+				  struct irq_line irq14,
+				  struct irq_line irq15);
+/*
+ * Attach a drive at channel (0, 1) and unit (0 master, 1 slave). A CD-ROM
+ * may have no medium (bd NULL). Returns 0 or -errno.
+ */
+int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
+	       enum ide_drive_kind kind, struct block_dev *bd);
+/* Change the medium of a CD-ROM at runtime (NULL: eject). */
+int ide_change_medium(struct ide_controller *ide, unsigned channel,
+		      unsigned unit, struct block_dev *bd);
+struct device ide_device(struct ide_controller *ide);
+
+#endif

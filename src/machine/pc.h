@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual PC: builds the one i440FX-class machine from a configuration
+ * and runs it. Everything the guest can see is assembled here; nothing
+ * below this layer knows the whole machine.
+ */
+#ifndef TWOOSTWO_MACHINE_PC_H
+#define TWOOSTWO_MACHINE_PC_H
+
+#include "core/types.h"
+
+enum pc_boot { PC_BOOT_DEFAULT, PC_BOOT_CDROM, PC_BOOT_DISK };
+enum pc_display { PC_DISPLAY_NONE, PC_DISPLAY_TERMINAL };
+
+#define PC_MIN_RAM (1ull << 20)
+#define PC_MAX_RAM (3584ull << 20) /* below the PCI hole, no PAE yet */
+
+struct pc_config {
+	u64 ram_size;
+	const char *bios_path; /* default: Debian's SeaBIOS */
+	const char *vgabios_path; /* default: Debian's vgabios-stdvga.bin */
+	const char *cdrom_path; /* ISO image, or NULL */
+	const char *hda_path; /* raw disk image, or NULL */
+	enum pc_boot boot;
+	const char *serial_spec; /* chardev spec for COM1 */
+	const char *debug_log_path; /* port 0x402 log, or NULL */
+	enum pc_display display;
+	const char *screen_dump_path; /* or NULL */
+	const char *engine; /* "soft" */
+	u64 timeout_ns; /* stop after this long (0: never) */
+};
+
+struct pc;
+
+/* On error returns -errno with a one-line reason in err. */
+int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
+	      size_t errlen);
+/* Run until the guest powers off or the user quits; the process status. */
+int pc_run(struct pc *pc);
+void pc_destroy(struct pc *pc);
+
+#endif
