@@ -169,7 +169,7 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 	u64 page = paddr & ~(u64)(MEM_PAGE_SIZE - 1);
 	u64 off;
 
-	if (mem_in_legacy_hole(page)) {
+	if (mem_in_legacy_hole(page) && !mem->flat) {
 		if (!mem_in_shadow(page))
 			return NULL;
 		if (write ? !mem_shadow_writes_ram(mem, page)

@@ -69,6 +69,8 @@ struct phys_mem {
 	const u8 *bios; /* firmware image, mapped at 4 GiB - bios_size */
 	u64 bios_size;
 	u8 shadow_mode[MEM_SHADOW_SEGS];
+	/* No legacy hole: RAM everywhere below low_top (CPU test rigs). */
+	bool flat;
 	struct mmio_range mmio[MEM_MAX_MMIO];
 	unsigned nr_mmio;
 	struct mem_listener listeners[MEM_MAX_LISTENERS];
