@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What vga.c (registers, PCI function, Bochs DISPI) and vga_mem.c (the
+ * 0xA0000 window onto planar memory, text decoding) share.
+ *
+ * Planar memory lives in the first 256 KiB of VRAM, the four planes
+ * interleaved: byte o of plane p is vram[o * 4 + p]. Plane offsets are
+ * 16 bits (64 KiB per plane), so every plane access stays in that area.
+ */
+#ifndef TWOOSTWO_HW_VGA_INTERNAL_H
+#define TWOOSTWO_HW_VGA_INTERNAL_H
+
+#include "hw/vga.h"
+
+#define VGA_PLANES 4
+#define VGA_PLANE_SIZE 0x10000u
+
+#define VGA_SEQ_REGS 5
+#define VGA_CRTC_REGS 25
+#define VGA_GC_REGS 9
+#define VGA_AC_REGS 21
+#define VGA_DAC_ENTRIES 256
+
+/* Sequencer (IBM VGA Technical Reference, Sequencer Registers). */
+#define VGA_SEQ_MAP_MASK 0x02
+#define VGA_SEQ_MEMORY_MODE 0x04
+#define VGA_SEQ_MM_ODD_EVEN_DISABLE 0x04
+#define VGA_SEQ_MM_CHAIN4 0x08
+
+/* CRT controller. */
+#define VGA_CRTC_H_DISP_END 0x01
+#define VGA_CRTC_OVERFLOW 0x07
+#define VGA_CRTC_MAX_SCAN 0x09
+#define VGA_CRTC_CURSOR_START 0x0a
+#define VGA_CRTC_CURSOR_END 0x0b
+#define VGA_CRTC_START_HI 0x0c
+#define VGA_CRTC_START_LO 0x0d
+#define VGA_CRTC_CURSOR_HI 0x0e
+#define VGA_CRTC_CURSOR_LO 0x0f
+#define VGA_CRTC_V_RETRACE_END 0x11
+#define VGA_CRTC_V_DISP_END 0x12
+#define VGA_CRTC_OFFSET 0x13
+#define VGA_CRTC_UNDERLINE 0x14
+#define VGA_CRTC_MODE 0x17
+
+/* Graphics controller. */
+#define VGA_GC_SET_RESET 0x00
+#define VGA_GC_ENABLE_SET_RESET 0x01
+#define VGA_GC_COLOR_COMPARE 0x02
+#define VGA_GC_DATA_ROTATE 0x03
+#define VGA_GC_READ_MAP 0x04
+#define VGA_GC_MODE 0x05
+#define VGA_GC_MISC 0x06
+#define VGA_GC_COLOR_DONT_CARE 0x07
+#define VGA_GC_BIT_MASK 0x08
+#define VGA_GC_MODE_READ1 0x08
+#define VGA_GC_MODE_ODD_EVEN 0x10
+#define VGA_GC_MISC_GRAPHICS 0x01
+#define VGA_GC_MISC_CHAIN_ODD_EVEN 0x02
+
+/* Attribute controller. */
+#define VGA_AC_MODE 0x10
+#define VGA_AC_MODE_GRAPHICS 0x01
+
+/* Miscellaneous output register. */
+#define VGA_MISC_COLOR_IO 0x01
+#define VGA_MISC_RAM_ENABLE 0x02
+
+/* Bochs VBE DISPI registers. */
+#define VBE_DISPI_INDEX_ID 0x0
+#define VBE_DISPI_INDEX_XRES 0x1
+#define VBE_DISPI_INDEX_YRES 0x2
+#define VBE_DISPI_INDEX_BPP 0x3
+#define VBE_DISPI_INDEX_ENABLE 0x4
+#define VBE_DISPI_INDEX_BANK 0x5
+#define VBE_DISPI_INDEX_VIRT_WIDTH 0x6
+#define VBE_DISPI_INDEX_VIRT_HEIGHT 0x7
+#define VBE_DISPI_INDEX_X_OFFSET 0x8
+#define VBE_DISPI_INDEX_Y_OFFSET 0x9
+#define VBE_DISPI_INDEX_VIDEO_MEMORY_64K 0xa
+#define VBE_DISPI_REGS 11
+#define VBE_DISPI_ENABLED 0x01
+#define VBE_DISPI_GETCAPS 0x02
+#define VBE_DISPI_8BIT_DAC 0x20
+#define VBE_DISPI_LFB_ENABLED 0x40
+#define VBE_DISPI_NOCLEARMEM 0x80
+#define VBE_BANK_SIZE 0x10000u
+#define VBE_BANKS (VGA_VRAM_SIZE / VBE_BANK_SIZE)
+
+/*
+ * The guest-visible state, saved as is. Indices are stored as written and
+ * checked wherever they are used, so no value in here (from the guest or
+ * from a snapshot file) can reach outside the arrays.
+ */
+struct vga_regs {
+	u8 misc;
+	u8 feature;
+	u8 subsys_enable;
+	u8 seq_index;
+	u8 seq[VGA_SEQ_REGS];
+	u8 crtc_index;
+	u8 crtc[VGA_CRTC_REGS];
+	u8 gc_index;
+	u8 gc[VGA_GC_REGS];
+	u8 ac_index; /* includes the palette address source bit */
+	u8 ac_data_next; /* flip-flop: next 0x3C0 write is data */
+	u8 ac[VGA_AC_REGS];
+	u8 dac_mask;
+	u8 dac_read_index;
+	u8 dac_write_index;
+	u8 dac_reading; /* last index write went to 0x3C7 */
+	u8 dac_component; /* 0..2: red, green, blue */
+	u8 dac_pending[3];
+	u8 dac[VGA_DAC_ENTRIES][3];
+	u8 latch[VGA_PLANES];
+	u16 dispi_index;
+	u16 dispi[VBE_DISPI_REGS];
+};
+
+struct vga_pio_window {
+	struct vga *vga;
+	u16 base;
+};
+
+#define VGA_PIO_WINDOWS 5
+/* Bits of vga.registered: BIT(i) for pio window i, then these. */
+#define VGA_REG_DISPI BIT(VGA_PIO_WINDOWS)
+#define VGA_REG_WINDOW BIT(VGA_PIO_WINDOWS + 1)
+
+struct vga {
+	struct vga_regs r;
+	u8 *vram; /* VGA_VRAM_SIZE bytes */
+	u8 *rom;
+	u32 rom_size; /* ROM BAR size: a power of two */
+	struct pci_function pci;
+	struct pci_bus *bus;
+	struct vga_pio_window pio[VGA_PIO_WINDOWS];
+	u32 registered; /* what vga_create() registered on the buses */
+};
+
+/* The 0xA0000-0xBFFFF window (vga_mem.c). */
+extern const struct mmio_ops vga_window_ops;
+
+static inline bool vga_dispi_enabled(const struct vga *vga)
+{
+	return vga->r.dispi[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
+}
+
+#endif
