@@ -42,9 +42,22 @@ struct chardev {
  */
 int chardev_open(const char *spec, struct evloop *loop, struct chardev **out,
 		 char *err, size_t errlen);
+/* Install the device's receiver (NULL: detach it, e.g. when it goes away). */
 void chardev_set_receiver(struct chardev *cd, const struct chardev_receiver *rx);
 size_t chardev_write(struct chardev *cd, const u8 *buf, size_t len);
 void chardev_accept_input(struct chardev *cd);
 void chardev_close(struct chardev *cd);
+
+/*
+ * Write all of buf to fd, waiting while a non-blocking fd is full.
+ * Returns 0 or -errno. Shared by the backends and the debug console.
+ */
+int chardev_fd_write_all(int fd, const u8 *buf, size_t len);
+
+/* The backends chardev_open chooses from (chardev/stdio.c, file.c). */
+int chardev_stdio_open(struct evloop *loop, struct chardev **out, char *err,
+		       size_t errlen);
+int chardev_file_open(const char *path, struct chardev **out, char *err,
+		      size_t errlen);
 
 #endif
