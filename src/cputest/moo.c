@@ -357,7 +357,10 @@ static int moo_reserve(struct moo_file *f, size_t *cap)
 	return 0;
 }
 
-/* gzread() reads gzip and plain files alike. */
+/*
+ * gzread() reads gzip and plain files alike. At the end of the input,
+ * gzerror() says Z_BUF_ERROR if it ended inside a gzip stream (zlib.h).
+ */
 static int moo_read_all(struct moo_file *f, gzFile gz)
 {
 	size_t cap = 0;
@@ -370,8 +373,12 @@ static int moo_read_all(struct moo_file *f, gzFile gz)
 		n = gzread(gz, f->data + f->len, MOO_READ_STEP);
 		if (n < 0)
 			return moo_fail(f, "read error: %s", gzerror(gz, &zerr));
-		if (n == 0)
+		if (n == 0) {
+			gzerror(gz, &zerr);
+			if (zerr == Z_BUF_ERROR)
+				return moo_fail(f, "truncated gzip stream");
 			break;
+		}
 		f->len += (size_t)n;
 		if (f->len > MOO_MAX_FILE_SIZE)
 			return moo_fail(f, "file larger than %u bytes",

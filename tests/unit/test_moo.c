@@ -12,6 +12,7 @@
 
 #include "cputest/metadata.h"
 #include "cputest/moo.h"
+#include "cputest/runner.h"
 #include "unit.h"
 
 #define BUF_MAX 4096
@@ -464,6 +465,242 @@ static void test_real_8086_file(void)
 	moo_close(&f);
 }
 
+/*
+ * A stand-in engine for the runner tests: it knows INC AX (40), STOSB (AA)
+ * and HLT (F4) in real mode, and shuts down on anything else.
+ */
+struct mock_vcpu {
+	const struct vcpu_env *env;
+	struct x86_state s;
+	unsigned resets;
+};
+
+static struct mock_vcpu mock;
+
+static int mock_create(const struct vcpu_env *env, struct vcpu **out)
+{
+	mock = (struct mock_vcpu){ .env = env };
+	*out = (struct vcpu *)&mock;
+	return 0;
+}
+
+static void mock_destroy(struct vcpu *v)
+{
+}
+
+static void mock_reset(struct vcpu *v)
+{
+	mock.resets++;
+	mock.s = (struct x86_state){ .idtr = { 0, 0x3ff }, .cr0 = CR0_ET };
+}
+
+static void mock_get(struct vcpu *v, struct x86_state *s)
+{
+	*s = mock.s;
+}
+
+static void mock_set(struct vcpu *v, const struct x86_state *s)
+{
+	mock.s = *s;
+}
+
+static u32 mock_lin(u32 base, u32 off)
+{
+	return (base + (off & 0xffff)) & 0xfffff;
+}
+
+static enum vcpu_exit mock_run(struct vcpu *v, u64 deadline)
+{
+	struct x86_state *s = &mock.s;
+	u8 op;
+
+	for (;;) {
+		op = (u8)mem_read(mock.env->mem,
+				  mock_lin(s->seg[S_CS].base, s->eip), 1);
+		s->eip = (s->eip + 1) & 0xffff;
+		if (op == 0xf4)
+			return VCPU_EXIT_HALT;
+		if (op == 0x40) {
+			s->gpr[R_EAX] = (s->gpr[R_EAX] + 1) & 0xffff;
+		} else if (op == 0xaa) {
+			mem_write(mock.env->mem,
+				  mock_lin(s->seg[S_ES].base, s->gpr[R_EDI]),
+				  s->gpr[R_EAX] & 0xff, 1);
+			s->gpr[R_EDI] = (s->gpr[R_EDI] + 1) & 0xffff;
+		} else {
+			return VCPU_EXIT_SHUTDOWN;
+		}
+	}
+}
+
+static const struct engine_ops mock_ops = {
+	.name = "mock",
+	.create = mock_create,
+	.destroy = mock_destroy,
+	.reset = mock_reset,
+	.run = mock_run,
+	.get_state = mock_get,
+	.set_state = mock_set,
+};
+
+/* code at f000:0010 (0xf0010); ES:DI = 3000:7777 = 0x37777 */
+static u32 run_excp_addr; /* an EXCP chunk with this address if not 0 */
+
+static void build_run_test(struct mbuf *b, const u8 *code, unsigned n,
+			   u16 fin_mask, const u16 *fin, u32 ram_addr,
+			   u8 ram_val)
+{
+	u32 addr[8];
+	size_t t, s;
+	unsigned i;
+
+	b->n = 0;
+	put_header(b, 1, 1);
+	t = chunk_begin(b, "TEST");
+	put32(b, 0);
+	put_counted(b, "NAME", "mock", 4);
+	put_counted(b, "BYTS", code, n);
+	s = chunk_begin(b, "INIT");
+	put_regs(b, "REGS", MOO_ALL_REGS, init_regs);
+	for (i = 0; i < n; i++)
+		addr[i] = 0xf0010 + i;
+	put_ram(b, n, addr, code);
+	chunk_end(b, s);
+	s = chunk_begin(b, "FINA");
+	put_regs(b, "REGS", fin_mask, fin);
+	put_ram(b, ram_addr ? 1 : 0, &ram_addr, &ram_val);
+	chunk_end(b, s);
+	if (run_excp_addr) {
+		s = chunk_begin(b, "EXCP");
+		put8(b, 0);
+		put32(b, run_excp_addr);
+		chunk_end(b, s);
+	}
+	chunk_end(b, t);
+}
+
+static void run_built(struct cpurun *r, struct mbuf *b, u16 flags_mask,
+		      struct cpurun_result *res)
+{
+	struct moo_file f;
+	struct moo_test t;
+	struct moo_regs none = { 0 };
+
+	CHECK_EQ(moo_open_buffer(&f, b->d, b->n), 0);
+	CHECK_EQ(moo_next(&f, &t), 1);
+	cpurun_test(r, &t, &none, flags_mask, res);
+	moo_close(&f);
+}
+
+static void test_runner_compares(void)
+{
+	static const u8 inc_stos[] = { 0x40, 0xaa, 0xf4 };
+	static const u8 bad[] = { 0x0f, 0xf4 };
+	struct mbuf *b = calloc(1, sizeof(*b));
+	struct cpurun_result res;
+	struct cpurun r;
+	u16 fin[3] = { 0x1112, 0x7778, 0x0013 };
+
+	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
+	/* AX+1, DI+1, IP past HLT, AL stored at ES:DI. */
+	build_run_test(b, inc_stos, 3,
+		       BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
+		       0x12);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(res.passed);
+	CHECK_EQ(mock.s.seg[S_CS].base, 0xf0000);
+	CHECK_EQ(mock.s.idtr.limit, 0x3ff);
+	/* The bytes of the test are gone again. */
+	CHECK_EQ(mem_read(&r.mem, 0xf0010, 1), 0);
+	CHECK_EQ(mem_read(&r.mem, 0x37777, 1), 0);
+	/* A wrong expected AX and RAM byte: two mismatches. */
+	fin[0] = 0x1113;
+	build_run_test(b, inc_stos, 3,
+		       BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
+		       0x13);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(!res.passed);
+	CHECK_EQ(res.nr_diffs, 2);
+	CHECK_EQ(res.diffs[0].kind, CPURUN_DIFF_REG);
+	CHECK_EQ(res.diffs[0].where, MOO_AX);
+	CHECK_EQ(res.diffs[0].got, 0x1112);
+	CHECK_EQ(res.diffs[1].kind, CPURUN_DIFF_RAM);
+	CHECK_EQ(res.diffs[1].where, 0x37777);
+	/* Registers absent from FINA must keep their INIT value: DI moved. */
+	fin[0] = 0x1112;
+	fin[1] = 0x0013;
+	build_run_test(b, inc_stos, 3, BIT(MOO_AX) | BIT(MOO_IP), fin,
+		       0x37777, 0x12);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(!res.passed);
+	CHECK_EQ(res.nr_diffs, 1);
+	CHECK_EQ(res.diffs[0].where, MOO_DI);
+	/* An instruction the engine does not know: no HLT. */
+	build_run_test(b, bad, 2, 0, fin, 0, 0);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(!res.passed);
+	CHECK(res.reason != NULL);
+	cpurun_destroy(&r);
+	free(b);
+}
+
+static void test_runner_flag_masks(void)
+{
+	static const u8 hlt[] = { 0xf4 };
+	struct mbuf *b = calloc(1, sizeof(*b));
+	struct cpurun_result res;
+	struct cpurun r;
+	u16 fin[2] = { 0x0011, 0xf012 }; /* AF differs from INIT's f002 */
+
+	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
+	build_run_test(b, hlt, 1, BIT(MOO_IP) | BIT(MOO_FLAGS), fin, 0, 0);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(!res.passed);
+	CHECK_EQ(res.diffs[0].where, MOO_FLAGS);
+	run_built(&r, b, (u16)~FL_AF, &res);
+	CHECK(res.passed);
+	cpurun_destroy(&r);
+	/* The 286 never compares the top four flag bits. */
+	fin[1] = 0x0002;
+	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_286), 0);
+	build_run_test(b, hlt, 1, BIT(MOO_IP) | BIT(MOO_FLAGS), fin, 0, 0);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(res.passed);
+	cpurun_destroy(&r);
+	free(b);
+}
+
+/* The FLAGS word an exception pushed is masked like FLAGS (MOO EXCP). */
+static void test_runner_excp_flags(void)
+{
+	static const u8 stos[] = { 0xaa, 0xf4 };
+	struct mbuf *b = calloc(1, sizeof(*b));
+	struct cpurun_result res;
+	struct cpurun r;
+	u16 fin[2] = { 0x7778, 0x0012 };
+
+	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
+	/* AL (0x11) lands where FLAGS "was pushed"; expect PF set in it. */
+	run_excp_addr = 0x37777;
+	build_run_test(b, stos, 2, BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
+		       0x15);
+	run_built(&r, b, 0xffff, &res);
+	CHECK(!res.passed);
+	run_built(&r, b, (u16)~FL_PF, &res);
+	CHECK(res.passed);
+	/* The high byte of the word takes the mask's high byte. */
+	run_excp_addr = 0x37776;
+	build_run_test(b, stos, 2, BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
+		       0x15);
+	run_built(&r, b, (u16)~FL_PF, &res);
+	CHECK(!res.passed);
+	run_built(&r, b, 0xfbff, &res);
+	CHECK(res.passed);
+	run_excp_addr = 0;
+	cpurun_destroy(&r);
+	free(b);
+}
+
 static const char meta_json[] =
 	"{ \"cpu\": \"286\", \"version\": [1, 2.5e0, true, null],\n"
 	"  \"opcodes\": {\n"
@@ -574,5 +811,8 @@ int main(void)
 	RUN_TEST(test_metadata_parse);
 	RUN_TEST(test_metadata_bad_json);
 	RUN_TEST(test_real_metadata);
+	RUN_TEST(test_runner_compares);
+	RUN_TEST(test_runner_flag_masks);
+	RUN_TEST(test_runner_excp_flags);
 	return unit_summary();
 }
