@@ -32,7 +32,12 @@
 
 #define VGA_WINDOW_BASE 0xa0000u
 #define VGA_WINDOW_SIZE 0x20000u
+/*
+ * Index at 0x1CE, data at 0x1CF; a 16-bit access to the data port also
+ * covers 0x1D0, which Bochs decodes as a second data port.
+ */
 #define VBE_DISPI_PORT 0x1ce
+#define VBE_DISPI_PORTS 3
 
 #define VBE_DISPI_ID0 0xb0c0
 #define VBE_DISPI_ID5 0xb0c5
@@ -444,7 +449,6 @@ static void vga_dispi_write(struct vga *vga, u16 index, u16 v)
 	}
 }
 
-/* Port 0x1CE holds the DISPI index, 0x1CF reads and writes its data. */
 static u32 vga_dispi_pio_read(void *opaque, u16 offset, unsigned size)
 {
 	struct vga *vga = opaque;
@@ -754,8 +758,8 @@ static int vga_register(struct vga *vga)
 			return err;
 		vga->registered |= BIT(i);
 	}
-	err = pio_register(bus->pio, VBE_DISPI_PORT, 2, &vga_dispi_pio_ops,
-			   vga);
+	err = pio_register(bus->pio, VBE_DISPI_PORT, VBE_DISPI_PORTS,
+			   &vga_dispi_pio_ops, vga);
 	if (err)
 		return err;
 	vga->registered |= VGA_REG_DISPI;
