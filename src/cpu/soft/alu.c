@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+#include "cpu/soft/alu.h"
+
+void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size)
+{
+	u32 f = cpu->s.eflags & ~(FL_SF | FL_ZF | FL_PF);
+
+	res &= size_mask(size);
+	if (!res)
+		f |= FL_ZF;
+	if (res & sign_bit(size))
+		f |= FL_SF;
+	if (!__builtin_parity(res & 0xff))
+		f |= FL_PF;
+	cpu->s.eflags = f;
+}
+
+static void flags_add(struct soft_cpu *cpu, u32 a, u32 b, u32 carry,
+		      unsigned size)
+{
+	u32 m = size_mask(size);
+	u64 wide = (u64)(a & m) + (b & m) + carry;
+	u32 res = (u32)wide & m;
+
+	flags_szp(cpu, res, size);
+	set_flag(cpu, FL_CF, wide >> (8 * size));
+	set_flag(cpu, FL_AF, (a ^ b ^ res) & 0x10);
+	set_flag(cpu, FL_OF, (a ^ res) & (b ^ res) & sign_bit(size));
+}
+
+static void flags_sub(struct soft_cpu *cpu, u32 a, u32 b, u32 borrow,
+		      unsigned size)
+{
+	u32 m = size_mask(size);
+	u32 res = (a - b - borrow) & m;
+
+	flags_szp(cpu, res, size);
+	set_flag(cpu, FL_CF, (u64)(a & m) < (u64)(b & m) + borrow);
+	set_flag(cpu, FL_AF, (a ^ b ^ res) & 0x10);
+	set_flag(cpu, FL_OF, (a ^ b) & (a ^ res) & sign_bit(size));
+}
+
+static void flags_logic(struct soft_cpu *cpu, u32 res, unsigned size)
+{
+	flags_szp(cpu, res, size);
+	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
+}
+
+u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
+{
+	u32 m = size_mask(size), c = get_flag(cpu, FL_CF), res;
+
+	switch (op) {
+	case ALU_ADD:
+		flags_add(cpu, a, b, 0, size);
+		return (a + b) & m;
+	case ALU_ADC:
+		flags_add(cpu, a, b, c, size);
+		return (a + b + c) & m;
+	case ALU_SBB:
+		flags_sub(cpu, a, b, c, size);
+		return (a - b - c) & m;
+	case ALU_SUB:
+	case ALU_CMP:
+		flags_sub(cpu, a, b, 0, size);
+		return (a - b) & m;
+	case ALU_OR:
+		res = (a | b) & m;
+		break;
+	case ALU_AND:
+		res = a & b & m;
+		break;
+	default:
+		res = (a ^ b) & m;
+		break;
+	}
+	flags_logic(cpu, res, size);
+	return res;
+}
+
+u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size)
+{
+	bool cf = get_flag(cpu, FL_CF);
+
+	flags_add(cpu, a, 1, 0, size);
+	set_flag(cpu, FL_CF, cf);
+	return (a + 1) & size_mask(size);
+}
+
+u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size)
+{
+	bool cf = get_flag(cpu, FL_CF);
+
+	flags_sub(cpu, a, 1, 0, size);
+	set_flag(cpu, FL_CF, cf);
+	return (a - 1) & size_mask(size);
+}
+
+u32 alu_neg(struct soft_cpu *cpu, u32 a, unsigned size)
+{
+	flags_sub(cpu, 0, a, 0, size);
+	return (0 - a) & size_mask(size);
+}
+
+static void set_cf_of(struct soft_cpu *cpu, bool cf, bool of)
+{
+	set_flag(cpu, FL_CF, cf);
+	set_flag(cpu, FL_OF, of);
+}
+
+/* Rotates touch only CF and OF (SDM vol. 2, RCL/RCR/ROL/ROR). */
+static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+		  unsigned size)
+{
+	unsigned bits = 8 * size;
+	u32 m = size_mask(size), msb = sign_bit(size);
+	u32 cf = get_flag(cpu, FL_CF);
+	unsigned i;
+
+	v &= m;
+	switch (op) {
+	case SH_ROL:
+		count %= bits;
+		v = ((v << count) | (count ? v >> (bits - count) : 0)) & m;
+		set_cf_of(cpu, v & 1, !!(v & msb) ^ (v & 1));
+		return v;
+	case SH_ROR:
+		count %= bits;
+		v = ((v >> count) | (count ? v << (bits - count) : 0)) & m;
+		set_cf_of(cpu, v & msb, !!(v & msb) ^ !!(v & (msb >> 1)));
+		return v;
+	case SH_RCL:
+		count %= bits + 1;
+		for (i = 0; i < count; i++) {
+			u32 out = !!(v & msb);
+
+			v = ((v << 1) | cf) & m;
+			cf = out;
+		}
+		set_cf_of(cpu, cf, !!(v & msb) ^ cf);
+		return v;
+	default: /* SH_RCR */
+		count %= bits + 1;
+		for (i = 0; i < count; i++) {
+			u32 out = v & 1;
+
+			v = (v >> 1) | (cf ? msb : 0);
+			cf = out;
+		}
+		set_cf_of(cpu, cf, !!(v & msb) ^ !!(v & (msb >> 1)));
+		return v;
+	}
+}
+
+/*
+ * Shifts: flags come from the last one-bit step, which is how the
+ * hardware (and the recorded test data) defines them for counts above 1.
+ */
+static u32 shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+		 unsigned size)
+{
+	unsigned bits = 8 * size;
+	u64 m = size_mask(size), msb = sign_bit(size);
+	u64 prev, res;
+	bool cf, of;
+
+	if (op == SH_SAR) {
+		s64 sv = (s64)(v & m) << (64 - bits) >> (64 - bits);
+		s64 p = count - 1 >= 63 ? sv >> 63 : sv >> (count - 1);
+
+		prev = (u64)p & m;
+		res = (u64)(p >> 1) & m;
+		cf = p & 1;
+		of = false;
+	} else if (op == SH_SHR) {
+		prev = count - 1 >= 64 ? 0 : (u64)(v & m) >> (count - 1);
+		res = prev >> 1;
+		cf = prev & 1;
+		of = prev & msb;
+	} else { /* SHL, SAL */
+		prev = count - 1 >= 64 ? 0 : ((u64)(v & m) << (count - 1)) & m;
+		res = (prev << 1) & m;
+		cf = prev & msb;
+		of = !!(res & msb) ^ cf;
+	}
+	flags_szp(cpu, (u32)res, size);
+	set_cf_of(cpu, cf, of);
+	/* AF is undefined after shifts; clear it. */
+	set_flag(cpu, FL_AF, false);
+	return (u32)res;
+}
+
+u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+	      unsigned size)
+{
+	if (!is_8086(cpu))
+		count &= 0x1f;
+	if (!count)
+		return v & size_mask(size);
+	if (op < SH_SHL)
+		return rotate(cpu, op, v, count, size);
+	return shift(cpu, op, v, count, size);
+}
+
+u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
+	     unsigned size, bool left)
+{
+	unsigned bits = 8 * size;
+	u64 wide, res;
+	bool cf;
+
+	count &= 0x1f;
+	if (!count)
+		return dst;
+	if (size == 2) {
+		/* 16-bit with count > 16: undefined; use a 32-bit pattern. */
+		wide = left ? ((u64)(dst & 0xffff) << 48 |
+			       (u64)(src & 0xffff) << 32 | (dst & 0xffff))
+			    : ((u64)(dst & 0xffff) | (u64)(src & 0xffff) << 16 |
+			       (u64)(dst & 0xffff) << 32);
+	} else {
+		wide = left ? ((u64)dst << 32 | src) : ((u64)src << 32 | dst);
+	}
+	if (left) {
+		res = (wide << count) >> (size == 2 ? 48 : 32);
+		cf = (wide >> (64 - count)) & 1;
+	} else {
+		res = wide >> count;
+		cf = (wide >> (count - 1)) & 1;
+	}
+	res &= size_mask(size);
+	flags_szp(cpu, (u32)res, size);
+	set_flag(cpu, FL_CF, cf);
+	set_flag(cpu, FL_OF, ((res ^ dst) >> (bits - 1)) & 1);
+	return (u32)res;
+}
+
+static s64 sign_extend(u32 v, unsigned size)
+{
+	return size == 1 ? (s8)v : size == 2 ? (s16)v : (s32)v;
+}
+
+void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
+{
+	u32 *g = cpu->s.gpr;
+	u32 a = reg_read(cpu, R_EAX, size);
+	u64 res;
+	bool overflow;
+
+	if (is_signed) {
+		s64 r = sign_extend(a, size) * sign_extend(src, size);
+
+		res = (u64)r;
+		overflow = r != sign_extend((u32)r & size_mask(size), size);
+	} else {
+		res = (u64)(a & size_mask(size)) * (src & size_mask(size));
+		overflow = res >> (8 * size);
+	}
+	if (size == 1) {
+		g[R_EAX] = (g[R_EAX] & ~0xffffu) | (u16)res;
+	} else {
+		reg_write(cpu, R_EAX, (u32)res, size);
+		reg_write(cpu, R_EDX, (u32)(res >> (8 * size)), size);
+	}
+	set_cf_of(cpu, overflow, overflow);
+	/* SF, ZF, PF are undefined; these follow the low half. */
+	flags_szp(cpu, (u32)res, size);
+	if (!is_8086(cpu))
+		set_flag(cpu, FL_AF, false);
+}
+
+u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
+{
+	s64 r = sign_extend(a, size) * sign_extend(b, size);
+	u32 res = (u32)r & size_mask(size);
+	bool overflow = r != sign_extend(res, size);
+
+	set_cf_of(cpu, overflow, overflow);
+	flags_szp(cpu, res, size);
+	return res;
+}
+
+void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
+{
+	unsigned bits = 8 * size;
+	u64 m = size_mask(size);
+	u64 dividend;
+	u64 q, r;
+
+	if (size == 1)
+		dividend = (u16)cpu->s.gpr[R_EAX];
+	else
+		dividend = (u64)reg_read(cpu, R_EDX, size) << bits |
+			   reg_read(cpu, R_EAX, size);
+	src &= (u32)m;
+	if (!src)
+		cpu_fault_noerr(cpu, EXC_DE);
+	if (is_signed) {
+		s64 sd = (s64)(dividend << (64 - 2 * bits)) >> (64 - 2 * bits);
+		s64 ss = sign_extend(src, size);
+		s64 sq, sr;
+		s64 lo = -(s64)(1ull << (bits - 1)), hi = (s64)(1ull << (bits - 1)) - 1;
+
+		if (size == 4 && sd == INT64_MIN && ss == -1)
+			cpu_fault_noerr(cpu, EXC_DE);
+		sq = sd / ss;
+		sr = sd % ss;
+		/* The 8086 cannot produce the most negative quotient. */
+		if (is_8086(cpu))
+			lo++;
+		if (sq < lo || sq > hi)
+			cpu_fault_noerr(cpu, EXC_DE);
+		/* 8086 quirk: a REP prefix negates the quotient. */
+		if (is_8086(cpu) && cpu->in && cpu->in->rep)
+			sq = -sq;
+		q = (u64)sq;
+		r = (u64)sr;
+	} else {
+		q = dividend / src;
+		r = dividend % src;
+		if (q > m)
+			cpu_fault_noerr(cpu, EXC_DE);
+	}
+	if (size == 1) {
+		cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) |
+				    (u32)(q & 0xff) | (u32)(r & 0xff) << 8;
+	} else {
+		reg_write(cpu, R_EAX, (u32)q, size);
+		reg_write(cpu, R_EDX, (u32)r, size);
+	}
+}
+
+void alu_daa(struct soft_cpu *cpu)
+{
+	u8 al = (u8)cpu->s.gpr[R_EAX], old_al = al;
+	bool old_cf = get_flag(cpu, FL_CF), cf = false, af = false;
+
+	if ((al & 0xf) > 9 || get_flag(cpu, FL_AF)) {
+		cf = old_cf || al > 0xf9;
+		al += 6;
+		af = true;
+	}
+	if (old_al > (is_8086(cpu) && af ? 0x9f : 0x99) || old_cf) {
+		al += 0x60;
+		cf = true;
+	}
+	reg8_write(cpu, 0, al);
+	flags_szp(cpu, al, 1);
+	set_flag(cpu, FL_CF, cf);
+	set_flag(cpu, FL_AF, af);
+	set_flag(cpu, FL_OF, (~old_al & al & 0x80) != 0);
+}
+
+void alu_das(struct soft_cpu *cpu)
+{
+	u8 al = (u8)cpu->s.gpr[R_EAX], old_al = al;
+	bool old_cf = get_flag(cpu, FL_CF), cf = false, af = false;
+
+	if ((al & 0xf) > 9 || get_flag(cpu, FL_AF)) {
+		cf = old_cf || al < 6;
+		al -= 6;
+		af = true;
+	}
+	if (old_al > (is_8086(cpu) && af ? 0x9f : 0x99) || old_cf) {
+		al -= 0x60;
+		cf = true;
+	}
+	reg8_write(cpu, 0, al);
+	flags_szp(cpu, al, 1);
+	set_flag(cpu, FL_CF, cf);
+	set_flag(cpu, FL_AF, af);
+	set_flag(cpu, FL_OF, (old_al & ~al & 0x80) != 0);
+}
+
+void alu_aaa(struct soft_cpu *cpu)
+{
+	u32 *ax = &cpu->s.gpr[R_EAX];
+	bool adjust = (*ax & 0xf) > 9 || get_flag(cpu, FL_AF);
+	u8 al = (u8)*ax;
+
+	if (adjust) {
+		if (is_8086(cpu))
+			*ax = (*ax & ~0xffffu) | (u16)(((*ax + 0x100) & 0xff00) |
+						       ((al + 6) & 0xff));
+		else
+			*ax = (*ax & ~0xffffu) | (u16)(*ax + 0x106);
+	}
+	flags_szp(cpu, (u8)*ax, 1);
+	set_flag(cpu, FL_OF, false);
+	if (is_8086(cpu)) {
+		/* 8086: SF/ZF/PF/OF follow the internal AL + 6 addition. */
+		flags_add(cpu, al, adjust ? 6 : 0, 0, 1);
+	}
+	set_flag(cpu, FL_AF, adjust);
+	set_flag(cpu, FL_CF, adjust);
+	*ax &= ~0xf0u;
+}
+
+void alu_aas(struct soft_cpu *cpu)
+{
+	u32 *ax = &cpu->s.gpr[R_EAX];
+	bool adjust = (*ax & 0xf) > 9 || get_flag(cpu, FL_AF);
+	u8 al = (u8)*ax;
+
+	if (adjust) {
+		if (is_8086(cpu))
+			*ax = (*ax & ~0xffffu) | (u16)(((*ax - 0x100) & 0xff00) |
+						       ((al - 6) & 0xff));
+		else
+			*ax = (*ax & ~0xffffu) |
+			      (u16)(((*ax - 6) & 0xff) |
+				    (((*ax >> 8) - 1) & 0xff) << 8);
+	}
+	flags_szp(cpu, (u8)*ax, 1);
+	set_flag(cpu, FL_OF, false);
+	if (is_8086(cpu))
+		flags_sub(cpu, al, adjust ? 6 : 0, 0, 1);
+	set_flag(cpu, FL_AF, adjust);
+	set_flag(cpu, FL_CF, adjust);
+	*ax &= ~0xf0u;
+}
+
+void alu_aam(struct soft_cpu *cpu, u8 base)
+{
+	u8 al = (u8)cpu->s.gpr[R_EAX];
+
+	if (!base)
+		cpu_fault_noerr(cpu, EXC_DE);
+	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) |
+			    (u32)(al / base) << 8 | (al % base);
+	flags_szp(cpu, al % base, 1);
+	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
+}
+
+void alu_aad(struct soft_cpu *cpu, u8 base)
+{
+	u8 al = (u8)cpu->s.gpr[R_EAX], ah = (u8)(cpu->s.gpr[R_EAX] >> 8);
+	u8 prod = (u8)(ah * base);
+
+	/* Flags are those of the final 8-bit addition AL + AH * base. */
+	flags_add(cpu, al, prod, 0, 1);
+	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) | (u8)(al + prod);
+}
+
+bool cond_true(const struct soft_cpu *cpu, unsigned cc)
+{
+	u32 f = cpu->s.eflags;
+	bool r;
+
+	switch (cc >> 1) {
+	case 0:
+		r = f & FL_OF;
+		break;
+	case 1:
+		r = f & FL_CF;
+		break;
+	case 2:
+		r = f & FL_ZF;
+		break;
+	case 3:
+		r = f & (FL_CF | FL_ZF);
+		break;
+	case 4:
+		r = f & FL_SF;
+		break;
+	case 5:
+		r = f & FL_PF;
+		break;
+	case 6:
+		r = !(f & FL_SF) != !(f & FL_OF);
+		break;
+	default:
+		r = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF));
+		break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* 8086 quirk: a REP prefix on MUL/IMUL negates the stored product. */
+void alu_mul_negate_8086(struct soft_cpu *cpu, unsigned size)
+{
+	u32 *g = cpu->s.gpr;
+
+	if (size == 1) {
+		g[R_EAX] = (g[R_EAX] & ~0xffffu) | (u16)(0 - (u16)g[R_EAX]);
+	} else {
+		u32 prod = (u32)(u16)g[R_EDX] << 16 | (u16)g[R_EAX];
+
+		prod = 0 - prod;
+		reg_write(cpu, R_EAX, prod, 2);
+		reg_write(cpu, R_EDX, prod >> 16, 2);
+	}
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The soft engine's private view of a processor: architectural state plus
+ * what the interpreter derives from it (current privilege, address masks,
+ * the software TLB) and the per-instruction scratch the executor uses.
+ *
+ * Faults unwind with longjmp to the instruction loop in engine.c, which
+ * restores EIP/ESP to the faulting instruction and delivers the exception;
+ * so instruction handlers are written straight-line, with every memory
+ * access that can fault done before the first architectural write where
+ * the SDM requires all-or-nothing behaviour.
+ */
+#ifndef TWOOSTWO_CPU_SOFT_CPU_H
+#define TWOOSTWO_CPU_SOFT_CPU_H
+
+#include <setjmp.h>
+
+#include "cpu/engine.h"
+
+/* Exception vectors (Intel SDM vol. 3, table 6-1). */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4,
+	EXC_BR = 5, EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10,
+	EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16,
+	EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID 1u /* tags are page-aligned, so bit 0 marks empty */
+
+/* One direct-mapped TLB set: host pointer = lin + addend. */
+struct tlb_entry {
+	u32 read_tag;
+	u32 write_tag;
+	u32 exec_tag;
+	uintptr_t addend;
+};
+
+/* Kinds of access, for paging checks and #PF error codes. */
+#define ACC_WRITE BIT(1)
+#define ACC_USER BIT(2)
+#define ACC_EXEC BIT(4)
+
+/* Decoded instruction (see decode.c). */
+struct insn {
+	u16 op; /* 0x000-0x0FF one-byte, 0x100-0x1FF after 0x0F */
+	u8 len;
+	u8 osize; /* operand size in bytes: 2 or 4 */
+	u8 asize; /* address size: 2 or 4 */
+	u8 seg; /* segment of the memory operand (enum x86_sreg) */
+	u8 rep; /* 0, 0xF2 or 0xF3 */
+	bool lock;
+	bool seg_override;
+	bool has_modrm;
+	u8 mod, reg, rm;
+	s8 base, index; /* -1: none */
+	u8 scale;
+	u32 disp;
+	u32 imm;
+	u32 imm2; /* second immediate: ENTER level, far pointer selector */
+};
+
+struct soft_cpu {
+	struct x86_state s;
+	struct vcpu_env env;
+	enum cpu_model model;
+
+	/* Derived from s; refreshed by cpu_update_mode(). */
+	u8 cpl;
+	bool pe; /* protected mode, including virtual-8086 */
+	bool vm86;
+	bool code32; /* CS.D */
+	bool stack32; /* SS.B */
+	u64 addr_mask; /* physical address lines: 20, 24 or 32 bits (A20) */
+
+	struct tlb_entry tlb[2][TLB_SIZE]; /* [user][index] */
+
+	/* Per-instruction scratch. */
+	struct insn *in;
+	u32 insn_eip; /* where the current instruction started */
+	u32 insn_esp; /* ESP before it, restored on faults */
+	u32 ea; /* effective offset of the memory operand */
+	bool ea_valid;
+
+	/* Exception unwinding and nesting (double and triple faults). */
+	jmp_buf unwind;
+	int fault_vector; /* set by cpu_fault() before unwinding */
+	bool fault_has_error;
+	u32 fault_error;
+	int delivering; /* vector being delivered, or -1 */
+	bool shutdown;
+
+	/* Interrupt inputs and run-loop control. */
+	bool intr_line;
+	bool stop_requested;
+	bool inhibit_irq; /* one-instruction shadow after STI / MOV SS */
+	u64 icount;
+};
+
+/* engine.c */
+void cpu_update_mode(struct soft_cpu *cpu);
+void cpu_tlb_flush(struct soft_cpu *cpu);
+void cpu_reset(struct soft_cpu *cpu);
+
+/* fault.c: exceptions and interrupt delivery */
+__attribute__((noreturn)) void cpu_fault(struct soft_cpu *cpu, int vector,
+					 u32 error_code);
+__attribute__((noreturn)) void cpu_fault_noerr(struct soft_cpu *cpu,
+					       int vector);
+void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
+			   bool has_error, u32 error_code, u32 return_eip);
+/* Deliver the fault cpu_fault() recorded, escalating to #DF/shutdown. */
+void cpu_deliver_fault(struct soft_cpu *cpu);
+
+/* mmu.c: linear and segmented memory access */
+u8 lin_read8(struct soft_cpu *cpu, u32 lin, bool user);
+u16 lin_read16(struct soft_cpu *cpu, u32 lin, bool user);
+u32 lin_read32(struct soft_cpu *cpu, u32 lin, bool user);
+void lin_write8(struct soft_cpu *cpu, u32 lin, u8 v, bool user);
+void lin_write16(struct soft_cpu *cpu, u32 lin, u16 v, bool user);
+void lin_write32(struct soft_cpu *cpu, u32 lin, u32 v, bool user);
+/* System-structure access (GDT, IDT, TSS): supervisor, no CPL check. */
+u32 sys_read32(struct soft_cpu *cpu, u32 lin);
+u16 sys_read16(struct soft_cpu *cpu, u32 lin);
+u8 sys_read8(struct soft_cpu *cpu, u32 lin);
+void sys_write32(struct soft_cpu *cpu, u32 lin, u32 v);
+void sys_write16(struct soft_cpu *cpu, u32 lin, u16 v);
+void sys_write8(struct soft_cpu *cpu, u32 lin, u8 v);
+u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc);
+void mmu_invlpg(struct soft_cpu *cpu, u32 lin);
+
+/* Segment-relative access with limit and rights checks. */
+u32 seg_linear(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
+	       bool write);
+u8 mem_read8(struct soft_cpu *cpu, int seg, u32 off);
+u16 mem_read16(struct soft_cpu *cpu, int seg, u32 off);
+u32 mem_read32(struct soft_cpu *cpu, int seg, u32 off);
+void mem_write8(struct soft_cpu *cpu, int seg, u32 off, u8 v);
+void mem_write16(struct soft_cpu *cpu, int seg, u32 off, u16 v);
+void mem_write32(struct soft_cpu *cpu, int seg, u32 off, u32 v);
+u32 mem_read_sz(struct soft_cpu *cpu, int seg, u32 off, unsigned size);
+void mem_write_sz(struct soft_cpu *cpu, int seg, u32 off, u32 v,
+		  unsigned size);
+/* Instruction fetch at CS:EIP + n. */
+u8 fetch8(struct soft_cpu *cpu, u32 eip);
+
+/* seg.c: segment registers and descriptors */
+void seg_load_real(struct soft_cpu *cpu, int seg, u16 sel);
+void seg_load(struct soft_cpu *cpu, int seg, u16 sel);
+bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi);
+void desc_to_segment(u32 lo, u32 hi, u16 sel, struct x86_segment *out);
+void desc_set_accessed(struct soft_cpu *cpu, u16 sel, u32 hi);
+void seg_validate_on_cpl_change(struct soft_cpu *cpu);
+
+/* stack.c */
+void push16(struct soft_cpu *cpu, u16 v);
+void push32(struct soft_cpu *cpu, u32 v);
+void push_sz(struct soft_cpu *cpu, u32 v, unsigned size);
+u16 pop16(struct soft_cpu *cpu);
+u32 pop32(struct soft_cpu *cpu);
+u32 pop_sz(struct soft_cpu *cpu, unsigned size);
+u32 stack_sp(struct soft_cpu *cpu);
+void stack_set_sp(struct soft_cpu *cpu, u32 sp);
+
+/* decode.c */
+void decode(struct soft_cpu *cpu, struct insn *in);
+
+/* exec*.c */
+void exec(struct soft_cpu *cpu, struct insn *in);
+void exec_0f(struct soft_cpu *cpu, struct insn *in);
+void exec_string(struct soft_cpu *cpu, struct insn *in);
+
+/* control.c: far transfers, IRET, task switch */
+void far_jump(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize);
+void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
+	      u32 return_eip);
+void far_return(struct soft_cpu *cpu, unsigned osize, u16 pop_bytes);
+void iret(struct soft_cpu *cpu, unsigned osize);
+void task_switch(struct soft_cpu *cpu, u16 sel, u32 lo, u32 hi, int reason,
+		 u32 return_eip);
+enum { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+
+/* system.c */
+void cpuid(struct soft_cpu *cpu);
+void rdmsr(struct soft_cpu *cpu);
+void wrmsr(struct soft_cpu *cpu);
+void write_cr(struct soft_cpu *cpu, int n, u32 v);
+void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask);
+u32 read_eflags(struct soft_cpu *cpu);
+u64 cpu_tsc(struct soft_cpu *cpu);
+
+/* fpu.c */
+void fpu_reset(struct soft_cpu *cpu);
+void fpu_exec(struct soft_cpu *cpu, struct insn *in);
+void fpu_fwait(struct soft_cpu *cpu);
+void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off);
+void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off);
+
+/* Register access helpers. */
+static inline u8 reg8_read(const struct soft_cpu *cpu, unsigned r)
+{
+	return r < 4 ? (u8)cpu->s.gpr[r] : (u8)(cpu->s.gpr[r - 4] >> 8);
+}
+
+static inline void reg8_write(struct soft_cpu *cpu, unsigned r, u8 v)
+{
+	if (r < 4)
+		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~0xffu) | v;
+	else
+		cpu->s.gpr[r - 4] = (cpu->s.gpr[r - 4] & ~0xff00u) |
+				    (u32)v << 8;
+}
+
+static inline u32 reg_read(const struct soft_cpu *cpu, unsigned r,
+			   unsigned size)
+{
+	if (size == 1)
+		return reg8_read(cpu, r);
+	if (size == 2)
+		return (u16)cpu->s.gpr[r];
+	return cpu->s.gpr[r];
+}
+
+static inline void reg_write(struct soft_cpu *cpu, unsigned r, u32 v,
+			     unsigned size)
+{
+	if (size == 1)
+		reg8_write(cpu, r, (u8)v);
+	else if (size == 2)
+		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~0xffffu) | (u16)v;
+	else
+		cpu->s.gpr[r] = v;
+}
+
+static inline u32 size_mask(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static inline u32 sign_bit(unsigned size)
+{
+	return 1u << (8 * size - 1);
+}
+
+static inline bool is_8086(const struct soft_cpu *cpu)
+{
+	return cpu->model == CPU_MODEL_8086;
+}
+
+static inline bool is_286_or_older(const struct soft_cpu *cpu)
+{
+	return cpu->model != CPU_MODEL_P6;
+}
+
+static inline unsigned iopl(const struct soft_cpu *cpu)
+{
+	return (cpu->s.eflags >> 12) & 3;
+}
+
+static inline void set_flag(struct soft_cpu *cpu, u32 flag, bool on)
+{
+	if (on)
+		cpu->s.eflags |= flag;
+	else
+		cpu->s.eflags &= ~flag;
+}
+
+static inline bool get_flag(const struct soft_cpu *cpu, u32 flag)
+{
+	return cpu->s.eflags & flag;
+}
+
+#endif

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Instruction decoder: prefixes, opcode, ModR/M, SIB, displacement and
+ * immediates into struct insn (Intel SDM vol. 2, chapter 2 and appendix A
+ * opcode maps). Effective addresses are computed at execution time from
+ * the decoded base/index/scale/displacement, so a decoded instruction can
+ * be executed again with other register values.
+ */
+#include "cpu/soft/cpu.h"
+
+enum {
+	D_MODRM = BIT(0),
+	D_IB = BIT(1), /* 8-bit immediate */
+	D_IV = BIT(2), /* 16/32-bit immediate per operand size */
+	D_IW = BIT(3), /* 16-bit immediate */
+	D_PTR = BIT(4), /* far pointer: offset (osize) then selector */
+	D_MOFFS = BIT(5), /* offset of address size, no ModR/M */
+	D_GRP3 = BIT(6), /* F6/F7: immediate only for /0 and /1 */
+};
+
+#define M D_MODRM
+static const u8 one_byte[256] = {
+	/* 00 */ M, M, M, M, D_IB, D_IV, 0, 0, M, M, M, M, D_IB, D_IV, 0, 0,
+	/* 10 */ M, M, M, M, D_IB, D_IV, 0, 0, M, M, M, M, D_IB, D_IV, 0, 0,
+	/* 20 */ M, M, M, M, D_IB, D_IV, 0, 0, M, M, M, M, D_IB, D_IV, 0, 0,
+	/* 30 */ M, M, M, M, D_IB, D_IV, 0, 0, M, M, M, M, D_IB, D_IV, 0, 0,
+	/* 40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 60 */ 0, 0, M, M, 0, 0, 0, 0, D_IV, M | D_IV, D_IB, M | D_IB,
+	0, 0, 0, 0,
+	/* 70 */ D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB,
+	D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB,
+	/* 80 */ M | D_IB, M | D_IV, M | D_IB, M | D_IB, M, M, M, M,
+	M, M, M, M, M, M, M, M,
+	/* 90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, D_PTR, 0, 0, 0, 0, 0,
+	/* A0 */ D_MOFFS, D_MOFFS, D_MOFFS, D_MOFFS, 0, 0, 0, 0,
+	D_IB, D_IV, 0, 0, 0, 0, 0, 0,
+	/* B0 */ D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB,
+	D_IV, D_IV, D_IV, D_IV, D_IV, D_IV, D_IV, D_IV,
+	/* C0 */ M | D_IB, M | D_IB, D_IW, 0, M, M, M | D_IB, M | D_IV,
+	D_IW | D_IB, 0, D_IW, 0, 0, D_IB, 0, 0,
+	/* D0 */ M, M, M, M, D_IB, D_IB, 0, 0, M, M, M, M, M, M, M, M,
+	/* E0 */ D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB, D_IB,
+	D_IV, D_IV, D_PTR, D_IB, 0, 0, 0, 0,
+	/* F0 */ 0, 0, 0, 0, 0, 0, M | D_GRP3, M | D_GRP3,
+	0, 0, 0, 0, 0, 0, M, M,
+};
+
+/* Two-byte map (0F xx): which opcodes take ModR/M and immediates. */
+static u8 two_byte_flags(u8 op)
+{
+	switch (op) {
+	case 0x00 ... 0x03:
+	case 0x0d:
+	case 0x10 ... 0x17:
+	case 0x18 ... 0x1f:
+	case 0x20 ... 0x23:
+	case 0x28 ... 0x2f:
+	case 0x40 ... 0x4f:
+	case 0x50 ... 0x6f:
+	case 0x74 ... 0x7f:
+	case 0x90 ... 0x9f:
+	case 0xa3:
+	case 0xa5:
+	case 0xab:
+	case 0xad ... 0xaf:
+	case 0xb0 ... 0xb9:
+	case 0xbb ... 0xc1:
+	case 0xc3:
+	case 0xc7:
+	case 0xd0 ... 0xff:
+		return M;
+	case 0x70 ... 0x73:
+	case 0xa4:
+	case 0xac:
+	case 0xba:
+	case 0xc2:
+	case 0xc4 ... 0xc6:
+		return M | D_IB;
+	case 0x80 ... 0x8f:
+		return D_IV;
+	default:
+		return 0;
+	}
+}
+#undef M
+
+struct fetcher {
+	struct soft_cpu *cpu;
+	u32 start;
+	u32 mask; /* 0xFFFF: IP wraps in 16-bit code */
+	unsigned n;
+};
+
+static u8 next8(struct fetcher *f)
+{
+	u8 b;
+
+	/* SDM vol. 2, 2.3.11: instructions longer than 15 bytes fault. */
+	if (f->n >= 15 && !is_286_or_older(f->cpu))
+		cpu_fault(f->cpu, EXC_GP, 0);
+	b = fetch8(f->cpu, (f->start + f->n) & f->mask);
+	f->n++;
+	return b;
+}
+
+static u16 next16(struct fetcher *f)
+{
+	u16 lo = next8(f);
+
+	return (u16)(lo | next8(f) << 8);
+}
+
+static u32 next32(struct fetcher *f)
+{
+	u32 lo = next16(f);
+
+	return lo | (u32)next16(f) << 16;
+}
+
+static u32 next_sz(struct fetcher *f, unsigned size)
+{
+	return size == 4 ? next32(f) : size == 2 ? next16(f) : next8(f);
+}
+
+/* 16-bit ModR/M (SDM vol. 2, table 2-1). */
+static void decode_modrm16(struct fetcher *f, struct insn *in)
+{
+	static const s8 base[8] = { R_EBX, R_EBX, R_EBP, R_EBP,
+				    R_ESI, R_EDI, R_EBP, R_EBX };
+	static const s8 index[8] = { R_ESI, R_EDI, R_ESI, R_EDI,
+				     -1, -1, -1, -1 };
+
+	in->base = base[in->rm];
+	in->index = index[in->rm];
+	in->scale = 0;
+	if (in->mod == 0 && in->rm == 6) {
+		in->base = -1;
+		in->disp = next16(f);
+	} else if (in->mod == 1) {
+		in->disp = (u32)(s32)(s8)next8(f);
+	} else if (in->mod == 2) {
+		in->disp = next16(f);
+	}
+	if (!in->seg_override && in->base == R_EBP)
+		in->seg = S_SS;
+}
+
+/* 32-bit ModR/M with SIB (SDM vol. 2, tables 2-2 and 2-3). */
+static void decode_modrm32(struct fetcher *f, struct insn *in)
+{
+	in->base = (s8)in->rm;
+	in->index = -1;
+	in->scale = 0;
+	if (in->rm == 4) {
+		u8 sib = next8(f);
+		u8 idx = (sib >> 3) & 7;
+
+		in->scale = sib >> 6;
+		in->index = idx == 4 ? -1 : (s8)idx;
+		in->base = (s8)(sib & 7);
+		if (in->base == R_EBP && in->mod == 0) {
+			in->base = -1;
+			in->disp = next32(f);
+		}
+	} else if (in->mod == 0 && in->rm == 5) {
+		in->base = -1;
+		in->disp = next32(f);
+	}
+	if (in->mod == 1)
+		in->disp = (u32)(s32)(s8)next8(f);
+	else if (in->mod == 2)
+		in->disp = next32(f);
+	if (!in->seg_override && (in->base == R_ESP || in->base == R_EBP))
+		in->seg = S_SS;
+}
+
+static void decode_modrm(struct fetcher *f, struct insn *in)
+{
+	u8 modrm = next8(f);
+
+	in->has_modrm = true;
+	in->mod = modrm >> 6;
+	in->reg = (modrm >> 3) & 7;
+	in->rm = modrm & 7;
+	in->disp = 0;
+	if (in->mod == 3)
+		return;
+	if (in->asize == 2)
+		decode_modrm16(f, in);
+	else
+		decode_modrm32(f, in);
+}
+
+/* Returns true when b was a prefix (and records it). */
+static bool decode_prefix(struct soft_cpu *cpu, struct insn *in, u8 b)
+{
+	switch (b) {
+	case 0x26:
+	case 0x2e:
+	case 0x36:
+	case 0x3e:
+		in->seg = (b >> 3) & 3;
+		in->seg_override = true;
+		return true;
+	case 0x64:
+	case 0x65:
+		if (is_286_or_older(cpu))
+			return false;
+		in->seg = b == 0x64 ? S_FS : S_GS;
+		in->seg_override = true;
+		return true;
+	case 0x66:
+		if (is_286_or_older(cpu))
+			return false;
+		in->osize = cpu->code32 ? 2 : 4;
+		return true;
+	case 0x67:
+		if (is_286_or_older(cpu))
+			return false;
+		in->asize = cpu->code32 ? 2 : 4;
+		return true;
+	case 0xf0:
+		in->lock = true;
+		return true;
+	case 0xf1: /* the 8086 and 286 decode F1 as another LOCK */
+		if (!is_286_or_older(cpu))
+			return false;
+		in->lock = true;
+		return true;
+	case 0xf2:
+	case 0xf3:
+		in->rep = b;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The 8086 decodes some opcodes of later processors as older ones. */
+static u8 alias_8086(u8 op)
+{
+	if (op >= 0x60 && op <= 0x6f)
+		return op + 0x10; /* Jcc */
+	switch (op) {
+	case 0xc0:
+		return 0xc2;
+	case 0xc1:
+		return 0xc3;
+	case 0xc8:
+		return 0xca;
+	case 0xc9:
+		return 0xcb;
+	default:
+		return op;
+	}
+}
+
+void decode(struct soft_cpu *cpu, struct insn *in)
+{
+	struct fetcher f = { cpu, cpu->s.eip,
+			     cpu->code32 ? 0xffffffffu : 0xffffu, 0 };
+	u8 b, flags;
+
+	in->osize = cpu->code32 ? 4 : 2;
+	in->asize = cpu->code32 ? 4 : 2;
+	in->seg = S_DS;
+	in->seg_override = false;
+	in->rep = 0;
+	in->lock = false;
+	in->has_modrm = false;
+	in->imm = in->imm2 = 0;
+	in->base = in->index = -1;
+	in->disp = 0;
+	in->mod = in->reg = in->rm = 0;
+
+	while (decode_prefix(cpu, in, b = next8(&f)))
+		;
+	if (is_8086(cpu))
+		b = alias_8086(b);
+	if (b == 0x0f && !is_8086(cpu)) {
+		b = next8(&f);
+		in->op = 0x100 | b;
+		flags = two_byte_flags(b);
+	} else {
+		in->op = b;
+		flags = one_byte[b];
+	}
+	if (flags & D_MODRM)
+		decode_modrm(&f, in);
+	if (flags & D_GRP3 && in->reg < 2)
+		flags |= in->op == 0xf6 ? D_IB : D_IV;
+	if (flags & D_IW)
+		in->imm = next16(&f);
+	if (flags & D_IV)
+		in->imm = next_sz(&f, in->osize);
+	if (flags & D_PTR) {
+		in->imm = next_sz(&f, in->osize);
+		in->imm2 = next16(&f);
+	}
+	if (flags & D_MOFFS)
+		in->disp = next_sz(&f, in->asize);
+	if (flags & D_IB) {
+		if (flags & D_IW)
+			in->imm2 = next8(&f);
+		else
+			in->imm = next8(&f);
+	}
+	in->len = (u8)f.n;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The soft engine: engine_ops glue and the instruction loop.
+ *
+ * One iteration: deliver a pending interrupt if the CPU accepts one, then
+ * decode the instruction at CS:EIP, advance EIP past it and execute it.
+ * Faults longjmp back here; the loop rewinds EIP/ESP and delivers them.
+ * The loop returns to the machine on HLT, a stop request, shutdown, or
+ * when the time slice ends (checked every few hundred instructions).
+ */
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "cpu/soft/cpu.h"
+
+#define CLOCK_CHECK_INTERVAL 256
+
+struct vcpu {
+	struct soft_cpu cpu;
+};
+
+void cpu_update_mode(struct soft_cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+
+	cpu->pe = s->cr0 & CR0_PE;
+	cpu->vm86 = cpu->pe && (s->eflags & FL_VM);
+	if (!cpu->pe)
+		cpu->cpl = 0;
+	else if (cpu->vm86)
+		cpu->cpl = 3;
+	else
+		cpu->cpl = s->seg[S_CS].selector & 3;
+	cpu->code32 = !cpu->vm86 && (s->seg[S_CS].attr & SEG_ATTR_DB);
+	cpu->stack32 = !cpu->vm86 && (s->seg[S_SS].attr & SEG_ATTR_DB);
+	if (is_286_or_older(cpu)) {
+		cpu->code32 = cpu->stack32 = false;
+		cpu->addr_mask = is_8086(cpu) ? 0xfffffull : 0xffffffull;
+	} else {
+		cpu->addr_mask = s->a20_masked ? 0xfffefffffull : 0xfffffffffull;
+	}
+}
+
+static void seg_reset(struct x86_segment *sg, u16 sel, u32 base, u16 type)
+{
+	*sg = (struct x86_segment){ sel, base, 0xffff,
+				    SEG_ATTR_P | SEG_ATTR_S | type };
+}
+
+/* Power-on state, Intel SDM vol. 3, table 9-1. */
+void cpu_reset(struct soft_cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+	unsigned i;
+
+	*s = (struct x86_state){ 0 };
+	s->eip = 0xfff0;
+	s->eflags = 2;
+	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	s->gpr[R_EDX] = 0x00000631u;
+	for (i = 0; i < 6; i++)
+		seg_reset(&s->seg[i], 0, 0, 0x3);
+	seg_reset(&s->seg[S_CS], 0xf000, 0xffff0000u, 0xb);
+	if (is_286_or_older(cpu))
+		s->seg[S_CS].base = 0xf0000; /* 8086/286: F000:FFF0 */
+	s->gdtr.limit = s->idtr.limit = 0xffff;
+	s->ldtr = (struct x86_segment){ 0, 0, 0xffff, SEG_ATTR_P | 0x2 };
+	s->tr = (struct x86_segment){ 0, 0, 0xffff, SEG_ATTR_P | 0xb };
+	s->dr[6] = 0xffff0ff0u;
+	s->dr[7] = 0x400;
+	s->pat = 0x0007040600070406ull;
+	s->apic_base = 0xfee00900ull;
+	cpu->intr_line = false;
+	cpu->inhibit_irq = false;
+	cpu->delivering = -1;
+	cpu->shutdown = false;
+	fpu_reset(cpu);
+	cpu_update_mode(cpu);
+	cpu_tlb_flush(cpu);
+}
+
+static void cpu_single_step_trap(struct soft_cpu *cpu)
+{
+	cpu->s.dr[6] |= BIT(14); /* BS */
+	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
+}
+
+static void cpu_step(struct soft_cpu *cpu, struct insn *in)
+{
+	bool trap = cpu->s.eflags & FL_TF;
+	u32 next;
+
+	cpu->insn_eip = cpu->s.eip;
+	cpu->insn_esp = cpu->s.gpr[R_ESP];
+	decode(cpu, in);
+	next = cpu->s.eip + in->len;
+	cpu->s.eip = cpu->code32 ? next : next & 0xffff;
+	exec(cpu, in);
+	cpu->icount++;
+	if (trap)
+		cpu_single_step_trap(cpu);
+}
+
+/* Deliver NMI or INTR if the CPU accepts one now. */
+static void cpu_check_interrupts(struct soft_cpu *cpu)
+{
+	int vector;
+
+	if (cpu->inhibit_irq) {
+		cpu->inhibit_irq = false;
+		return;
+	}
+	if (cpu->s.nmi_pending) {
+		cpu->s.nmi_pending = false;
+		cpu_deliver_interrupt(cpu, EXC_NMI, false, false, 0,
+				      cpu->s.eip);
+		return;
+	}
+	if (!cpu->intr_line || !(cpu->s.eflags & FL_IF))
+		return;
+	vector = cpu->env.intack(cpu->env.opaque);
+	if (vector >= 0)
+		cpu_deliver_interrupt(cpu, vector & 0xff, false, false, 0,
+				      cpu->s.eip);
+}
+
+static bool cpu_attention(const struct soft_cpu *cpu)
+{
+	return cpu->stop_requested || cpu->s.halted || cpu->s.nmi_pending ||
+	       (cpu->intr_line && (cpu->s.eflags & FL_IF));
+}
+
+static enum vcpu_exit soft_run(struct vcpu *v, u64 deadline_ns)
+{
+	struct soft_cpu *cpu = &v->cpu;
+	struct insn in;
+	unsigned n;
+
+	cpu->in = &in;
+	for (;;) {
+		if (setjmp(cpu->unwind)) {
+			cpu_deliver_fault(cpu);
+			if (cpu->shutdown) {
+				cpu->shutdown = false;
+				return VCPU_EXIT_SHUTDOWN;
+			}
+			continue;
+		}
+		for (;;) {
+			if (cpu->stop_requested) {
+				cpu->stop_requested = false;
+				return VCPU_EXIT_STOP;
+			}
+			cpu_check_interrupts(cpu);
+			if (cpu->s.halted)
+				return VCPU_EXIT_HALT;
+			for (n = 0; n < CLOCK_CHECK_INTERVAL; n++) {
+				cpu_step(cpu, &in);
+				if (unlikely(cpu->inhibit_irq)) {
+					cpu_step(cpu, &in);
+					cpu->inhibit_irq = false;
+				}
+				if (unlikely(cpu_attention(cpu)))
+					break;
+			}
+			if (clock_now_ns() >= deadline_ns)
+				return VCPU_EXIT_DEADLINE;
+		}
+	}
+}
+
+static int soft_create(const struct vcpu_env *env, struct vcpu **out)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -12; /* -ENOMEM */
+	v->cpu.env = *env;
+	v->cpu.model = env->model;
+	cpu_reset(&v->cpu);
+	*out = v;
+	return 0;
+}
+
+static void soft_destroy(struct vcpu *v)
+{
+	free(v);
+}
+
+static void soft_reset(struct vcpu *v)
+{
+	cpu_reset(&v->cpu);
+}
+
+static void soft_get_state(struct vcpu *v, struct x86_state *state)
+{
+	*state = v->cpu.s;
+	state->eflags = read_eflags(&v->cpu);
+}
+
+static void soft_set_state(struct vcpu *v, const struct x86_state *state)
+{
+	v->cpu.s = *state;
+	cpu_update_mode(&v->cpu);
+	v->cpu.s.eflags = read_eflags(&v->cpu);
+	cpu_tlb_flush(&v->cpu);
+}
+
+static void soft_set_intr(struct vcpu *v, bool level)
+{
+	v->cpu.intr_line = level;
+}
+
+static void soft_raise_nmi(struct vcpu *v)
+{
+	v->cpu.s.nmi_pending = true;
+}
+
+static void soft_stop(struct vcpu *v)
+{
+	v->cpu.stop_requested = true;
+}
+
+static void soft_set_a20(struct vcpu *v, bool enabled)
+{
+	if (v->cpu.s.a20_masked == !enabled)
+		return;
+	v->cpu.s.a20_masked = !enabled;
+	cpu_update_mode(&v->cpu);
+	cpu_tlb_flush(&v->cpu);
+}
+
+static u64 soft_instructions(struct vcpu *v)
+{
+	return v->cpu.icount;
+}
+
+const struct engine_ops soft_engine_ops = {
+	.name = "soft",
+	.create = soft_create,
+	.destroy = soft_destroy,
+	.reset = soft_reset,
+	.run = soft_run,
+	.get_state = soft_get_state,
+	.set_state = soft_set_state,
+	.set_intr = soft_set_intr,
+	.raise_nmi = soft_raise_nmi,
+	.stop = soft_stop,
+	.set_a20 = soft_set_a20,
+	.instructions = soft_instructions,
+};

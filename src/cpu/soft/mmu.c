@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Linear-to-physical translation (Intel SDM vol. 3, chapter 4: 32-bit and
+ * PAE paging), the software TLB, and segment-relative accesses with the
+ * limit and rights checks of SDM vol. 3, 5.3-5.6.
+ *
+ * The TLB maps a linear page to a host pointer for plain RAM only. Pages
+ * whose first write must set a dirty bit, MMIO and ROM never enter the
+ * write set, so those accesses take the slow path every time.
+ */
+#include "cpu/soft/cpu.h"
+
+#define PTE_P BIT(0)
+#define PTE_W BIT(1)
+#define PTE_U BIT(2)
+#define PTE_A BIT(5)
+#define PTE_D BIT(6)
+#define PTE_PS BIT(7)
+#define PTE_G BIT(8)
+#define PTE_NX (1ull << 63)
+#define PAE_ADDR_MASK 0x000ffffffffff000ull
+
+#define PF_P BIT(0)
+#define PF_W BIT(1)
+#define PF_U BIT(2)
+#define PF_RSVD BIT(3)
+#define PF_I BIT(4)
+
+void cpu_tlb_flush(struct soft_cpu *cpu)
+{
+	unsigned u, i;
+
+	for (u = 0; u < 2; u++)
+		for (i = 0; i < TLB_SIZE; i++)
+			cpu->tlb[u][i] = (struct tlb_entry){
+				TLB_INVALID, TLB_INVALID, TLB_INVALID, 0
+			};
+}
+
+void mmu_invlpg(struct soft_cpu *cpu, u32 lin)
+{
+	unsigned i = (lin >> 12) & (TLB_SIZE - 1);
+
+	/* A 4 MiB page may be cached under any index: be simple and safe. */
+	if (cpu->s.cr4 & CR4_PSE || cpu->s.cr4 & CR4_PAE) {
+		cpu_tlb_flush(cpu);
+		return;
+	}
+	cpu->tlb[0][i] = (struct tlb_entry){ TLB_INVALID, TLB_INVALID,
+					     TLB_INVALID, 0 };
+	cpu->tlb[1][i] = cpu->tlb[0][i];
+}
+
+static u64 phys_read64(struct soft_cpu *cpu, u64 pa)
+{
+	return mem_read(cpu->env.mem, pa & cpu->addr_mask, 8);
+}
+
+static u32 phys_read32(struct soft_cpu *cpu, u64 pa)
+{
+	return (u32)mem_read(cpu->env.mem, pa & cpu->addr_mask, 4);
+}
+
+__attribute__((noreturn)) static void page_fault(struct soft_cpu *cpu,
+						 u32 lin, u32 err)
+{
+	cpu->s.cr2 = lin;
+	cpu_fault(cpu, EXC_PF, err);
+}
+
+static u32 pf_code(unsigned acc, bool present)
+{
+	u32 err = present ? PF_P : 0;
+
+	if (acc & ACC_WRITE)
+		err |= PF_W;
+	if (acc & ACC_USER)
+		err |= PF_U;
+	return err;
+}
+
+/* Rights of a translation: the AND of W and U over all levels. */
+static void check_rights(struct soft_cpu *cpu, u32 lin, unsigned acc,
+			 bool writable, bool user, bool nx)
+{
+	u32 err = pf_code(acc, true);
+
+	if ((acc & ACC_USER) && !user)
+		page_fault(cpu, lin, err);
+	if ((acc & ACC_WRITE) && !writable &&
+	    ((acc & ACC_USER) || (cpu->s.cr0 & CR0_WP)))
+		page_fault(cpu, lin, err);
+	if ((acc & ACC_EXEC) && nx)
+		page_fault(cpu, lin, err | PF_I);
+}
+
+static void set_ad32(struct soft_cpu *cpu, u64 pa, u32 entry, u32 bits)
+{
+	if ((entry & bits) != bits)
+		mem_write(cpu->env.mem, pa & cpu->addr_mask, entry | bits, 4);
+}
+
+static void set_ad64(struct soft_cpu *cpu, u64 pa, u64 entry, u64 bits)
+{
+	if ((entry & bits) != bits)
+		mem_write(cpu->env.mem, pa & cpu->addr_mask, entry | bits, 8);
+}
+
+static u64 walk32(struct soft_cpu *cpu, u32 lin, unsigned acc)
+{
+	u64 pde_pa = (cpu->s.cr3 & 0xfffff000u) + ((lin >> 22) << 2);
+	u32 pde = phys_read32(cpu, pde_pa), pte;
+	u64 pte_pa;
+	u32 dirty = acc & ACC_WRITE ? PTE_D : 0;
+
+	if (!(pde & PTE_P))
+		page_fault(cpu, lin, pf_code(acc, false));
+	if ((pde & PTE_PS) && (cpu->s.cr4 & CR4_PSE)) {
+		check_rights(cpu, lin, acc, pde & PTE_W, pde & PTE_U, false);
+		set_ad32(cpu, pde_pa, pde, PTE_A | dirty);
+		/* PSE-36: PDE bits 16:13 are physical address bits 35:32. */
+		return (pde & 0xffc00000u) | ((u64)(pde >> 13 & 0xf) << 32) |
+		       (lin & 0x3fffff);
+	}
+	pte_pa = (pde & 0xfffff000u) + (((lin >> 12) & 0x3ff) << 2);
+	pte = phys_read32(cpu, pte_pa);
+	if (!(pte & PTE_P))
+		page_fault(cpu, lin, pf_code(acc, false));
+	check_rights(cpu, lin, acc, pde & pte & PTE_W, pde & pte & PTE_U,
+		     false);
+	set_ad32(cpu, pde_pa, pde, PTE_A);
+	set_ad32(cpu, pte_pa, pte, PTE_A | dirty);
+	return (pte & 0xfffff000u) | (lin & 0xfff);
+}
+
+static u64 pae_reserved(struct soft_cpu *cpu, bool leaf_large)
+{
+	u64 rsvd = ~((1ull << 36) - 1) & ~PTE_NX; /* MAXPHYADDR 36 */
+
+	if (!(cpu->s.efer & EFER_NXE))
+		rsvd |= PTE_NX;
+	if (leaf_large)
+		rsvd |= 0x1fe000ull; /* 2 MiB page: bits 20:13 */
+	return rsvd;
+}
+
+static void pae_check_entry(struct soft_cpu *cpu, u32 lin, unsigned acc,
+			    u64 e, bool leaf_large)
+{
+	if (!(e & PTE_P))
+		page_fault(cpu, lin, pf_code(acc, false));
+	if (e & pae_reserved(cpu, leaf_large))
+		page_fault(cpu, lin, pf_code(acc, true) | PF_RSVD);
+}
+
+static u64 walk_pae(struct soft_cpu *cpu, u32 lin, unsigned acc)
+{
+	u64 pdpte = phys_read64(cpu, (cpu->s.cr3 & 0xffffffe0u) +
+					     ((lin >> 30) << 3));
+	u64 pde_pa, pde, pte_pa, pte;
+	bool nx;
+	u64 dirty = acc & ACC_WRITE ? PTE_D : 0;
+
+	if (!(pdpte & PTE_P))
+		page_fault(cpu, lin, pf_code(acc, false));
+	pde_pa = (pdpte & PAE_ADDR_MASK) + (((lin >> 21) & 0x1ff) << 3);
+	pde = phys_read64(cpu, pde_pa);
+	pae_check_entry(cpu, lin, acc, pde, pde & PTE_PS);
+	if (pde & PTE_PS) {
+		nx = (cpu->s.efer & EFER_NXE) && (pde & PTE_NX);
+		check_rights(cpu, lin, acc, pde & PTE_W, pde & PTE_U, nx);
+		set_ad64(cpu, pde_pa, pde, PTE_A | dirty);
+		return (pde & 0xfffe00000ull) | (lin & 0x1fffff);
+	}
+	pte_pa = (pde & PAE_ADDR_MASK) + (((lin >> 12) & 0x1ff) << 3);
+	pte = phys_read64(cpu, pte_pa);
+	pae_check_entry(cpu, lin, acc, pte, false);
+	nx = (cpu->s.efer & EFER_NXE) && ((pde | pte) & PTE_NX);
+	check_rights(cpu, lin, acc, pde & pte & PTE_W, pde & pte & PTE_U, nx);
+	set_ad64(cpu, pde_pa, pde, PTE_A);
+	set_ad64(cpu, pte_pa, pte, PTE_A | dirty);
+	return (pte & PAE_ADDR_MASK) | (lin & 0xfff);
+}
+
+u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc)
+{
+	u64 pa;
+
+	if (!(cpu->s.cr0 & CR0_PG))
+		pa = lin;
+	else if (cpu->s.cr4 & CR4_PAE)
+		pa = walk_pae(cpu, lin, acc);
+	else
+		pa = walk32(cpu, lin, acc);
+	return pa & cpu->addr_mask;
+}
+
+static struct tlb_entry *tlb_entry_for(struct soft_cpu *cpu, u32 lin,
+				       bool user)
+{
+	return &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+/*
+ * Translate and, when the page is RAM, cache it. With paging on, a page
+ * enters the write set only when the walk has already set its dirty bit
+ * (the walk for a write does that), so later writes need no walk.
+ */
+static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
+{
+	u64 pa = mmu_translate(cpu, lin, acc);
+	bool user = acc & ACC_USER;
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
+	u32 tag = lin & ~0xfffu;
+	bool write = acc & ACC_WRITE;
+	u8 *host = mem_page_ptr(cpu->env.mem, pa, write);
+
+	if (!host)
+		return pa;
+	if (e->addend != (uintptr_t)host - tag) {
+		*e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, TLB_INVALID,
+					 (uintptr_t)host - tag };
+	}
+	if (write)
+		e->write_tag = tag;
+	else if (acc & ACC_EXEC)
+		e->exec_tag = tag;
+	else
+		e->read_tag = tag;
+	/*
+	 * A writable RAM page is readable too, unless a read would map
+	 * somewhere else (shadow RAM set write-only): check separately.
+	 */
+	if (write && mem_page_ptr(cpu->env.mem, pa, false) == host)
+		e->read_tag = tag;
+	return pa;
+}
+
+static inline u8 *tlb_read_ptr(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
+
+	if (likely(e->read_tag == (lin & ~0xfffu)))
+		return (u8 *)(e->addend + lin);
+	return NULL;
+}
+
+static inline u8 *tlb_write_ptr(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
+
+	if (likely(e->write_tag == (lin & ~0xfffu)))
+		return (u8 *)(e->addend + lin);
+	return NULL;
+}
+
+static u32 lin_read_slow(struct soft_cpu *cpu, u32 lin, unsigned size,
+			 bool user)
+{
+	u32 v = 0;
+	unsigned i;
+
+	if (((lin & 0xfff) + size) > 0x1000) {
+		for (i = 0; i < size; i++)
+			v |= (u32)lin_read8(cpu, lin + i, user) << (8 * i);
+		return v;
+	}
+	return (u32)mem_read(cpu->env.mem,
+			     tlb_fill(cpu, lin, user ? ACC_USER : 0), size);
+}
+
+static void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v,
+			   unsigned size, bool user)
+{
+	unsigned i;
+	u64 pa;
+
+	if (((lin & 0xfff) + size) > 0x1000) {
+		/* Both pages must be writable before any byte is stored. */
+		mmu_translate(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
+		mmu_translate(cpu, lin + size - 1,
+			      ACC_WRITE | (user ? ACC_USER : 0));
+		for (i = 0; i < size; i++)
+			lin_write8(cpu, lin + i, (u8)(v >> (8 * i)), user);
+		return;
+	}
+	pa = tlb_fill(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
+	mem_write(cpu->env.mem, pa, v, size);
+}
+
+u8 lin_read8(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	return p ? *p : (u8)lin_read_slow(cpu, lin, 1, user);
+}
+
+u16 lin_read16(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffe)
+		return get_le16(p);
+	return (u16)lin_read_slow(cpu, lin, 2, user);
+}
+
+u32 lin_read32(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffc)
+		return get_le32(p);
+	return lin_read_slow(cpu, lin, 4, user);
+}
+
+void lin_write8(struct soft_cpu *cpu, u32 lin, u8 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p)
+		*p = v;
+	else
+		lin_write_slow(cpu, lin, v, 1, user);
+}
+
+void lin_write16(struct soft_cpu *cpu, u32 lin, u16 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffe)
+		put_le16(p, v);
+	else
+		lin_write_slow(cpu, lin, v, 2, user);
+}
+
+void lin_write32(struct soft_cpu *cpu, u32 lin, u32 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffc)
+		put_le32(p, v);
+	else
+		lin_write_slow(cpu, lin, v, 4, user);
+}
+
+u8 sys_read8(struct soft_cpu *cpu, u32 lin)
+{
+	return lin_read8(cpu, lin, false);
+}
+
+u16 sys_read16(struct soft_cpu *cpu, u32 lin)
+{
+	return lin_read16(cpu, lin, false);
+}
+
+u32 sys_read32(struct soft_cpu *cpu, u32 lin)
+{
+	return lin_read32(cpu, lin, false);
+}
+
+void sys_write8(struct soft_cpu *cpu, u32 lin, u8 v)
+{
+	lin_write8(cpu, lin, v, false);
+}
+
+void sys_write16(struct soft_cpu *cpu, u32 lin, u16 v)
+{
+	lin_write16(cpu, lin, v, false);
+}
+
+void sys_write32(struct soft_cpu *cpu, u32 lin, u32 v)
+{
+	lin_write32(cpu, lin, v, false);
+}
+
+u8 fetch8(struct soft_cpu *cpu, u32 eip)
+{
+	const struct x86_segment *cs = &cpu->s.seg[S_CS];
+	bool user = cpu->cpl == 3;
+	u32 lin;
+	struct tlb_entry *e;
+
+	if (!is_8086(cpu) && eip > cs->limit)
+		cpu_fault(cpu, EXC_GP, 0);
+	lin = cs->base + eip;
+	e = tlb_entry_for(cpu, lin, user);
+	if (likely(e->exec_tag == (lin & ~0xfffu)))
+		return *(u8 *)(e->addend + lin);
+	return (u8)mem_read(cpu->env.mem,
+			    tlb_fill(cpu, lin, ACC_EXEC | (user ? ACC_USER : 0)),
+			    1);
+}
+
+/* #GP(0), or #SS(0) for the stack segment (SDM vol. 3, 6.15). */
+__attribute__((noreturn)) static void seg_fault(struct soft_cpu *cpu, int seg)
+{
+	cpu_fault(cpu, seg == S_SS ? EXC_SS : EXC_GP, 0);
+}
+
+static bool seg_within_limit(const struct x86_segment *sg, u32 off,
+			     unsigned size)
+{
+	u32 last = off + size - 1;
+	bool expand_down = (sg->attr & (SEG_ATTR_S | 0xc)) ==
+			   (SEG_ATTR_S | 0x4);
+
+	if (last < off) /* wraps around 4 GiB */
+		return false;
+	if (expand_down) {
+		u32 upper = sg->attr & SEG_ATTR_DB ? 0xffffffffu : 0xffffu;
+
+		return off > sg->limit && last <= upper;
+	}
+	return last <= sg->limit;
+}
+
+u32 seg_linear(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
+	       bool write)
+{
+	const struct x86_segment *sg = &cpu->s.seg[seg];
+
+	if (is_8086(cpu))
+		return sg->base + off;
+	if (cpu->pe && !cpu->vm86) {
+		u16 type = sg->attr & SEG_ATTR_TYPE;
+
+		if (!(sg->attr & SEG_ATTR_P))
+			seg_fault(cpu, seg);
+		if (write && (type & 0x8 || !(type & 0x2)))
+			seg_fault(cpu, seg);
+		if (!write && (type & 0xa) == 0x8)
+			seg_fault(cpu, seg);
+	}
+	if (!seg_within_limit(sg, off, size))
+		seg_fault(cpu, seg);
+	return sg->base + off;
+}
+
+static bool user_access(const struct soft_cpu *cpu)
+{
+	return cpu->cpl == 3;
+}
+
+/*
+ * The 8086 has no segment limits: a word at offset 0xFFFF takes its high
+ * byte from offset 0 of the same segment.
+ */
+static bool wraps_8086(const struct soft_cpu *cpu, u32 off, unsigned size)
+{
+	return is_8086(cpu) && off + size - 1 > 0xffff;
+}
+
+u8 mem_read8(struct soft_cpu *cpu, int seg, u32 off)
+{
+	return lin_read8(cpu, seg_linear(cpu, seg, off, 1, false),
+			 user_access(cpu));
+}
+
+u16 mem_read16(struct soft_cpu *cpu, int seg, u32 off)
+{
+	if (wraps_8086(cpu, off, 2))
+		return (u16)(mem_read8(cpu, seg, off) |
+			     mem_read8(cpu, seg, (off + 1) & 0xffff) << 8);
+	return lin_read16(cpu, seg_linear(cpu, seg, off, 2, false),
+			  user_access(cpu));
+}
+
+u32 mem_read32(struct soft_cpu *cpu, int seg, u32 off)
+{
+	return lin_read32(cpu, seg_linear(cpu, seg, off, 4, false),
+			  user_access(cpu));
+}
+
+void mem_write8(struct soft_cpu *cpu, int seg, u32 off, u8 v)
+{
+	lin_write8(cpu, seg_linear(cpu, seg, off, 1, true), v,
+		   user_access(cpu));
+}
+
+void mem_write16(struct soft_cpu *cpu, int seg, u32 off, u16 v)
+{
+	if (wraps_8086(cpu, off, 2)) {
+		mem_write8(cpu, seg, off, (u8)v);
+		mem_write8(cpu, seg, (off + 1) & 0xffff, (u8)(v >> 8));
+		return;
+	}
+	lin_write16(cpu, seg_linear(cpu, seg, off, 2, true), v,
+		    user_access(cpu));
+}
+
+void mem_write32(struct soft_cpu *cpu, int seg, u32 off, u32 v)
+{
+	lin_write32(cpu, seg_linear(cpu, seg, off, 4, true), v,
+		    user_access(cpu));
+}
+
+u32 mem_read_sz(struct soft_cpu *cpu, int seg, u32 off, unsigned size)
+{
+	if (size == 1)
+		return mem_read8(cpu, seg, off);
+	if (size == 2)
+		return mem_read16(cpu, seg, off);
+	return mem_read32(cpu, seg, off);
+}
+
+void mem_write_sz(struct soft_cpu *cpu, int seg, u32 off, u32 v,
+		  unsigned size)
+{
+	if (size == 1)
+		mem_write8(cpu, seg, off, (u8)v);
+	else if (size == 2)
+		mem_write16(cpu, seg, off, (u16)v);
+	else
+		mem_write32(cpu, seg, off, v);
+}

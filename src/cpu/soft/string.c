@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * String instructions with REP/REPE/REPNE (SDM vol. 2, MOVS..STOS, REP).
+ * A repeated instruction runs in bounded batches: after each batch, or
+ * when an interrupt is waiting, EIP is left on the instruction so it
+ * resumes where it stopped, exactly as the hardware interrupts a REP.
+ */
+#include "cpu/soft/exec.h"
+
+#define REP_BATCH 4096
+
+struct str_regs {
+	u32 amask; /* SI/DI/CX width */
+	int delta;
+};
+
+static u32 index_reg(const struct soft_cpu *cpu, int r, u32 amask)
+{
+	return cpu->s.gpr[r] & amask;
+}
+
+static void index_step(struct soft_cpu *cpu, int r, const struct str_regs *sr)
+{
+	cpu->s.gpr[r] = (cpu->s.gpr[r] & ~sr->amask) |
+			((cpu->s.gpr[r] + (u32)sr->delta) & sr->amask);
+}
+
+/* One iteration; returns false when a REPE/REPNE condition ends it. */
+static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
+			const struct str_regs *sr)
+{
+	u32 si = index_reg(cpu, R_ESI, sr->amask);
+	u32 di = index_reg(cpu, R_EDI, sr->amask);
+	u32 a, b;
+	u16 port = (u16)cpu->s.gpr[R_EDX];
+
+	switch (in->op) {
+	case 0xa4:
+	case 0xa5:
+		mem_write_sz(cpu, S_ES, di, mem_read_sz(cpu, in->seg, si, size),
+			     size);
+		index_step(cpu, R_ESI, sr);
+		index_step(cpu, R_EDI, sr);
+		return true;
+	case 0xa6:
+	case 0xa7:
+		a = mem_read_sz(cpu, in->seg, si, size);
+		b = mem_read_sz(cpu, S_ES, di, size);
+		alu(cpu, ALU_CMP, a, b, size);
+		index_step(cpu, R_ESI, sr);
+		index_step(cpu, R_EDI, sr);
+		return false;
+	case 0xaa:
+	case 0xab:
+		mem_write_sz(cpu, S_ES, di, reg_read(cpu, R_EAX, size), size);
+		index_step(cpu, R_EDI, sr);
+		return true;
+	case 0xac:
+	case 0xad:
+		reg_write(cpu, R_EAX, mem_read_sz(cpu, in->seg, si, size), size);
+		index_step(cpu, R_ESI, sr);
+		return true;
+	case 0xae:
+	case 0xaf:
+		b = mem_read_sz(cpu, S_ES, di, size);
+		alu(cpu, ALU_CMP, reg_read(cpu, R_EAX, size), b, size);
+		index_step(cpu, R_EDI, sr);
+		return false;
+	case 0x6c:
+	case 0x6d:
+		/* Probe the destination before the port read has effects. */
+		seg_linear(cpu, S_ES, di, size, true);
+		mem_write_sz(cpu, S_ES, di, pio_read(cpu->env.pio, port, size),
+			     size);
+		index_step(cpu, R_EDI, sr);
+		return true;
+	default: /* 0x6e, 0x6f OUTS */
+		pio_write(cpu->env.pio, port, mem_read_sz(cpu, in->seg, si, size),
+			  size);
+		index_step(cpu, R_ESI, sr);
+		return true;
+	}
+}
+
+static bool is_compare(u16 op)
+{
+	return (op >= 0xa6 && op <= 0xa7) || (op >= 0xae && op <= 0xaf);
+}
+
+void exec_string(struct soft_cpu *cpu, struct insn *in)
+{
+	unsigned size = in->op & 1 ? in->osize : 1;
+	struct str_regs sr = {
+		.amask = in->asize == 2 ? 0xffffu : 0xffffffffu,
+		.delta = get_flag(cpu, FL_DF) ? -(int)size : (int)size,
+	};
+	unsigned n;
+
+	if (in->op >= 0x6c && in->op <= 0x6f)
+		io_check(cpu, (u16)cpu->s.gpr[R_EDX], size);
+	if (!in->rep) {
+		string_step(cpu, in, size, &sr);
+		return;
+	}
+	for (n = 0; n < REP_BATCH; n++) {
+		u32 count = cpu->s.gpr[R_ECX] & sr.amask;
+
+		if (!count)
+			return;
+		string_step(cpu, in, size, &sr);
+		cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~sr.amask) |
+				    ((count - 1) & sr.amask);
+		if (is_compare(in->op) &&
+		    get_flag(cpu, FL_ZF) != (in->rep == 0xf3))
+			return;
+		if (cpu->intr_line && get_flag(cpu, FL_IF))
+			break;
+	}
+	if (cpu->s.gpr[R_ECX] & sr.amask)
+		cpu->s.eip = cpu->insn_eip; /* resume here */
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * System registers, EFLAGS, the time-stamp counter, CPUID and MSRs.
+ *
+ * The twoostwo virtual CPU: vendor "GenuineIntel" (guests key their errata
+ * and feature paths on it), family 6 model 3 stepping 1, brand string
+ * "twoostwo virtual CPU (P6 class)". Whatever the host, every guest sees
+ * exactly these values. Features advertised are only those implemented
+ * here: see cpuid_features(). The TSC counts at TSC_HZ (1 GHz), derived
+ * from the host monotonic clock, so guest time is right at any emulation
+ * speed.
+ */
+#include <string.h>
+
+#include "core/clock.h"
+#include "cpu/soft/cpu.h"
+
+#define TSC_HZ 1000000000ull
+#define CPU_SIGNATURE 0x00000631u /* family 6, model 3, stepping 1 */
+#define BRAND "twoostwo virtual CPU (P6 class)"
+
+/* CPUID.1:EDX (SDM vol. 2, table 3-11). */
+#define FEAT_FPU BIT(0)
+#define FEAT_DE BIT(2)
+#define FEAT_PSE BIT(3)
+#define FEAT_TSC BIT(4)
+#define FEAT_MSR BIT(5)
+#define FEAT_PAE BIT(6)
+#define FEAT_CX8 BIT(8)
+#define FEAT_SEP BIT(11)
+#define FEAT_PGE BIT(13)
+#define FEAT_CMOV BIT(15)
+#define FEAT_PSE36 BIT(17)
+
+#define MSR_TSC 0x10
+#define MSR_APIC_BASE 0x1b
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MTRRCAP 0xfe
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_EFER 0xc0000080u
+
+static u32 cpuid_features(void)
+{
+	return FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE |
+	       FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_PSE36;
+}
+
+u64 cpu_tsc(struct soft_cpu *cpu)
+{
+	return muldiv64(clock_now_ns(), TSC_HZ, NSEC_PER_SEC) + cpu->s.tsc;
+}
+
+static void set_tsc(struct soft_cpu *cpu, u64 value)
+{
+	cpu->s.tsc = value - muldiv64(clock_now_ns(), TSC_HZ, NSEC_PER_SEC);
+}
+
+static void cpuid_brand(u32 leaf, u32 out[4])
+{
+	char brand[48] = { 0 };
+
+	memcpy(brand, BRAND, sizeof(BRAND) - 1);
+	memcpy(out, brand + (leaf - 0x80000002u) * 16, 16);
+}
+
+void cpuid(struct soft_cpu *cpu)
+{
+	u32 leaf = cpu->s.gpr[R_EAX], r[4] = { 0 };
+
+	switch (leaf) {
+	case 0:
+		r[0] = 1;
+		memcpy(&r[1], "Genu", 4);
+		memcpy(&r[3], "ineI", 4);
+		memcpy(&r[2], "ntel", 4);
+		break;
+	case 1:
+		r[0] = CPU_SIGNATURE;
+		r[3] = cpuid_features();
+		break;
+	case 0x80000000u:
+		r[0] = 0x80000004u;
+		break;
+	case 0x80000002u ... 0x80000004u:
+		cpuid_brand(leaf, r);
+		break;
+	default:
+		break;
+	}
+	cpu->s.gpr[R_EAX] = r[0];
+	cpu->s.gpr[R_EBX] = r[1];
+	cpu->s.gpr[R_ECX] = r[2];
+	cpu->s.gpr[R_EDX] = r[3];
+}
+
+static bool msr_read(struct soft_cpu *cpu, u32 msr, u64 *v)
+{
+	switch (msr) {
+	case MSR_TSC:
+		*v = cpu_tsc(cpu);
+		return true;
+	case MSR_SYSENTER_CS:
+		*v = cpu->s.sysenter_cs;
+		return true;
+	case MSR_SYSENTER_ESP:
+		*v = cpu->s.sysenter_esp;
+		return true;
+	case MSR_SYSENTER_EIP:
+		*v = cpu->s.sysenter_eip;
+		return true;
+	case MSR_MTRRCAP:
+		*v = 0; /* no variable or fixed ranges */
+		return true;
+	case MSR_MTRR_DEF_TYPE:
+		*v = cpu->s.mtrr_def_type;
+		return true;
+	case MSR_PAT:
+		*v = cpu->s.pat;
+		return true;
+	case MSR_MISC_ENABLE:
+		*v = 1; /* fast strings */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
+{
+	switch (msr) {
+	case MSR_TSC:
+		set_tsc(cpu, v);
+		return true;
+	case MSR_SYSENTER_CS:
+		cpu->s.sysenter_cs = (u32)v & 0xffff;
+		return true;
+	case MSR_SYSENTER_ESP:
+		cpu->s.sysenter_esp = (u32)v;
+		return true;
+	case MSR_SYSENTER_EIP:
+		cpu->s.sysenter_eip = (u32)v;
+		return true;
+	case MSR_MTRR_DEF_TYPE:
+		cpu->s.mtrr_def_type = v & 0xcff;
+		return true;
+	case MSR_PAT:
+		cpu->s.pat = v;
+		return true;
+	case MSR_MISC_ENABLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void rdmsr(struct soft_cpu *cpu)
+{
+	u64 v;
+
+	if (!msr_read(cpu, cpu->s.gpr[R_ECX], &v))
+		cpu_fault(cpu, EXC_GP, 0);
+	cpu->s.gpr[R_EAX] = (u32)v;
+	cpu->s.gpr[R_EDX] = (u32)(v >> 32);
+}
+
+void wrmsr(struct soft_cpu *cpu)
+{
+	u64 v = (u64)cpu->s.gpr[R_EDX] << 32 | cpu->s.gpr[R_EAX];
+
+	if (!msr_write(cpu, cpu->s.gpr[R_ECX], v))
+		cpu_fault(cpu, EXC_GP, 0);
+}
+
+#define CR4_SUPPORTED (CR4_DE | CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | \
+		       CR4_MCE | CR4_PCE)
+
+void write_cr(struct soft_cpu *cpu, int n, u32 v)
+{
+	switch (n) {
+	case 0:
+		if ((v & CR0_PG) && !(v & CR0_PE))
+			cpu_fault(cpu, EXC_GP, 0);
+		if ((v & CR0_NW) && !(v & CR0_CD))
+			cpu_fault(cpu, EXC_GP, 0);
+		v |= CR0_ET;
+		if ((v ^ cpu->s.cr0) & (CR0_PG | CR0_WP | CR0_PE))
+			cpu_tlb_flush(cpu);
+		cpu->s.cr0 = v;
+		break;
+	case 2:
+		cpu->s.cr2 = v;
+		break;
+	case 3:
+		cpu->s.cr3 = v;
+		cpu_tlb_flush(cpu);
+		break;
+	case 4:
+		if (v & ~CR4_SUPPORTED)
+			cpu_fault(cpu, EXC_GP, 0);
+		if ((v ^ cpu->s.cr4) & (CR4_PSE | CR4_PAE | CR4_PGE))
+			cpu_tlb_flush(cpu);
+		cpu->s.cr4 = v;
+		break;
+	}
+	cpu_update_mode(cpu);
+}
+
+u32 read_eflags(struct soft_cpu *cpu)
+{
+	switch (cpu->model) {
+	case CPU_MODEL_8086:
+		return (cpu->s.eflags & 0x0fd5u) | 0xf002u;
+	case CPU_MODEL_286:
+		return (cpu->s.eflags & (cpu->pe ? 0x7fd5u : 0x0fd5u)) | 2;
+	default:
+		return (cpu->s.eflags & 0x3f7fd5u) | 2;
+	}
+}
+
+void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask)
+{
+	cpu->s.eflags = ((cpu->s.eflags & ~mask) | (v & mask)) | 2;
+	cpu->s.eflags = read_eflags(cpu);
+	cpu_update_mode(cpu);
+}
