@@ -31,7 +31,7 @@ struct ct_opts {
 	const char *skip_status; /* comma-separated statuses, or NULL */
 	bool verbose;
 	long max_fail; /* failing tests to detail; < 0: all */
-	int model; /* enum cpu_model, or -1: from the suite */
+	int model;     /* enum cpu_model, or -1: from the suite */
 	double min_pass;
 };
 
@@ -60,16 +60,15 @@ struct ct_file_id {
 
 static void ct_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: twoostwo-cputest [options] DIR\n"
-		"Runs the SingleStepTests MOO files in DIR on the soft CPU engine.\n"
-		"  --verbose          detail every failing test\n"
-		"  --file NAME        run only that file (e.g. 00.MOO.gz or 00)\n"
-		"  --max-fail N       detail at most N failing tests\n"
-		"  --model 8086|286   CPU model (default: metadata.json \"cpu\")\n"
-		"  --min-pass PERCENT exit 1 below this pass rate (default 0)\n"
-		"  --skip-status LIST skip files and tests whose metadata status\n"
-		"                     is in LIST (comma-separated, e.g. fpu)\n");
+	fprintf(out, "usage: twoostwo-cputest [options] DIR\n"
+		     "Runs SingleStepTests MOO files on the soft engine.\n"
+		     "  --verbose          detail every failing test\n"
+		     "  --file NAME        only that file (00.MOO.gz, or 00)\n"
+		     "  --max-fail N       detail at most N failing tests\n"
+		     "  --model 8086|286   default: \"cpu\" in metadata.json\n"
+		     "  --min-pass PERCENT exit 1 below this pass rate (0)\n"
+		     "  --skip-status LIST skip tests whose metadata status\n"
+		     "                     is in LIST (e.g. fpu,undefined)\n");
 }
 
 static int ct_parse_model(const char *s)
@@ -93,19 +92,19 @@ static bool ct_parse_number(const char *s, double lo, double hi, double *out)
 static int ct_parse_opts(int argc, char **argv, struct ct_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "max-fail", required_argument, NULL, 'm' },
-		{ "model", required_argument, NULL, 'M' },
-		{ "min-pass", required_argument, NULL, 'p' },
-		{ "skip-status", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"verbose", no_argument, NULL, 'v'},
+		{"file", required_argument, NULL, 'f'},
+		{"max-fail", required_argument, NULL, 'm'},
+		{"model", required_argument, NULL, 'M'},
+		{"min-pass", required_argument, NULL, 'p'},
+		{"skip-status", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	double v;
 	int c;
 
-	*o = (struct ct_opts){ .max_fail = -1, .model = -1 };
+	*o = (struct ct_opts){.max_fail = -1, .model = -1};
 	while ((c = getopt_long(argc, argv, "vf:m:M:p:s:h", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -199,7 +198,7 @@ static bool ct_hex_bytes(const char *s, u8 *out, size_t max, size_t *len)
 static int ct_parse_revoked_line(struct ct_suite *s, char *line)
 {
 	char *p = line + strspn(line, " \t");
-	u8 (*grown)[MOO_HASH_LEN];
+	u8(*grown)[MOO_HASH_LEN];
 	size_t len;
 
 	p[strcspn(p, " \t\r\n#")] = '\0';
@@ -289,8 +288,8 @@ static bool ct_name_selected(const struct ct_opts *o, const char *name)
 	if (!o->file)
 		return true;
 	n = strlen(o->file);
-	return !strcmp(name, o->file) ||
-	       (!strncmp(name, o->file, n) && !strncasecmp(name + n, ".MOO", 4));
+	return !strcmp(name, o->file) || (!strncmp(name, o->file, n) &&
+					  !strncasecmp(name + n, ".MOO", 4));
 }
 
 static int ct_name_cmp(const void *a, const void *b)
@@ -340,7 +339,7 @@ static void ct_file_id(const char *name, struct ct_file_id *id)
 	size_t n = strcspn(name, "."), len;
 	const char *rest = name + n;
 
-	*id = (struct ct_file_id){ .reg = -1 };
+	*id = (struct ct_file_id){.reg = -1};
 	snprintf(id->key, sizeof(id->key), "%.*s", (int)n, name);
 	if (ct_hex_bytes(id->key, id->opcode, sizeof(id->opcode), &len))
 		id->opcode_len = (unsigned)len;
@@ -375,8 +374,8 @@ static const struct cpumeta_entry *ct_entry(const struct ct_suite *s,
 					    const struct ct_file_id *id,
 					    const struct moo_test *t)
 {
-	const struct cpumeta_opcode *op = s->have_meta
-		? cpumeta_find(&s->meta, id->key) : NULL;
+	const struct cpumeta_opcode *op =
+		s->have_meta ? cpumeta_find(&s->meta, id->key) : NULL;
 	int reg = id->reg;
 
 	if (t && reg < 0 && op && op->has_reg)
@@ -452,9 +451,9 @@ static void ct_add_stats(struct ct_stats *to, const struct ct_stats *from)
 /* A file that cannot be read or parsed counts as one failed test. */
 static void ct_run_file(struct ct_suite *s, const char *name)
 {
-	struct ct_stats st = { 0 };
+	struct ct_stats st = {0};
 	struct ct_file_id id;
-	struct moo_file f = { 0 };
+	struct moo_file f = {0};
 	struct moo_test t;
 	char path[CT_PATH_MAX];
 	int r = -ENAMETOOLONG;
@@ -474,8 +473,9 @@ static void ct_run_file(struct ct_suite *s, const char *name)
 	if (r < 0)
 		st.failed++;
 	else if (f.tests_read != f.declared_tests)
-		fprintf(stderr, "note: %s: header says %u tests, file holds %u\n",
-			name, f.declared_tests, f.tests_read);
+		fprintf(stderr,
+			"note: %s: header says %u tests, file holds %u\n", name,
+			f.declared_tests, f.tests_read);
 	ct_print_file(name, &st, r < 0 ? f.err : NULL);
 	moo_close(&f);
 	ct_add_stats(&s->total, &st);
@@ -513,7 +513,7 @@ static int ct_report(const struct ct_suite *s)
 	u64 run = t->passed + t->failed;
 	double rate = run ? 100.0 * (double)t->passed / (double)run : 0;
 
-	printf("%s: %.2f%% passed (%llu tests run, %llu skipped, %llu revoked)\n",
+	printf("%s: %.2f%% passed (%llu run, %llu skipped, %llu revoked)\n",
 	       ct_model_name(s->run.model), rate, (unsigned long long)run,
 	       (unsigned long long)t->skipped, (unsigned long long)t->revoked);
 	printf("%llu passed, %llu failed\n", (unsigned long long)t->passed,

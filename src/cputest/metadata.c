@@ -228,9 +228,9 @@ static u16 cpumeta_mask_from_letters(const char *flags)
 		char letter;
 		u16 bit;
 	} map[] = {
-		{ 'o', FL_OF }, { 'd', FL_DF }, { 'i', FL_IF },
-		{ 't', FL_TF }, { 's', FL_SF }, { 'z', FL_ZF },
-		{ 'a', FL_AF }, { 'p', FL_PF }, { 'c', FL_CF },
+		{'o', FL_OF}, {'d', FL_DF}, {'i', FL_IF},
+		{'t', FL_TF}, {'s', FL_SF}, {'z', FL_ZF},
+		{'a', FL_AF}, {'p', FL_PF}, {'c', FL_CF},
 	};
 	u16 mask = 0xffff;
 	size_t i;
@@ -276,8 +276,7 @@ static bool cpumeta_entry_member(struct json *j, const char *key, void *ctx)
 		c->has_letters = true;
 		return json_string(j, c->letters, sizeof(c->letters));
 	}
-	if (!strcmp(key, "reg") && c->e == &c->op->entry &&
-	    json_peek(j, '{')) {
+	if (!strcmp(key, "reg") && c->e == &c->op->entry && json_peek(j, '{')) {
 		c->op->has_reg = true;
 		return json_object(j, cpumeta_entry_for_reg, c->op);
 	}
@@ -287,7 +286,7 @@ static bool cpumeta_entry_member(struct json *j, const char *key, void *ctx)
 static bool cpumeta_parse_entry(struct json *j, struct cpumeta_opcode *op,
 				struct cpumeta_entry *e)
 {
-	struct cpumeta_ctx c = { .op = op, .e = e };
+	struct cpumeta_ctx c = {.op = op, .e = e};
 
 	if (!json_object(j, cpumeta_entry_member, &c))
 		return false;
@@ -343,7 +342,7 @@ static struct cpumeta_opcode *cpumeta_add(struct json *j, const char *key)
 	}
 	m->ops = ops;
 	ops = &m->ops[m->nr_ops++];
-	*ops = (struct cpumeta_opcode){ 0 };
+	*ops = (struct cpumeta_opcode){0};
 	snprintf(ops->key, sizeof(ops->key), "%s", key);
 	return ops;
 }
@@ -372,9 +371,9 @@ static bool cpumeta_top_member(struct json *j, const char *key, void *ctx)
 
 int cpumeta_parse(struct cpumeta *m, const char *text, size_t len)
 {
-	struct json j = { text, text, text + len, 0, m };
+	struct json j = {text, text, text + len, 0, m};
 
-	*m = (struct cpumeta){ 0 };
+	*m = (struct cpumeta){0};
 	if (json_object(&j, cpumeta_top_member, NULL)) {
 		json_ws(&j);
 		if (j.p == j.end)
@@ -425,7 +424,7 @@ int cpumeta_load(struct cpumeta *m, const char *path)
 	size_t len = 0;
 	int r;
 
-	*m = (struct cpumeta){ 0 };
+	*m = (struct cpumeta){0};
 	r = cpumeta_read_file(m, path, &text, &len);
 	if (r < 0)
 		return r;

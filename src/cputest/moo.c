@@ -100,7 +100,7 @@ static bool moo_parse_regs(struct moo_span s, struct moo_regs *r)
 	need = 2 + 2 * (size_t)__builtin_popcount(mask);
 	if (s.len < need)
 		return false;
-	*r = (struct moo_regs){ 0 };
+	*r = (struct moo_regs){0};
 	/* Bits above flags name registers this reader does not know. */
 	for (bit = 0; bit < 16; bit++) {
 		if (!(mask & BIT(bit)))
@@ -135,7 +135,7 @@ static int moo_parse_state(struct moo_file *f, struct moo_span s,
 	bool ok = true;
 	int r;
 
-	*st = (struct moo_state){ 0 };
+	*st = (struct moo_state){0};
 	while ((r = moo_chunk_next(&s, &c)) > 0) {
 		if (moo_is(&c, "REGS"))
 			ok = moo_parse_regs(c.payload, &st->regs);
@@ -243,7 +243,7 @@ static int moo_parse_test(struct moo_file *f, struct moo_span s,
 	unsigned seen = 0;
 	int r;
 
-	*t = (struct moo_test){ .number = f->tests_read };
+	*t = (struct moo_test){.number = f->tests_read};
 	if (s.len < 4)
 		return moo_fail(f, "test %u: TEST chunk too short",
 				f->tests_read);
@@ -269,7 +269,7 @@ static int moo_parse_test(struct moo_file *f, struct moo_span s,
 
 int moo_next(struct moo_file *f, struct moo_test *t)
 {
-	struct moo_span in = { f->data + f->pos, f->len - f->pos };
+	struct moo_span in = {f->data + f->pos, f->len - f->pos};
 	struct moo_chunk c;
 	int r;
 
@@ -286,14 +286,15 @@ int moo_next(struct moo_file *f, struct moo_test *t)
 			return moo_fail(f, "bad top-level RMSK chunk");
 	}
 	if (r < 0)
-		return moo_fail(f, "truncated chunk at offset %zu (after %u tests)",
-				f->pos, f->tests_read);
+		return moo_fail(
+			f, "truncated chunk at offset %zu (after %u tests)",
+			f->pos, f->tests_read);
 	return 0;
 }
 
 static int moo_parse_header(struct moo_file *f)
 {
-	struct moo_span in = { f->data, f->len };
+	struct moo_span in = {f->data, f->len};
 	struct moo_chunk c;
 	const u8 *p;
 	unsigned i;
@@ -312,8 +313,9 @@ static int moo_parse_header(struct moo_file *f)
 				f->minor);
 	f->declared_tests = get_le32(p + 4);
 	for (i = 0; i < 4; i++)
-		f->cpu[i] = p[8 + i] >= 0x20 && p[8 + i] < 0x7f ? (char)p[8 + i]
-								: '?';
+		f->cpu[i] = p[8 + i] >= 0x20 && p[8 + i] < 0x7f ?
+				    (char)p[8 + i] :
+				    '?';
 	f->cpu[4] = '\0';
 	f->pos = (size_t)(in.p - f->data);
 	return 0;
@@ -321,7 +323,7 @@ static int moo_parse_header(struct moo_file *f)
 
 int moo_open_buffer(struct moo_file *f, const void *buf, size_t len)
 {
-	*f = (struct moo_file){ 0 };
+	*f = (struct moo_file){0};
 	if (len > MOO_MAX_FILE_SIZE)
 		return moo_fail(f, "file larger than %u bytes",
 				MOO_MAX_FILE_SIZE);
@@ -372,7 +374,8 @@ static int moo_read_all(struct moo_file *f, gzFile gz)
 			return r;
 		n = gzread(gz, f->data + f->len, MOO_READ_STEP);
 		if (n < 0)
-			return moo_fail(f, "read error: %s", gzerror(gz, &zerr));
+			return moo_fail(f, "read error: %s",
+					gzerror(gz, &zerr));
 		if (n == 0) {
 			gzerror(gz, &zerr);
 			if (zerr == Z_BUF_ERROR)
@@ -392,7 +395,7 @@ int moo_open(struct moo_file *f, const char *path)
 	gzFile gz;
 	int r;
 
-	*f = (struct moo_file){ 0 };
+	*f = (struct moo_file){0};
 	errno = 0;
 	gz = gzopen(path, "rb");
 	if (!gz) {

@@ -56,15 +56,16 @@ struct moo_regs {
 struct moo_state {
 	struct moo_regs regs;
 	struct moo_regs rmsk; /* per-test masks of undefined bits */
-	const u8 *ram; /* ram_count entries of {u32 address, u8 value} */
+	/* ram_count entries of {u32 address, u8 value} */
+	const u8 *ram;
 	u32 ram_count;
 };
 
 struct moo_test {
-	u32 number; /* position in the file, from 0 */
-	u32 index; /* the index field (0 in every 8086 test) */
+	u32 number;		 /* position in the file, from 0 */
+	u32 index;		 /* the index field (0 in every 8086 test) */
 	char name[MOO_NAME_MAX]; /* printable ASCII only, NUL-terminated */
-	const u8 *bytes; /* the instruction bytes */
+	const u8 *bytes;	 /* the instruction bytes */
 	u32 nr_bytes;
 	struct moo_state init, fina;
 	bool has_excp;
@@ -81,7 +82,7 @@ struct moo_file {
 	u8 major, minor;
 	u32 declared_tests; /* test count in the header */
 	u32 tests_read;
-	char cpu[5]; /* CPU id from the header, NUL-terminated */
+	char cpu[5];	      /* CPU id from the header, NUL-terminated */
 	struct moo_regs rmsk; /* top-level RMSK: masks for every test */
 	char err[MOO_ERR_MAX];
 };

@@ -23,13 +23,13 @@ static const struct {
 	u8 kind;
 	u8 idx;
 } cpurun_map[MOO_NR_REGS] = {
-	[MOO_AX] = { CPURUN_GPR, R_EAX },   [MOO_BX] = { CPURUN_GPR, R_EBX },
-	[MOO_CX] = { CPURUN_GPR, R_ECX },   [MOO_DX] = { CPURUN_GPR, R_EDX },
-	[MOO_CS] = { CPURUN_SEG, S_CS },    [MOO_SS] = { CPURUN_SEG, S_SS },
-	[MOO_DS] = { CPURUN_SEG, S_DS },    [MOO_ES] = { CPURUN_SEG, S_ES },
-	[MOO_SP] = { CPURUN_GPR, R_ESP },   [MOO_BP] = { CPURUN_GPR, R_EBP },
-	[MOO_SI] = { CPURUN_GPR, R_ESI },   [MOO_DI] = { CPURUN_GPR, R_EDI },
-	[MOO_IP] = { CPURUN_IP, 0 },        [MOO_FLAGS] = { CPURUN_FLAGS, 0 },
+	[MOO_AX] = {CPURUN_GPR, R_EAX}, [MOO_BX] = {CPURUN_GPR, R_EBX},
+	[MOO_CX] = {CPURUN_GPR, R_ECX}, [MOO_DX] = {CPURUN_GPR, R_EDX},
+	[MOO_CS] = {CPURUN_SEG, S_CS},	[MOO_SS] = {CPURUN_SEG, S_SS},
+	[MOO_DS] = {CPURUN_SEG, S_DS},	[MOO_ES] = {CPURUN_SEG, S_ES},
+	[MOO_SP] = {CPURUN_GPR, R_ESP}, [MOO_BP] = {CPURUN_GPR, R_EBP},
+	[MOO_SI] = {CPURUN_GPR, R_ESI}, [MOO_DI] = {CPURUN_GPR, R_EDI},
+	[MOO_IP] = {CPURUN_IP, 0},	[MOO_FLAGS] = {CPURUN_FLAGS, 0},
 };
 
 /* Consecutive RAM bytes gathered into one DMA-style write. */
@@ -49,7 +49,7 @@ int cpurun_init(struct cpurun *r, const struct engine_ops *ops,
 {
 	int ret;
 
-	*r = (struct cpurun){ .ops = ops, .model = model };
+	*r = (struct cpurun){.ops = ops, .model = model};
 	r->addr_mask = model == CPU_MODEL_8086 ? 0xfffff : 0xffffff;
 	/*
 	 * CPU-TESTS.md: the 286's initial flags may hold IOPL/NT bits that
@@ -65,8 +65,10 @@ int cpurun_init(struct cpurun *r, const struct engine_ops *ops,
 		cpurun_destroy(r);
 		return -ENOMEM;
 	}
-	r->env = (struct vcpu_env){ .pio = r->pio, .mem = &r->mem,
-				    .intack = cpurun_intack, .model = model };
+	r->env = (struct vcpu_env){.pio = r->pio,
+				   .mem = &r->mem,
+				   .intack = cpurun_intack,
+				   .model = model};
 	ret = ops->create(&r->env, &r->vcpu);
 	if (ret < 0) {
 		r->vcpu = NULL;
@@ -111,7 +113,7 @@ static void cpurun_put(struct cpurun *r, struct cpurun_span *s, u32 addr,
 static void cpurun_store_ram(struct cpurun *r, const struct moo_state *st,
 			     bool clear)
 {
-	struct cpurun_span s = { 0 };
+	struct cpurun_span s = {0};
 	u32 i, addr;
 	u8 value;
 
@@ -189,9 +191,8 @@ static void cpurun_diff(struct cpurun_result *res, enum cpurun_diff_kind kind,
 			u32 where, u16 expected, u16 got, u16 mask)
 {
 	if (res->nr_diffs < CPURUN_MAX_DIFFS)
-		res->diffs[res->nr_diffs] = (struct cpurun_diff){
-			kind, where, expected, got, mask
-		};
+		res->diffs[res->nr_diffs] =
+			(struct cpurun_diff){kind, where, expected, got, mask};
 	res->nr_diffs++;
 }
 
@@ -214,8 +215,8 @@ static void cpurun_compare_regs(const struct moo_test *t,
 	unsigned i;
 
 	for (i = 0; i < MOO_NR_REGS; i++) {
-		u16 want = t->fina.regs.present & BIT(i) ? t->fina.regs.val[i]
-							 : t->init.regs.val[i];
+		u16 want = t->fina.regs.present & BIT(i) ? t->fina.regs.val[i] :
+							   t->init.regs.val[i];
 		u16 got = cpurun_get_reg(s, i);
 		u16 mask = cpurun_reg_mask(t, file_rmsk, i);
 
@@ -228,8 +229,8 @@ static void cpurun_compare_regs(const struct moo_test *t,
 }
 
 /* FLAGS pushed by an exception are compared as FLAGS are (MOO EXCP). */
-static u8 cpurun_ram_mask(struct cpurun *r, const struct moo_test *t,
-			  u32 addr, u16 flags_mask)
+static u8 cpurun_ram_mask(struct cpurun *r, const struct moo_test *t, u32 addr,
+			  u16 flags_mask)
 {
 	u32 fa = t->excp_flags_addr & r->addr_mask;
 
@@ -280,7 +281,7 @@ void cpurun_test(struct cpurun *r, const struct moo_test *t,
 	struct x86_state s;
 	enum vcpu_exit e;
 
-	*res = (struct cpurun_result){ 0 };
+	*res = (struct cpurun_result){0};
 	flags_mask &= r->flags_fixed_mask;
 	flags_mask &= cpurun_reg_mask(t, file_rmsk, MOO_FLAGS);
 	cpurun_store_ram(r, &t->init, false);
@@ -302,7 +303,7 @@ void cpurun_test(struct cpurun *r, const struct moo_test *t,
 static void cpurun_flag_names(char *buf, size_t size, u16 bits)
 {
 	static const char *const names[16] = {
-		"CF", "b1", "PF", "b3",	  "AF",	   "b5", "ZF", "SF",
+		"CF", "b1", "PF", "b3", "AF",	 "b5",	  "ZF", "SF",
 		"TF", "IF", "DF", "OF", "IOPL0", "IOPL1", "NT", "b15",
 	};
 	size_t n = 0;
@@ -320,12 +321,13 @@ static void cpurun_print_diff(FILE *out, const struct cpurun_diff *d)
 	char flags[96];
 
 	if (d->kind == CPURUN_DIFF_RAM) {
-		fprintf(out, "    ram[%06x]: expected %02x, got %02x (mask %02x)\n",
+		fprintf(out,
+			"    ram[%06x]: expected %02x, got %02x (mask %02x)\n",
 			d->where, d->expected, d->got, d->mask);
 		return;
 	}
-	fprintf(out, "    %-5s: expected %04x, got %04x", moo_reg_name(d->where),
-		d->expected, d->got);
+	fprintf(out, "    %-5s: expected %04x, got %04x",
+		moo_reg_name(d->where), d->expected, d->got);
 	if (d->where == MOO_FLAGS) {
 		cpurun_flag_names(flags, sizeof(flags),
 				  (u16)(d->expected ^ d->got));

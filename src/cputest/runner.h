@@ -33,7 +33,7 @@ struct cpurun_diff {
 struct cpurun_result {
 	bool passed;
 	const char *reason; /* why the state was not compared, or NULL */
-	unsigned nr_diffs; /* all mismatches; the first few are in diffs[] */
+	unsigned nr_diffs;  /* all mismatches; the first few are in diffs[] */
 	struct cpurun_diff diffs[CPURUN_MAX_DIFFS];
 };
 
@@ -44,7 +44,8 @@ struct cpurun {
 	struct vcpu *vcpu;
 	const struct engine_ops *ops;
 	enum cpu_model model;
-	u32 addr_mask; /* 20 address lines on the 8086, 24 on the 286 */
+	/* 20 address lines on the 8086, 24 on the 286 */
+	u32 addr_mask;
 	u16 flags_fixed_mask; /* flag bits the suite never compares */
 };
 

@@ -85,8 +85,7 @@ static void put_regs(struct mbuf *b, const char *type, u16 mask,
 	chunk_end(b, c);
 }
 
-static void put_ram(struct mbuf *b, u32 count, const u32 *addr,
-		    const u8 *val)
+static void put_ram(struct mbuf *b, u32 count, const u32 *addr, const u8 *val)
 {
 	size_t c = chunk_begin(b, "RAM ");
 	u32 i;
@@ -119,12 +118,12 @@ static void put_header(struct mbuf *b, u8 major, u32 count)
 /* Test 0: add al,1 with a queue and an unknown sub-chunk. */
 static void put_test0(struct mbuf *b)
 {
-	static const u8 code[] = { 0x04, 0x01 };
-	static const u32 ia[] = { 0xf0010, 0xf0011, 0xf0012 };
-	static const u8 iv[] = { 0x04, 0x01, 0xf4 };
-	static const u32 fa[] = { 0x0e221 };
-	static const u8 fv[] = { 0x5a };
-	static const u16 fr[] = { 0x1112, 0x0013 };
+	static const u8 code[] = {0x04, 0x01};
+	static const u32 ia[] = {0xf0010, 0xf0011, 0xf0012};
+	static const u8 iv[] = {0x04, 0x01, 0xf4};
+	static const u32 fa[] = {0x0e221};
+	static const u8 fv[] = {0x5a};
+	static const u16 fr[] = {0x1112, 0x0013};
 	size_t t = chunk_begin(b, "TEST"), s;
 
 	put32(b, 0);
@@ -148,11 +147,11 @@ static void put_test0(struct mbuf *b)
 /* Test 1: an exception, a hash, a FINA RMSK and a name with a control char. */
 static void put_test1(struct mbuf *b)
 {
-	static const u8 code[] = { 0xcc };
-	static const u16 mask_flags[] = { 0x0fd5 };
-	static const u8 hash[MOO_HASH_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-					       11, 12, 13, 14, 15, 16, 17, 18,
-					       19, 20 };
+	static const u8 code[] = {0xcc};
+	static const u16 mask_flags[] = {0x0fd5};
+	static const u8 hash[MOO_HASH_LEN] = {1,  2,  3,  4,  5,  6,  7,
+					      8,  9,  10, 11, 12, 13, 14,
+					      15, 16, 17, 18, 19, 20};
 	size_t t = chunk_begin(b, "TEST"), s;
 
 	put32(b, 7);
@@ -472,14 +471,13 @@ static void test_real_8086_file(void)
 struct mock_vcpu {
 	const struct vcpu_env *env;
 	struct x86_state s;
-	unsigned resets;
 };
 
 static struct mock_vcpu mock;
 
 static int mock_create(const struct vcpu_env *env, struct vcpu **out)
 {
-	mock = (struct mock_vcpu){ .env = env };
+	mock = (struct mock_vcpu){.env = env};
 	*out = (struct vcpu *)&mock;
 	return 0;
 }
@@ -490,8 +488,7 @@ static void mock_destroy(struct vcpu *v)
 
 static void mock_reset(struct vcpu *v)
 {
-	mock.resets++;
-	mock.s = (struct x86_state){ .idtr = { 0, 0x3ff }, .cr0 = CR0_ET };
+	mock.s = (struct x86_state){.idtr = {0, 0x3ff}, .cr0 = CR0_ET};
 }
 
 static void mock_get(struct vcpu *v, struct x86_state *s)
@@ -584,7 +581,7 @@ static void run_built(struct cpurun *r, struct mbuf *b, u16 flags_mask,
 {
 	struct moo_file f;
 	struct moo_test t;
-	struct moo_regs none = { 0 };
+	struct moo_regs none = {0};
 
 	CHECK_EQ(moo_open_buffer(&f, b->d, b->n), 0);
 	CHECK_EQ(moo_next(&f, &t), 1);
@@ -594,18 +591,17 @@ static void run_built(struct cpurun *r, struct mbuf *b, u16 flags_mask,
 
 static void test_runner_compares(void)
 {
-	static const u8 inc_stos[] = { 0x40, 0xaa, 0xf4 };
-	static const u8 bad[] = { 0x0f, 0xf4 };
+	static const u8 inc_stos[] = {0x40, 0xaa, 0xf4};
+	static const u8 bad[] = {0x0f, 0xf4};
 	struct mbuf *b = calloc(1, sizeof(*b));
 	struct cpurun_result res;
 	struct cpurun r;
-	u16 fin[3] = { 0x1112, 0x7778, 0x0013 };
+	u16 fin[3] = {0x1112, 0x7778, 0x0013};
 
 	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
 	/* AX+1, DI+1, IP past HLT, AL stored at ES:DI. */
-	build_run_test(b, inc_stos, 3,
-		       BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
-		       0x12);
+	build_run_test(b, inc_stos, 3, BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP),
+		       fin, 0x37777, 0x12);
 	run_built(&r, b, 0xffff, &res);
 	CHECK(res.passed);
 	CHECK_EQ(mock.s.seg[S_CS].base, 0xf0000);
@@ -615,9 +611,8 @@ static void test_runner_compares(void)
 	CHECK_EQ(mem_read(&r.mem, 0x37777, 1), 0);
 	/* A wrong expected AX and RAM byte: two mismatches. */
 	fin[0] = 0x1113;
-	build_run_test(b, inc_stos, 3,
-		       BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
-		       0x13);
+	build_run_test(b, inc_stos, 3, BIT(MOO_AX) | BIT(MOO_DI) | BIT(MOO_IP),
+		       fin, 0x37777, 0x13);
 	run_built(&r, b, 0xffff, &res);
 	CHECK(!res.passed);
 	CHECK_EQ(res.nr_diffs, 2);
@@ -629,8 +624,8 @@ static void test_runner_compares(void)
 	/* Registers absent from FINA must keep their INIT value: DI moved. */
 	fin[0] = 0x1112;
 	fin[1] = 0x0013;
-	build_run_test(b, inc_stos, 3, BIT(MOO_AX) | BIT(MOO_IP), fin,
-		       0x37777, 0x12);
+	build_run_test(b, inc_stos, 3, BIT(MOO_AX) | BIT(MOO_IP), fin, 0x37777,
+		       0x12);
 	run_built(&r, b, 0xffff, &res);
 	CHECK(!res.passed);
 	CHECK_EQ(res.nr_diffs, 1);
@@ -646,11 +641,11 @@ static void test_runner_compares(void)
 
 static void test_runner_flag_masks(void)
 {
-	static const u8 hlt[] = { 0xf4 };
+	static const u8 hlt[] = {0xf4};
 	struct mbuf *b = calloc(1, sizeof(*b));
 	struct cpurun_result res;
 	struct cpurun r;
-	u16 fin[2] = { 0x0011, 0xf012 }; /* AF differs from INIT's f002 */
+	u16 fin[2] = {0x0011, 0xf012}; /* AF differs from INIT's f002 */
 
 	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
 	build_run_test(b, hlt, 1, BIT(MOO_IP) | BIT(MOO_FLAGS), fin, 0, 0);
@@ -673,11 +668,11 @@ static void test_runner_flag_masks(void)
 /* The FLAGS word an exception pushed is masked like FLAGS (MOO EXCP). */
 static void test_runner_excp_flags(void)
 {
-	static const u8 stos[] = { 0xaa, 0xf4 };
+	static const u8 stos[] = {0xaa, 0xf4};
 	struct mbuf *b = calloc(1, sizeof(*b));
 	struct cpurun_result res;
 	struct cpurun r;
-	u16 fin[2] = { 0x7778, 0x0012 };
+	u16 fin[2] = {0x7778, 0x0012};
 
 	CHECK_EQ(cpurun_init(&r, &mock_ops, CPU_MODEL_8086), 0);
 	/* AL (0x11) lands where FLAGS "was pushed"; expect PF set in it. */
@@ -707,10 +702,12 @@ static const char meta_json[] =
 	"    \"00\": { \"status\": \"normal\" },\n"
 	"    \"08\": { \"status\": \"normal\", \"flags\": \".....a..\",\n"
 	"              \"flags-mask\": 65519 },\n"
-	"    \"27\": { \"flags\": \"o..sz.p.\", \"status\": \"und\\u0041\\n\" },\n"
+	"    \"27\": { \"flags\": \"o..sz.p.\", \"status\": \"und\\u0041\\n\" "
+	"},\n"
 	"    \"d0\": { \"flags-mask\": 65535, \"reg\": {\n"
 	"        \"4\": { \"status\": \"normal\", \"flags-mask\": 65519 },\n"
-	"        \"6\": { \"status\": \"undocumented\", \"flags-mask\": 63274 },\n"
+	"        \"6\": { \"status\": \"undocumented\", \"flags-mask\": 63274 "
+	"},\n"
 	"        \"7\": { \"arch\": \"86\" },\n"
 	"        \"x\": { \"status\": \"ignored\" } } }\n"
 	"  }\n"
@@ -751,10 +748,17 @@ static void test_metadata_parse(void)
 static void test_metadata_bad_json(void)
 {
 	static const char *const bad[] = {
-		"", "[]", "{", "{\"cpu\" \"8086\"}", "{\"a\": 1,}",
+		"",
+		"[]",
+		"{",
+		"{\"cpu\" \"8086\"}",
+		"{\"a\": 1,}",
 		"{\"opcodes\": {\"00\": {\"flags-mask\": 70000}}}",
 		"{\"opcodes\": {\"00\": {\"flags-mask\": -1}}}",
-		"{\"a\": \"\\q\"}", "{\"a\": \"\\u12\"}", "{} x", "{\"a\": tru}",
+		"{\"a\": \"\\q\"}",
+		"{\"a\": \"\\u12\"}",
+		"{} x",
+		"{\"a\": tru}",
 	};
 	char deep[4000];
 	struct cpumeta m;
