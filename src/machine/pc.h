@@ -12,8 +12,15 @@
 enum pc_boot { PC_BOOT_DEFAULT, PC_BOOT_CDROM, PC_BOOT_DISK };
 enum pc_display { PC_DISPLAY_NONE, PC_DISPLAY_TERMINAL };
 
-#define PC_MIN_RAM (1ull << 20)
-#define PC_MAX_RAM (3584ull << 20) /* below the PCI hole, no PAE yet */
+#define PC_MIN_RAM (2ull << 20)
+/*
+ * All RAM below 0xC0000000, where SeaBIOS starts the PCI window when RAM
+ * is over 2 GiB: no RAM above 4 GiB (no PAE yet) and no remapping.
+ */
+#define PC_MAX_RAM (3072ull << 20)
+#define PC_DEFAULT_RAM (128ull << 20)
+#define PC_DEFAULT_BIOS "/usr/share/seabios/bios.bin"
+#define PC_DEFAULT_VGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 
 struct pc_config {
 	u64 ram_size;
@@ -28,7 +35,12 @@ struct pc_config {
 	const char *screen_dump_path; /* or NULL */
 	const char *engine; /* "soft" */
 	u64 timeout_ns; /* stop after this long (0: never) */
+	/* Stop with status 0 once the text screen shows this (or NULL). */
+	const char *exit_when_screen;
 };
+
+/* pc_run's status when cfg->timeout_ns ran out. */
+#define PC_EXIT_TIMEOUT 3
 
 struct pc;
 

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * twoostwo: git-style entry point. `twoostwo <command> [options]`; each
+ * command is a row of the table below and a file of its own.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct cli_command commands[] = {
+	{ "run", cli_cmd_run, "start a virtual PC in this terminal" },
+};
+
+static void main_usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: twoostwo <command> [options]\n"
+	      "       twoostwo --help | --version\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("\n'twoostwo <command> --help' describes a command's options.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	size_t i;
+
+	/* A closed pipe on the serial output is an error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!cmd) {
+		main_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "help")) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("twoostwo %s\n", TWOOSTWO_VERSION);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		fprintf(stderr,
+			"twoostwo: unknown option '%s' (try 'twoostwo --help')\n",
+			cmd);
+	else
+		fprintf(stderr,
+			"twoostwo: unknown command '%s' (try 'twoostwo --help')\n",
+			cmd);
+	return CLI_EXIT_USAGE;
+}

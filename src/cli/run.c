@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `twoostwo run`: start one virtual PC from command-line options and run
+ * it in this process until the guest stops, the user quits (Ctrl-] in the
+ * terminal display, SIGINT, SIGTERM) or --timeout runs out.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+
+#define RUN_TRY_HELP "(try 'twoostwo run --help')"
+#define RUN_MAX_TIMEOUT_S 1e9
+
+enum run_opt {
+	OPT_CDROM = 256,
+	OPT_HDA,
+	OPT_MEMORY,
+	OPT_BOOT,
+	OPT_BIOS,
+	OPT_SERIAL,
+	OPT_DEBUG_LOG,
+	OPT_DISPLAY,
+	OPT_SCREEN_DUMP,
+	OPT_TIMEOUT,
+	OPT_EXIT_WHEN_SCREEN,
+	OPT_ENGINE,
+};
+
+static const struct option run_options[] = {
+	{ "cdrom", required_argument, NULL, OPT_CDROM },
+	{ "hda", required_argument, NULL, OPT_HDA },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "boot", required_argument, NULL, OPT_BOOT },
+	{ "bios", required_argument, NULL, OPT_BIOS },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "debug-log", required_argument, NULL, OPT_DEBUG_LOG },
+	{ "display", required_argument, NULL, OPT_DISPLAY },
+	{ "screen-dump", required_argument, NULL, OPT_SCREEN_DUMP },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char run_usage[] =
+	"usage: twoostwo run [options]\n"
+	"\n"
+	"Start a virtual PC (i440FX, SeaBIOS) and run it in this process.\n"
+	"\n"
+	"  --cdrom ISO             ISO 9660 image in the CD-ROM drive\n"
+	"  --hda IMG               raw disk image as the first hard disk\n"
+	"  --memory SIZE           RAM: 512 (MiB), 64M, 1G, 65536K; 2M to 3G\n"
+	"                          (default 128M)\n"
+	"  --boot cd|disk          boot device (default: cd when --cdrom is given)\n"
+	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS ")\n"
+	"  --serial SPEC           COM1: stdio, file:PATH or none\n"
+	"                          (default: stdio, or none with the terminal display)\n"
+	"  --debug-log FILE        write the firmware's port 0x402 output to FILE\n"
+	"  --display terminal|none show the screen in this terminal, Ctrl-] quits\n"
+	"                          (default: terminal when run in one)\n"
+	"  --screen-dump PATH      keep PATH updated with the text on the screen\n"
+	"  --timeout SECONDS       stop after this long, with exit status 3\n"
+	"  --exit-when-screen TEXT stop with status 0 once the screen shows TEXT\n"
+	"  --engine soft           CPU engine (default soft)\n"
+	"  -h, --help              show this help\n";
+
+int cli_parse_size(const char *s, u64 *bytes)
+{
+	unsigned shift = 20;
+	char *end;
+	unsigned long long n;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M': case 'm':
+		end++;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end || n > UINT64_MAX >> shift)
+		return -EINVAL;
+	*bytes = (u64)n << shift;
+	return 0;
+}
+
+int cli_parse_seconds(const char *s, u64 *ns)
+{
+	char *end;
+	double v;
+
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > RUN_MAX_TIMEOUT_S)
+		return -EINVAL;
+	*ns = (u64)(v * NSEC_PER_SEC);
+	return 0;
+}
+
+/* The option as the user spelled it ("--foo" of "--foo=bar", or "-x"). */
+static void run_bad_option(char **argv, int optind_after, int optopt_val,
+			   char *err, size_t errlen)
+{
+	const char *arg = argv[optind_after - 1];
+
+	if (optopt_val && optopt_val < 256 && strncmp(arg, "--", 2))
+		snprintf(err, errlen, "unknown option '-%c' " RUN_TRY_HELP,
+			 optopt_val);
+	else
+		snprintf(err, errlen, "unknown option '%.*s' " RUN_TRY_HELP,
+			 (int)strcspn(arg, "="), arg);
+}
+
+static int run_set_memory(struct run_args *a, const char *v, char *err,
+			  size_t errlen)
+{
+	u64 bytes;
+
+	if (cli_parse_size(v, &bytes)) {
+		snprintf(err, errlen,
+			 "invalid memory size '%s' (examples: 512, 64M, 1G) " RUN_TRY_HELP,
+			 v);
+		return CLI_EXIT_USAGE;
+	}
+	if (bytes < PC_MIN_RAM || bytes > PC_MAX_RAM) {
+		snprintf(err, errlen,
+			 "memory size '%s' out of range (2M to 3G)", v);
+		return CLI_EXIT_USAGE;
+	}
+	if (bytes % (64 << 10)) {
+		snprintf(err, errlen,
+			 "memory size '%s' is not a multiple of 64K", v);
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.ram_size = bytes;
+	return 0;
+}
+
+/* v must be one of the NULL-terminated names; its index goes to *out. */
+static int run_pick(const char *opt, const char *v, const char *const *names,
+		    int *out, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(v, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "invalid value '%s' for --%s " RUN_TRY_HELP, v,
+		 opt);
+	return CLI_EXIT_USAGE;
+}
+
+static int run_set_choice(struct run_args *a, int opt, const char *v,
+			  char *err, size_t errlen)
+{
+	static const char *const boots[] = { "cd", "disk", NULL };
+	static const char *const displays[] = { "none", "terminal", NULL };
+	static const char *const engines[] = { "soft", NULL };
+	int i;
+
+	switch (opt) {
+	case OPT_BOOT:
+		if (run_pick("boot", v, boots, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		a->cfg.boot = i ? PC_BOOT_DISK : PC_BOOT_CDROM;
+		return 0;
+	case OPT_DISPLAY:
+		if (run_pick("display", v, displays, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		a->cfg.display = i ? PC_DISPLAY_TERMINAL : PC_DISPLAY_NONE;
+		a->display_set = true;
+		return 0;
+	default:
+		if (run_pick("engine", v, engines, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		a->cfg.engine = v;
+		return 0;
+	}
+}
+
+static int run_set_timeout(struct run_args *a, const char *v, char *err,
+			   size_t errlen)
+{
+	if (cli_parse_seconds(v, &a->cfg.timeout_ns) || !a->cfg.timeout_ns) {
+		snprintf(err, errlen,
+			 "invalid timeout '%s' (seconds, e.g. 30 or 2.5) " RUN_TRY_HELP,
+			 v);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run_set_option(struct run_args *a, int opt, const char *v,
+			  char *err, size_t errlen)
+{
+	switch (opt) {
+	case OPT_CDROM:
+		a->cfg.cdrom_path = v;
+		return 0;
+	case OPT_HDA:
+		a->cfg.hda_path = v;
+		return 0;
+	case OPT_BIOS:
+		a->cfg.bios_path = v;
+		return 0;
+	case OPT_SERIAL:
+		a->cfg.serial_spec = v;
+		a->serial_set = true;
+		return 0;
+	case OPT_DEBUG_LOG:
+		a->cfg.debug_log_path = v;
+		return 0;
+	case OPT_SCREEN_DUMP:
+		a->cfg.screen_dump_path = v;
+		return 0;
+	case OPT_EXIT_WHEN_SCREEN:
+		a->cfg.exit_when_screen = v;
+		return 0;
+	case OPT_MEMORY:
+		return run_set_memory(a, v, err, errlen);
+	case OPT_TIMEOUT:
+		return run_set_timeout(a, v, err, errlen);
+	default:
+		return run_set_choice(a, opt, v, err, errlen);
+	}
+}
+
+int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
+		  size_t errlen)
+{
+	int opt, ret;
+
+	*args = (struct run_args){ 0 };
+	args->cfg.ram_size = PC_DEFAULT_RAM;
+	args->cfg.engine = "soft";
+	/* optind 0: GNU getopt starts afresh, so tests can parse again. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			args->help = true;
+			break;
+		case ':':
+			snprintf(err, errlen,
+				 "option '%s' needs a value " RUN_TRY_HELP,
+				 argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		case '?':
+			run_bad_option(argv, optind, optopt, err, errlen);
+			return CLI_EXIT_USAGE;
+		default:
+			ret = run_set_option(args, opt, optarg, err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' " RUN_TRY_HELP,
+			 argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The terminal display is the default when we run in a terminal, unless
+ * --serial stdio already claims it.
+ */
+static void run_pick_display(struct run_args *a)
+{
+	bool serial_stdio = a->serial_set &&
+			    !strcmp(a->cfg.serial_spec, "stdio");
+
+	if (a->display_set)
+		return;
+	a->cfg.display = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+					 !serial_stdio
+				 ? PC_DISPLAY_TERMINAL
+				 : PC_DISPLAY_NONE;
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+	struct run_args args;
+	struct pc *pc;
+	char err[512];
+	int ret = cli_run_parse(argc, argv, &args, err, sizeof(err));
+
+	if (ret) {
+		fprintf(stderr, "twoostwo: %s\n", err);
+		return ret;
+	}
+	if (args.help) {
+		fputs(run_usage, stdout);
+		return 0;
+	}
+	run_pick_display(&args);
+	if (pc_create(&args.cfg, &pc, err, sizeof(err))) {
+		fprintf(stderr, "twoostwo: %s\n", err);
+		return CLI_EXIT_ERROR;
+	}
+	ret = pc_run(pc);
+	pc_destroy(pc);
+	return ret;
+}

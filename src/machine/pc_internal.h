@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the virtual PC: the machine's state shared by its assembly
+ * (pc.c), its run loop (pc_run.c), its firmware tables (pc_cmos.c,
+ * pc_fw_cfg.c) and its image checks (pc_images.c). Nothing outside
+ * src/machine includes this.
+ */
+#ifndef TWOOSTWO_MACHINE_PC_INTERNAL_H
+#define TWOOSTWO_MACHINE_PC_INTERNAL_H
+
+#include <signal.h>
+
+#include "block/block.h"
+#include "bus/pci.h"
+#include "chardev/chardev.h"
+#include "core/evloop.h"
+#include "cpu/engine.h"
+#include "hw/device.h"
+#include "hw/fw_cfg.h"
+#include "hw/i8042.h"
+#include "hw/rtc.h"
+#include "machine/pc.h"
+#include "ui/text_screen.h"
+
+#define PC_MAX_DEVICES 16
+#define PC_ISA_IRQS 16
+
+struct pic;
+struct vga;
+struct terminal_ui;
+
+struct pc {
+	struct pc_config cfg;
+	struct evloop loop;
+	struct phys_mem mem;
+	struct pio_bus *pio;
+	struct pci_bus pci;
+	u8 *bios;
+	u64 bios_size;
+
+	/* ISA IRQ n: OR of the ISA device on it and the PIIX3 PIRQ router. */
+	u16 isa_dev_level, isa_pirq_level;
+
+	struct pic *pic;
+	struct rtc *rtc;
+	struct i8042 *kbc;
+	struct fw_cfg *fw;
+	struct vga *vga;
+	struct ide_controller *ide;
+	struct device devices[PC_MAX_DEVICES];
+	unsigned nr_devices;
+
+	/* A20 is enabled while either the 8042 or port 0x92 enables it. */
+	bool a20_kbc, a20_port92;
+	struct i8042_host kbc_host, port92_host;
+
+	struct block_dev *cdrom, *hda;
+	struct chardev *serial;
+	int debug_fd;
+	struct terminal_ui *ui;
+
+	const struct engine_ops *engine;
+	struct vcpu_env env;
+	struct vcpu *vcpu;
+
+	/* Requests from devices and the host, acted on between slices. */
+	bool reset_requested, quit_requested;
+	int exit_status;
+
+	/* Screen watch: dump file and --exit-when-screen. */
+	struct timer screen_timer, timeout_timer;
+	struct text_screen screen;
+	char *last_screen_text;
+	bool screen_dump_failed; /* warned once */
+	int signal_fd;
+	sigset_t saved_sigmask;
+};
+
+/* Ask the run loop to reset the machine or to stop with status. */
+void pc_request_reset(struct pc *pc);
+void pc_request_quit(struct pc *pc, int status);
+/* Power-on state of every device and the vCPU. */
+void pc_reset(struct pc *pc);
+
+/* NVRAM contents SeaBIOS falls back on (memory, disks, boot order). */
+void pc_cmos_init(struct pc *pc);
+/* fw_cfg items: RAM size, CPUs, the E820 map. Returns 0 or -errno. */
+int pc_fw_cfg_init(struct pc *pc);
+
+/*
+ * Image checks and loading. On error each returns -errno with a one-line
+ * reason naming the file in err.
+ */
+int pc_load_firmware(const char *path, u8 **out, u64 *size, char *err,
+		     size_t errlen);
+int pc_load_option_rom(const char *path, u8 **out, size_t *size, char *err,
+		       size_t errlen);
+int pc_open_cdrom(const char *path, struct block_dev **out, char *err,
+		  size_t errlen);
+
+#endif

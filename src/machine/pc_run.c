@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PC's main loop, on one thread: run the vCPU in slices of at most
+ * PC_SLICE_NS, and between slices dispatch the event loop (timers, host
+ * file descriptors) and act on requests (reset, quit). A halted vCPU sleeps
+ * in epoll until the next timer or host event, so an idle guest costs no
+ * host CPU.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "hw/i8042.h"
+#include "hw/vga.h"
+#include "machine/pc_internal.h"
+#include "ui/screen_dump.h"
+#include "ui/terminal.h"
+
+#define PC_SLICE_NS (10 * NSEC_PER_MSEC)
+/* Screen watch period: short, so benchmarks stop close to the moment. */
+#define PC_SCREEN_PERIOD_NS (20 * NSEC_PER_MSEC)
+
+static void pc_signal_ready(void *opaque, int fd, u32 events)
+{
+	struct pc *pc = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		pc_request_quit(pc, 128 + (int)si.ssi_signo);
+}
+
+/* SIGINT and SIGTERM stop the machine cleanly (terminal restored). */
+static int pc_catch_signals(struct pc *pc)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, &pc->saved_sigmask) < 0)
+		return -errno;
+	pc->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pc->signal_fd < 0) {
+		ret = -errno;
+		sigprocmask(SIG_SETMASK, &pc->saved_sigmask, NULL);
+		return ret;
+	}
+	ret = evloop_add_fd(&pc->loop, pc->signal_fd, EPOLLIN,
+			    pc_signal_ready, pc);
+	return ret;
+}
+
+static void pc_release_signals(struct pc *pc)
+{
+	if (pc->signal_fd < 0)
+		return;
+	evloop_del_fd(&pc->loop, pc->signal_fd);
+	close(pc->signal_fd);
+	pc->signal_fd = -1;
+	sigprocmask(SIG_SETMASK, &pc->saved_sigmask, NULL);
+}
+
+/* Dump the screen when its text changed; stop when it shows the marker. */
+static void pc_screen_tick(void *opaque)
+{
+	struct pc *pc = opaque;
+	char *text;
+
+	timer_arm(&pc->screen_timer, clock_now_ns() + PC_SCREEN_PERIOD_NS);
+	vga_get_text_screen(pc->vga, &pc->screen);
+	text = text_screen_to_utf8(&pc->screen);
+	if (!text)
+		return;
+	if (pc->last_screen_text && !strcmp(text, pc->last_screen_text)) {
+		free(text);
+		return;
+	}
+	free(pc->last_screen_text);
+	pc->last_screen_text = text;
+	if (pc->cfg.screen_dump_path &&
+	    screen_dump_write(pc->cfg.screen_dump_path, &pc->screen) < 0 &&
+	    !pc->screen_dump_failed) {
+		pc->screen_dump_failed = true;
+		log_warn("pc", "cannot write the screen dump %s",
+			 pc->cfg.screen_dump_path);
+	}
+	if (pc->cfg.exit_when_screen && strstr(text, pc->cfg.exit_when_screen))
+		pc_request_quit(pc, 0);
+}
+
+static void pc_timeout(void *opaque)
+{
+	struct pc *pc = opaque;
+
+	fprintf(stderr, "twoostwo: timeout after %.1f s\n",
+		(double)pc->cfg.timeout_ns / NSEC_PER_SEC);
+	pc_request_quit(pc, PC_EXIT_TIMEOUT);
+}
+
+static void pc_ui_get_screen(void *opaque, struct text_screen *out)
+{
+	struct pc *pc = opaque;
+
+	vga_get_text_screen(pc->vga, out);
+}
+
+static void pc_ui_key(void *opaque, u16 keycode, bool down)
+{
+	struct pc *pc = opaque;
+
+	i8042_key_event(pc->kbc, keycode, down);
+}
+
+static void pc_ui_quit(void *opaque)
+{
+	pc_request_quit(opaque, 0);
+}
+
+static int pc_start_display(struct pc *pc)
+{
+	const struct terminal_ui_host host = {
+		.get_screen = pc_ui_get_screen,
+		.key = pc_ui_key,
+		.quit = pc_ui_quit,
+		.opaque = pc,
+	};
+
+	if (pc->cfg.display != PC_DISPLAY_TERMINAL)
+		return 0;
+	return terminal_ui_create(&pc->loop, STDIN_FILENO, STDOUT_FILENO,
+				  &host, &pc->ui);
+}
+
+static void pc_start_timers(struct pc *pc)
+{
+	u64 now = clock_now_ns();
+
+	timer_init(&pc->screen_timer, &pc->loop.timers, pc_screen_tick, pc);
+	timer_init(&pc->timeout_timer, &pc->loop.timers, pc_timeout, pc);
+	if (pc->cfg.screen_dump_path || pc->cfg.exit_when_screen)
+		timer_arm(&pc->screen_timer, now + PC_SCREEN_PERIOD_NS);
+	if (pc->cfg.timeout_ns)
+		timer_arm(&pc->timeout_timer, now + pc->cfg.timeout_ns);
+}
+
+static void pc_stop_timers(struct pc *pc)
+{
+	timer_cancel(&pc->screen_timer);
+	timer_cancel(&pc->timeout_timer);
+}
+
+/* One time slice of the vCPU, then whatever the machine must do. */
+static void pc_step(struct pc *pc)
+{
+	u64 next = timers_next_deadline(&pc->loop.timers);
+	u64 slice_end = clock_now_ns() + PC_SLICE_NS;
+
+	switch (pc->engine->run(pc->vcpu, MIN(next, slice_end))) {
+	case VCPU_EXIT_HALT:
+		/* Wait for a timer or host event; epoll caps the wait. */
+		evloop_run_once(&pc->loop,
+				timers_next_deadline(&pc->loop.timers));
+		break;
+	case VCPU_EXIT_SHUTDOWN:
+		fprintf(stderr,
+			"twoostwo: guest triple fault: resetting the machine\n");
+		pc->reset_requested = true;
+		break;
+	case VCPU_EXIT_DEADLINE:
+	case VCPU_EXIT_STOP:
+		evloop_run_once(&pc->loop, 0);
+		break;
+	}
+	if (pc->reset_requested && !pc->quit_requested)
+		pc_reset(pc);
+}
+
+int pc_run(struct pc *pc)
+{
+	int ret = pc_catch_signals(pc);
+
+	if (ret) {
+		fprintf(stderr, "twoostwo: cannot watch for signals: %s\n",
+			strerror(-ret));
+		pc_release_signals(pc);
+		return 1;
+	}
+	ret = pc_start_display(pc);
+	if (ret) {
+		fprintf(stderr, "twoostwo: cannot use the terminal: %s\n",
+			strerror(-ret));
+		pc_release_signals(pc);
+		return 1;
+	}
+	pc_start_timers(pc);
+	while (!pc->quit_requested)
+		pc_step(pc);
+	pc_stop_timers(pc);
+	if (pc->ui) {
+		terminal_ui_destroy(pc->ui);
+		pc->ui = NULL;
+	}
+	pc_release_signals(pc);
+	return pc->exit_status;
+}
