@@ -64,7 +64,7 @@
 static const struct {
 	u16 base, len;
 } vga_pio_layout[VGA_PIO_WINDOWS] = {
-	{ 0x3b4, 2 }, { 0x3ba, 1 }, { 0x3c0, 16 }, { 0x3d4, 2 }, { 0x3da, 1 },
+	{0x3b4, 2}, {0x3ba, 1}, {0x3c0, 16}, {0x3d4, 2}, {0x3da, 1},
 };
 
 /* Mono ports answer when MISC bit 0 is clear, color ports when set. */
@@ -137,7 +137,8 @@ static void vga_crtc_write(struct vga *vga, u8 v)
 	if (idx <= VGA_CRTC_OVERFLOW &&
 	    (r->crtc[VGA_CRTC_V_RETRACE_END] & 0x80)) {
 		if (idx == VGA_CRTC_OVERFLOW)
-			r->crtc[idx] = (u8)((r->crtc[idx] & ~0x10) | (v & 0x10));
+			r->crtc[idx] =
+				(u8)((r->crtc[idx] & ~0x10) | (v & 0x10));
 		return;
 	}
 	r->crtc[idx] = v;
@@ -146,7 +147,8 @@ static void vga_crtc_write(struct vga *vga, u8 v)
 static u8 vga_dac_component_mask(const struct vga *vga)
 {
 	return (vga->r.dispi[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC) ?
-		       0xff : 0x3f;
+		       0xff :
+		       0x3f;
 }
 
 /* Three reads of 0x3C9 return red, green, blue, then the index advances. */
@@ -220,8 +222,8 @@ static u8 vga_port_read(struct vga *vga, u16 port)
 		return r->crtc_index;
 	case 0x3b5:
 	case 0x3d5:
-		return r->crtc_index < VGA_CRTC_REGS ? r->crtc[r->crtc_index]
-						     : 0;
+		return r->crtc_index < VGA_CRTC_REGS ? r->crtc[r->crtc_index] :
+						       0;
 	case 0x3ba:
 	case 0x3da:
 		return vga_input_status1(vga);
@@ -379,10 +381,13 @@ static void vga_dispi_enable(struct vga *vga, u16 v)
 	v &= VBE_DISPI_ENABLED | VBE_DISPI_GETCAPS | VBE_DISPI_8BIT_DAC |
 	     VBE_DISPI_LFB_ENABLED | VBE_DISPI_NOCLEARMEM;
 	if ((v & VBE_DISPI_ENABLED) && !was_on) {
-		u32 xres = d[VBE_DISPI_INDEX_XRES], yres = d[VBE_DISPI_INDEX_YRES];
+		u32 xres = d[VBE_DISPI_INDEX_XRES],
+		    yres = d[VBE_DISPI_INDEX_YRES];
 
-		if (!xres || !yres || !vga_dispi_bpp_valid(d[VBE_DISPI_INDEX_BPP])) {
-			log_guest_once("vga", "DISPI enabled without a valid mode");
+		if (!xres || !yres ||
+		    !vga_dispi_bpp_valid(d[VBE_DISPI_INDEX_BPP])) {
+			log_guest_once("vga",
+				       "DISPI enabled without a valid mode");
 			v &= (u16)~VBE_DISPI_ENABLED;
 		} else {
 			d[VBE_DISPI_INDEX_VIRT_WIDTH] = (u16)xres;
@@ -488,7 +493,8 @@ static u64 vga_vram_read(void *opaque, u64 offset, unsigned size)
 	u64 v = 0;
 	unsigned i;
 
-	if (size > 8 || offset >= VGA_VRAM_SIZE || VGA_VRAM_SIZE - offset < size)
+	if (size > 8 || offset >= VGA_VRAM_SIZE ||
+	    VGA_VRAM_SIZE - offset < size)
 		return vga_ones(size);
 	for (i = 0; i < size; i++)
 		v |= (u64)vga->vram[offset + i] << (8 * i);
@@ -500,7 +506,8 @@ static void vga_vram_write(void *opaque, u64 offset, u64 value, unsigned size)
 	struct vga *vga = opaque;
 	unsigned i;
 
-	if (size > 8 || offset >= VGA_VRAM_SIZE || VGA_VRAM_SIZE - offset < size)
+	if (size > 8 || offset >= VGA_VRAM_SIZE ||
+	    VGA_VRAM_SIZE - offset < size)
 		return;
 	for (i = 0; i < size; i++)
 		vga->vram[offset + i] = (u8)(value >> (8 * i));
@@ -700,7 +707,7 @@ static const struct device_ops vga_device_ops = {
 
 struct device vga_device(struct vga *vga)
 {
-	return (struct device){ .ops = &vga_device_ops, .opaque = vga };
+	return (struct device){.ops = &vga_device_ops, .opaque = vga};
 }
 
 /* The ROM BAR is a power of two of at least 64 KiB, zero padded. */
@@ -711,7 +718,8 @@ static int vga_copy_rom(struct vga *vga, const u8 *rom, size_t rom_size)
 	if (!rom || !rom_size)
 		return 0;
 	if (rom_size > VGA_ROM_MAX) {
-		log_error("vga", "VGA BIOS of %zu bytes is too large", rom_size);
+		log_error("vga", "VGA BIOS of %zu bytes is too large",
+			  rom_size);
 		return -EFBIG;
 	}
 	while (size < rom_size)
@@ -749,8 +757,8 @@ static int vga_register(struct vga *vga)
 	int err;
 
 	for (i = 0; i < VGA_PIO_WINDOWS; i++) {
-		vga->pio[i] = (struct vga_pio_window){ vga,
-						       vga_pio_layout[i].base };
+		vga->pio[i] =
+			(struct vga_pio_window){vga, vga_pio_layout[i].base};
 		err = pio_register(bus->pio, vga_pio_layout[i].base,
 				   vga_pio_layout[i].len, &vga_pio_ops,
 				   &vga->pio[i]);

@@ -102,13 +102,13 @@ struct vga_regs {
 	u8 crtc[VGA_CRTC_REGS];
 	u8 gc_index;
 	u8 gc[VGA_GC_REGS];
-	u8 ac_index; /* includes the palette address source bit */
+	u8 ac_index;	 /* includes the palette address source bit */
 	u8 ac_data_next; /* flip-flop: next 0x3C0 write is data */
 	u8 ac[VGA_AC_REGS];
 	u8 dac_mask;
 	u8 dac_read_index;
 	u8 dac_write_index;
-	u8 dac_reading; /* last index write went to 0x3C7 */
+	u8 dac_reading;	  /* last index write went to 0x3C7 */
 	u8 dac_component; /* 0..2: red, green, blue */
 	u8 dac_pending[3];
 	u8 dac[VGA_DAC_ENTRIES][3];

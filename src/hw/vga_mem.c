@@ -15,8 +15,8 @@
 #include "hw/vga_internal.h"
 
 /* Where each Graphics Misc memory map setting (bits 3:2) opens the window. */
-static const u32 vga_map_base[4] = { 0x00000, 0x00000, 0x10000, 0x18000 };
-static const u32 vga_map_size[4] = { 0x20000, 0x10000, 0x08000, 0x08000 };
+static const u32 vga_map_base[4] = {0x00000, 0x00000, 0x10000, 0x18000};
+static const u32 vga_map_size[4] = {0x20000, 0x10000, 0x08000, 0x08000};
 
 static inline u8 *vga_plane_ptr(struct vga *vga, unsigned plane, u32 off)
 {
@@ -77,7 +77,7 @@ static u8 vga_color_compare(const struct vga *vga)
 		u8 want = (color & BIT(p)) ? 0xff : 0x00;
 
 		if (care & BIT(p))
-			result &= (u8)~(vga->r.latch[p] ^ want);
+			result &= (u8) ~(vga->r.latch[p] ^ want);
 	}
 	return result;
 }
@@ -140,8 +140,8 @@ static u8 vga_write_plane_value(const struct vga *vga, unsigned p, u8 v)
 
 	switch (gc[VGA_GC_MODE] & 3) {
 	case 0:
-		data = (gc[VGA_GC_ENABLE_SET_RESET] & BIT(p)) ? set_reset
-							       : rotated;
+		data = (gc[VGA_GC_ENABLE_SET_RESET] & BIT(p)) ? set_reset :
+								rotated;
 		break;
 	case 1:
 		return latch;
@@ -225,17 +225,18 @@ static u64 vga_window_read(void *opaque, u64 offset, unsigned size)
 	unsigned i;
 
 	for (i = 0; i < size && i < 8; i++)
-		value |= (u64)vga_window_read_byte(opaque, offset + i) << (8 * i);
+		value |= (u64)vga_window_read_byte(opaque, offset + i)
+			 << (8 * i);
 	return value;
 }
 
-static void vga_window_write(void *opaque, u64 offset, u64 value,
-			     unsigned size)
+static void vga_window_write(void *opaque, u64 offset, u64 value, unsigned size)
 {
 	unsigned i;
 
 	for (i = 0; i < size && i < 8; i++)
-		vga_window_write_byte(opaque, offset + i, (u8)(value >> (8 * i)));
+		vga_window_write_byte(opaque, offset + i,
+				      (u8)(value >> (8 * i)));
 }
 
 const struct mmio_ops vga_window_ops = {
@@ -295,8 +296,8 @@ static void vga_text_cursor(const struct vga *vga, u32 start, u32 pitch,
 	/* Cursor start bit 5 turns it off; so does start below end. */
 	if ((cstart & 0x20) || (cstart & 0x1f) > (cend & 0x1f))
 		return;
-	out->cursor_visible = out->cursor_row < out->rows &&
-			      out->cursor_col < out->cols;
+	out->cursor_visible =
+		out->cursor_row < out->rows && out->cursor_col < out->cols;
 }
 
 void vga_get_text_screen(struct vga *vga, struct text_screen *out)

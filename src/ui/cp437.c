@@ -3,10 +3,12 @@
  * Code page 437, the character set of the IBM PC's text modes and of the
  * VGA BIOS font, as Unicode. The control range 0x00-0x1F shows the glyphs
  * the font draws there (the PC has no control characters on screen); 0x00
- * is drawn blank, so it becomes a space.
+ * is drawn blank, so it becomes a space; 0xFF is a no-break space.
  */
 #include "ui/text_screen.h"
 
+/* One row of the code page per line. */
+/* clang-format off */
 static const char *const cp437_utf8[256] = {
 	/* 0x00 */ " ", "☺", "☻", "♥", "♦", "♣", "♠", "•",
 	/* 0x08 */ "◘", "○", "◙", "♂", "♀", "♪", "♫", "☼",

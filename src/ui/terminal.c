@@ -94,11 +94,11 @@ static const u8 letter_keys[26] = {
 
 /* ESC [ n ~ (VT220 and xterm editing and function keys). */
 static const u16 tilde_keys[25] = {
-	[1] = SC_HOME,	 [2] = SC_INS,	     [3] = SC_DEL,	 [4] = SC_END,
-	[5] = SC_PGUP,	 [6] = SC_PGDN,	     [7] = SC_HOME,	 [8] = SC_END,
-	[11] = SC_F1,	 [12] = SC_F1 + 1,   [13] = SC_F1 + 2,	 [14] = SC_F1 + 3,
-	[15] = SC_F1 + 4, [17] = SC_F1 + 5,  [18] = SC_F1 + 6,	 [19] = SC_F1 + 7,
-	[20] = SC_F1 + 8, [21] = SC_F1 + 9,  [23] = SC_F11,	 [24] = SC_F12,
+	[1] = SC_HOME,	  [2] = SC_INS,	    [3] = SC_DEL,     [4] = SC_END,
+	[5] = SC_PGUP,	  [6] = SC_PGDN,    [7] = SC_HOME,    [8] = SC_END,
+	[11] = SC_F1,	  [12] = SC_F1 + 1, [13] = SC_F1 + 2, [14] = SC_F1 + 3,
+	[15] = SC_F1 + 4, [17] = SC_F1 + 5, [18] = SC_F1 + 6, [19] = SC_F1 + 7,
+	[20] = SC_F1 + 8, [21] = SC_F1 + 9, [23] = SC_F11,    [24] = SC_F12,
 };
 
 /* A press and release, wrapped in the presses of the modifiers. */
@@ -227,7 +227,7 @@ static void csi_final(u8 final, const unsigned *params, key_fn key,
 /* ESC [ params final; unknown sequences are consumed silently. */
 static size_t decode_csi(const u8 *buf, size_t len, key_fn key, void *opaque)
 {
-	unsigned params[2] = { 0, 0 }, n = 0;
+	unsigned params[2] = {0, 0}, n = 0;
 	size_t i;
 
 	/* ESC [ [ A..E: the Linux console's F1-F5. */
@@ -243,8 +243,8 @@ static size_t decode_csi(const u8 *buf, size_t len, key_fn key, void *opaque)
 
 		if (b >= '0' && b <= '9') {
 			if (n < 2)
-				params[n] = MIN(params[n] * 10 + (b - '0'),
-						1000u);
+				params[n] =
+					MIN(params[n] * 10 + (b - '0'), 1000u);
 		} else if (b == ';') {
 			n++;
 		} else if (b >= 0x40 && b <= 0x7e) {
@@ -257,8 +257,7 @@ static size_t decode_csi(const u8 *buf, size_t len, key_fn key, void *opaque)
 	return i >= CSI_MAX ? i : 0;
 }
 
-size_t terminal_decode_keys(const u8 *buf, size_t len, key_fn key,
-			    void *opaque)
+size_t terminal_decode_keys(const u8 *buf, size_t len, key_fn key, void *opaque)
 {
 	u16 code;
 
@@ -292,8 +291,8 @@ size_t terminal_decode_keys(const u8 *buf, size_t len, key_fn key,
  * The terminal's state before we took it over. Static because the exit
  * and signal paths need it without a pointer; one display at a time.
  */
-static const int terminal_signals[] = { SIGTERM, SIGHUP,  SIGQUIT, SIGSEGV,
-					SIGBUS,	 SIGABRT, SIGFPE,  SIGILL };
+static const int terminal_signals[] = {SIGTERM, SIGHUP,	 SIGQUIT, SIGSEGV,
+				       SIGBUS,	SIGABRT, SIGFPE,  SIGILL};
 static struct termios saved_termios;
 static struct sigaction saved_actions[ARRAY_SIZE(terminal_signals)];
 static int saved_in_fd = -1, saved_out_fd = -1;
@@ -475,8 +474,8 @@ static void out_sgr(struct terminal_ui *ui, u8 attr)
 
 	if (ui->sgr == attr)
 		return;
-	out_fmt(ui, "\033[0;%u;%u%sm", (attr & 8) ? 90 + fg : 30 + fg,
-		40 + bg, (attr & 0x80) ? ";5" : "");
+	out_fmt(ui, "\033[0;%u;%u%sm", (attr & 8) ? 90 + fg : 30 + fg, 40 + bg,
+		(attr & 0x80) ? ";5" : "");
 	ui->sgr = attr;
 }
 
@@ -513,8 +512,9 @@ static void terminal_clear(struct terminal_ui *ui, const struct text_screen *s)
 		out_status(ui, ui->term_rows - 1);
 	if (s->graphics) {
 		out_move(ui, 0, 0);
-		out_append(ui, TERMINAL_GRAPHICS,
-			   MIN(strlen(TERMINAL_GRAPHICS), (size_t)ui->term_cols));
+		out_append(
+			ui, TERMINAL_GRAPHICS,
+			MIN(strlen(TERMINAL_GRAPHICS), (size_t)ui->term_cols));
 		ui->pos_known = false;
 	}
 }
@@ -560,8 +560,8 @@ static void terminal_place_cursor(struct terminal_ui *ui,
 		    s->cursor_col < MIN(s->cols, ui->term_cols);
 
 	if (!drew && show == ui->cursor_shown &&
-	    (!show ||
-	     (s->cursor_row == ui->cursor_row && s->cursor_col == ui->cursor_col)))
+	    (!show || (s->cursor_row == ui->cursor_row &&
+		       s->cursor_col == ui->cursor_col)))
 		return;
 	if (show) {
 		out_move(ui, s->cursor_row, s->cursor_col);
@@ -652,7 +652,8 @@ static void terminal_process_input(struct terminal_ui *ui, bool flush_esc)
 	memmove(ui->inbuf, ui->inbuf + pos, ui->inlen - pos);
 	ui->inlen -= pos;
 	if (ui->inlen)
-		timer_arm(&ui->esc_timer, clock_now_ns() + TERMINAL_ESC_WAIT_NS);
+		timer_arm(&ui->esc_timer,
+			  clock_now_ns() + TERMINAL_ESC_WAIT_NS);
 	else
 		timer_cancel(&ui->esc_timer);
 }
@@ -711,9 +712,11 @@ int terminal_ui_create(struct evloop *loop, int in_fd, int out_fd,
 	ui = calloc(1, sizeof(*ui));
 	if (!ui)
 		return -ENOMEM;
-	*ui = (struct terminal_ui){ .loop = loop, .in_fd = in_fd,
-				    .out_fd = out_fd, .host = *host,
-				    .sgr = -1 };
+	*ui = (struct terminal_ui){.loop = loop,
+				   .in_fd = in_fd,
+				   .out_fd = out_fd,
+				   .host = *host,
+				   .sgr = -1};
 	timer_init(&ui->refresh, &loop->timers, terminal_refresh, ui);
 	timer_init(&ui->esc_timer, &loop->timers, terminal_esc_timeout, ui);
 	err = evloop_add_fd(loop, in_fd, EPOLLIN, terminal_input, ui);
