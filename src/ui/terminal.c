@@ -720,10 +720,12 @@ int terminal_ui_create(struct evloop *loop, int in_fd, int out_fd,
 	timer_init(&ui->refresh, &loop->timers, terminal_refresh, ui);
 	timer_init(&ui->esc_timer, &loop->timers, terminal_esc_timeout, ui);
 	err = evloop_add_fd(loop, in_fd, EPOLLIN, terminal_input, ui);
-	if (!err) {
-		ui->watching_input = true;
+	ui->watching_input = !err;
+	/* A regular file or /dev/null cannot be watched: show, don't read. */
+	if (err == -EPERM)
+		err = 0;
+	if (!err)
 		err = terminal_take(in_fd, out_fd);
-	}
 	if (err) {
 		log_error("terminal", "cannot use the terminal: %s",
 			  strerror(-err));

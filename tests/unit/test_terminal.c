@@ -384,6 +384,33 @@ static void test_display(void)
 	close(master);
 }
 
+/* Input that epoll cannot watch (/dev/null): the display still works. */
+static void test_display_without_input(void)
+{
+	static struct fake_host host;
+	struct terminal_ui_host ops = {fake_get_screen, fake_key, fake_quit,
+				       &host};
+	struct terminal_ui *ui = NULL;
+	struct evloop loop;
+	char out[256];
+	int in = open("/dev/null", O_RDONLY), pipefd[2];
+
+	CHECK(in >= 0);
+	CHECK_EQ(pipe(pipefd), 0);
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	blank(&host.screen, 25, 80);
+	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(terminal_ui_create(&loop, in, pipefd[1], &ops, &ui), 0);
+	terminal_ui_destroy(ui);
+	drain(pipefd[0], out, sizeof(out));
+	CHECK(strstr(out, "\033[?1049h") != NULL);
+	CHECK(strstr(out, "\033[?1049l") != NULL);
+	evloop_destroy(&loop);
+	close(in);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	RUN_TEST(test_cp437);
@@ -393,5 +420,6 @@ int main(void)
 	RUN_TEST(test_decode_escapes);
 	RUN_TEST(test_decode_hostile);
 	RUN_TEST(test_display);
+	RUN_TEST(test_display_without_input);
 	return unit_summary();
 }
