@@ -1,0 +1,64 @@
+#!/bin/bash
+# Boot real guests and hostile firmware in twoostwo and check what they
+# show. Runs every tests/guest/test_*.py in turn, then prints
+#   guest: N passed, N failed[, N skipped]
+# and exits non-zero if any check failed.
+#
+#   TWOOSTWO=build/twoostwo tests/guest/run-all.sh [TEST_FILE...]
+#
+# TWOOSTWO (default build/twoostwo) is the binary under test; see
+# harness.py for the other variables. The guest images are built first
+# (scripts/build-guests.sh: nothing to do when they are up to date).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export TWOOSTWO=${TWOOSTWO:-$root/build/twoostwo}
+export TWOOSTWO_GUESTS=${TWOOSTWO_GUESTS:-$root/build/guests}
+scale=${TWOOSTWO_TIMEOUT_SCALE:-1}
+# The longest test file takes a few minutes even when every wait runs to
+# its timeout; past this it is hung.
+limit=$(awk -v s="$scale" 'BEGIN { printf "%d", 600 * s }')
+
+if [ ! -x "$TWOOSTWO" ]; then
+	echo "run-all: $TWOOSTWO is not an executable: build it first" >&2
+	echo "guest: 0 passed, 1 failed"
+	exit 1
+fi
+if ! "$root/scripts/build-guests.sh" "$TWOOSTWO_GUESTS" >/dev/null; then
+	echo "guest: 0 passed, 1 failed"
+	exit 1
+fi
+
+if [ $# -eq 0 ]; then
+	set -- "$here"/test_*.py
+fi
+
+passed=0 failed=0 skipped=0
+for t in "$@"; do
+	name=$(basename "$t" .py)
+	echo "== $name"
+	out=$(timeout -k 10 "$limit" python3 "$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(grep -c '^ok ' <<<"$out")
+	f=$(grep -c '^FAIL ' <<<"$out")
+	s=$(grep -c '^skip ' <<<"$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# The file itself broke (or hung): count that as a failure.
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			echo "FAIL $name: still running after ${limit} s"
+		else
+			echo "FAIL $name: exit status $rc"
+		fi
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+if [ "$skipped" -gt 0 ]; then
+	echo "guest: $passed passed, $failed failed, $skipped skipped"
+else
+	echo "guest: $passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
