@@ -32,7 +32,7 @@ int cli_cmd_run(int argc, char **argv);
 struct run_args {
 	struct pc_config cfg;
 	bool display_set; /* --display given */
-	bool serial_set; /* --serial given */
+	bool serial_set;  /* --serial given */
 	bool help;
 };
 

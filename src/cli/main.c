@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 
 static const struct cli_command commands[] = {
-	{ "run", cli_cmd_run, "start a virtual PC in this terminal" },
+	{"run", cli_cmd_run, "start a virtual PC in this terminal"},
 };
 
 static void main_usage(FILE *out)
@@ -54,11 +54,13 @@ int main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		fprintf(stderr,
-			"twoostwo: unknown option '%s' (try 'twoostwo --help')\n",
+			"twoostwo: unknown option '%s' (try 'twoostwo "
+			"--help')\n",
 			cmd);
 	else
 		fprintf(stderr,
-			"twoostwo: unknown command '%s' (try 'twoostwo --help')\n",
+			"twoostwo: unknown command '%s' (try 'twoostwo "
+			"--help')\n",
 			cmd);
 	return CLI_EXIT_USAGE;
 }

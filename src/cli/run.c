@@ -34,20 +34,20 @@ enum run_opt {
 };
 
 static const struct option run_options[] = {
-	{ "cdrom", required_argument, NULL, OPT_CDROM },
-	{ "hda", required_argument, NULL, OPT_HDA },
-	{ "memory", required_argument, NULL, OPT_MEMORY },
-	{ "boot", required_argument, NULL, OPT_BOOT },
-	{ "bios", required_argument, NULL, OPT_BIOS },
-	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "debug-log", required_argument, NULL, OPT_DEBUG_LOG },
-	{ "display", required_argument, NULL, OPT_DISPLAY },
-	{ "screen-dump", required_argument, NULL, OPT_SCREEN_DUMP },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"cdrom", required_argument, NULL, OPT_CDROM},
+	{"hda", required_argument, NULL, OPT_HDA},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"boot", required_argument, NULL, OPT_BOOT},
+	{"bios", required_argument, NULL, OPT_BIOS},
+	{"serial", required_argument, NULL, OPT_SERIAL},
+	{"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+	{"display", required_argument, NULL, OPT_DISPLAY},
+	{"screen-dump", required_argument, NULL, OPT_SCREEN_DUMP},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
+	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static const char run_usage[] =
@@ -59,16 +59,23 @@ static const char run_usage[] =
 	"  --hda IMG               raw disk image as the first hard disk\n"
 	"  --memory SIZE           RAM: 512 (MiB), 64M, 1G, 65536K; 2M to 3G\n"
 	"                          (default 128M)\n"
-	"  --boot cd|disk          boot device (default: cd when --cdrom is given)\n"
-	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS ")\n"
+	"  --boot cd|disk          boot device (default: cd when --cdrom is "
+	"given)\n"
+	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
+	")\n"
 	"  --serial SPEC           COM1: stdio, file:PATH or none\n"
-	"                          (default: stdio, or none with the terminal display)\n"
-	"  --debug-log FILE        write the firmware's port 0x402 output to FILE\n"
-	"  --display terminal|none show the screen in this terminal, Ctrl-] quits\n"
+	"                          (default: stdio, or none with the terminal "
+	"display)\n"
+	"  --debug-log FILE        write the firmware's port 0x402 output to "
+	"FILE\n"
+	"  --display terminal|none show the screen in this terminal, Ctrl-] "
+	"quits\n"
 	"                          (default: terminal when run in one)\n"
-	"  --screen-dump PATH      keep PATH updated with the text on the screen\n"
+	"  --screen-dump PATH      keep PATH updated with the text on the "
+	"screen\n"
 	"  --timeout SECONDS       stop after this long, with exit status 3\n"
-	"  --exit-when-screen TEXT stop with status 0 once the screen shows TEXT\n"
+	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
+	"TEXT\n"
 	"  --engine soft           CPU engine (default soft)\n"
 	"  -h, --help              show this help\n";
 
@@ -85,14 +92,17 @@ int cli_parse_size(const char *s, u64 *bytes)
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		shift = 10;
 		end++;
 		break;
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		end++;
 		break;
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		shift = 30;
 		end++;
 		break;
@@ -139,7 +149,8 @@ static int run_set_memory(struct run_args *a, const char *v, char *err,
 
 	if (cli_parse_size(v, &bytes)) {
 		snprintf(err, errlen,
-			 "invalid memory size '%s' (examples: 512, 64M, 1G) " RUN_TRY_HELP,
+			 "invalid memory size '%s' (examples: 512, 64M, "
+			 "1G) " RUN_TRY_HELP,
 			 v);
 		return CLI_EXIT_USAGE;
 	}
@@ -174,12 +185,12 @@ static int run_pick(const char *opt, const char *v, const char *const *names,
 	return CLI_EXIT_USAGE;
 }
 
-static int run_set_choice(struct run_args *a, int opt, const char *v,
-			  char *err, size_t errlen)
+static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
+			  size_t errlen)
 {
-	static const char *const boots[] = { "cd", "disk", NULL };
-	static const char *const displays[] = { "none", "terminal", NULL };
-	static const char *const engines[] = { "soft", NULL };
+	static const char *const boots[] = {"cd", "disk", NULL};
+	static const char *const displays[] = {"none", "terminal", NULL};
+	static const char *const engines[] = {"soft", NULL};
 	int i;
 
 	switch (opt) {
@@ -207,15 +218,16 @@ static int run_set_timeout(struct run_args *a, const char *v, char *err,
 {
 	if (cli_parse_seconds(v, &a->cfg.timeout_ns) || !a->cfg.timeout_ns) {
 		snprintf(err, errlen,
-			 "invalid timeout '%s' (seconds, e.g. 30 or 2.5) " RUN_TRY_HELP,
+			 "invalid timeout '%s' (seconds, e.g. 30 or "
+			 "2.5) " RUN_TRY_HELP,
 			 v);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
 }
 
-static int run_set_option(struct run_args *a, int opt, const char *v,
-			  char *err, size_t errlen)
+static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
+			  size_t errlen)
 {
 	switch (opt) {
 	case OPT_CDROM:
@@ -254,7 +266,7 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 {
 	int opt, ret;
 
-	*args = (struct run_args){ 0 };
+	*args = (struct run_args){0};
 	args->cfg.ram_size = PC_DEFAULT_RAM;
 	args->cfg.engine = "soft";
 	/* optind 0: GNU getopt starts afresh, so tests can parse again. */
@@ -293,15 +305,15 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
  */
 static void run_pick_display(struct run_args *a)
 {
-	bool serial_stdio = a->serial_set &&
-			    !strcmp(a->cfg.serial_spec, "stdio");
+	bool serial_stdio =
+		a->serial_set && !strcmp(a->cfg.serial_spec, "stdio");
 
 	if (a->display_set)
 		return;
-	a->cfg.display = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
-					 !serial_stdio
-				 ? PC_DISPLAY_TERMINAL
-				 : PC_DISPLAY_NONE;
+	a->cfg.display =
+		isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !serial_stdio ?
+			PC_DISPLAY_TERMINAL :
+			PC_DISPLAY_NONE;
 }
 
 int cli_cmd_run(int argc, char **argv)

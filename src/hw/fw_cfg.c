@@ -65,7 +65,7 @@ struct fw_cfg_file {
 /* Guest-visible state, saved and loaded as is. */
 struct fw_cfg_regs {
 	u32 offset; /* next byte of the item the data port returns */
-	u16 key; /* selected item */
+	u16 key;    /* selected item */
 	u8 reserved[2];
 	u8 dma_addr[FW_CFG_DMA_LEN]; /* big-endian, as written */
 };
@@ -288,8 +288,7 @@ static void fw_cfg_skip(struct fw_cfg *fw, u32 len)
 }
 
 /* Carry out one request; returns the control word to write back. */
-static u32 fw_cfg_dma_execute(struct fw_cfg *fw, u32 control, u32 len,
-			      u64 addr)
+static u32 fw_cfg_dma_execute(struct fw_cfg *fw, u32 control, u32 len, u64 addr)
 {
 	if (control & FW_CFG_DMA_SELECT)
 		fw_cfg_select(fw, (u16)(control >> 16));
@@ -339,8 +338,7 @@ static u32 fw_cfg_dma_read(void *opaque, u16 offset, unsigned size)
  * guest's outl(cpu_to_be32(low), 0x518) stores the low half in order. The
  * transfer starts once the last byte (0x51B) has been written.
  */
-static void fw_cfg_dma_write(void *opaque, u16 offset, u32 value,
-			     unsigned size)
+static void fw_cfg_dma_write(void *opaque, u16 offset, u32 value, unsigned size)
 {
 	struct fw_cfg *fw = opaque;
 	unsigned i;
@@ -362,7 +360,7 @@ static void fw_cfg_reset(void *opaque)
 {
 	struct fw_cfg *fw = opaque;
 
-	fw->regs = (struct fw_cfg_regs){ 0 };
+	fw->regs = (struct fw_cfg_regs){0};
 }
 
 #define FW_CFG_SNAP_VERSION 1
@@ -379,8 +377,8 @@ static int fw_cfg_load(void *opaque, const struct snap_reader *r)
 {
 	struct fw_cfg *fw = opaque;
 	struct fw_cfg_regs regs;
-	int err = snap_get(r, "fw_cfg", FW_CFG_SNAP_VERSION, &regs,
-			   sizeof(regs));
+	int err =
+		snap_get(r, "fw_cfg", FW_CFG_SNAP_VERSION, &regs, sizeof(regs));
 
 	if (err)
 		return err;
@@ -411,7 +409,7 @@ static const struct device_ops fw_cfg_device_ops = {
 
 struct device fw_cfg_device(struct fw_cfg *fw)
 {
-	return (struct device){ &fw_cfg_device_ops, fw };
+	return (struct device){&fw_cfg_device_ops, fw};
 }
 
 static int fw_cfg_add_identity(struct fw_cfg *fw)
@@ -438,8 +436,8 @@ struct fw_cfg *fw_cfg_create(struct pio_bus *pio, struct phys_mem *mem)
 		fw_cfg_destroy(fw);
 		return NULL;
 	}
-	if (pio_register(pio, FW_CFG_PORT_DMA, FW_CFG_DMA_LEN,
-			 &fw_cfg_dma_ops, fw)) {
+	if (pio_register(pio, FW_CFG_PORT_DMA, FW_CFG_DMA_LEN, &fw_cfg_dma_ops,
+			 fw)) {
 		pio_unregister(pio, FW_CFG_PORT_SEL);
 		fw_cfg_destroy(fw);
 		return NULL;

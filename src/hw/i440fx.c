@@ -151,7 +151,7 @@ static const struct device_ops i440fx_device_ops = {
 
 struct device i440fx_device(struct i440fx *hb)
 {
-	return (struct device){ &i440fx_device_ops, hb };
+	return (struct device){&i440fx_device_ops, hb};
 }
 
 struct i440fx *i440fx_create(struct pci_bus *pci, struct phys_mem *mem)

@@ -45,7 +45,7 @@ struct piix3 {
 	struct pci_function fn;
 	struct piix3_regs regs;
 	u16 pirq_count[PIIX3_NR_PIRQ]; /* asserted sources per PIRQ */
-	bool isa_level[16]; /* what we drive on each ISA line */
+	bool isa_level[16];	       /* what we drive on each ISA line */
 	struct irq_line isa_irq[16];
 	void (*reset)(void *opaque);
 	void *reset_opaque;
@@ -55,36 +55,36 @@ struct piix3 {
 static const struct {
 	u8 reg, value, wmask;
 } piix3_reg_defaults[] = {
-	{ 0x4c, 0x4d, 0xff }, /* IORT: ISA I/O recovery timer */
-	{ 0x4e, 0x03, 0xff }, /* XBCS: X-bus chip select */
-	{ 0x4f, 0x00, 0x03 },
-	{ 0x60, 0x80, 0x8f }, /* PIRQRC[A:D] */
-	{ 0x61, 0x80, 0x8f },
-	{ 0x62, 0x80, 0x8f },
-	{ 0x63, 0x80, 0x8f },
-	{ 0x69, 0x02, 0xfe }, /* TOM: top of memory */
-	{ 0x6a, 0x00, 0xff }, /* MSTAT: miscellaneous status */
-	{ 0x6b, 0x00, 0x80 },
-	{ 0x70, 0x80, 0xcf }, /* MBIRQ0: motherboard IRQ route */
-	{ 0x71, 0x80, 0xcf },
-	{ 0x76, 0x04, 0x8f }, /* MBDMA0/1 */
-	{ 0x77, 0x04, 0x8f },
-	{ 0x78, 0x02, 0xff }, /* PCSC: programmable chip select */
-	{ 0x79, 0x00, 0xff },
-	{ 0x80, 0x00, 0x7f }, /* APICBASE */
-	{ 0x82, 0x00, 0x0f }, /* DLC: deterministic latency */
-	{ 0xa0, 0x08, 0x1f }, /* SMICNTL */
-	{ 0xa2, 0x00, 0xff }, /* SMIEN */
-	{ 0xa3, 0x00, 0x01 },
-	{ 0xa4, 0x00, 0xff }, /* SEE: system event enable */
-	{ 0xa5, 0x00, 0xff },
-	{ 0xa6, 0x00, 0xff },
-	{ 0xa7, 0x00, 0xff },
-	{ 0xa8, 0x0f, 0xff }, /* FTMR: fast off timer */
-	{ 0xaa, 0x00, 0xff }, /* SMIREQ */
-	{ 0xab, 0x00, 0x01 },
-	{ 0xac, 0x00, 0xff }, /* CTLTMR */
-	{ 0xae, 0x00, 0xff }, /* CTHTMR */
+	{0x4c, 0x4d, 0xff}, /* IORT: ISA I/O recovery timer */
+	{0x4e, 0x03, 0xff}, /* XBCS: X-bus chip select, low */
+	{0x4f, 0x00, 0x03}, /* XBCS, high */
+	{0x60, 0x80, 0x8f}, /* PIRQRCA */
+	{0x61, 0x80, 0x8f}, /* PIRQRCB */
+	{0x62, 0x80, 0x8f}, /* PIRQRCC */
+	{0x63, 0x80, 0x8f}, /* PIRQRCD */
+	{0x69, 0x02, 0xfe}, /* TOM: top of memory */
+	{0x6a, 0x00, 0xff}, /* MSTAT: miscellaneous status, low */
+	{0x6b, 0x00, 0x80}, /* MSTAT, high */
+	{0x70, 0x80, 0xcf}, /* MBIRQ0: motherboard IRQ route */
+	{0x71, 0x80, 0xcf}, /* MBIRQ1 */
+	{0x76, 0x04, 0x8f}, /* MBDMA0: motherboard DMA */
+	{0x77, 0x04, 0x8f}, /* MBDMA1 */
+	{0x78, 0x02, 0xff}, /* PCSC: programmable chip select, low */
+	{0x79, 0x00, 0xff}, /* PCSC, high */
+	{0x80, 0x00, 0x7f}, /* APICBASE */
+	{0x82, 0x00, 0x0f}, /* DLC: deterministic latency control */
+	{0xa0, 0x08, 0x1f}, /* SMICNTL: SMI control */
+	{0xa2, 0x00, 0xff}, /* SMIEN: SMI enable, low */
+	{0xa3, 0x00, 0x01}, /* SMIEN, high */
+	{0xa4, 0x00, 0xff}, /* SEE: system event enable, byte 0 */
+	{0xa5, 0x00, 0xff}, /* SEE, byte 1 */
+	{0xa6, 0x00, 0xff}, /* SEE, byte 2 */
+	{0xa7, 0x00, 0xff}, /* SEE, byte 3 */
+	{0xa8, 0x0f, 0xff}, /* FTMR: fast off timer */
+	{0xaa, 0x00, 0xff}, /* SMIREQ: SMI request, low */
+	{0xab, 0x00, 0x01}, /* SMIREQ, high */
+	{0xac, 0x00, 0xff}, /* CTLTMR: clock scale STPCLK low timer */
+	{0xae, 0x00, 0xff}, /* CTHTMR: clock scale STPCLK high timer */
 };
 
 /* ISA IRQ a PIRQ is steered to, or -1. IRQs 0-2, 8, 13 are reserved. */
@@ -101,7 +101,7 @@ static int piix3_pirq_target(const struct piix3 *piix, unsigned pirq)
 /* Drive every ISA line with the OR of the PIRQs steered to it. */
 static void piix3_update_isa(struct piix3 *piix)
 {
-	bool level[16] = { false };
+	bool level[16] = {false};
 	unsigned pirq, irq;
 
 	for (pirq = 0; pirq < PIIX3_NR_PIRQ; pirq++) {
@@ -150,9 +150,9 @@ static void piix3_pci_set_irq(void *opaque, unsigned src, bool level)
 struct irq_line piix3_pci_irq(struct piix3 *piix, u8 devfn, u8 pin)
 {
 	if (pin < 1 || pin > 4)
-		return (struct irq_line){ 0 };
-	return (struct irq_line){ piix3_pci_set_irq, piix,
-				  (unsigned)devfn * 4 + pin - 1 };
+		return (struct irq_line){0};
+	return (struct irq_line){piix3_pci_set_irq, piix,
+				 (unsigned)devfn * 4 + pin - 1};
 }
 
 static void piix3_recount(struct piix3 *piix)
@@ -166,8 +166,7 @@ static void piix3_recount(struct piix3 *piix)
 			piix->pirq_count[piix3_source_pirq(src)]++;
 }
 
-static void piix3_config_written(struct pci_function *f, u8 addr,
-				 unsigned size)
+static void piix3_config_written(struct pci_function *f, u8 addr, unsigned size)
 {
 	struct piix3 *piix = f->opaque;
 
@@ -189,8 +188,8 @@ static u8 piix3_rcr_read(void *opaque)
 static void piix3_rcr_write(void *opaque, u8 value)
 {
 	struct piix3 *piix = opaque;
-	bool rising = (value & PIIX3_RCR_RCPU) &&
-		      !(piix->regs.rcr & PIIX3_RCR_RCPU);
+	bool rising =
+		(value & PIIX3_RCR_RCPU) && !(piix->regs.rcr & PIIX3_RCR_RCPU);
 
 	piix->regs.rcr = value & (PIIX3_RCR_STORED | PIIX3_RCR_RCPU);
 	/* Hard (SRST=1) and soft resets both restart the whole machine. */
@@ -212,8 +211,10 @@ static void piix3_init_config(struct piix3 *piix)
 	f->config[PCI_INTERRUPT_LINE] = 0;
 	f->config[0x0c] = f->config[0x0d] = 0;
 	for (i = 0; i < ARRAY_SIZE(piix3_reg_defaults); i++) {
-		f->config[piix3_reg_defaults[i].reg] = piix3_reg_defaults[i].value;
-		f->wmask[piix3_reg_defaults[i].reg] = piix3_reg_defaults[i].wmask;
+		f->config[piix3_reg_defaults[i].reg] =
+			piix3_reg_defaults[i].value;
+		f->wmask[piix3_reg_defaults[i].reg] =
+			piix3_reg_defaults[i].wmask;
 	}
 }
 
@@ -287,7 +288,7 @@ static const struct device_ops piix3_device_ops = {
 
 struct device piix3_device(struct piix3 *piix)
 {
-	return (struct device){ &piix3_device_ops, piix };
+	return (struct device){&piix3_device_ops, piix};
 }
 
 struct piix3 *piix3_create(struct pci_bus *pci, u8 devfn,

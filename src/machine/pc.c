@@ -36,8 +36,8 @@
 static void pc_isa_irq_set(void *opaque, unsigned pin, bool level)
 {
 	struct pc *pc = opaque;
-	u16 *levels = pin < PC_PIRQ_PIN_BASE ? &pc->isa_dev_level
-					     : &pc->isa_pirq_level;
+	u16 *levels = pin < PC_PIRQ_PIN_BASE ? &pc->isa_dev_level :
+					       &pc->isa_pirq_level;
 	unsigned irq = pin % PC_ISA_IRQS;
 	bool before = (pc->isa_dev_level | pc->isa_pirq_level) & BIT(irq);
 	bool after;
@@ -53,7 +53,7 @@ static void pc_isa_irq_set(void *opaque, unsigned pin, bool level)
 
 static struct irq_line pc_isa_irq(struct pc *pc, unsigned irq)
 {
-	return (struct irq_line){ pc_isa_irq_set, pc, irq };
+	return (struct irq_line){pc_isa_irq_set, pc, irq};
 }
 
 static void pc_intr_changed(void *opaque, bool level)
@@ -152,7 +152,8 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 	if (cfg->ram_size < PC_MIN_RAM || cfg->ram_size > PC_MAX_RAM ||
 	    cfg->ram_size % (64 << 10)) {
 		snprintf(err, errlen,
-			 "memory size %llu KiB out of range (2 MiB to 3 GiB, in 64 KiB steps)",
+			 "memory size %llu KiB out of range (2 MiB to 3 GiB, "
+			 "in 64 KiB steps)",
 			 (unsigned long long)(cfg->ram_size >> 10));
 		return -EINVAL;
 	}
@@ -164,7 +165,8 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 	if (cfg->display == PC_DISPLAY_TERMINAL && cfg->serial_spec &&
 	    !strcmp(cfg->serial_spec, "stdio")) {
 		snprintf(err, errlen,
-			 "--serial stdio and --display terminal both need the terminal");
+			 "--serial stdio and --display terminal both need the "
+			 "terminal");
 		return -EINVAL;
 	}
 	return 0;
@@ -173,10 +175,10 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 /* Memory, buses and firmware: everything devices attach to. */
 static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 {
-	const char *bios = pc->cfg.bios_path ? pc->cfg.bios_path
-					     : PC_DEFAULT_BIOS;
-	int ret = pc_load_firmware(bios, &pc->bios, &pc->bios_size, err,
-				   errlen);
+	const char *bios =
+		pc->cfg.bios_path ? pc->cfg.bios_path : PC_DEFAULT_BIOS;
+	int ret =
+		pc_load_firmware(bios, &pc->bios, &pc->bios_size, err, errlen);
 
 	if (ret)
 		return ret;
@@ -216,14 +218,14 @@ static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 	if (!pc->rtc)
 		return pc_fail(err, errlen, 0, "real-time clock");
 	ret = ret ?: pc_add_device(pc, rtc_device(pc->rtc));
-	pc->kbc_host = (struct i8042_host){ pc_reset_line, pc_kbc_set_a20, pc };
+	pc->kbc_host = (struct i8042_host){pc_reset_line, pc_kbc_set_a20, pc};
 	pc->kbc = i8042_create(pc->pio, pc_isa_irq(pc, 1), pc_isa_irq(pc, 12),
 			       &pc->kbc_host);
 	if (!pc->kbc)
 		return pc_fail(err, errlen, 0, "keyboard controller");
 	ret = ret ?: pc_add_device(pc, i8042_device(pc->kbc));
-	pc->port92_host = (struct i8042_host){ pc_reset_line,
-					       pc_port92_set_a20, pc };
+	pc->port92_host =
+		(struct i8042_host){pc_reset_line, pc_port92_set_a20, pc};
 	p92 = port92_create(pc->pio, &pc->port92_host);
 	if (!p92)
 		return pc_fail(err, errlen, 0, "port 0x92");
@@ -238,14 +240,14 @@ static int pc_open_debug_log(struct pc *pc, char *err, size_t errlen)
 
 	if (!path)
 		return 0;
-	pc->debug_fd = open(path,
-			    O_CREAT | O_TRUNC | O_WRONLY | O_APPEND | O_CLOEXEC,
-			    0644);
+	pc->debug_fd =
+		open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND | O_CLOEXEC,
+		     0644);
 	if (pc->debug_fd < 0) {
 		int ret = -errno;
 
-		snprintf(err, errlen, "%s: cannot open the debug log: %s",
-			 path, strerror(-ret));
+		snprintf(err, errlen, "%s: cannot open the debug log: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	dc = debugcon_create(pc->pio, DEBUGCON_PORT, pc->debug_fd);
@@ -262,8 +264,8 @@ static int pc_create_host_io(struct pc *pc, char *err, size_t errlen)
 	int ret;
 
 	if (!spec)
-		spec = pc->cfg.display == PC_DISPLAY_TERMINAL ? "none"
-							      : "stdio";
+		spec = pc->cfg.display == PC_DISPLAY_TERMINAL ? "none" :
+								"stdio";
 	ret = chardev_open(spec, &pc->loop, &pc->serial, err, errlen);
 	if (ret)
 		return ret;
@@ -316,8 +318,8 @@ static int pc_create_ide(struct pc *pc, char *err, size_t errlen)
 
 static int pc_create_vga(struct pc *pc, char *err, size_t errlen)
 {
-	const char *path = pc->cfg.vgabios_path ? pc->cfg.vgabios_path
-						: PC_DEFAULT_VGABIOS;
+	const char *path = pc->cfg.vgabios_path ? pc->cfg.vgabios_path :
+						  PC_DEFAULT_VGABIOS;
 	u8 *rom;
 	size_t rom_size;
 	int ret = pc_load_option_rom(path, &rom, &rom_size, err, errlen);

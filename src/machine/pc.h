@@ -24,17 +24,17 @@ enum pc_display { PC_DISPLAY_NONE, PC_DISPLAY_TERMINAL };
 
 struct pc_config {
 	u64 ram_size;
-	const char *bios_path; /* default: Debian's SeaBIOS */
+	const char *bios_path;	  /* default: Debian's SeaBIOS */
 	const char *vgabios_path; /* default: Debian's vgabios-stdvga.bin */
-	const char *cdrom_path; /* ISO image, or NULL */
-	const char *hda_path; /* raw disk image, or NULL */
+	const char *cdrom_path;	  /* ISO image, or NULL */
+	const char *hda_path;	  /* raw disk image, or NULL */
 	enum pc_boot boot;
-	const char *serial_spec; /* chardev spec for COM1 */
+	const char *serial_spec;    /* chardev spec for COM1 */
 	const char *debug_log_path; /* port 0x402 log, or NULL */
 	enum pc_display display;
 	const char *screen_dump_path; /* or NULL */
-	const char *engine; /* "soft" */
-	u64 timeout_ns; /* stop after this long (0: never) */
+	const char *engine;	      /* "soft" */
+	u64 timeout_ns;		      /* stop after this long (0: never) */
 	/* Stop with status 0 once the text screen shows this (or NULL). */
 	const char *exit_when_screen;
 };

@@ -21,7 +21,7 @@
 #define CMOS_MEM_ABOVE_16M_LO 0x34 /* in 64 KiB units */
 #define CMOS_BOOT_FLAG2 0x3d
 #define CMOS_MEM_ABOVE_4G 0x5b /* 3 bytes, 64 KiB units */
-#define CMOS_CPU_COUNT 0x5f /* CPUs - 1 */
+#define CMOS_CPU_COUNT 0x5f    /* CPUs - 1 */
 
 /* Equipment byte: bit 1 math coprocessor, bit 2 pointing device. */
 #define CMOS_EQUIP_FPU 0x02

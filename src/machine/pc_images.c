@@ -25,8 +25,8 @@
 #define ISO_PVD_ID_OFFSET (16 * ISO_SECTOR + 1)
 
 /* Read a whole regular file of at most max bytes; what: "a thing". */
-static int pc_read_file(const char *path, const char *what, u64 max,
-			u8 **out, u64 *size, char *err, size_t errlen)
+static int pc_read_file(const char *path, const char *what, u64 max, u8 **out,
+			u64 *size, char *err, size_t errlen)
 {
 	struct stat st;
 	u8 *buf;
@@ -112,8 +112,8 @@ int pc_load_option_rom(const char *path, u8 **out, size_t *size, char *err,
 {
 	u8 *buf;
 	u64 len;
-	int ret = pc_read_file(path, "an option ROM", OPTION_ROM_MAX, &buf, &len,
-			       err, errlen);
+	int ret = pc_read_file(path, "an option ROM", OPTION_ROM_MAX, &buf,
+			       &len, err, errlen);
 
 	if (ret)
 		return ret;
@@ -135,7 +135,8 @@ static int pc_check_iso(struct block_dev *bd, const char *path, char *err,
 
 	if (bd->size % ISO_SECTOR) {
 		snprintf(err, errlen,
-			 "%s: not an ISO 9660 image (size %llu is not a multiple of 2048)",
+			 "%s: not an ISO 9660 image (size %llu is not a "
+			 "multiple of 2048)",
 			 path, (unsigned long long)bd->size);
 		return -EINVAL;
 	}

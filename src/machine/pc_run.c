@@ -52,8 +52,8 @@ static int pc_catch_signals(struct pc *pc)
 		sigprocmask(SIG_SETMASK, &pc->saved_sigmask, NULL);
 		return ret;
 	}
-	ret = evloop_add_fd(&pc->loop, pc->signal_fd, EPOLLIN,
-			    pc_signal_ready, pc);
+	ret = evloop_add_fd(&pc->loop, pc->signal_fd, EPOLLIN, pc_signal_ready,
+			    pc);
 	return ret;
 }
 
@@ -134,8 +134,8 @@ static int pc_start_display(struct pc *pc)
 
 	if (pc->cfg.display != PC_DISPLAY_TERMINAL)
 		return 0;
-	return terminal_ui_create(&pc->loop, STDIN_FILENO, STDOUT_FILENO,
-				  &host, &pc->ui);
+	return terminal_ui_create(&pc->loop, STDIN_FILENO, STDOUT_FILENO, &host,
+				  &pc->ui);
 }
 
 static void pc_start_timers(struct pc *pc)
@@ -169,8 +169,8 @@ static void pc_step(struct pc *pc)
 				timers_next_deadline(&pc->loop.timers));
 		break;
 	case VCPU_EXIT_SHUTDOWN:
-		fprintf(stderr,
-			"twoostwo: guest triple fault: resetting the machine\n");
+		fprintf(stderr, "twoostwo: guest triple fault: resetting the "
+				"machine\n");
 		pc->reset_requested = true;
 		break;
 	case VCPU_EXIT_DEADLINE:

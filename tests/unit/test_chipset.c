@@ -55,7 +55,7 @@ static struct rig *rig_new(void)
 	mem_set_bios(&r->mem, r->bios, BIOS_SIZE);
 	CHECK(pci_bus_init(&r->pci, r->pio, &r->mem) == 0);
 	for (i = 0; i < 16; i++)
-		isa[i] = (struct irq_line){ sink_set, r, i };
+		isa[i] = (struct irq_line){sink_set, r, i};
 	r->hb = i440fx_create(&r->pci, &r->mem);
 	r->piix = piix3_create(&r->pci, ISA, isa, count_reset, r);
 	CHECK(r->hb && r->piix);

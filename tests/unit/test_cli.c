@@ -87,11 +87,11 @@ static void test_all_options(void)
 	char err[256];
 
 	CHECK_EQ(parse(&a, err, sizeof(err), "--cdrom", "x.iso", "--hda",
-		       "d.img", "--memory", "256M", "--boot", "disk",
-		       "--bios", "b.bin", "--serial", "file:s.log",
-		       "--debug-log", "dbg.log", "--display", "none",
-		       "--screen-dump", "scr.txt", "--timeout", "5",
-		       "--exit-when-screen", "login:", "--engine=soft", NULL),
+		       "d.img", "--memory", "256M", "--boot", "disk", "--bios",
+		       "b.bin", "--serial", "file:s.log", "--debug-log",
+		       "dbg.log", "--display", "none", "--screen-dump",
+		       "scr.txt", "--timeout", "5", "--exit-when-screen",
+		       "login:", "--engine=soft", NULL),
 		 0);
 	CHECK_STR(err, "");
 	CHECK_STR(a.cfg.cdrom_path, "x.iso");
@@ -146,7 +146,8 @@ static void test_usage_errors(void)
 	CHECK_EQ(parse(&a, err, sizeof(err), "--memory", "2M", NULL), 0);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--boot", "floppy", NULL),
 		 CLI_EXIT_USAGE);
-	CHECK_STR(err, "invalid value 'floppy' for --boot (try 'twoostwo run --help')");
+	CHECK_STR(err, "invalid value 'floppy' for --boot (try 'twoostwo run "
+		       "--help')");
 	CHECK_EQ(parse(&a, err, sizeof(err), "--display", "vnc", NULL),
 		 CLI_EXIT_USAGE);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--engine", "kvm", NULL),

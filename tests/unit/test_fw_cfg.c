@@ -151,7 +151,8 @@ static void test_dma_read(void)
 	CHECK(fw_cfg_add_file(r.fw, "etc/table", data, sizeof(data)) == 0);
 	memset(r.mem.ram + 0x2000, 0xaa, 400);
 	CHECK_EQ(dma(&r, 0x1000, 0x20u << 16 | DMA_SELECT | DMA_READ, 310,
-		     0x2000), 0);
+		     0x2000),
+		 0);
 	CHECK(!memcmp(r.mem.ram + 0x2000, data, sizeof(data)));
 	/* Past the end of the item: zeros; beyond the request untouched. */
 	for (i = 300; i < 310; i++)
@@ -178,7 +179,8 @@ static void test_dma_select_skip(void)
 	CHECK_EQ(pio_read(r.pio, DATA, 1), 0);
 	/* Writes are not supported. */
 	CHECK_EQ(dma(&r, 0x1000, 0x8003u << 16 | DMA_SELECT | DMA_WRITE, 4,
-		     0x3000), DMA_ERROR);
+		     0x3000),
+		 DMA_ERROR);
 	/* Selecting through the port rewinds. */
 	pio_write(r.pio, SEL, 0x8003, 2);
 	CHECK_EQ(pio_read(r.pio, DATA, 1), '0');
@@ -218,7 +220,8 @@ static void test_dma_hostile(void)
 	pio_write(r.pio, DMA_LO, bswap(0xfffffff8u), 4);
 	/* Destination outside RAM, wrapping the address space. */
 	CHECK_EQ(dma(&r, 0x1000, DMA_SELECT | DMA_READ, 4096,
-		     0xfffffffffffff800ull), 0);
+		     0xfffffffffffff800ull),
+		 0);
 	/* Huge reads are refused rather than zero-filling gigabytes. */
 	CHECK_EQ(dma(&r, 0x1000, DMA_SELECT | DMA_READ, 0xffffffffu, 0x2000),
 		 DMA_ERROR);
