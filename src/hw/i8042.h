@@ -28,6 +28,13 @@ struct i8042 *i8042_create(struct pio_bus *pio, struct irq_line irq1,
  * keyboard converts to the set the guest selected.
  */
 void i8042_key_event(struct i8042 *kbc, u16 keycode, bool down);
+/*
+ * Keys whose set-1 codes are longer sequences: Pause (E1 1D 45 E1 9D C5,
+ * sent on press only) is passed as I8042_KEY_PAUSE; Print Screen is 0xE037
+ * and produces its E0 2A E0 37 sequence.
+ */
+#define I8042_KEY_PAUSE 0xE11D
+#define I8042_KEY_PRINT_SCREEN 0xE037
 /* Whether the keyboard's queue is empty (scripts type at its pace). */
 bool i8042_kbd_queue_empty(const struct i8042 *kbc);
 struct device i8042_device(struct i8042 *kbc);
