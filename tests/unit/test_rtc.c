@@ -201,7 +201,8 @@ static void test_periodic(void)
 		}
 		sleep_us(100);
 	}
-	CHECK(acks >= 25 && acks <= 53);
+	/* a busy host merges ticks, never adds them */
+	CHECK(acks >= 10 && acks <= 53);
 	/* not acknowledged: the line stays high and the timer stops */
 	sleep_us(2000);
 	timers_run(&r.timers, clock_now_ns());
