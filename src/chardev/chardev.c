@@ -28,7 +28,7 @@ int chardev_fd_write_all(int fd, const u8 *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
 
 			/* Someone made the fd non-blocking: wait for room. */
 			if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -40,8 +40,7 @@ int chardev_fd_write_all(int fd, const u8 *buf, size_t len)
 	return 0;
 }
 
-static size_t chardev_none_write(struct chardev *cd, const u8 *buf,
-				 size_t len)
+static size_t chardev_none_write(struct chardev *cd, const u8 *buf, size_t len)
 {
 	return len;
 }
@@ -96,7 +95,7 @@ void chardev_set_receiver(struct chardev *cd, const struct chardev_receiver *rx)
 	if (rx)
 		cd->rx = *rx;
 	else
-		cd->rx = (struct chardev_receiver){ 0 };
+		cd->rx = (struct chardev_receiver){0};
 	chardev_accept_input(cd);
 }
 

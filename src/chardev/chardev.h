@@ -43,7 +43,8 @@ struct chardev {
 int chardev_open(const char *spec, struct evloop *loop, struct chardev **out,
 		 char *err, size_t errlen);
 /* Install the device's receiver (NULL: detach it, e.g. when it goes away). */
-void chardev_set_receiver(struct chardev *cd, const struct chardev_receiver *rx);
+void chardev_set_receiver(struct chardev *cd,
+			  const struct chardev_receiver *rx);
 size_t chardev_write(struct chardev *cd, const u8 *buf, size_t len);
 void chardev_accept_input(struct chardev *cd);
 void chardev_close(struct chardev *cd);

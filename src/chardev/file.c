@@ -13,8 +13,7 @@
 #include "chardev/chardev.h"
 #include "core/log.h"
 
-static size_t chardev_file_write(struct chardev *cd, const u8 *buf,
-				 size_t len)
+static size_t chardev_file_write(struct chardev *cd, const u8 *buf, size_t len)
 {
 	int ret = chardev_fd_write_all(cd->out_fd, buf, len);
 

@@ -25,7 +25,7 @@
 struct chardev_stdio {
 	struct chardev cd;
 	bool watching; /* stdin is in the event loop */
-	bool eof; /* stdin ended or cannot be watched */
+	bool eof;      /* stdin ended or cannot be watched */
 };
 
 /* The terminal is process-wide, hence one stdio backend at a time. */

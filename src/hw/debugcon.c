@@ -89,7 +89,7 @@ static const struct device_ops debugcon_device_ops = {
 
 struct device debugcon_device(struct debugcon *dc)
 {
-	return (struct device){ &debugcon_device_ops, dc };
+	return (struct device){&debugcon_device_ops, dc};
 }
 
 struct debugcon *debugcon_create(struct pio_bus *pio, u16 port, int fd)

@@ -41,9 +41,9 @@
 /* Status register */
 #define STS_OBF BIT(0)
 #define STS_SYS BIT(2)
-#define STS_A2 BIT(3) /* the last write was to the command port */
+#define STS_A2 BIT(3)	    /* the last write was to the command port */
 #define STS_UNLOCKED BIT(4) /* keyboard not inhibited by the key lock */
-#define STS_AUXB BIT(5) /* the output buffer holds mouse data */
+#define STS_AUXB BIT(5)	    /* the output buffer holds mouse data */
 
 /* Command byte (controller RAM byte 0) */
 #define CB_INT BIT(0)
@@ -155,7 +155,7 @@ struct i8042_queue {
 
 struct kbd_state {
 	struct i8042_queue q;
-	u8 scan_set; /* 1, 2 or 3 as the guest selected */
+	u8 scan_set;	/* 1, 2 or 3 as the guest selected */
 	u8 pending_cmd; /* command waiting for its parameter, or 0 */
 	u8 leds;
 	u8 typematic;
@@ -271,10 +271,10 @@ static u8 set1_to_set2(u8 code)
 /* A key's set-2 sequence; returns its length (0: nothing to send). */
 static size_t kbd_encode_set2(u16 keycode, bool down, u8 *seq)
 {
-	static const u8 pause[] = { 0xe1, 0x14, 0x77, 0xe1,
-				    0xf0, 0x14, 0xf0, 0x77 };
-	static const u8 prtsc_make[] = { 0xe0, 0x12, 0xe0, 0x7c };
-	static const u8 prtsc_break[] = { 0xe0, 0xf0, 0x7c, 0xe0, 0xf0, 0x12 };
+	static const u8 pause[] = {0xe1, 0x14, 0x77, 0xe1,
+				   0xf0, 0x14, 0xf0, 0x77};
+	static const u8 prtsc_make[] = {0xe0, 0x12, 0xe0, 0x7c};
+	static const u8 prtsc_break[] = {0xe0, 0xf0, 0x7c, 0xe0, 0xf0, 0x12};
 	u8 prefix = keycode >> 8, code = keycode & 0xff, s2;
 	size_t n = 0;
 
@@ -358,8 +358,7 @@ static bool queue_valid(const struct i8042_queue *q)
 	return q->head < I8042_QUEUE_SIZE && q->count <= I8042_QUEUE_SIZE;
 }
 
-static void i8042_set_line(const struct irq_line *line, bool *cur,
-			   bool level)
+static void i8042_set_line(const struct irq_line *line, bool *cur, bool level)
 {
 	if (*cur == level)
 		return;
@@ -810,8 +809,7 @@ static u32 i8042_data_read(void *opaque, u16 offset, unsigned size)
 	return v;
 }
 
-static void i8042_data_write(void *opaque, u16 offset, u32 value,
-			     unsigned size)
+static void i8042_data_write(void *opaque, u16 offset, u32 value, unsigned size)
 {
 	struct i8042 *k = opaque;
 	u8 cmd = k->s.pending_cmd;
@@ -879,8 +877,8 @@ void i8042_key_event(struct i8042 *kbc, u16 keycode, bool down)
 	if (kb->q.count + n > KBD_KEY_QUEUE) {
 		/* Buffer full: the key is lost, an overrun code says so. */
 		if (kb->q.count < KBD_KEY_QUEUE)
-			kbd_send(kbc, kb->scan_set == 1 ? SET1_OVERRUN
-							: SET2_OVERRUN);
+			kbd_send(kbc, kb->scan_set == 1 ? SET1_OVERRUN :
+							  SET2_OVERRUN);
 	} else {
 		for (i = 0; i < n; i++)
 			kbd_send(kbc, seq[i]);
@@ -951,12 +949,11 @@ static const struct device_ops i8042_device_ops = {
 
 struct device i8042_device(struct i8042 *kbc)
 {
-	return (struct device){ &i8042_device_ops, kbc };
+	return (struct device){&i8042_device_ops, kbc};
 }
 
 struct i8042 *i8042_create(struct pio_bus *pio, struct irq_line irq1,
-			   struct irq_line irq12,
-			   const struct i8042_host *host)
+			   struct irq_line irq12, const struct i8042_host *host)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 

@@ -86,11 +86,10 @@ static const struct device_ops port92_device_ops = {
 
 struct device port92_device(struct port92 *p)
 {
-	return (struct device){ &port92_device_ops, p };
+	return (struct device){&port92_device_ops, p};
 }
 
-struct port92 *port92_create(struct pio_bus *pio,
-			     const struct i8042_host *host)
+struct port92 *port92_create(struct pio_bus *pio, const struct i8042_host *host)
 {
 	struct port92 *p = calloc(1, sizeof(*p));
 

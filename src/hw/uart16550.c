@@ -45,7 +45,7 @@ enum uart_reg {
 
 #define IER_ERBFI BIT(0) /* received data available */
 #define IER_ETBEI BIT(1) /* THR empty */
-#define IER_ELSI BIT(2) /* receiver line status */
+#define IER_ELSI BIT(2)	 /* receiver line status */
 #define IER_EDSSI BIT(3) /* modem status */
 #define IER_MASK 0x0f
 
@@ -99,7 +99,7 @@ struct uart_state {
 	u8 rbr; /* last byte read: what RBR shows when the FIFO is empty */
 	u8 rx_head, rx_count;
 	u8 rx_fifo[UART_FIFO_SIZE];
-	bool thre_pending; /* THR-empty interrupt condition (8.6) */
+	bool thre_pending;    /* THR-empty interrupt condition (8.6) */
 	bool timeout_pending; /* character timeout indication (8.6) */
 };
 
@@ -119,7 +119,7 @@ static bool uart_fifo_on(const struct uart16550 *u)
 
 static unsigned uart_rx_trigger(const struct uart16550 *u)
 {
-	static const u8 levels[4] = { 1, 4, 8, 14 };
+	static const u8 levels[4] = {1, 4, 8, 14};
 
 	return uart_fifo_on(u) ? levels[u->s.fcr >> 6] : 1;
 }
@@ -135,8 +135,9 @@ static u8 uart_modem_inputs(const struct uart16550 *u)
 	u8 mcr = u->s.mcr;
 	u8 in = 0;
 
+	/* Outside loopback: a terminal that is connected and ready. */
 	if (!(mcr & MCR_LOOP))
-		return MSR_DCD | MSR_DSR | MSR_CTS; /* a terminal that is ready */
+		return MSR_DCD | MSR_DSR | MSR_CTS;
 	if (mcr & MCR_RTS)
 		in |= MSR_CTS;
 	if (mcr & MCR_DTR)
@@ -188,8 +189,8 @@ static u64 uart_char_time_ns(const struct uart16550 *u)
 	u8 lcr = u->s.lcr;
 	unsigned divisor = u->s.dll | u->s.dlm << 8;
 	/* Start bit, 5-8 data bits, parity, 1 or 2 stop bits. */
-	unsigned bits = 1 + 5 + (lcr & LCR_WORD_LEN) +
-			!!(lcr & LCR_PARITY) + 1 + !!(lcr & LCR_STOP_BITS);
+	unsigned bits = 1 + 5 + (lcr & LCR_WORD_LEN) + !!(lcr & LCR_PARITY) +
+			1 + !!(lcr & LCR_STOP_BITS);
 
 	if (!divisor)
 		divisor = 1;
@@ -206,8 +207,8 @@ static void uart_rx_timer_restart(struct uart16550 *u)
 		timer_cancel(&u->rx_timer);
 		return;
 	}
-	timer_arm(&u->rx_timer, clock_now_ns() +
-					UART_TIMEOUT_CHARS * uart_char_time_ns(u));
+	timer_arm(&u->rx_timer,
+		  clock_now_ns() + UART_TIMEOUT_CHARS * uart_char_time_ns(u));
 }
 
 static void uart_rx_timeout(void *opaque)
@@ -508,7 +509,7 @@ static const struct device_ops uart_device_ops = {
 
 struct device uart16550_device(struct uart16550 *uart)
 {
-	return (struct device){ &uart_device_ops, uart };
+	return (struct device){&uart_device_ops, uart};
 }
 
 struct uart16550 *uart16550_create(struct pio_bus *pio, u16 base,
@@ -517,7 +518,7 @@ struct uart16550 *uart16550_create(struct pio_bus *pio, u16 base,
 				   struct chardev *backend)
 {
 	struct uart16550 *u = calloc(1, sizeof(*u));
-	struct chardev_receiver rx = { uart_can_receive, uart_receive, u };
+	struct chardev_receiver rx = {uart_can_receive, uart_receive, u};
 
 	if (!u)
 		return NULL;

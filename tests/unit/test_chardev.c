@@ -57,8 +57,9 @@ static void test_unknown_spec(void)
 
 	CHECK_EQ(chardev_open("foo", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK(cd == NULL);
-	CHECK_STR(err,
-		  "serial backend 'foo' unknown (use stdio, file:PATH or none)");
+	CHECK_STR(
+		err,
+		"serial backend 'foo' unknown (use stdio, file:PATH or none)");
 	CHECK_EQ(chardev_open("file:", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "file: needs a path (file:PATH)");
 }
@@ -120,8 +121,8 @@ static void stdio_restore(struct saved_stdio *saved)
 
 static void stdio_pipes_run(struct evloop *loop, int in_w, int out_r)
 {
-	struct sink sink = { .room = 3 };
-	struct chardev_receiver rx = { sink_can_receive, sink_receive, &sink };
+	struct sink sink = {.room = 3};
+	struct chardev_receiver rx = {sink_can_receive, sink_receive, &sink};
 	struct chardev *cd, *second;
 	char err[128], out[16] = "";
 	unsigned i;

@@ -67,11 +67,11 @@ static void rig_set_a20(void *opaque, bool enabled)
 
 static void rig_init(struct rig *r)
 {
-	struct irq_line irq1 = { rig_irq, r, 1 }, irq12 = { rig_irq, r, 12 };
+	struct irq_line irq1 = {rig_irq, r, 1}, irq12 = {rig_irq, r, 12};
 
 	memset(r, 0, sizeof(*r));
 	r->a20 = -1;
-	r->host = (struct i8042_host){ rig_reset, rig_set_a20, r };
+	r->host = (struct i8042_host){rig_reset, rig_set_a20, r};
 	r->pio = pio_bus_new();
 	r->kbc = i8042_create(r->pio, irq1, irq12, &r->host);
 	CHECK(r->kbc != NULL);
@@ -127,7 +127,8 @@ static void expect(struct rig *r, const u8 *bytes, size_t n, int line)
 		int b = get(r);
 
 		if (b != bytes[i]) {
-			fprintf(stderr, "line %d: byte %zu is %d, expected 0x%02x\n",
+			fprintf(stderr,
+				"line %d: byte %zu is %d, expected 0x%02x\n",
 				line, i, b, bytes[i]);
 			unit_current_failed = 1;
 		}
@@ -138,10 +139,10 @@ static void expect(struct rig *r, const u8 *bytes, size_t n, int line)
 	}
 }
 
-#define EXPECT(r, ...)                                                  \
-	do {                                                            \
-		static const u8 bytes_[] = { __VA_ARGS__ };             \
-		expect(r, bytes_, sizeof(bytes_), __LINE__);            \
+#define EXPECT(r, ...)                                                         \
+	do {                                                                   \
+		static const u8 bytes_[] = {__VA_ARGS__};                      \
+		expect(r, bytes_, sizeof(bytes_), __LINE__);                   \
 	} while (0)
 
 static void key(struct rig *r, u16 code, bool down)
@@ -581,8 +582,8 @@ static void test_mouse_and_keyboard_interleave(void)
 	for (i = 0; i < 3; i++) {
 		bool from_aux = status(&r) & STS_AUXB;
 
-		CHECK(from_aux ? r.irq[12] && !r.irq[1]
-			       : r.irq[1] && !r.irq[12]);
+		CHECK(from_aux ? r.irq[12] && !r.irq[1] :
+				 r.irq[1] && !r.irq[12]);
 		got[i] = get(&r) | (from_aux ? 0x100 : 0);
 	}
 	CHECK(empty(&r));

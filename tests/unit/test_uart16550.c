@@ -86,7 +86,7 @@ static void rig_irq(void *opaque, unsigned pin, bool level)
 
 static void rig_init(struct rig *r)
 {
-	struct irq_line irq = { rig_irq, r, 4 };
+	struct irq_line irq = {rig_irq, r, 4};
 
 	memset(r, 0, sizeof(*r));
 	r->pio = pio_bus_new();
@@ -266,8 +266,8 @@ static void test_transmit(void)
 static void test_no_backend(void)
 {
 	struct pio_bus *pio = pio_bus_new();
-	struct timer_list timers = { 0 };
-	struct irq_line irq = { 0 };
+	struct timer_list timers = {0};
+	struct irq_line irq = {0};
 	struct uart16550 *u = uart16550_create(pio, BASE, irq, &timers, NULL);
 	struct device dev = uart16550_device(u);
 
@@ -360,8 +360,8 @@ static void test_rx_fifo_trigger(void)
 
 static void test_trigger_levels(void)
 {
-	static const u8 fcr[4] = { 0x01, 0x41, 0x81, 0xc1 };
-	static const unsigned level[4] = { 1, 4, 8, 14 };
+	static const u8 fcr[4] = {0x01, 0x41, 0x81, 0xc1};
+	static const unsigned level[4] = {1, 4, 8, 14};
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
