@@ -63,7 +63,7 @@ enum pic_init_step {
  * PIIX3 datasheet 2.7 (ELCR1/ELCR2): IRQ 0, 1, 2, 8 and 13 are always
  * edge triggered, their bits read as 0.
  */
-static const u8 pic_elcr_writable[2] = { 0xf8, 0xde };
+static const u8 pic_elcr_writable[2] = {0xf8, 0xde};
 
 /* Guest-visible state of one 8259A; plain old data, saved as is. */
 struct pic_chip {
@@ -72,14 +72,14 @@ struct pic_chip {
 	u8 imr;
 	u8 line; /* current input levels */
 	u8 elcr;
-	u8 lowest; /* the IR with the lowest priority */
+	u8 lowest;	/* the IR with the lowest priority */
 	u8 vector_base; /* ICW2 bits 7:3 */
 	u8 icw1;
 	u8 icw3;
 	u8 icw4;
 	u8 init_step;
 	u8 read_isr; /* OCW3 RIS: port 0 reads ISR instead of IRR */
-	u8 poll; /* OCW3 P: the next read is a poll */
+	u8 poll;     /* OCW3 P: the next read is a poll */
 	u8 special_mask;
 	u8 rotate_aeoi;
 	u8 pad;
@@ -314,21 +314,21 @@ static void pic_chip_icw_data(struct pic_chip *c, u8 v, bool master)
 		if (!(c->icw1 & ICW1_SNGL))
 			c->init_step = PIC_WANT_ICW3;
 		else
-			c->init_step = (c->icw1 & ICW1_IC4) ? PIC_WANT_ICW4
-							    : PIC_READY;
+			c->init_step = (c->icw1 & ICW1_IC4) ? PIC_WANT_ICW4 :
+							      PIC_READY;
 		break;
 	case PIC_WANT_ICW3:
 		c->icw3 = v;
 		if (v != (master ? BIT(PIC_CASCADE_IR) : PIC_CASCADE_IR))
-			log_guest_once("pic", "ICW3 %#x ignored: slave is wired "
-				       "to master IR2", v);
+			log_guest_once("pic", "ICW3 %#x: slave stays on IR2",
+				       v);
 		c->init_step = (c->icw1 & ICW1_IC4) ? PIC_WANT_ICW4 : PIC_READY;
 		break;
 	default:
 		c->icw4 = v;
 		if (!(v & ICW4_UPM))
-			log_guest_once("pic", "MCS-80 mode unsupported, "
-				       "using 8086 vectors");
+			log_guest_once("pic",
+				       "MCS-80 mode: using 8086 vectors");
 		c->init_step = PIC_READY;
 		break;
 	}
@@ -415,8 +415,7 @@ static u32 pic_master_read(void *opaque, u16 offset, unsigned size)
 	return pic_chip_read(opaque, 0, offset);
 }
 
-static void pic_master_write(void *opaque, u16 offset, u32 value,
-			     unsigned size)
+static void pic_master_write(void *opaque, u16 offset, u32 value, unsigned size)
 {
 	pic_chip_write(opaque, 0, offset, (u8)value);
 }
@@ -475,7 +474,7 @@ static void pic_reset(void *opaque)
 	for (i = 0; i < 2; i++) {
 		u8 line = p->s.chip[i].line;
 
-		p->s.chip[i] = (struct pic_chip){ .lowest = 7, .line = line };
+		p->s.chip[i] = (struct pic_chip){.lowest = 7, .line = line};
 	}
 	pic_update(p);
 }
@@ -513,9 +512,9 @@ static const struct {
 	u16 port;
 	const struct pio_ops *ops;
 } pic_ranges[] = {
-	{ PIC_MASTER_PORT, &pic_master_ops },
-	{ PIC_SLAVE_PORT, &pic_slave_ops },
-	{ PIC_ELCR_PORT, &pic_elcr_ops },
+	{PIC_MASTER_PORT, &pic_master_ops},
+	{PIC_SLAVE_PORT, &pic_slave_ops},
+	{PIC_ELCR_PORT, &pic_elcr_ops},
 };
 
 static void pic_unregister(struct pic *p, unsigned n)
@@ -542,7 +541,7 @@ static const struct device_ops pic_device_ops = {
 
 struct device pic_device(struct pic *pic)
 {
-	return (struct device){ .ops = &pic_device_ops, .opaque = pic };
+	return (struct device){.ops = &pic_device_ops, .opaque = pic};
 }
 
 struct pic *pic_create(struct pio_bus *pio,

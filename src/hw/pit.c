@@ -54,11 +54,11 @@
  * (modes 1, 5).
  */
 struct pit_channel {
-	u64 start_ns; /* the current counting phase began */
+	u64 start_ns;  /* the current counting phase began */
 	u64 switch_ns; /* modes 2/3: pending takes over here */
-	u64 frozen; /* ticks counted before a gate-low pause */
-	u32 count; /* 1..65536 (binary) or 1..10000 (BCD) */
-	u32 pending; /* 0: none */
+	u64 frozen;    /* ticks counted before a gate-low pause */
+	u32 count;     /* 1..65536 (binary) or 1..10000 (BCD) */
+	u32 pending;   /* 0: none */
 	u16 latch;
 	u8 ctrl; /* control word bits 5:0 */
 	u8 mode;
@@ -69,7 +69,7 @@ struct pit_channel {
 	u8 latch_bytes; /* latched count bytes left to read */
 	u8 status;
 	u8 status_latched;
-	u8 read_msb; /* word access: the next read returns the MSB */
+	u8 read_msb;  /* word access: the next read returns the MSB */
 	u8 write_msb; /* word access: the next write is the MSB */
 	u8 write_lsb; /* the LSB written first */
 	u8 pad[4];
@@ -102,8 +102,9 @@ static u64 pit_ns_to_ticks(u64 ns)
 /* The first time at which pit_ns_to_ticks() reaches ticks. */
 static u64 pit_ticks_to_ns(u64 ticks)
 {
-	return (u64)(((unsigned __int128)ticks * NSEC_PER_SEC + PIT_FREQ_HZ -
-		      1) / PIT_FREQ_HZ);
+	unsigned __int128 ns = (unsigned __int128)ticks * NSEC_PER_SEC;
+
+	return (u64)((ns + PIT_FREQ_HZ - 1) / PIT_FREQ_HZ);
 }
 
 static bool pit_is_hw_triggered(const struct pit_channel *c)
@@ -530,8 +531,7 @@ static u32 pit_port61_read(void *opaque, u16 offset, unsigned size)
 	return v;
 }
 
-static void pit_port61_write(void *opaque, u16 offset, u32 value,
-			     unsigned size)
+static void pit_port61_write(void *opaque, u16 offset, u32 value, unsigned size)
 {
 	struct pit *pit = opaque;
 
@@ -578,7 +578,8 @@ static u64 pit_time_to_rel(u64 t, u64 now)
 
 static u64 pit_rel_to_time(u64 rel, u64 now)
 {
-	if ((s64)rel < 0 && (u64)-(s64)rel > now)
+	/* a negative offset larger than now would wrap around */
+	if ((s64)rel < 0 && now + rel > now)
 		return 0;
 	return now + rel;
 }
@@ -653,7 +654,7 @@ static const struct device_ops pit_device_ops = {
 
 struct device pit_device(struct pit *pit)
 {
-	return (struct device){ .ops = &pit_device_ops, .opaque = pit };
+	return (struct device){.ops = &pit_device_ops, .opaque = pit};
 }
 
 struct pit *pit_create(struct pio_bus *pio, struct timer_list *timers,

@@ -45,7 +45,7 @@
 #define REGA_UIP BIT(7)
 #define REGA_DV(a) (((a) >> 4) & 7)
 #define REGA_DV_32K 2 /* the only time base a PC's 32.768 kHz crystal runs */
-#define REGA_RATE(a) ((a) & 0xf)
+#define REGA_RATE(a) ((a)&0xf)
 #define REGB_SET BIT(7)
 #define REGB_PIE BIT(6)
 #define REGB_AIE BIT(5)
@@ -90,7 +90,7 @@ struct rtc_saved {
 	u8 nmi_masked;
 	u8 pad[6];
 	s64 offset_sec; /* running clock: guest time minus host wall time */
-	u64 phase_ns; /* time since the divider's last second */
+	u64 phase_ns;	/* time since the divider's last second */
 };
 
 static bool rtc_divider_runs(const struct rtc *rtc)
@@ -115,7 +115,8 @@ static u64 rtc_next_update_ns(const struct rtc *rtc, u64 now)
 
 static s64 rtc_now_sec(const struct rtc *rtc, u64 now)
 {
-	return rtc->epoch_sec + (s64)(rtc_second_index(rtc, now) - rtc->epoch_k);
+	return rtc->epoch_sec +
+	       (s64)(rtc_second_index(rtc, now) - rtc->epoch_k);
 }
 
 /*
@@ -140,9 +141,9 @@ static u64 rtc_periodic_time(const struct rtc *rtc, u64 k)
 {
 	u8 rate = REGA_RATE(rtc->cmos[RTC_REG_A]);
 	u64 cycles = k << rtc_periodic_shift(rate);
+	unsigned __int128 ns = (unsigned __int128)cycles * NSEC_PER_SEC;
 
-	return rtc->div_ns + (u64)(((unsigned __int128)cycles * NSEC_PER_SEC +
-				    RTC_BASE_HZ - 1) / RTC_BASE_HZ);
+	return rtc->div_ns + (u64)((ns + RTC_BASE_HZ - 1) / RTC_BASE_HZ);
 }
 
 static bool rtc_periodic_on(const struct rtc *rtc)
@@ -217,7 +218,7 @@ static int rtc_clamp(unsigned v, int lo, int hi)
 static s64 rtc_regs_to_time(const struct rtc *rtc)
 {
 	const u8 *r = rtc->cmos;
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	int century = rtc_clamp(rtc_from_reg(rtc, r[RTC_CENTURY]), 0, 99);
 
 	tm.tm_sec = rtc_clamp(rtc_from_reg(rtc, r[RTC_SEC]), 0, 59);
@@ -245,8 +246,8 @@ static bool rtc_alarm_field(u8 alarm, u8 value)
 /* The update at guest time sec compares the alarm bytes (datasheet). */
 static bool rtc_alarm_matches(const struct rtc *rtc, s64 sec)
 {
-	unsigned tod = (unsigned)((sec % RTC_DAY_SEC + RTC_DAY_SEC) %
-				  RTC_DAY_SEC);
+	unsigned tod =
+		(unsigned)((sec % RTC_DAY_SEC + RTC_DAY_SEC) % RTC_DAY_SEC);
 
 	return rtc_alarm_field(rtc->cmos[RTC_SEC_ALARM],
 			       rtc_to_reg(rtc, tod % 60)) &&
@@ -296,8 +297,9 @@ static void rtc_catch_up(struct rtc *rtc, u64 now)
 
 	if (now <= rtc->last_ns)
 		return;
-	if (rtc_periodic_on(rtc) && rtc_periodic_index(rtc, now) !=
-					    rtc_periodic_index(rtc, rtc->last_ns))
+	if (rtc_periodic_on(rtc) &&
+	    rtc_periodic_index(rtc, now) !=
+		    rtc_periodic_index(rtc, rtc->last_ns))
 		flags |= REGC_PF;
 	if (rtc_running(rtc)) {
 		k0 = rtc_second_index(rtc, rtc->last_ns);
@@ -323,11 +325,9 @@ static void rtc_rearm(struct rtc *rtc, u64 now)
 	u64 next = TIMER_NEVER;
 
 	if ((b & REGB_PIE) && !(c & REGC_PF) && rtc_periodic_on(rtc))
-		next = rtc_periodic_time(rtc,
-					 rtc_periodic_index(rtc, now) + 1);
-	if (rtc_running(rtc) &&
-	    (((b & REGB_UIE) && !(c & REGC_UF)) ||
-	     ((b & REGB_AIE) && !(c & REGC_AF))))
+		next = rtc_periodic_time(rtc, rtc_periodic_index(rtc, now) + 1);
+	if (rtc_running(rtc) && (((b & REGB_UIE) && !(c & REGC_UF)) ||
+				 ((b & REGB_AIE) && !(c & REGC_AF))))
 		next = MIN(next, rtc_next_update_ns(rtc, now));
 	if (next == TIMER_NEVER)
 		timer_cancel(&rtc->timer);
@@ -432,7 +432,8 @@ static u8 rtc_read_a(const struct rtc *rtc, u64 now)
 {
 	u8 a = rtc->cmos[RTC_REG_A];
 
-	if (rtc_running(rtc) && rtc_next_update_ns(rtc, now) - now <= RTC_UIP_NS)
+	if (rtc_running(rtc) &&
+	    rtc_next_update_ns(rtc, now) - now <= RTC_UIP_NS)
 		a |= REGA_UIP;
 	return a;
 }
@@ -514,7 +515,7 @@ static void rtc_reset(void *opaque)
 	struct rtc *rtc = opaque;
 
 	rtc->cmos[RTC_REG_B] &=
-		(u8)~(REGB_PIE | REGB_AIE | REGB_UIE | REGB_SQWE);
+		(u8) ~(REGB_PIE | REGB_AIE | REGB_UIE | REGB_SQWE);
 	rtc->cmos[RTC_REG_C] = 0;
 	rtc_update_irq(rtc);
 	timer_cancel(&rtc->timer);
@@ -523,7 +524,7 @@ static void rtc_reset(void *opaque)
 static int rtc_save(void *opaque, struct snap_writer *w)
 {
 	struct rtc *rtc = opaque;
-	struct rtc_saved s = { 0 };
+	struct rtc_saved s = {0};
 	u64 now = clock_now_ns();
 
 	rtc_catch_up(rtc, now);
@@ -586,7 +587,7 @@ static const struct device_ops rtc_device_ops = {
 
 struct device rtc_device(struct rtc *rtc)
 {
-	return (struct device){ .ops = &rtc_device_ops, .opaque = rtc };
+	return (struct device){.ops = &rtc_device_ops, .opaque = rtc};
 }
 
 struct rtc *rtc_create(struct pio_bus *pio, struct timer_list *timers,

@@ -30,7 +30,7 @@ static void rig_intr(void *opaque, bool level)
 
 static void rig_open(struct rig *r)
 {
-	*r = (struct rig){ 0 };
+	*r = (struct rig){0};
 	r->bus = pio_bus_new();
 	r->pic = pic_create(r->bus, rig_intr, r);
 }
@@ -449,7 +449,7 @@ static void test_intr_changes_only(void)
 {
 	struct rig r;
 	irq_set_fn fn = pic_set_irq;
-	struct irq_line line = { .set = fn, .pin = 7 };
+	struct irq_line line = {.set = fn, .pin = 7};
 
 	rig_pc(&r);
 	line.opaque = r.pic;
@@ -488,7 +488,7 @@ static void test_reset(void)
 
 static void test_hostile(void)
 {
-	static const u16 ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 };
+	static const u16 ports[] = {0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1};
 	struct rig r;
 	unsigned i;
 

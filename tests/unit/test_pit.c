@@ -31,10 +31,10 @@ static void rig_irq(void *opaque, unsigned pin, bool level)
 
 static void rig_open(struct rig *r)
 {
-	*r = (struct rig){ 0 };
+	*r = (struct rig){0};
 	r->bus = pio_bus_new();
 	r->pit = pit_create(r->bus, &r->timers,
-			    (struct irq_line){ .set = rig_irq, .opaque = r });
+			    (struct irq_line){.set = rig_irq, .opaque = r});
 }
 
 static void rig_close(struct rig *r)
@@ -58,7 +58,7 @@ static u8 inb(struct rig *r, u16 port)
 
 static void sleep_us(unsigned us)
 {
-	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
 
 	nanosleep(&ts, NULL);
 }
@@ -266,7 +266,7 @@ static void test_out2_mode0(void)
 static void test_port61(void)
 {
 	struct rig r;
-	bool seen[2] = { false, false };
+	bool seen[2] = {false, false};
 	u64 t0;
 
 	rig_open(&r);
@@ -432,7 +432,7 @@ static void test_byte_access_and_bcd(void)
 
 static void test_hostile(void)
 {
-	static const u16 ports[] = { 0x40, 0x41, 0x42, 0x43, 0x61 };
+	static const u16 ports[] = {0x40, 0x41, 0x42, 0x43, 0x61};
 	struct rig r;
 	unsigned i;
 	u64 now;

@@ -30,10 +30,10 @@ static void rig_irq(void *opaque, unsigned pin, bool level)
 
 static void rig_open(struct rig *r)
 {
-	*r = (struct rig){ 0 };
+	*r = (struct rig){0};
 	r->bus = pio_bus_new();
 	r->rtc = rtc_create(r->bus, &r->timers,
-			    (struct irq_line){ .set = rig_irq, .opaque = r });
+			    (struct irq_line){.set = rig_irq, .opaque = r});
 }
 
 static void rig_close(struct rig *r)
@@ -64,7 +64,7 @@ static unsigned bcd(u8 v)
 
 static void sleep_us(unsigned us)
 {
-	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
 
 	nanosleep(&ts, NULL);
 }
@@ -81,7 +81,9 @@ static void wait_no_uip(struct rig *r)
 /* The time in the registers, read in BCD 24-hour mode. */
 static time_t read_bcd_time(struct rig *r, struct tm *tm)
 {
-	*tm = (struct tm){ 0 };
+	struct tm copy;
+
+	*tm = (struct tm){0};
 	wait_no_uip(r);
 	tm->tm_sec = (int)bcd(rd(r, 0x00));
 	tm->tm_min = (int)bcd(rd(r, 0x02));
@@ -90,12 +92,8 @@ static time_t read_bcd_time(struct rig *r, struct tm *tm)
 	tm->tm_mday = (int)bcd(rd(r, 0x07));
 	tm->tm_mon = (int)bcd(rd(r, 0x08)) - 1;
 	tm->tm_year = (int)(bcd(rd(r, 0x32)) * 100 + bcd(rd(r, 0x09))) - 1900;
-	return timegm(&(struct tm){ .tm_sec = tm->tm_sec,
-				    .tm_min = tm->tm_min,
-				    .tm_hour = tm->tm_hour,
-				    .tm_mday = tm->tm_mday,
-				    .tm_mon = tm->tm_mon,
-				    .tm_year = tm->tm_year });
+	copy = *tm;
+	return timegm(&copy);
 }
 
 static void test_time_bcd(void)
