@@ -1,0 +1,1506 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IDE: the PIIX3 IDE function (PIIX3 datasheet, 2.7 and 8) with its two
+ * legacy ATA channels and bus master DMA (SFF-8038i), and the ATA disk
+ * command set (ATA/ATAPI-6). The PACKET command set of the CD-ROM lives in
+ * ide_atapi.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "hw/ide_internal.h"
+
+#define IDE_PRI_CMD 0x1f0
+#define IDE_PRI_CTL 0x3f6
+#define IDE_SEC_CMD 0x170
+#define IDE_SEC_CTL 0x376
+#define IDE_CMD_PORTS 8
+
+/* Command block register offsets (ATA/ATAPI-6, 7.1). */
+#define ATA_REG_DATA 0
+#define ATA_REG_FEATURE 1 /* error on reads */
+#define ATA_REG_NSECTOR 2
+#define ATA_REG_SECTOR 3
+#define ATA_REG_LCYL 4
+#define ATA_REG_HCYL 5
+#define ATA_REG_SELECT 6
+#define ATA_REG_CMD 7 /* status on reads */
+
+#define ATA_SEL_DEV 0x10
+#define ATA_SEL_LBA 0x40
+/* Device control register (ATA/ATAPI-6, 7.9). */
+#define ATA_CTL_NIEN 0x02
+#define ATA_CTL_SRST 0x04
+#define ATA_CTL_HOB 0x80
+
+#define ATA_CMD_DIAGNOSTIC 0x90
+
+/* Bus master IDE registers, per channel (PIIX3 datasheet, 2.7). */
+#define BM_CMD 0
+#define BM_STATUS 2
+#define BM_PRD 4
+#define BM_CHANNEL_STRIDE 8
+#define BM_SIZE 16
+#define BM_CMD_START 0x01
+#define BM_CMD_TO_MEM 0x08
+#define BM_ST_ACTIVE 0x01
+#define BM_ST_ERROR 0x02
+#define BM_ST_IRQ 0x04
+#define BM_ST_CAPABLE 0x60
+#define PRD_EOT 0x80000000u
+/* A PRD table may not cross a 64 KiB boundary (SFF-8038i, 2.1). */
+#define PRD_MAX_ENTRIES (0x10000 / 8)
+
+/* PIIX3 IDE configuration registers (PIIX3 datasheet, 2.7). */
+#define PIIX_IDETIM 0x40 /* primary 0x40-0x41, secondary 0x42-0x43 */
+#define PIIX_SIDETIM 0x44
+#define PIIX_BMIBA_BAR 4
+
+#define IDE_DEFAULT_HEADS 16
+#define IDE_DEFAULT_SPT 63
+#define IDE_MAX_CYLS 16383
+#define IDE_MAX_MULT 16
+#define IDE_LBA28_MAX 0x0fffffffull
+#define IDE_SAVE_VERSION 1
+
+struct ide_cmd {
+	void (*fn)(struct ide_drive *d, unsigned flags);
+	unsigned flags;
+};
+
+static struct ide_drive *ide_cur(struct ide_channel *ch)
+{
+	return &ch->drive[(ch->s.select & ATA_SEL_DEV) ? 1 : 0];
+}
+
+static bool ide_is_cd(const struct ide_drive *d)
+{
+	return d->s.kind == IDE_CDROM;
+}
+
+/* Interrupts */
+
+static void ide_irq_update(struct ide_channel *ch)
+{
+	irq_set(&ch->irq,
+		ch->s.irq_pending && !(ch->s.ctrl & ATA_CTL_NIEN));
+}
+
+void ide_irq_raise(struct ide_drive *d)
+{
+	struct ide_channel *ch = d->chan;
+
+	ch->s.irq_pending = 1;
+	/* The bus master latches every device interrupt (SFF-8038i, 2.1). */
+	ch->s.bm_status |= BM_ST_IRQ;
+	ide_irq_update(ch);
+}
+
+/* Command completion */
+
+void ide_end_transfer(struct ide_drive *d)
+{
+	d->s.op = IDE_OP_NONE;
+	d->s.packet = 0;
+	d->s.drq_left = 0;
+}
+
+static void ide_cmd_ok(struct ide_drive *d, unsigned flags)
+{
+	ide_end_transfer(d);
+	d->s.status = ATA_SR_DRDY | ATA_SR_DSC;
+	ide_irq_raise(d);
+}
+
+static void ide_ata_fail(struct ide_drive *d, u8 error)
+{
+	ide_end_transfer(d);
+	d->s.error = error;
+	d->s.status = ATA_SR_DRDY | ATA_SR_ERR;
+	ide_irq_raise(d);
+}
+
+void ide_cmd_abort(struct ide_drive *d)
+{
+	ide_ata_fail(d, ATA_ER_ABRT);
+}
+
+/* Fail the running command the way its drive reports errors. */
+static void ide_fail_transfer(struct ide_drive *d)
+{
+	if (d->s.packet)
+		ide_atapi_fail(d, 0x0b, 0x00, 0x00); /* ABORTED COMMAND */
+	else
+		ide_cmd_abort(d);
+}
+
+/* Signatures and reset (ATA/ATAPI-6, 9.12) */
+
+void ide_set_signature(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+
+	s->nsector = s->hob_nsector = 1;
+	s->sector = s->hob_sector = 1;
+	s->lcyl = s->hob_lcyl = ide_is_cd(d) ? 0x14 : 0;
+	s->hcyl = s->hob_hcyl = ide_is_cd(d) ? 0xeb : 0;
+}
+
+/* What a drive shows after a reset: its signature, diagnostics passed. */
+static void ide_drive_reset_regs(struct ide_drive *d)
+{
+	ide_end_transfer(d);
+	ide_set_signature(d);
+	d->s.error = 0x01;
+	/* A PACKET device leaves DRDY clear after a reset (ATA/ATAPI-6, 9.1). */
+	d->s.status = ide_is_cd(d) ? 0 : ATA_SR_DRDY | ATA_SR_DSC;
+}
+
+static void ide_drive_power_on(struct ide_drive *d)
+{
+	u8 kind = d->s.kind;
+
+	memset(&d->s, 0, offsetof(struct ide_drive_state, buf));
+	d->s.kind = kind;
+	if (kind == IDE_NONE)
+		return;
+	d->s.heads = IDE_DEFAULT_HEADS;
+	d->s.spt = IDE_DEFAULT_SPT;
+	d->s.write_cache = 1;
+	d->s.xfer_mode = 0x22; /* multiword DMA mode 2 */
+	ide_drive_reset_regs(d);
+}
+
+/* IDENTIFY data (ATA/ATAPI-6, 8.15 and 8.16) */
+
+static void ide_id_word(u8 *id, unsigned word, u16 value)
+{
+	put_le16(id + 2 * word, value);
+}
+
+/* ATA strings hold two characters per word, the first in the high byte. */
+static void ide_id_string(u8 *id, unsigned word, unsigned len, const char *str)
+{
+	size_t n = strlen(str);
+	unsigned i;
+
+	for (i = 0; i < len; i++)
+		id[2 * word + (i ^ 1)] = i < n ? (u8)str[i] : ' ';
+}
+
+/* Word 93: how the drives of this channel came out of reset. */
+static u16 ide_id_reset_result(const struct ide_drive *d)
+{
+	const struct ide_channel *ch = d->chan;
+	u16 w = 0x4000 | 0x2000; /* valid; 80-conductor cable (CBLID) */
+
+	if (d->unit)
+		return w | 0x0b00; /* set by jumper, PDIAG- asserted */
+	w |= 0x000b; /* by jumper, diagnostics passed */
+	if (ch->drive[1].s.kind != IDE_NONE)
+		w |= 0x0030; /* saw device 1's PDIAG- and DASP- */
+	return w;
+}
+
+void ide_identify_common(struct ide_drive *d, u8 *id, const char *model)
+{
+	char serial[21];
+	u8 mode = d->s.xfer_mode;
+
+	memset(id, 0, IDE_SECTOR_SIZE);
+	snprintf(serial, sizeof(serial), "TWOOSTWO%04u",
+		 d->chan->index * 2 + d->unit + 1);
+	ide_id_string(id, 10, 20, serial);
+	ide_id_string(id, 23, 8, "1.0");
+	ide_id_string(id, 27, 40, model);
+	/* IORDY, LBA and DMA supported. */
+	ide_id_word(id, 49, 0x0b00);
+	ide_id_word(id, 50, 0x4000);
+	ide_id_word(id, 51, 0x0200);
+	ide_id_word(id, 52, 0x0200);
+	ide_id_word(id, 53, 0x0006); /* words 64-70 and 88 are valid */
+	ide_id_word(id, 63, 0x0007 | ((mode & 0xf8) == 0x20 ?
+				       0x100 << (mode & 7) : 0));
+	ide_id_word(id, 64, 0x0003); /* PIO modes 3 and 4 */
+	ide_id_word(id, 65, 120);
+	ide_id_word(id, 66, 120);
+	ide_id_word(id, 67, 120);
+	ide_id_word(id, 68, 120);
+	ide_id_word(id, 88, 0x003f | ((mode & 0xf8) == 0x40 ?
+				       0x100 << (mode & 7) : 0));
+	ide_id_word(id, 93, ide_id_reset_result(d));
+}
+
+/* Word 255: signature A5h and a checksum making all bytes sum to zero. */
+void ide_identify_finish(u8 *id)
+{
+	u8 sum = 0xa5;
+	unsigned i;
+
+	for (i = 0; i < IDE_SECTOR_SIZE - 2; i++)
+		sum = (u8)(sum + id[i]);
+	id[510] = 0xa5;
+	id[511] = (u8)-sum;
+}
+
+static u32 ide_disk_cylinders(const struct ide_drive *d, unsigned heads,
+			      unsigned spt)
+{
+	u64 cyls = d->sectors / (heads * spt);
+
+	return (u32)MAX(1, MIN(cyls, IDE_MAX_CYLS));
+}
+
+static void ide_disk_identify(struct ide_drive *d, u8 *id)
+{
+	const struct ide_drive_state *s = &d->s;
+	u64 lba28 = MIN(d->sectors, IDE_LBA28_MAX);
+	u32 cur_cyls = 0, cur_cap = 0;
+
+	ide_identify_common(d, id, "TWOOSTWO HARDDISK");
+	ide_id_word(id, 0, 0x0040); /* fixed disk */
+	ide_id_word(id, 1, (u16)ide_disk_cylinders(d, IDE_DEFAULT_HEADS,
+						   IDE_DEFAULT_SPT));
+	ide_id_word(id, 3, IDE_DEFAULT_HEADS);
+	ide_id_word(id, 6, IDE_DEFAULT_SPT);
+	ide_id_word(id, 47, 0x8000 | IDE_MAX_MULT);
+	ide_id_word(id, 48, 0x0001); /* 32-bit PIO */
+	ide_id_word(id, 53, 0x0007);
+	if (s->spt && s->heads) {
+		cur_cyls = (u32)MIN(d->sectors / (s->heads * s->spt), 0xffff);
+		cur_cap = cur_cyls * s->heads * s->spt;
+	}
+	ide_id_word(id, 54, (u16)cur_cyls);
+	ide_id_word(id, 55, s->heads);
+	ide_id_word(id, 56, s->spt);
+	ide_id_word(id, 57, (u16)cur_cap);
+	ide_id_word(id, 58, (u16)(cur_cap >> 16));
+	if (s->mult_sectors)
+		ide_id_word(id, 59, 0x0100 | s->mult_sectors);
+	ide_id_word(id, 60, (u16)lba28);
+	ide_id_word(id, 61, (u16)(lba28 >> 16));
+	ide_id_word(id, 80, 0x007e); /* ATA-1 to ATA/ATAPI-6 */
+	/* NOP, write cache; LBA48, FLUSH CACHE (EXT) */
+	ide_id_word(id, 82, 0x4020);
+	ide_id_word(id, 83, 0x7400);
+	ide_id_word(id, 84, 0x4000);
+	ide_id_word(id, 85, 0x4000 | (s->write_cache ? 0x0020 : 0));
+	ide_id_word(id, 86, 0x3400);
+	ide_id_word(id, 87, 0x4000);
+	ide_id_word(id, 100, (u16)d->sectors);
+	ide_id_word(id, 101, (u16)(d->sectors >> 16));
+	ide_id_word(id, 102, (u16)(d->sectors >> 32));
+	ide_id_word(id, 103, (u16)(d->sectors >> 48));
+	ide_identify_finish(id);
+}
+
+/* Task file addressing (ATA/ATAPI-6, 6.2) */
+
+/* Decode the address and count of a read/write command; false: IDNF. */
+static bool ide_decode_addr(struct ide_drive *d, bool lba48, u64 *lba,
+			    u32 *count)
+{
+	struct ide_drive_state *s = &d->s;
+	u8 sel = d->chan->s.select;
+	unsigned cyl, head;
+
+	if (lba48) {
+		s->addr_mode = IDE_ADDR_LBA48;
+		*lba = (u64)s->hob_hcyl << 40 | (u64)s->hob_lcyl << 32 |
+		       (u64)s->hob_sector << 24 | (u64)s->hcyl << 16 |
+		       (u64)s->lcyl << 8 | s->sector;
+		*count = (u32)(s->hob_nsector << 8 | s->nsector);
+		if (!*count)
+			*count = 0x10000;
+		return true;
+	}
+	*count = s->nsector ? s->nsector : 0x100;
+	if (sel & ATA_SEL_LBA) {
+		s->addr_mode = IDE_ADDR_LBA28;
+		*lba = (u64)(sel & 0xf) << 24 | (u64)s->hcyl << 16 |
+		       (u64)s->lcyl << 8 | s->sector;
+		return true;
+	}
+	s->addr_mode = IDE_ADDR_CHS;
+	cyl = (unsigned)s->hcyl << 8 | s->lcyl;
+	head = sel & 0xf;
+	if (!s->sector || s->sector > s->spt || head >= s->heads)
+		return false;
+	*lba = ((u64)cyl * s->heads + head) * s->spt + s->sector - 1;
+	return true;
+}
+
+/* Write an address back into the task file in the command's own form. */
+static void ide_set_addr(struct ide_drive *d, u64 lba)
+{
+	struct ide_drive_state *s = &d->s;
+	u8 *sel = &d->chan->s.select;
+	u64 cyl;
+
+	switch (s->addr_mode) {
+	case IDE_ADDR_LBA48:
+		s->hob_sector = (u8)(lba >> 24);
+		s->hob_lcyl = (u8)(lba >> 32);
+		s->hob_hcyl = (u8)(lba >> 40);
+		break;
+	case IDE_ADDR_LBA28:
+		*sel = (u8)((*sel & 0xf0) | ((lba >> 24) & 0xf));
+		break;
+	default:
+		if (!s->spt || !s->heads)
+			return;
+		cyl = lba / ((u64)s->heads * s->spt);
+		*sel = (u8)((*sel & 0xf0) | ((lba / s->spt) % s->heads));
+		s->sector = (u8)(lba % s->spt + 1);
+		s->lcyl = (u8)cyl;
+		s->hcyl = (u8)(cyl >> 8);
+		return;
+	}
+	s->sector = (u8)lba;
+	s->lcyl = (u8)(lba >> 8);
+	s->hcyl = (u8)(lba >> 16);
+}
+
+/* Buffer management */
+
+/* Load more disk sectors behind buf_len; on failure the command failed. */
+static int ide_ata_load(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+	u64 n = MIN(s->load_left, (IDE_BUF_SIZE - s->buf_len) / IDE_SECTOR_SIZE);
+	int r;
+
+	if (!n) {
+		ide_cmd_abort(d);
+		return -EIO;
+	}
+	r = block_read(d->bd, s->lba * IDE_SECTOR_SIZE, s->buf + s->buf_len,
+		       (size_t)n * IDE_SECTOR_SIZE);
+	if (r) {
+		log_guest_once("ide", "disk read failed: %s", strerror(-r));
+		ide_set_addr(d, s->lba);
+		ide_ata_fail(d, ATA_ER_UNC);
+		return r;
+	}
+	s->buf_len += (u32)n * IDE_SECTOR_SIZE;
+	s->lba += n;
+	s->load_left -= n;
+	return 0;
+}
+
+/* Make need bytes available at buf_pos; false: the command failed. */
+static bool ide_buf_fill(struct ide_drive *d, u32 need)
+{
+	struct ide_drive_state *s = &d->s;
+	int r;
+
+	if (s->buf_len - s->buf_pos >= need)
+		return true;
+	memmove(s->buf, s->buf + s->buf_pos, s->buf_len - s->buf_pos);
+	s->buf_len -= s->buf_pos;
+	s->buf_pos = 0;
+	while (s->buf_len < need) {
+		if (s->op == IDE_OP_ATA_READ) {
+			r = ide_ata_load(d);
+		} else if (s->op == IDE_OP_CD_READ) {
+			r = ide_atapi_load(d);
+		} else {
+			ide_fail_transfer(d);
+			r = -EIO;
+		}
+		if (r)
+			return false;
+	}
+	return true;
+}
+
+/* Store the received bytes of an ATA write; false: the command failed. */
+static bool ide_ata_store(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+	u32 len = s->buf_pos & ~(u32)(IDE_SECTOR_SIZE - 1);
+	int r;
+
+	if (!len) {
+		ide_cmd_abort(d);
+		return false;
+	}
+	r = block_write(d->bd, s->lba * IDE_SECTOR_SIZE, s->buf, len);
+	if (r) {
+		log_guest_once("ide", "disk write failed: %s", strerror(-r));
+		ide_set_addr(d, s->lba);
+		ide_cmd_abort(d);
+		return false;
+	}
+	s->lba += len / IDE_SECTOR_SIZE;
+	s->xfer_left -= MIN(len, s->xfer_left);
+	s->buf_pos = 0;
+	return true;
+}
+
+static void ide_ata_write_done(struct ide_drive *d)
+{
+	/* Without a write cache the data must be on the medium now. */
+	if (!d->s.write_cache && block_flush(d->bd)) {
+		ide_cmd_abort(d);
+		return;
+	}
+	ide_set_addr(d, d->s.lba - 1);
+	ide_cmd_ok(d, 0);
+}
+
+static void ide_data_in_done(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+	bool was_read = s->op == IDE_OP_ATA_READ;
+
+	if (s->packet) {
+		ide_atapi_done(d);
+		return;
+	}
+	ide_end_transfer(d);
+	s->status = ATA_SR_DRDY | ATA_SR_DSC;
+	if (was_read)
+		ide_set_addr(d, s->lba - 1);
+	/* PIO data-in commands interrupt per block, not at the end. */
+	if (s->dma)
+		ide_irq_raise(d);
+}
+
+/* PIO (ATA/ATAPI-6, 9.6-9.8 and 9.10) */
+
+static void ide_pio_in_next(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+	u32 block = (u32)MIN(s->xfer_left, s->drq_size);
+
+	if (!ide_buf_fill(d, block))
+		return;
+	s->drq_left = block;
+	s->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	if (s->packet) {
+		s->nsector = ATAPI_IR_IO;
+		s->lcyl = (u8)block;
+		s->hcyl = (u8)(block >> 8);
+	}
+	ide_irq_raise(d);
+}
+
+static void ide_pio_out_next(struct ide_drive *d, bool irq)
+{
+	struct ide_drive_state *s = &d->s;
+
+	s->buf_pos = 0;
+	s->buf_len = 0;
+	s->drq_left = (u32)MIN(s->xfer_left, s->drq_size);
+	s->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	if (irq)
+		ide_irq_raise(d);
+}
+
+static void ide_pio_block_done(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+
+	switch (s->op) {
+	case IDE_OP_CDB:
+		ide_atapi_packet(d);
+		break;
+	case IDE_OP_ATA_WRITE:
+		if (!ide_ata_store(d))
+			break;
+		if (s->xfer_left)
+			ide_pio_out_next(d, true);
+		else
+			ide_ata_write_done(d);
+		break;
+	default:
+		if (s->xfer_left)
+			ide_pio_in_next(d);
+		else
+			ide_data_in_done(d);
+		break;
+	}
+}
+
+static bool ide_pio_in_active(const struct ide_drive_state *s)
+{
+	return (s->status & ATA_SR_DRQ) && !s->dma && s->drq_left &&
+	       (s->op == IDE_OP_BUF_IN || s->op == IDE_OP_ATA_READ ||
+		s->op == IDE_OP_CD_READ);
+}
+
+/* The ATAPI packet itself always goes by PIO, even for a DMA command. */
+static bool ide_pio_out_active(const struct ide_drive_state *s)
+{
+	return (s->status & ATA_SR_DRQ) && s->drq_left &&
+	       ((s->op == IDE_OP_ATA_WRITE && !s->dma) ||
+		s->op == IDE_OP_CDB);
+}
+
+static u8 ide_pio_pop(struct ide_drive *d)
+{
+	struct ide_drive_state *s = &d->s;
+	u8 v;
+
+	if (!ide_pio_in_active(s))
+		return 0;
+	v = s->buf[s->buf_pos++];
+	s->drq_left--;
+	s->xfer_left--;
+	if (!s->drq_left)
+		ide_pio_block_done(d);
+	return v;
+}
+
+static void ide_pio_push(struct ide_drive *d, u8 v)
+{
+	struct ide_drive_state *s = &d->s;
+
+	if (!ide_pio_out_active(s))
+		return;
+	s->buf[s->buf_pos++] = v;
+	s->drq_left--;
+	if (!s->drq_left)
+		ide_pio_block_done(d);
+}
+
+/* Bus master DMA (SFF-8038i, 2.1-2.3) */
+
+struct prd_walk {
+	struct phys_mem *mem;
+	u32 next; /* address of the next table entry */
+	u32 addr; /* of the current region */
+	u32 left; /* bytes left in the current region */
+	unsigned entries;
+	bool eot;
+};
+
+/* Make the walk point at a region with bytes left; false: table ended. */
+static bool prd_advance(struct prd_walk *w)
+{
+	u8 e[8];
+	u32 count;
+
+	while (!w->left) {
+		if (w->eot || w->entries >= PRD_MAX_ENTRIES)
+			return false;
+		mem_dma_read(w->mem, w->next, e, sizeof(e));
+		w->addr = get_le32(e) & ~1u;
+		count = get_le32(e + 4);
+		w->left = (count & 0xfffe) ? (count & 0xfffe) : 0x10000;
+		w->eot = count & PRD_EOT;
+		w->next += 8;
+		w->entries++;
+	}
+	return true;
+}
+
+enum ide_dma_result { IDE_DMA_OK, IDE_DMA_SHORT, IDE_DMA_FAILED };
+
+static enum ide_dma_result ide_dma_to_mem(struct ide_drive *d,
+					  struct prd_walk *w)
+{
+	struct ide_drive_state *s = &d->s;
+	u64 n;
+
+	while (s->xfer_left) {
+		if (s->buf_pos == s->buf_len && !ide_buf_fill(d, 1))
+			return IDE_DMA_FAILED;
+		if (!prd_advance(w))
+			return IDE_DMA_SHORT;
+		n = MIN(MIN(w->left, s->buf_len - s->buf_pos), s->xfer_left);
+		mem_dma_write(w->mem, w->addr, s->buf + s->buf_pos, n);
+		w->addr += (u32)n;
+		w->left -= (u32)n;
+		s->buf_pos += (u32)n;
+		s->xfer_left -= n;
+	}
+	return IDE_DMA_OK;
+}
+
+static enum ide_dma_result ide_dma_from_mem(struct ide_drive *d,
+					    struct prd_walk *w)
+{
+	struct ide_drive_state *s = &d->s;
+	u32 chunk, n;
+
+	while (s->xfer_left) {
+		chunk = (u32)MIN(s->xfer_left,
+				 IDE_BUF_SIZE & ~(IDE_SECTOR_SIZE - 1));
+		s->buf_pos = 0;
+		while (s->buf_pos < chunk) {
+			if (!prd_advance(w))
+				return IDE_DMA_SHORT;
+			n = MIN(w->left, chunk - s->buf_pos);
+			mem_dma_read(w->mem, w->addr, s->buf + s->buf_pos, n);
+			w->addr += n;
+			w->left -= n;
+			s->buf_pos += n;
+		}
+		if (!ide_ata_store(d))
+			return IDE_DMA_FAILED;
+	}
+	return IDE_DMA_OK;
+}
+
+static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
+{
+	struct prd_walk w = { .mem = ch->ide->bus->mem, .next = ch->s.bm_prd };
+	enum ide_dma_result r;
+
+	if (d->s.op == IDE_OP_ATA_WRITE)
+		r = ide_dma_from_mem(d, &w);
+	else
+		r = ide_dma_to_mem(d, &w);
+	if (r == IDE_DMA_FAILED) {
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+		return;
+	}
+	if (r == IDE_DMA_SHORT) {
+		/* The table ended before the drive's data did. */
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+		ch->s.bm_status |= BM_ST_ERROR;
+		ide_fail_transfer(d);
+		return;
+	}
+	/* A table longer than the transfer leaves the engine active. */
+	if (w.eot && !w.left)
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+	if (d->s.op == IDE_OP_ATA_WRITE)
+		ide_ata_write_done(d);
+	else
+		ide_data_in_done(d);
+}
+
+static struct ide_drive *ide_dma_pending(struct ide_channel *ch)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct ide_drive *d = &ch->drive[i];
+
+		if (d->s.op != IDE_OP_NONE && d->s.op != IDE_OP_CDB &&
+		    d->s.dma)
+			return d;
+	}
+	return NULL;
+}
+
+/* Run a DMA transfer if a drive asked for one and the engine is started. */
+static void ide_bm_kick(struct ide_channel *ch)
+{
+	struct ide_drive *d = ide_dma_pending(ch);
+
+	if (!d || !(ch->s.bm_cmd & BM_CMD_START) ||
+	    !(ch->s.bm_status & BM_ST_ACTIVE))
+		return;
+	if (!pci_function_bus_master(&ch->ide->pci) || !ch->ide->bus->mem) {
+		log_guest_once("ide", "DMA started with bus mastering disabled");
+		return;
+	}
+	ide_dma_run(ch, d);
+}
+
+static void ide_dma_request(struct ide_drive *d)
+{
+	d->s.drq_left = 0;
+	d->s.status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	ide_bm_kick(d->chan);
+}
+
+void ide_data_in_start(struct ide_drive *d, enum ide_op op, u64 bytes)
+{
+	d->s.op = op;
+	d->s.xfer_left = bytes;
+	d->s.drq_left = 0;
+	if (d->s.dma)
+		ide_dma_request(d);
+	else
+		ide_pio_in_next(d);
+}
+
+/* ATA commands */
+
+static void ide_cmd_identify(struct ide_drive *d, unsigned flags)
+{
+	struct ide_drive_state *s = &d->s;
+
+	if (ide_is_cd(d)) {
+		/* PACKET devices abort and show their signature (8.15). */
+		ide_set_signature(d);
+		ide_cmd_abort(d);
+		return;
+	}
+	ide_disk_identify(d, s->buf);
+	s->buf_pos = 0;
+	s->buf_len = IDE_SECTOR_SIZE;
+	s->drq_size = IDE_SECTOR_SIZE;
+	s->dma = 0;
+	ide_data_in_start(d, IDE_OP_BUF_IN, IDE_SECTOR_SIZE);
+}
+
+/* Decode and range-check the sectors of a command; false: it failed. */
+static bool ide_cmd_range(struct ide_drive *d, unsigned flags, u64 *lba,
+			  u32 *count)
+{
+	if (!ide_decode_addr(d, flags & IDE_CMD_LBA48, lba, count) ||
+	    *lba > d->sectors || *count > d->sectors - *lba) {
+		ide_ata_fail(d, ATA_ER_IDNF);
+		return false;
+	}
+	return true;
+}
+
+static void ide_cmd_rw(struct ide_drive *d, unsigned flags)
+{
+	struct ide_drive_state *s = &d->s;
+	u64 lba;
+	u32 count, per_block = 1;
+
+	if (flags & IDE_CMD_MULT) {
+		if (!s->mult_sectors) {
+			ide_cmd_abort(d);
+			return;
+		}
+		per_block = s->mult_sectors;
+	}
+	if (!ide_cmd_range(d, flags, &lba, &count))
+		return;
+	s->lba = lba;
+	s->load_left = count;
+	s->xfer_left = (u64)count * IDE_SECTOR_SIZE;
+	s->drq_size = per_block * IDE_SECTOR_SIZE;
+	s->dma = (flags & IDE_CMD_DMA) ? 1 : 0;
+	s->buf_pos = 0;
+	s->buf_len = 0;
+	if (!(flags & IDE_CMD_WRITE)) {
+		ide_data_in_start(d, IDE_OP_ATA_READ, s->xfer_left);
+		return;
+	}
+	if (d->bd->read_only) {
+		log_guest_once("ide", "write to a read-only disk refused");
+		ide_cmd_abort(d);
+		return;
+	}
+	s->op = IDE_OP_ATA_WRITE;
+	if (s->dma)
+		ide_dma_request(d);
+	else
+		ide_pio_out_next(d, false);
+}
+
+static void ide_cmd_verify(struct ide_drive *d, unsigned flags)
+{
+	u64 lba;
+	u32 count;
+
+	if (!ide_cmd_range(d, flags, &lba, &count))
+		return;
+	ide_set_addr(d, lba + count - 1);
+	ide_cmd_ok(d, flags);
+}
+
+static void ide_cmd_flush(struct ide_drive *d, unsigned flags)
+{
+	if (d->bd && block_flush(d->bd)) {
+		ide_cmd_abort(d);
+		return;
+	}
+	ide_cmd_ok(d, flags);
+}
+
+static void ide_cmd_set_multiple(struct ide_drive *d, unsigned flags)
+{
+	u8 n = d->s.nsector;
+
+	/* Only powers of two up to the maximum of word 47 (8.39). */
+	if (n > IDE_MAX_MULT || (n & (n - 1))) {
+		ide_cmd_abort(d);
+		return;
+	}
+	d->s.mult_sectors = n;
+	ide_cmd_ok(d, flags);
+}
+
+static void ide_cmd_init_params(struct ide_drive *d, unsigned flags)
+{
+	d->s.heads = (u8)((d->chan->s.select & 0xf) + 1);
+	d->s.spt = d->s.nsector;
+	ide_cmd_ok(d, flags);
+}
+
+static bool ide_xfer_mode_valid(u8 mode)
+{
+	switch (mode & 0xf8) {
+	case 0x00: /* PIO default */
+		return mode <= 1;
+	case 0x08: /* PIO flow control */
+		return (mode & 7) <= 4;
+	case 0x20: /* multiword DMA */
+		return (mode & 7) <= 2;
+	case 0x40: /* Ultra DMA */
+		return (mode & 7) <= 5;
+	default:
+		return false;
+	}
+}
+
+static void ide_cmd_set_features(struct ide_drive *d, unsigned flags)
+{
+	struct ide_drive_state *s = &d->s;
+
+	switch (s->feature) {
+	case 0x02:
+	case 0x82:
+		s->write_cache = s->feature == 0x02;
+		break;
+	case 0x03:
+		if (!ide_xfer_mode_valid(s->nsector)) {
+			ide_cmd_abort(d);
+			return;
+		}
+		if (s->nsector >= 0x20)
+			s->xfer_mode = s->nsector;
+		break;
+	default:
+		/* Look-ahead, defaults on reset and the like: nothing to do. */
+		break;
+	}
+	ide_cmd_ok(d, flags);
+}
+
+static void ide_cmd_check_power(struct ide_drive *d, unsigned flags)
+{
+	d->s.nsector = 0xff; /* active or idle */
+	ide_cmd_ok(d, flags);
+}
+
+static void ide_cmd_native_max(struct ide_drive *d, unsigned flags)
+{
+	u64 max = d->sectors - 1;
+
+	if (flags & IDE_CMD_LBA48) {
+		d->s.addr_mode = IDE_ADDR_LBA48;
+	} else {
+		d->s.addr_mode = IDE_ADDR_LBA28;
+		max = MIN(max, IDE_LBA28_MAX);
+	}
+	ide_set_addr(d, max);
+	ide_cmd_ok(d, flags);
+}
+
+/* DEVICE RESET (8.10): no interrupt, just the signature. */
+static void ide_cmd_device_reset(struct ide_drive *d, unsigned flags)
+{
+	ide_drive_reset_regs(d);
+}
+
+#define RW(f) { ide_cmd_rw, IDE_CMD_DISK | (f) }
+#define OK_BOTH { ide_cmd_ok, IDE_CMD_DISK | IDE_CMD_CD }
+
+static const struct ide_cmd ide_cmds[256] = {
+	[0x08] = { ide_cmd_device_reset, IDE_CMD_CD },
+	[0x10 ... 0x1f] = { ide_cmd_ok, IDE_CMD_DISK }, /* RECALIBRATE */
+	[0x20] = RW(0),
+	[0x21] = RW(0),
+	[0x24] = RW(IDE_CMD_LBA48),
+	[0x25] = RW(IDE_CMD_LBA48 | IDE_CMD_DMA),
+	[0x27] = { ide_cmd_native_max, IDE_CMD_DISK | IDE_CMD_LBA48 },
+	[0x29] = RW(IDE_CMD_LBA48 | IDE_CMD_MULT),
+	[0x30] = RW(IDE_CMD_WRITE),
+	[0x31] = RW(IDE_CMD_WRITE),
+	[0x34] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48),
+	[0x35] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_DMA),
+	[0x39] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_MULT),
+	[0x40] = { ide_cmd_verify, IDE_CMD_DISK },
+	[0x41] = { ide_cmd_verify, IDE_CMD_DISK },
+	[0x42] = { ide_cmd_verify, IDE_CMD_DISK | IDE_CMD_LBA48 },
+	[0x70 ... 0x7f] = { ide_cmd_ok, IDE_CMD_DISK }, /* SEEK */
+	[0x91] = { ide_cmd_init_params, IDE_CMD_DISK },
+	[0x94 ... 0x97] = OK_BOTH, /* old power management */
+	[0xa0] = { ide_atapi_cmd_packet, IDE_CMD_CD },
+	[0xa1] = { ide_atapi_cmd_identify, IDE_CMD_CD },
+	[0xc4] = RW(IDE_CMD_MULT),
+	[0xc5] = RW(IDE_CMD_WRITE | IDE_CMD_MULT),
+	[0xc6] = { ide_cmd_set_multiple, IDE_CMD_DISK },
+	[0xc8] = RW(IDE_CMD_DMA),
+	[0xc9] = RW(IDE_CMD_DMA),
+	[0xca] = RW(IDE_CMD_WRITE | IDE_CMD_DMA),
+	[0xcb] = RW(IDE_CMD_WRITE | IDE_CMD_DMA),
+	[0xe0 ... 0xe3] = OK_BOTH, /* STANDBY, IDLE (immediate) */
+	[0xe5] = { ide_cmd_check_power, IDE_CMD_DISK | IDE_CMD_CD },
+	[0xe7] = { ide_cmd_flush, IDE_CMD_DISK | IDE_CMD_CD },
+	[0xea] = { ide_cmd_flush, IDE_CMD_DISK },
+	[0xec] = { ide_cmd_identify, IDE_CMD_DISK | IDE_CMD_CD },
+	[0xef] = { ide_cmd_set_features, IDE_CMD_DISK | IDE_CMD_CD },
+	[0xf8] = { ide_cmd_native_max, IDE_CMD_DISK },
+};
+
+/* EXECUTE DEVICE DIAGNOSTIC runs on both devices of the channel (8.11). */
+static void ide_cmd_diagnostic(struct ide_channel *ch)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (ch->drive[i].s.kind != IDE_NONE)
+			ide_drive_reset_regs(&ch->drive[i]);
+	if (ide_cur(ch)->s.kind != IDE_NONE)
+		ide_irq_raise(ide_cur(ch));
+}
+
+static void ide_exec(struct ide_channel *ch, u8 cmd)
+{
+	struct ide_drive *d = ide_cur(ch);
+	const struct ide_cmd *c = &ide_cmds[cmd];
+	unsigned kind;
+
+	if (ch->s.ctrl & ATA_CTL_SRST)
+		return;
+	if (cmd == ATA_CMD_DIAGNOSTIC) {
+		ide_cmd_diagnostic(ch);
+		return;
+	}
+	if (d->s.kind == IDE_NONE)
+		return;
+	/* A new command ends whatever data phase was still open. */
+	ide_end_transfer(d);
+	d->s.error = 0;
+	kind = ide_is_cd(d) ? IDE_CMD_CD : IDE_CMD_DISK;
+	if (!c->fn || !(c->flags & kind)) {
+		log_debug("ide", "command %02x aborted", cmd);
+		ide_cmd_abort(d);
+		return;
+	}
+	c->fn(d, c->flags);
+}
+
+/* Legacy port handlers */
+
+/* The previous value moves to the HOB byte for 48-bit commands (6.2.2). */
+static void ide_tf_latch(u8 *cur, u8 *hob, u8 v)
+{
+	*hob = *cur;
+	*cur = v;
+}
+
+static void ide_tf_write(struct ide_channel *ch, unsigned reg, u8 v)
+{
+	unsigned i;
+
+	/* Any command block write clears HOB (ATA/ATAPI-6, 7.9.4). */
+	ch->s.ctrl &= (u8)~ATA_CTL_HOB;
+	if (reg == ATA_REG_SELECT) {
+		ch->s.select = v;
+		return;
+	}
+	if (reg == ATA_REG_CMD) {
+		ide_exec(ch, v);
+		return;
+	}
+	/* Both devices latch task file writes; the selected one answers. */
+	for (i = 0; i < 2; i++) {
+		struct ide_drive_state *s = &ch->drive[i].s;
+
+		switch (reg) {
+		case ATA_REG_FEATURE:
+			ide_tf_latch(&s->feature, &s->hob_feature, v);
+			break;
+		case ATA_REG_NSECTOR:
+			ide_tf_latch(&s->nsector, &s->hob_nsector, v);
+			break;
+		case ATA_REG_SECTOR:
+			ide_tf_latch(&s->sector, &s->hob_sector, v);
+			break;
+		case ATA_REG_LCYL:
+			ide_tf_latch(&s->lcyl, &s->hob_lcyl, v);
+			break;
+		default:
+			ide_tf_latch(&s->hcyl, &s->hob_hcyl, v);
+			break;
+		}
+	}
+}
+
+static u8 ide_tf_read(struct ide_channel *ch, unsigned reg)
+{
+	struct ide_drive_state *s = &ide_cur(ch)->s;
+	bool hob = ch->s.ctrl & ATA_CTL_HOB;
+
+	if (reg == ATA_REG_CMD) {
+		/* Reading status acknowledges the interrupt (7.15). */
+		ch->s.irq_pending = 0;
+		ide_irq_update(ch);
+	}
+	if (reg == ATA_REG_SELECT)
+		return ch->s.select;
+	/* An absent device 1 does not drive the bus; neither does an
+	 * empty channel. */
+	if (s->kind == IDE_NONE)
+		return 0;
+	switch (reg) {
+	case ATA_REG_FEATURE:
+		return s->error;
+	case ATA_REG_NSECTOR:
+		return hob ? s->hob_nsector : s->nsector;
+	case ATA_REG_SECTOR:
+		return hob ? s->hob_sector : s->sector;
+	case ATA_REG_LCYL:
+		return hob ? s->hob_lcyl : s->lcyl;
+	case ATA_REG_HCYL:
+		return hob ? s->hob_hcyl : s->hcyl;
+	default:
+		return s->status;
+	}
+}
+
+static u32 ide_cmd_read(void *opaque, u16 offset, unsigned size)
+{
+	struct ide_channel *ch = opaque;
+	u32 v = 0;
+	unsigned i;
+
+	for (i = 0; i < size; i++) {
+		u8 b = offset == ATA_REG_DATA ?
+			       ide_pio_pop(ide_cur(ch)) :
+			       ide_tf_read(ch, (offset + i) & 7);
+
+		v |= (u32)b << (8 * i);
+	}
+	return v;
+}
+
+static void ide_cmd_write(void *opaque, u16 offset, u32 value, unsigned size)
+{
+	struct ide_channel *ch = opaque;
+	unsigned i;
+
+	for (i = 0; i < size; i++) {
+		u8 b = (u8)(value >> (8 * i));
+
+		if (offset == ATA_REG_DATA)
+			ide_pio_push(ide_cur(ch), b);
+		else
+			ide_tf_write(ch, (offset + i) & 7, b);
+	}
+}
+
+static u32 ide_ctl_read(void *opaque, u16 offset, unsigned size)
+{
+	struct ide_channel *ch = opaque;
+	const struct ide_drive_state *s = &ide_cur(ch)->s;
+
+	/* Alternate status: the status without acknowledging anything. */
+	return s->kind == IDE_NONE ? 0 : s->status;
+}
+
+static void ide_ctl_write(void *opaque, u16 offset, u32 value, unsigned size)
+{
+	struct ide_channel *ch = opaque;
+	u8 old = ch->s.ctrl, v = (u8)value;
+	unsigned i;
+
+	ch->s.ctrl = v;
+	for (i = 0; i < 2; i++) {
+		struct ide_drive *d = &ch->drive[i];
+
+		if (d->s.kind == IDE_NONE)
+			continue;
+		/* Software reset (ATA/ATAPI-6, 9.2): busy while SRST is
+		 * set, signature when it is cleared. */
+		if ((v & ATA_CTL_SRST) && !(old & ATA_CTL_SRST)) {
+			ide_end_transfer(d);
+			d->s.status = ATA_SR_BSY;
+		} else if (!(v & ATA_CTL_SRST) && (old & ATA_CTL_SRST)) {
+			ide_drive_reset_regs(d);
+		}
+	}
+	if (v & ATA_CTL_SRST)
+		ch->s.irq_pending = 0;
+	ide_irq_update(ch);
+}
+
+static const struct pio_ops ide_cmd_ops = {
+	.name = "ide",
+	.read = ide_cmd_read,
+	.write = ide_cmd_write,
+	.sizes = PIO_SIZE1 | PIO_SIZE2 | PIO_SIZE4,
+};
+
+static const struct pio_ops ide_ctl_ops = {
+	.name = "ide-ctl",
+	.read = ide_ctl_read,
+	.write = ide_ctl_write,
+};
+
+/* Bus master registers (BAR4); the bus splits wider accesses into bytes. */
+
+static u32 ide_bm_read(void *opaque, u16 offset, unsigned size)
+{
+	struct ide_controller *ide = opaque;
+	const struct ide_channel_state *s =
+		&ide->chan[(offset / BM_CHANNEL_STRIDE) & 1].s;
+	unsigned reg = offset % BM_CHANNEL_STRIDE;
+
+	switch (reg) {
+	case BM_CMD:
+		return s->bm_cmd;
+	case BM_STATUS:
+		return s->bm_status;
+	case BM_PRD ... BM_PRD + 3:
+		return (u8)(s->bm_prd >> (8 * (reg - BM_PRD)));
+	default:
+		return 0;
+	}
+}
+
+static void ide_bm_write_cmd(struct ide_channel *ch, u8 v)
+{
+	u8 old = ch->s.bm_cmd;
+
+	ch->s.bm_cmd = v & (BM_CMD_START | BM_CMD_TO_MEM);
+	if (!(v & BM_CMD_START)) {
+		/* Clearing start halts the engine (SFF-8038i, 2.1.1). */
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+	} else if (!(old & BM_CMD_START)) {
+		ch->s.bm_status |= BM_ST_ACTIVE;
+		ide_bm_kick(ch);
+	}
+}
+
+static void ide_bm_write(void *opaque, u16 offset, u32 value, unsigned size)
+{
+	struct ide_controller *ide = opaque;
+	struct ide_channel *ch = &ide->chan[(offset / BM_CHANNEL_STRIDE) & 1];
+	unsigned reg = offset % BM_CHANNEL_STRIDE, shift;
+	u8 v = (u8)value;
+
+	switch (reg) {
+	case BM_CMD:
+		ide_bm_write_cmd(ch, v);
+		break;
+	case BM_STATUS:
+		ch->s.bm_status &= (u8)~(v & (BM_ST_ERROR | BM_ST_IRQ));
+		ch->s.bm_status = (u8)((ch->s.bm_status & ~BM_ST_CAPABLE) |
+				       (v & BM_ST_CAPABLE));
+		break;
+	case BM_PRD ... BM_PRD + 3:
+		shift = 8 * (reg - BM_PRD);
+		ch->s.bm_prd &= ~(0xffu << shift);
+		ch->s.bm_prd |= (u32)v << shift;
+		ch->s.bm_prd &= ~3u; /* dword aligned */
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct pio_ops ide_bm_ops = {
+	.name = "ide-bm",
+	.read = ide_bm_read,
+	.write = ide_bm_write,
+};
+
+/* PCI function */
+
+static void ide_config_written(struct pci_function *f, u8 addr,
+			       unsigned size)
+{
+	struct ide_controller *ide = f->opaque;
+
+	/* Turning bus mastering on lets a waiting transfer run. */
+	if (addr <= PCI_COMMAND && addr + size > PCI_COMMAND) {
+		ide_bm_kick(&ide->chan[0]);
+		ide_bm_kick(&ide->chan[1]);
+	}
+}
+
+static const struct pci_function_ops ide_pci_ops = {
+	.config_written = ide_config_written,
+};
+
+static void ide_pci_reset(struct ide_controller *ide)
+{
+	u8 *cfg = ide->pci.config;
+
+	put_le32(&cfg[PCI_BAR0 + 4 * PIIX_BMIBA_BAR], 1);
+	memset(&cfg[PIIX_IDETIM], 0, PIIX_SIDETIM - PIIX_IDETIM + 1);
+	put_le16(&cfg[PCI_STATUS], 0x0280); /* fast back-to-back, medium */
+	/* Through the bus, so that the BAR is unmapped. */
+	pci_config_write(ide->bus, ide->pci.devfn, PCI_COMMAND, 0, 2);
+}
+
+/* Device lifecycle */
+
+static void ide_reset(void *opaque)
+{
+	struct ide_controller *ide = opaque;
+	unsigned c, u;
+
+	ide_pci_reset(ide);
+	for (c = 0; c < 2; c++) {
+		struct ide_channel *ch = &ide->chan[c];
+
+		ch->s = (struct ide_channel_state){ 0 };
+		for (u = 0; u < 2; u++)
+			ide_drive_power_on(&ch->drive[u]);
+		ide_irq_update(ch);
+	}
+}
+
+static int ide_save(void *opaque, struct snap_writer *w)
+{
+	struct ide_controller *ide = opaque;
+	char name[32];
+	unsigned c, u;
+
+	snap_put(w, "ide.pci", IDE_SAVE_VERSION, ide->pci.config,
+		 sizeof(ide->pci.config));
+	for (c = 0; c < 2; c++) {
+		snprintf(name, sizeof(name), "ide.ch%u", c);
+		snap_put(w, name, IDE_SAVE_VERSION, &ide->chan[c].s,
+			 sizeof(ide->chan[c].s));
+		for (u = 0; u < 2; u++) {
+			const struct ide_drive *d = &ide->chan[c].drive[u];
+
+			if (d->s.kind == IDE_NONE)
+				continue;
+			snprintf(name, sizeof(name), "ide.ch%u.%u", c, u);
+			snap_put(w, name, IDE_SAVE_VERSION, &d->s, sizeof(d->s));
+		}
+	}
+	return w->error;
+}
+
+/* A loaded drive state must keep every buffer invariant the code relies on. */
+static bool ide_drive_state_valid(const struct ide_drive_state *s, u8 kind)
+{
+	bool in = s->op == IDE_OP_BUF_IN || s->op == IDE_OP_ATA_READ ||
+		  s->op == IDE_OP_CD_READ;
+	bool ata = s->op == IDE_OP_ATA_READ || s->op == IDE_OP_ATA_WRITE;
+
+	if (s->kind != kind || s->op >= IDE_OP_COUNT ||
+	    s->buf_len > IDE_BUF_SIZE || s->buf_pos > s->buf_len ||
+	    s->mult_sectors > IDE_MAX_MULT || s->heads > 16 ||
+	    s->addr_mode > IDE_ADDR_LBA48)
+		return false;
+	if (s->op == IDE_OP_NONE)
+		return true;
+	if (!s->drq_size || s->drq_size > ATAPI_MAX_BCL ||
+	    s->drq_left > s->xfer_left + ATAPI_CDB_SIZE)
+		return false;
+	if (ata && s->drq_size % IDE_SECTOR_SIZE)
+		return false;
+	if (s->op == IDE_OP_ATA_WRITE && s->xfer_left % IDE_SECTOR_SIZE)
+		return false;
+	if (in)
+		return s->drq_left <= s->buf_len - s->buf_pos;
+	return s->drq_left <= IDE_BUF_SIZE - s->buf_pos;
+}
+
+static int ide_load(void *opaque, const struct snap_reader *r)
+{
+	struct ide_controller *ide = opaque;
+	struct ide_channel_state cs[2];
+	struct ide_drive_state *ds;
+	u8 config[256];
+	char name[32];
+	unsigned c, u;
+	int err;
+
+	ds = malloc(4 * sizeof(*ds));
+	if (!ds)
+		return -ENOMEM;
+	err = snap_get(r, "ide.pci", IDE_SAVE_VERSION, config, sizeof(config));
+	for (c = 0; c < 2 && !err; c++) {
+		snprintf(name, sizeof(name), "ide.ch%u", c);
+		err = snap_get(r, name, IDE_SAVE_VERSION, &cs[c], sizeof(cs[c]));
+		for (u = 0; u < 2 && !err; u++) {
+			struct ide_drive_state *s = &ds[c * 2 + u];
+			u8 kind = ide->chan[c].drive[u].s.kind;
+
+			snprintf(name, sizeof(name), "ide.ch%u.%u", c, u);
+			err = snap_get(r, name, IDE_SAVE_VERSION, s, sizeof(*s));
+			/* The drives must be the ones that were saved. */
+			if (kind == IDE_NONE)
+				err = err == -ENOENT ? 0 : -EINVAL;
+			else if (!err && !ide_drive_state_valid(s, kind))
+				err = -EINVAL;
+			s->kind = kind;
+		}
+	}
+	if (!err) {
+		memcpy(ide->pci.config, config, sizeof(config));
+		for (c = 0; c < 2; c++) {
+			ide->chan[c].s = cs[c];
+			for (u = 0; u < 2; u++)
+				if (ds[c * 2 + u].kind != IDE_NONE)
+					ide->chan[c].drive[u].s = ds[c * 2 + u];
+			ide_irq_update(&ide->chan[c]);
+		}
+		/* Rewriting the command register remaps the BAR. */
+		pci_config_write(ide->bus, ide->pci.devfn, PCI_COMMAND,
+				 get_le16(&config[PCI_COMMAND]), 2);
+	}
+	free(ds);
+	return err;
+}
+
+struct ide_port_range {
+	u16 base, len;
+	const struct pio_ops *ops;
+	unsigned channel;
+};
+
+static const struct ide_port_range ide_legacy_ports[] = {
+	{ IDE_PRI_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 0 },
+	{ IDE_PRI_CTL, 1, &ide_ctl_ops, 0 },
+	{ IDE_SEC_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 1 },
+	{ IDE_SEC_CTL, 1, &ide_ctl_ops, 1 },
+};
+
+/* Release the first n legacy ranges, and the BAR if it is mapped. */
+static void ide_unregister_ports(struct ide_controller *ide, unsigned n)
+{
+	struct pio_bus *pio = ide->bus->pio;
+	struct pci_bar *bar = &ide->pci.bars[PIIX_BMIBA_BAR];
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		pio_unregister(pio, ide_legacy_ports[i].base);
+	if (bar->mapped_at != UINT64_MAX)
+		pio_unregister(pio, (u16)bar->mapped_at);
+	bar->mapped_at = UINT64_MAX;
+}
+
+static int ide_register_ports(struct ide_controller *ide)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(ide_legacy_ports); i++) {
+		const struct ide_port_range *p = &ide_legacy_ports[i];
+
+		r = pio_register(ide->bus->pio, p->base, p->len, p->ops,
+				 &ide->chan[p->channel]);
+		if (r) {
+			ide_unregister_ports(ide, i);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void ide_destroy(void *opaque)
+{
+	struct ide_controller *ide = opaque;
+
+	if (!ide)
+		return;
+	ide_unregister_ports(ide, ARRAY_SIZE(ide_legacy_ports));
+	if (ide->bus->fn[ide->pci.devfn] == &ide->pci)
+		ide->bus->fn[ide->pci.devfn] = NULL;
+	free(ide);
+}
+
+static const struct device_ops ide_device_ops = {
+	.name = "ide",
+	.reset = ide_reset,
+	.save = ide_save,
+	.load = ide_load,
+	.destroy = ide_destroy,
+};
+
+struct device ide_device(struct ide_controller *ide)
+{
+	return (struct device){ &ide_device_ops, ide };
+}
+
+struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
+				  struct irq_line irq14,
+				  struct irq_line irq15)
+{
+	struct ide_controller *ide = calloc(1, sizeof(*ide));
+	unsigned c, u;
+
+	if (!ide)
+		return NULL;
+	ide->bus = pci;
+	for (c = 0; c < 2; c++) {
+		struct ide_channel *ch = &ide->chan[c];
+
+		ch->ide = ide;
+		ch->index = c;
+		ch->irq = c ? irq15 : irq14;
+		for (u = 0; u < 2; u++) {
+			ch->drive[u].chan = ch;
+			ch->drive[u].unit = u;
+		}
+	}
+	/* PIIX3 IDE: mass storage, IDE, legacy mode with bus mastering. */
+	pci_function_init(&ide->pci, 0x8086, 0x7010, 0x010180, 0);
+	ide->pci.ops = &ide_pci_ops;
+	ide->pci.opaque = ide;
+	/* IDETIM (bit 15 enables decode; Linux wants it) and SIDETIM. */
+	memset(&ide->pci.wmask[PIIX_IDETIM], 0xff,
+	       PIIX_SIDETIM - PIIX_IDETIM + 1);
+	pci_function_set_bar(&ide->pci, PIIX_BMIBA_BAR, BM_SIZE, true,
+			     &ide_bm_ops, ide);
+	if (ide_register_ports(ide)) {
+		free(ide);
+		return NULL;
+	}
+	if (pci_bus_attach(pci, &ide->pci, devfn)) {
+		ide_unregister_ports(ide, ARRAY_SIZE(ide_legacy_ports));
+		free(ide);
+		return NULL;
+	}
+	ide_reset(ide);
+	return ide;
+}
+
+int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
+	       enum ide_drive_kind kind, struct block_dev *bd)
+{
+	struct ide_drive *d;
+
+	if (channel > 1 || unit > 1 ||
+	    (kind != IDE_DISK && kind != IDE_CDROM))
+		return -EINVAL;
+	d = &ide->chan[channel].drive[unit];
+	if (d->s.kind != IDE_NONE)
+		return -EBUSY;
+	if (kind == IDE_DISK && (!bd || bd->size < IDE_SECTOR_SIZE))
+		return -EINVAL;
+	if (kind == IDE_CDROM && bd && bd->size < CD_SECTOR_SIZE)
+		return -EINVAL;
+	d->s.kind = (u8)kind;
+	ide_drive_power_on(d);
+	if (kind == IDE_DISK) {
+		d->bd = bd;
+		d->sectors = bd->size / IDE_SECTOR_SIZE;
+	} else {
+		d->bd = bd;
+		d->sectors = bd ? bd->size / CD_SECTOR_SIZE : 0;
+	}
+	return 0;
+}
+
+int ide_change_medium(struct ide_controller *ide, unsigned channel,
+		      unsigned unit, struct block_dev *bd)
+{
+	struct ide_drive *d;
+
+	if (channel > 1 || unit > 1)
+		return -EINVAL;
+	d = &ide->chan[channel].drive[unit];
+	if (d->s.kind != IDE_CDROM)
+		return -ENOTSUP;
+	if (bd && bd->size < CD_SECTOR_SIZE)
+		return -EINVAL;
+	ide_atapi_set_medium(d, bd);
+	return 0;
+}
