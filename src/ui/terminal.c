@@ -30,6 +30,14 @@
 /* How long the status line stays when it has no row of its own. */
 #define TERMINAL_STATUS_NS NSEC_PER_SEC
 #define TERMINAL_INBUF 64
+/*
+ * Keys reach the guest one every 10 ms at most (100 a second, faster than
+ * anyone types), so a paste cannot overrun the keyboard's 16-byte buffer.
+ */
+#define TERMINAL_KEY_INTERVAL_NS (10 * NSEC_PER_MSEC)
+#define TERMINAL_KEYQ 256
+/* Most events one decoded key makes: three modifiers around it. */
+#define TERMINAL_KEY_EVENTS_MAX 8
 #define TERMINAL_STATUS "twoostwo: press Ctrl-] to quit"
 #define TERMINAL_GRAPHICS "[graphics mode]"
 #define TERMINAL_ENTER "\033[?1049h\033[?25l\033[0m\033[2J"
@@ -374,6 +382,11 @@ static int terminal_take(int in_fd, int out_fd)
 	return 0;
 }
 
+struct terminal_key {
+	u16 code;
+	bool down;
+};
+
 struct terminal_ui {
 	struct evloop *loop;
 	int in_fd, out_fd;
@@ -381,8 +394,14 @@ struct terminal_ui {
 	struct timer refresh;
 	struct timer esc_timer;
 	bool watching_input;
+	bool reading; /* EPOLLIN wanted: room in inbuf */
 	u8 inbuf[TERMINAL_INBUF];
 	size_t inlen;
+	/* Decoded key events waiting for their turn. */
+	struct terminal_key keyq[TERMINAL_KEYQ];
+	unsigned keyq_head, keyq_count;
+	struct timer key_timer;
+	u64 last_key_ns;
 	/* screen[shown] is what the terminal shows now. */
 	struct text_screen screen[2];
 	unsigned shown;
@@ -612,22 +631,50 @@ static void terminal_refresh(void *opaque)
 	timer_arm(&ui->refresh, clock_now_ns() + TERMINAL_REFRESH_NS);
 }
 
-static void terminal_esc_key(void *opaque, u16 keycode, bool down)
+static void terminal_queue_key(void *opaque, u16 keycode, bool down)
 {
-	const struct terminal_ui_host *host = opaque;
+	struct terminal_ui *ui = opaque;
 
-	host->key(host->opaque, keycode, down);
+	if (ui->keyq_count == TERMINAL_KEYQ)
+		return;
+	ui->keyq[(ui->keyq_head + ui->keyq_count) % TERMINAL_KEYQ] =
+		(struct terminal_key){keycode, down};
+	ui->keyq_count++;
+}
+
+static bool terminal_keyq_has_room(const struct terminal_ui *ui)
+{
+	return TERMINAL_KEYQ - ui->keyq_count >= TERMINAL_KEY_EVENTS_MAX;
+}
+
+/* Stop watching input while inbuf is full; epoll would report it forever. */
+static void terminal_set_reading(struct terminal_ui *ui)
+{
+	bool want = ui->inlen < sizeof(ui->inbuf);
+
+	if (ui->watching_input && want != ui->reading &&
+	    !evloop_mod_fd(ui->loop, ui->in_fd, want ? EPOLLIN : 0))
+		ui->reading = want;
+}
+
+static void terminal_schedule_keys(struct terminal_ui *ui)
+{
+	if (ui->keyq_count && !ui->key_timer.armed)
+		timer_arm(&ui->key_timer,
+			  ui->last_key_ns + TERMINAL_KEY_INTERVAL_NS);
 }
 
 /*
- * Decode what has arrived. flush_esc: the wait for the rest of an escape
- * sequence is over, so a pending ESC is the Esc key.
+ * Decode what has arrived into the key queue. flush_esc: the wait for the
+ * rest of an escape sequence is over, so a pending ESC is the Esc key.
+ * Returns false when quit() was called: the caller must not touch ui.
  */
-static void terminal_process_input(struct terminal_ui *ui, bool flush_esc)
+static bool terminal_process_input(struct terminal_ui *ui, bool flush_esc)
 {
+	bool incomplete = false;
 	size_t pos = 0, n;
 
-	while (pos < ui->inlen) {
+	while (pos < ui->inlen && terminal_keyq_has_room(ui)) {
 		const u8 *p = ui->inbuf + pos;
 
 		if (*p == TERMINAL_ESCAPE_KEY) {
@@ -637,30 +684,63 @@ static void terminal_process_input(struct terminal_ui *ui, bool flush_esc)
 			ui->inlen = 0;
 			timer_cancel(&ui->esc_timer);
 			host.quit(host.opaque);
-			return;
+			return false;
 		}
-		n = terminal_decode_keys(p, ui->inlen - pos, ui->host.key,
-					 ui->host.opaque);
-		if (!n) {
-			if (!flush_esc)
-				break;
-			key_tap(SC_ESC, 0, terminal_esc_key, &ui->host);
+		n = terminal_decode_keys(p, ui->inlen - pos, terminal_queue_key,
+					 ui);
+		if (!n && flush_esc) {
+			key_tap(SC_ESC, 0, terminal_queue_key, ui);
 			n = 1;
+		}
+		if (!n) {
+			incomplete = true;
+			break;
 		}
 		pos += n;
 	}
 	memmove(ui->inbuf, ui->inbuf + pos, ui->inlen - pos);
 	ui->inlen -= pos;
-	if (ui->inlen)
+	if (incomplete)
 		timer_arm(&ui->esc_timer,
 			  clock_now_ns() + TERMINAL_ESC_WAIT_NS);
 	else
 		timer_cancel(&ui->esc_timer);
+	terminal_set_reading(ui);
+	terminal_schedule_keys(ui);
+	return true;
 }
 
 static void terminal_esc_timeout(void *opaque)
 {
 	terminal_process_input(opaque, true);
+}
+
+/* Hand the guest one key: events until no key is held any more. */
+static void terminal_send_key(void *opaque)
+{
+	struct terminal_ui *ui = opaque;
+	u64 now = clock_now_ns();
+	int held = 0;
+
+	if (!ui->keyq_count)
+		return;
+	if (ui->host.key_ready && !ui->host.key_ready(ui->host.opaque)) {
+		timer_arm(&ui->key_timer, now + TERMINAL_KEY_INTERVAL_NS);
+		return;
+	}
+	do {
+		struct terminal_key k = ui->keyq[ui->keyq_head];
+
+		ui->keyq_head = (ui->keyq_head + 1) % TERMINAL_KEYQ;
+		ui->keyq_count--;
+		held += k.down ? 1 : -1;
+		ui->host.key(ui->host.opaque, k.code, k.down);
+	} while (ui->keyq_count && held > 0);
+	ui->last_key_ns = now;
+	/* Room again: decode what waited for it. */
+	if (ui->inlen && terminal_process_input(ui, false))
+		return;
+	terminal_schedule_keys(ui);
 }
 
 static void terminal_stop_input(struct terminal_ui *ui)
@@ -673,9 +753,13 @@ static void terminal_stop_input(struct terminal_ui *ui)
 static void terminal_input(void *opaque, int fd, u32 events)
 {
 	struct terminal_ui *ui = opaque;
-	ssize_t n;
+	ssize_t n = 0;
 
-	n = read(fd, ui->inbuf + ui->inlen, sizeof(ui->inbuf) - ui->inlen);
+	if (ui->inlen < sizeof(ui->inbuf))
+		n = read(fd, ui->inbuf + ui->inlen,
+			 sizeof(ui->inbuf) - ui->inlen);
+	else if (!(events & (EPOLLHUP | EPOLLERR)))
+		return;
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -719,8 +803,9 @@ int terminal_ui_create(struct evloop *loop, int in_fd, int out_fd,
 				   .sgr = -1};
 	timer_init(&ui->refresh, &loop->timers, terminal_refresh, ui);
 	timer_init(&ui->esc_timer, &loop->timers, terminal_esc_timeout, ui);
+	timer_init(&ui->key_timer, &loop->timers, terminal_send_key, ui);
 	err = evloop_add_fd(loop, in_fd, EPOLLIN, terminal_input, ui);
-	ui->watching_input = !err;
+	ui->watching_input = ui->reading = !err;
 	/* A regular file or /dev/null cannot be watched: show, don't read. */
 	if (err == -EPERM)
 		err = 0;
@@ -744,6 +829,7 @@ void terminal_ui_destroy(struct terminal_ui *ui)
 		return;
 	timer_cancel(&ui->refresh);
 	timer_cancel(&ui->esc_timer);
+	timer_cancel(&ui->key_timer);
 	terminal_stop_input(ui);
 	terminal_restore();
 	terminal_remove_handlers();

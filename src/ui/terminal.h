@@ -23,6 +23,12 @@ struct terminal_ui_host {
 	/* The user pressed the escape key. */
 	void (*quit)(void *opaque);
 	void *opaque;
+	/*
+	 * Optional: whether the keyboard can take another key now. Keys come
+	 * one every few milliseconds at most, and while this says no they
+	 * wait, so a paste does not overrun the keyboard's small buffer.
+	 */
+	bool (*key_ready)(void *opaque);
 };
 
 /*

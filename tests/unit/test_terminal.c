@@ -251,6 +251,7 @@ struct fake_host {
 	struct text_screen screen;
 	struct key_log keys;
 	int quits;
+	bool busy; /* the keyboard takes no key */
 };
 
 static void fake_get_screen(void *opaque, struct text_screen *out)
@@ -273,6 +274,20 @@ static void fake_quit(void *opaque)
 
 	h->quits++;
 }
+
+static bool fake_key_ready(void *opaque)
+{
+	struct fake_host *h = opaque;
+
+	return !h->busy;
+}
+
+static const struct terminal_ui_host fake_ops = {
+	.get_screen = fake_get_screen,
+	.key = fake_key,
+	.quit = fake_quit,
+	.key_ready = fake_key_ready,
+};
 
 static void run_loop(struct evloop *loop, u64 ns)
 {
@@ -311,8 +326,7 @@ static void test_display(void)
 {
 	static struct fake_host host;
 	static char out[65536];
-	struct terminal_ui_host ops = {fake_get_screen, fake_key, fake_quit,
-				       &host};
+	struct terminal_ui_host ops = fake_ops;
 	static const u16 key_a[] = {0x1e, 1, 0x1e, 0};
 	struct terminal_ui *ui;
 	struct termios before, during, after;
@@ -321,6 +335,7 @@ static void test_display(void)
 	int master, slave;
 	unsigned i;
 
+	ops.opaque = &host;
 	master = open_pty(&slave);
 	CHECK(master >= 0);
 	if (master < 0)
@@ -388,8 +403,7 @@ static void test_display(void)
 static void test_display_without_input(void)
 {
 	static struct fake_host host;
-	struct terminal_ui_host ops = {fake_get_screen, fake_key, fake_quit,
-				       &host};
+	struct terminal_ui_host ops = fake_ops;
 	struct terminal_ui *ui = NULL;
 	struct evloop loop;
 	char out[256];
@@ -398,6 +412,7 @@ static void test_display_without_input(void)
 	CHECK(in >= 0);
 	CHECK_EQ(pipe(pipefd), 0);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	ops.opaque = &host;
 	blank(&host.screen, 25, 80);
 	CHECK_EQ(evloop_init(&loop), 0);
 	CHECK_EQ(terminal_ui_create(&loop, in, pipefd[1], &ops, &ui), 0);
@@ -411,6 +426,54 @@ static void test_display_without_input(void)
 	close(pipefd[1]);
 }
 
+/* Keys wait while the keyboard is busy, and a paste comes out whole. */
+static void test_key_pacing(void)
+{
+	static struct fake_host host;
+	static char out[65536];
+	static const u16 abc[] = {0x1e, 1, 0x1e, 0, 0x30, 1,
+				  0x30, 0, 0x2e, 1, 0x2e, 0};
+	struct terminal_ui_host ops = fake_ops;
+	struct terminal_ui *ui;
+	struct evloop loop;
+	char paste[100];
+	int master, slave;
+	unsigned i;
+
+	ops.opaque = &host;
+	master = open_pty(&slave);
+	CHECK(master >= 0);
+	if (master < 0)
+		return;
+	blank(&host.screen, 25, 80);
+	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(terminal_ui_create(&loop, slave, slave, &ops, &ui), 0);
+
+	host.busy = true;
+	CHECK_EQ(write(master, "abc", 3), 3);
+	run_loop(&loop, 50 * NSEC_PER_MSEC);
+	CHECK_EQ(host.keys.n, 0);
+	host.busy = false;
+	run_loop(&loop, 100 * NSEC_PER_MSEC);
+	check_keys(&host.keys, abc, 6);
+
+	/* 400 events: more than the display queues at once. */
+	memset(&host.keys, 0, sizeof(host.keys));
+	memset(paste, 'X', sizeof(paste));
+	CHECK_EQ(write(master, paste, sizeof(paste)), (ssize_t)sizeof(paste));
+	for (i = 0; i < 200 && host.keys.n < 4 * sizeof(paste); i++)
+		run_loop(&loop, 10 * NSEC_PER_MSEC);
+	CHECK_EQ(host.keys.n, 4 * sizeof(paste));
+	CHECK_EQ(host.keys.code[0], 0x2a);
+	CHECK_EQ(host.keys.code[1], 0x2d);
+	CHECK(!host.keys.down[3]);
+	terminal_ui_destroy(ui);
+	drain(master, out, sizeof(out));
+	evloop_destroy(&loop);
+	close(slave);
+	close(master);
+}
+
 int main(void)
 {
 	RUN_TEST(test_cp437);
@@ -421,5 +484,6 @@ int main(void)
 	RUN_TEST(test_decode_hostile);
 	RUN_TEST(test_display);
 	RUN_TEST(test_display_without_input);
+	RUN_TEST(test_key_pacing);
 	return unit_summary();
 }
