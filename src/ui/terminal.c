@@ -410,7 +410,8 @@ struct terminal_ui {
 	/* Drawing state: output buffer, current SGR and cursor position. */
 	char *out;
 	size_t out_len, out_cap;
-	int sgr; /* attribute in effect, -1 unknown */
+	bool out_lost; /* part of a frame was dropped: redraw it all */
+	int sgr;       /* attribute in effect, -1 unknown */
 	bool pos_known;
 	unsigned pos_row, pos_col;
 	bool cursor_shown;
@@ -423,8 +424,10 @@ static void out_append(struct terminal_ui *ui, const char *s, size_t n)
 		size_t cap = MAX(ui->out_cap * 2, ui->out_len + n + 4096);
 		char *p = realloc(ui->out, cap);
 
-		if (!p)
+		if (!p) {
+			ui->out_lost = true;
 			return;
+		}
 		ui->out = p;
 		ui->out_cap = cap;
 	}
@@ -462,11 +465,14 @@ static void out_flush(struct terminal_ui *ui)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ui->have_shown = false;
+			ui->out_lost = true;
 			break;
 		}
 		off += (size_t)n;
 	}
+	if (ui->out_lost)
+		ui->have_shown = false;
+	ui->out_lost = false;
 	ui->out_len = 0;
 }
 
