@@ -123,8 +123,8 @@ static int raw_size(int fd, const char *path, u64 *size, char *err,
 			return -e;
 		}
 	} else {
-		snprintf(err, errlen,
-			 "%s: not a regular file or block device", path);
+		snprintf(err, errlen, "%s: not a regular file or block device",
+			 path);
 		return -EINVAL;
 	}
 	if (!*size) {

@@ -64,7 +64,7 @@
 #define IDE_MAX_CYLS 16383
 #define IDE_MAX_MULT 16
 #define IDE_LBA28_MAX 0x0fffffffull
-#define IDE_SAVE_VERSION 1
+#define IDE_SAVE_VER 1
 
 struct ide_cmd {
 	void (*fn)(struct ide_drive *d, unsigned flags);
@@ -85,8 +85,7 @@ static bool ide_is_cd(const struct ide_drive *d)
 
 static void ide_irq_update(struct ide_channel *ch)
 {
-	irq_set(&ch->irq,
-		ch->s.irq_pending && !(ch->s.ctrl & ATA_CTL_NIEN));
+	irq_set(&ch->irq, ch->s.irq_pending && !(ch->s.ctrl & ATA_CTL_NIEN));
 }
 
 void ide_irq_raise(struct ide_drive *d)
@@ -155,7 +154,7 @@ static void ide_drive_reset_regs(struct ide_drive *d)
 	ide_end_transfer(d);
 	ide_set_signature(d);
 	d->s.error = 0x01;
-	/* A PACKET device leaves DRDY clear after a reset (ATA/ATAPI-6, 9.1). */
+	/* PACKET devices leave DRDY clear after a reset (ATA/ATAPI-6, 9.1). */
 	d->s.status = ide_is_cd(d) ? 0 : ATA_SR_DRDY | ATA_SR_DSC;
 }
 
@@ -199,7 +198,7 @@ static u16 ide_id_reset_result(const struct ide_drive *d)
 
 	if (d->unit)
 		return w | 0x0b00; /* set by jumper, PDIAG- asserted */
-	w |= 0x000b; /* by jumper, diagnostics passed */
+	w |= 0x000b;		   /* by jumper, diagnostics passed */
 	if (ch->drive[1].s.kind != IDE_NONE)
 		w |= 0x0030; /* saw device 1's PDIAG- and DASP- */
 	return w;
@@ -209,6 +208,8 @@ void ide_identify_common(struct ide_drive *d, u8 *id, const char *model)
 {
 	char serial[21];
 	u8 mode = d->s.xfer_mode;
+	u16 mwdma = (mode & 0xf8) == 0x20 ? 0x100 << (mode & 7) : 0;
+	u16 udma = (mode & 0xf8) == 0x40 ? 0x100 << (mode & 7) : 0;
 
 	memset(id, 0, IDE_SECTOR_SIZE);
 	snprintf(serial, sizeof(serial), "TWOOSTWO%04u",
@@ -221,16 +222,14 @@ void ide_identify_common(struct ide_drive *d, u8 *id, const char *model)
 	ide_id_word(id, 50, 0x4000);
 	ide_id_word(id, 51, 0x0200);
 	ide_id_word(id, 52, 0x0200);
-	ide_id_word(id, 53, 0x0006); /* words 64-70 and 88 are valid */
-	ide_id_word(id, 63, 0x0007 | ((mode & 0xf8) == 0x20 ?
-				       0x100 << (mode & 7) : 0));
-	ide_id_word(id, 64, 0x0003); /* PIO modes 3 and 4 */
+	ide_id_word(id, 53, 0x0006);	     /* words 64-70 and 88 are valid */
+	ide_id_word(id, 63, 0x0007 | mwdma); /* selected mode in 10:8 */
+	ide_id_word(id, 64, 0x0003);	     /* PIO modes 3 and 4 */
 	ide_id_word(id, 65, 120);
 	ide_id_word(id, 66, 120);
 	ide_id_word(id, 67, 120);
 	ide_id_word(id, 68, 120);
-	ide_id_word(id, 88, 0x003f | ((mode & 0xf8) == 0x40 ?
-				       0x100 << (mode & 7) : 0));
+	ide_id_word(id, 88, 0x003f | udma);
 	ide_id_word(id, 93, ide_id_reset_result(d));
 }
 
@@ -258,12 +257,12 @@ static void ide_disk_identify(struct ide_drive *d, u8 *id)
 {
 	const struct ide_drive_state *s = &d->s;
 	u64 lba28 = MIN(d->sectors, IDE_LBA28_MAX);
-	u32 cur_cyls = 0, cur_cap = 0;
+	u32 cyls, cur_cyls = 0, cur_cap = 0;
 
 	ide_identify_common(d, id, "TWOOSTWO HARDDISK");
 	ide_id_word(id, 0, 0x0040); /* fixed disk */
-	ide_id_word(id, 1, (u16)ide_disk_cylinders(d, IDE_DEFAULT_HEADS,
-						   IDE_DEFAULT_SPT));
+	cyls = ide_disk_cylinders(d, IDE_DEFAULT_HEADS, IDE_DEFAULT_SPT);
+	ide_id_word(id, 1, (u16)cyls);
 	ide_id_word(id, 3, IDE_DEFAULT_HEADS);
 	ide_id_word(id, 6, IDE_DEFAULT_SPT);
 	ide_id_word(id, 47, 0x8000 | IDE_MAX_MULT);
@@ -370,7 +369,8 @@ static void ide_set_addr(struct ide_drive *d, u64 lba)
 static int ide_ata_load(struct ide_drive *d)
 {
 	struct ide_drive_state *s = &d->s;
-	u64 n = MIN(s->load_left, (IDE_BUF_SIZE - s->buf_len) / IDE_SECTOR_SIZE);
+	u64 n = MIN(s->load_left,
+		    (IDE_BUF_SIZE - s->buf_len) / IDE_SECTOR_SIZE);
 	int r;
 
 	if (!n) {
@@ -537,8 +537,7 @@ static bool ide_pio_in_active(const struct ide_drive_state *s)
 static bool ide_pio_out_active(const struct ide_drive_state *s)
 {
 	return (s->status & ATA_SR_DRQ) && s->drq_left &&
-	       ((s->op == IDE_OP_ATA_WRITE && !s->dma) ||
-		s->op == IDE_OP_CDB);
+	       ((s->op == IDE_OP_ATA_WRITE && !s->dma) || s->op == IDE_OP_CDB);
 }
 
 static u8 ide_pio_pop(struct ide_drive *d)
@@ -649,7 +648,7 @@ static enum ide_dma_result ide_dma_from_mem(struct ide_drive *d,
 
 static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
 {
-	struct prd_walk w = { .mem = ch->ide->bus->mem, .next = ch->s.bm_prd };
+	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
 	enum ide_dma_result r;
 
 	if (d->s.op == IDE_OP_ATA_WRITE)
@@ -683,8 +682,7 @@ static struct ide_drive *ide_dma_pending(struct ide_channel *ch)
 	for (i = 0; i < 2; i++) {
 		struct ide_drive *d = &ch->drive[i];
 
-		if (d->s.op != IDE_OP_NONE && d->s.op != IDE_OP_CDB &&
-		    d->s.dma)
+		if (d->s.op != IDE_OP_NONE && d->s.op != IDE_OP_CDB && d->s.dma)
 			return d;
 	}
 	return NULL;
@@ -699,7 +697,7 @@ static void ide_bm_kick(struct ide_channel *ch)
 	    !(ch->s.bm_status & BM_ST_ACTIVE))
 		return;
 	if (!pci_function_bus_master(&ch->ide->pci) || !ch->ide->bus->mem) {
-		log_guest_once("ide", "DMA started with bus mastering disabled");
+		log_guest_once("ide", "DMA started without bus mastering");
 		return;
 	}
 	ide_dma_run(ch, d);
@@ -899,46 +897,53 @@ static void ide_cmd_device_reset(struct ide_drive *d, unsigned flags)
 	ide_drive_reset_regs(d);
 }
 
-#define RW(f) { ide_cmd_rw, IDE_CMD_DISK | (f) }
-#define OK_BOTH { ide_cmd_ok, IDE_CMD_DISK | IDE_CMD_CD }
-
 static const struct ide_cmd ide_cmds[256] = {
-	[0x08] = { ide_cmd_device_reset, IDE_CMD_CD },
-	[0x10 ... 0x1f] = { ide_cmd_ok, IDE_CMD_DISK }, /* RECALIBRATE */
-	[0x20] = RW(0),
-	[0x21] = RW(0),
-	[0x24] = RW(IDE_CMD_LBA48),
-	[0x25] = RW(IDE_CMD_LBA48 | IDE_CMD_DMA),
-	[0x27] = { ide_cmd_native_max, IDE_CMD_DISK | IDE_CMD_LBA48 },
-	[0x29] = RW(IDE_CMD_LBA48 | IDE_CMD_MULT),
-	[0x30] = RW(IDE_CMD_WRITE),
-	[0x31] = RW(IDE_CMD_WRITE),
-	[0x34] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48),
-	[0x35] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_DMA),
-	[0x39] = RW(IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_MULT),
-	[0x40] = { ide_cmd_verify, IDE_CMD_DISK },
-	[0x41] = { ide_cmd_verify, IDE_CMD_DISK },
-	[0x42] = { ide_cmd_verify, IDE_CMD_DISK | IDE_CMD_LBA48 },
-	[0x70 ... 0x7f] = { ide_cmd_ok, IDE_CMD_DISK }, /* SEEK */
-	[0x91] = { ide_cmd_init_params, IDE_CMD_DISK },
-	[0x94 ... 0x97] = OK_BOTH, /* old power management */
-	[0xa0] = { ide_atapi_cmd_packet, IDE_CMD_CD },
-	[0xa1] = { ide_atapi_cmd_identify, IDE_CMD_CD },
-	[0xc4] = RW(IDE_CMD_MULT),
-	[0xc5] = RW(IDE_CMD_WRITE | IDE_CMD_MULT),
-	[0xc6] = { ide_cmd_set_multiple, IDE_CMD_DISK },
-	[0xc8] = RW(IDE_CMD_DMA),
-	[0xc9] = RW(IDE_CMD_DMA),
-	[0xca] = RW(IDE_CMD_WRITE | IDE_CMD_DMA),
-	[0xcb] = RW(IDE_CMD_WRITE | IDE_CMD_DMA),
-	[0xe0 ... 0xe3] = OK_BOTH, /* STANDBY, IDLE (immediate) */
-	[0xe5] = { ide_cmd_check_power, IDE_CMD_DISK | IDE_CMD_CD },
-	[0xe7] = { ide_cmd_flush, IDE_CMD_DISK | IDE_CMD_CD },
-	[0xea] = { ide_cmd_flush, IDE_CMD_DISK },
-	[0xec] = { ide_cmd_identify, IDE_CMD_DISK | IDE_CMD_CD },
-	[0xef] = { ide_cmd_set_features, IDE_CMD_DISK | IDE_CMD_CD },
-	[0xf8] = { ide_cmd_native_max, IDE_CMD_DISK },
+	[0x08] = {ide_cmd_device_reset, IDE_CMD_CD | IDE_CMD_NO_DISK},
+	[0x10 ... 0x1f] = {ide_cmd_ok, 0}, /* RECALIBRATE */
+	[0x20] = {ide_cmd_rw, 0},
+	[0x21] = {ide_cmd_rw, 0},
+	[0x24] = {ide_cmd_rw, IDE_CMD_LBA48},
+	[0x25] = {ide_cmd_rw, IDE_CMD_LBA48 | IDE_CMD_DMA},
+	[0x27] = {ide_cmd_native_max, IDE_CMD_LBA48},
+	[0x29] = {ide_cmd_rw, IDE_CMD_LBA48 | IDE_CMD_MULT},
+	[0x30] = {ide_cmd_rw, IDE_CMD_WRITE},
+	[0x31] = {ide_cmd_rw, IDE_CMD_WRITE},
+	[0x34] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_LBA48},
+	[0x35] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_DMA},
+	[0x39] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_LBA48 | IDE_CMD_MULT},
+	[0x40] = {ide_cmd_verify, 0},
+	[0x41] = {ide_cmd_verify, 0},
+	[0x42] = {ide_cmd_verify, IDE_CMD_LBA48},
+	[0x70 ... 0x7f] = {ide_cmd_ok, 0}, /* SEEK */
+	[0x91] = {ide_cmd_init_params, 0},
+	[0x94 ... 0x97] = {ide_cmd_ok, IDE_CMD_CD}, /* old power management */
+	[0xa0] = {ide_atapi_cmd_packet, IDE_CMD_CD | IDE_CMD_NO_DISK},
+	[0xa1] = {ide_atapi_cmd_identify, IDE_CMD_CD | IDE_CMD_NO_DISK},
+	[0xc4] = {ide_cmd_rw, IDE_CMD_MULT},
+	[0xc5] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_MULT},
+	[0xc6] = {ide_cmd_set_multiple, 0},
+	[0xc8] = {ide_cmd_rw, IDE_CMD_DMA},
+	[0xc9] = {ide_cmd_rw, IDE_CMD_DMA},
+	[0xca] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_DMA},
+	[0xcb] = {ide_cmd_rw, IDE_CMD_WRITE | IDE_CMD_DMA},
+	[0xe0 ... 0xe3] = {ide_cmd_ok, IDE_CMD_CD}, /* STANDBY, IDLE */
+	[0xe5] = {ide_cmd_check_power, IDE_CMD_CD},
+	[0xe7] = {ide_cmd_flush, IDE_CMD_CD},
+	[0xea] = {ide_cmd_flush, 0},
+	[0xec] = {ide_cmd_identify, IDE_CMD_CD},
+	[0xef] = {ide_cmd_set_features, IDE_CMD_CD},
+	[0xf8] = {ide_cmd_native_max, 0},
 };
+
+/* Whether this kind of drive implements the command. */
+static bool ide_cmd_valid(const struct ide_drive *d, const struct ide_cmd *c)
+{
+	if (!c->fn)
+		return false;
+	if (ide_is_cd(d))
+		return c->flags & IDE_CMD_CD;
+	return !(c->flags & IDE_CMD_NO_DISK);
+}
 
 /* EXECUTE DEVICE DIAGNOSTIC runs on both devices of the channel (8.11). */
 static void ide_cmd_diagnostic(struct ide_channel *ch)
@@ -956,7 +961,6 @@ static void ide_exec(struct ide_channel *ch, u8 cmd)
 {
 	struct ide_drive *d = ide_cur(ch);
 	const struct ide_cmd *c = &ide_cmds[cmd];
-	unsigned kind;
 
 	if (ch->s.ctrl & ATA_CTL_SRST)
 		return;
@@ -969,8 +973,7 @@ static void ide_exec(struct ide_channel *ch, u8 cmd)
 	/* A new command ends whatever data phase was still open. */
 	ide_end_transfer(d);
 	d->s.error = 0;
-	kind = ide_is_cd(d) ? IDE_CMD_CD : IDE_CMD_DISK;
-	if (!c->fn || !(c->flags & kind)) {
+	if (!ide_cmd_valid(d, c)) {
 		log_debug("ide", "command %02x aborted", cmd);
 		ide_cmd_abort(d);
 		return;
@@ -1183,7 +1186,7 @@ static void ide_bm_write(void *opaque, u16 offset, u32 value, unsigned size)
 		ide_bm_write_cmd(ch, v);
 		break;
 	case BM_STATUS:
-		ch->s.bm_status &= (u8)~(v & (BM_ST_ERROR | BM_ST_IRQ));
+		ch->s.bm_status &= (u8) ~(v & (BM_ST_ERROR | BM_ST_IRQ));
 		ch->s.bm_status = (u8)((ch->s.bm_status & ~BM_ST_CAPABLE) |
 				       (v & BM_ST_CAPABLE));
 		break;
@@ -1206,8 +1209,7 @@ static const struct pio_ops ide_bm_ops = {
 
 /* PCI function */
 
-static void ide_config_written(struct pci_function *f, u8 addr,
-			       unsigned size)
+static void ide_config_written(struct pci_function *f, u8 addr, unsigned size)
 {
 	struct ide_controller *ide = f->opaque;
 
@@ -1244,7 +1246,7 @@ static void ide_reset(void *opaque)
 	for (c = 0; c < 2; c++) {
 		struct ide_channel *ch = &ide->chan[c];
 
-		ch->s = (struct ide_channel_state){ 0 };
+		ch->s = (struct ide_channel_state){0};
 		for (u = 0; u < 2; u++)
 			ide_drive_power_on(&ch->drive[u]);
 		ide_irq_update(ch);
@@ -1257,11 +1259,11 @@ static int ide_save(void *opaque, struct snap_writer *w)
 	char name[32];
 	unsigned c, u;
 
-	snap_put(w, "ide.pci", IDE_SAVE_VERSION, ide->pci.config,
+	snap_put(w, "ide.pci", IDE_SAVE_VER, ide->pci.config,
 		 sizeof(ide->pci.config));
 	for (c = 0; c < 2; c++) {
 		snprintf(name, sizeof(name), "ide.ch%u", c);
-		snap_put(w, name, IDE_SAVE_VERSION, &ide->chan[c].s,
+		snap_put(w, name, IDE_SAVE_VER, &ide->chan[c].s,
 			 sizeof(ide->chan[c].s));
 		for (u = 0; u < 2; u++) {
 			const struct ide_drive *d = &ide->chan[c].drive[u];
@@ -1269,7 +1271,7 @@ static int ide_save(void *opaque, struct snap_writer *w)
 			if (d->s.kind == IDE_NONE)
 				continue;
 			snprintf(name, sizeof(name), "ide.ch%u.%u", c, u);
-			snap_put(w, name, IDE_SAVE_VERSION, &d->s, sizeof(d->s));
+			snap_put(w, name, IDE_SAVE_VER, &d->s, sizeof(d->s));
 		}
 	}
 	return w->error;
@@ -1314,16 +1316,16 @@ static int ide_load(void *opaque, const struct snap_reader *r)
 	ds = malloc(4 * sizeof(*ds));
 	if (!ds)
 		return -ENOMEM;
-	err = snap_get(r, "ide.pci", IDE_SAVE_VERSION, config, sizeof(config));
+	err = snap_get(r, "ide.pci", IDE_SAVE_VER, config, sizeof(config));
 	for (c = 0; c < 2 && !err; c++) {
 		snprintf(name, sizeof(name), "ide.ch%u", c);
-		err = snap_get(r, name, IDE_SAVE_VERSION, &cs[c], sizeof(cs[c]));
+		err = snap_get(r, name, IDE_SAVE_VER, &cs[c], sizeof(cs[c]));
 		for (u = 0; u < 2 && !err; u++) {
 			struct ide_drive_state *s = &ds[c * 2 + u];
 			u8 kind = ide->chan[c].drive[u].s.kind;
 
 			snprintf(name, sizeof(name), "ide.ch%u.%u", c, u);
-			err = snap_get(r, name, IDE_SAVE_VERSION, s, sizeof(*s));
+			err = snap_get(r, name, IDE_SAVE_VER, s, sizeof(*s));
 			/* The drives must be the ones that were saved. */
 			if (kind == IDE_NONE)
 				err = err == -ENOENT ? 0 : -EINVAL;
@@ -1356,10 +1358,10 @@ struct ide_port_range {
 };
 
 static const struct ide_port_range ide_legacy_ports[] = {
-	{ IDE_PRI_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 0 },
-	{ IDE_PRI_CTL, 1, &ide_ctl_ops, 0 },
-	{ IDE_SEC_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 1 },
-	{ IDE_SEC_CTL, 1, &ide_ctl_ops, 1 },
+	{IDE_PRI_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 0},
+	{IDE_PRI_CTL, 1, &ide_ctl_ops, 0},
+	{IDE_SEC_CMD, IDE_CMD_PORTS, &ide_cmd_ops, 1},
+	{IDE_SEC_CTL, 1, &ide_ctl_ops, 1},
 };
 
 /* Release the first n legacy ranges, and the BAR if it is mapped. */
@@ -1416,12 +1418,11 @@ static const struct device_ops ide_device_ops = {
 
 struct device ide_device(struct ide_controller *ide)
 {
-	return (struct device){ &ide_device_ops, ide };
+	return (struct device){&ide_device_ops, ide};
 }
 
 struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
-				  struct irq_line irq14,
-				  struct irq_line irq15)
+				  struct irq_line irq14, struct irq_line irq15)
 {
 	struct ide_controller *ide = calloc(1, sizeof(*ide));
 	unsigned c, u;
@@ -1467,8 +1468,7 @@ int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
 {
 	struct ide_drive *d;
 
-	if (channel > 1 || unit > 1 ||
-	    (kind != IDE_DISK && kind != IDE_CDROM))
+	if (channel > 1 || unit > 1 || (kind != IDE_DISK && kind != IDE_CDROM))
 		return -EINVAL;
 	d = &ide->chan[channel].drive[unit];
 	if (d->s.kind != IDE_NONE)

@@ -24,10 +24,17 @@ struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
 /*
  * Attach a drive at channel (0, 1) and unit (0 master, 1 slave). A CD-ROM
  * may have no medium (bd NULL). Returns 0 or -errno.
+ *
+ * The controller never closes a block device: the caller keeps it open
+ * while it is attached, and closes it after the controller is destroyed or
+ * after ide_change_medium() replaced it.
  */
 int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
 	       enum ide_drive_kind kind, struct block_dev *bd);
-/* Change the medium of a CD-ROM at runtime (NULL: eject). */
+/*
+ * Change the medium of a CD-ROM at runtime (NULL: eject), as a user does:
+ * the guest sees a media event and, for a new disc, a unit attention.
+ */
 int ide_change_medium(struct ide_controller *ide, unsigned channel,
 		      unsigned unit, struct block_dev *bd);
 struct device ide_device(struct ide_controller *ide);

@@ -230,8 +230,7 @@ static void atapi_inquiry(struct ide_drive *d, const u8 *cdb)
 }
 
 /* One mode page into p; 0 if the page is not implemented. */
-static u32 atapi_mode_page(struct ide_drive *d, u8 page, bool changeable,
-			   u8 *p)
+static u32 atapi_mode_page(struct ide_drive *d, u8 page, bool changeable, u8 *p)
 {
 	switch (page) {
 	case 0x01: /* read error recovery (MMC-3, 5.5.4) */
@@ -422,7 +421,7 @@ static u32 atapi_toc_session(u8 *p, bool msf)
 /* TOC format 2: raw Q sub-channel entries A0, A1, A2 and track 1. */
 static u32 atapi_toc_raw(struct ide_drive *d, u8 *p)
 {
-	static const u8 points[] = { 0xa0, 0xa1, 0xa2, 0x01 };
+	static const u8 points[] = {0xa0, 0xa1, 0xa2, 0x01};
 	unsigned i;
 	u8 *q;
 
@@ -488,16 +487,16 @@ static void atapi_get_configuration(struct ide_drive *d, const u8 *cdb)
 	bool med = atapi_medium_present(d);
 	const struct atapi_feature features[] = {
 		/* Profile list: CD-ROM, current with a medium. */
-		{ 0x0000, 0x03, 4, { 0x00, 0x08, med, 0 } },
+		{0x0000, 0x03, 4, {0x00, 0x08, med, 0}},
 		/* Core: ATAPI physical interface. */
-		{ 0x0001, 0x03, 4, { 0, 0, 0, 2 } },
+		{0x0001, 0x03, 4, {0, 0, 0, 2}},
 		/* Morphing: reports operational changes through GESN. */
-		{ 0x0002, 0x07, 4, { 0x02 } },
+		{0x0002, 0x07, 4, {0x02}},
 		/* Removable medium: tray, eject, lock. */
-		{ 0x0003, 0x03, 4, { 0x29 } },
+		{0x0003, 0x03, 4, {0x29}},
 		/* Random readable: 2048-byte blocks, blocking 1. */
-		{ 0x0010, med, 8, { 0, 0, 0x08, 0, 0, 1 } },
-		{ 0x001e, med, 4, { 0 } }, /* CD read */
+		{0x0010, med, 8, {0, 0, 0x08, 0, 0, 1}},
+		{0x001e, med, 4, {0}}, /* CD read */
 	};
 	u8 rt = cdb[1] & 3, *p = d->s.buf;
 	u16 start = atapi_be16(cdb + 2);
@@ -565,9 +564,9 @@ static void atapi_read_disc_info(struct ide_drive *d, const u8 *cdb)
 	memset(p, 0, 34);
 	put_be16(p, 32);
 	p[2] = 0x0e; /* last session complete, disc complete */
-	p[3] = 1; /* first track */
-	p[4] = 1; /* sessions */
-	p[5] = 1; /* first and last track of the last session */
+	p[3] = 1;    /* first track */
+	p[4] = 1;    /* sessions */
+	p[5] = 1;    /* first and last track of the last session */
 	p[6] = 1;
 	memset(p + 16, 0xff, 8); /* no further lead-in or lead-out */
 	atapi_reply(d, 34, atapi_be16(cdb + 7));
@@ -583,24 +582,24 @@ static void atapi_mechanism_status(struct ide_drive *d, const u8 *cdb)
 }
 
 static const struct atapi_cmd atapi_cmds[256] = {
-	[0x00] = { atapi_done_cmd, ATAPI_NEEDS_MEDIUM }, /* TEST UNIT READY */
-	[OP_REQUEST_SENSE] = { atapi_request_sense, ATAPI_NO_UA },
-	[0x12] = { atapi_inquiry, ATAPI_NO_UA },
-	[0x1a] = { atapi_mode_sense6, 0 },
-	[0x1b] = { atapi_start_stop, 0 },
-	[0x1e] = { atapi_prevent_allow, 0 },
-	[0x25] = { atapi_read_capacity, ATAPI_NEEDS_MEDIUM },
-	[0x28] = { atapi_read10, ATAPI_NEEDS_MEDIUM },
-	[0x2b] = { atapi_seek, ATAPI_NEEDS_MEDIUM },
-	[0x43] = { atapi_read_toc, ATAPI_NEEDS_MEDIUM },
-	[0x46] = { atapi_get_configuration, ATAPI_NO_UA },
-	[0x4a] = { atapi_get_event_status, ATAPI_NO_UA },
-	[0x51] = { atapi_read_disc_info, ATAPI_NEEDS_MEDIUM },
-	[0x5a] = { atapi_mode_sense10, 0 },
-	[0xa8] = { atapi_read12, ATAPI_NEEDS_MEDIUM },
-	[0xbb] = { atapi_done_cmd, 0 }, /* SET CD SPEED */
-	[0xbd] = { atapi_mechanism_status, 0 },
-	[0xbe] = { atapi_read_cd, ATAPI_NEEDS_MEDIUM },
+	[0x00] = {atapi_done_cmd, ATAPI_NEEDS_MEDIUM}, /* TEST UNIT READY */
+	[OP_REQUEST_SENSE] = {atapi_request_sense, ATAPI_NO_UA},
+	[0x12] = {atapi_inquiry, ATAPI_NO_UA},
+	[0x1a] = {atapi_mode_sense6, 0},
+	[0x1b] = {atapi_start_stop, 0},
+	[0x1e] = {atapi_prevent_allow, 0},
+	[0x25] = {atapi_read_capacity, ATAPI_NEEDS_MEDIUM},
+	[0x28] = {atapi_read10, ATAPI_NEEDS_MEDIUM},
+	[0x2b] = {atapi_seek, ATAPI_NEEDS_MEDIUM},
+	[0x43] = {atapi_read_toc, ATAPI_NEEDS_MEDIUM},
+	[0x46] = {atapi_get_configuration, ATAPI_NO_UA},
+	[0x4a] = {atapi_get_event_status, ATAPI_NO_UA},
+	[0x51] = {atapi_read_disc_info, ATAPI_NEEDS_MEDIUM},
+	[0x5a] = {atapi_mode_sense10, 0},
+	[0xa8] = {atapi_read12, ATAPI_NEEDS_MEDIUM},
+	[0xbb] = {atapi_done_cmd, 0}, /* SET CD SPEED */
+	[0xbd] = {atapi_mechanism_status, 0},
+	[0xbe] = {atapi_read_cd, ATAPI_NEEDS_MEDIUM},
 };
 
 void ide_atapi_packet(struct ide_drive *d)

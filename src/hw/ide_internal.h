@@ -40,8 +40,8 @@
 #define ATAPI_IR_IO 0x02
 
 /* Command flags of the dispatch table in ide.c. */
-#define IDE_CMD_DISK 0x01 /* valid for an ATA disk */
-#define IDE_CMD_CD 0x02 /* valid for a PACKET device */
+#define IDE_CMD_CD 0x01	     /* valid for a PACKET device too */
+#define IDE_CMD_NO_DISK 0x02 /* not valid for an ATA disk */
 #define IDE_CMD_LBA48 0x04
 #define IDE_CMD_MULT 0x08
 #define IDE_CMD_DMA 0x10
@@ -49,11 +49,11 @@
 
 enum ide_op {
 	IDE_OP_NONE,
-	IDE_OP_BUF_IN, /* to the host from buf: IDENTIFY, ATAPI replies */
-	IDE_OP_ATA_READ, /* to the host, disk sectors loaded as needed */
+	IDE_OP_BUF_IN,	  /* to the host from buf: IDENTIFY, ATAPI replies */
+	IDE_OP_ATA_READ,  /* to the host, disk sectors loaded as needed */
 	IDE_OP_ATA_WRITE, /* from the host, stored one block at a time */
-	IDE_OP_CDB, /* from the host: the 12-byte ATAPI packet */
-	IDE_OP_CD_READ, /* to the host, CD sectors loaded as needed */
+	IDE_OP_CDB,	  /* from the host: the 12-byte ATAPI packet */
+	IDE_OP_CD_READ,	  /* to the host, CD sectors loaded as needed */
 	IDE_OP_COUNT
 };
 
@@ -74,19 +74,19 @@ struct ide_drive_state {
 	u8 status, error;
 	/* Settings */
 	u8 mult_sectors; /* SET MULTIPLE MODE, 0: disabled */
-	u8 heads, spt; /* CHS translation, INITIALIZE DEVICE PARAMETERS */
-	u8 xfer_mode; /* SET FEATURES 03h: selected DMA mode */
+	u8 heads, spt;	 /* CHS translation, INITIALIZE DEVICE PARAMETERS */
+	u8 xfer_mode;	 /* SET FEATURES 03h: selected DMA mode */
 	u8 write_cache;
 	/* Data phase */
-	u8 op; /* enum ide_op */
-	u8 dma; /* data moves through the bus master */
+	u8 op;	      /* enum ide_op */
+	u8 dma;	      /* data moves through the bus master */
 	u8 addr_mode; /* enum ide_addr_mode of the running command */
-	u8 packet; /* the data phase belongs to a PACKET command */
+	u8 packet;    /* the data phase belongs to a PACKET command */
 	u32 buf_pos, buf_len;
 	u32 drq_left;
 	u32 drq_size; /* bytes in a full DRQ block; ATAPI: byte count limit */
 	u64 xfer_left;
-	u64 lba; /* reads: next sector to load; writes: next to store */
+	u64 lba;       /* reads: next sector to load; writes: next to store */
 	u64 load_left; /* reads: sectors not loaded yet */
 	/* PACKET device (MMC-3) */
 	u8 sense_key, asc, ascq;
@@ -99,7 +99,7 @@ struct ide_drive_state {
 
 struct ide_channel_state {
 	u8 select; /* device/head register */
-	u8 ctrl; /* device control register */
+	u8 ctrl;   /* device control register */
 	u8 irq_pending;
 	u8 bm_cmd, bm_status;
 	u32 bm_prd;
@@ -110,7 +110,7 @@ struct ide_channel;
 struct ide_drive {
 	struct ide_drive_state s;
 	struct block_dev *bd; /* not owned */
-	u64 sectors; /* of the medium, in this drive's sector size */
+	u64 sectors;	      /* of the medium, in this drive's sector size */
 	struct ide_channel *chan;
 	unsigned unit;
 };

@@ -110,7 +110,7 @@ static void test_read_only(void)
 {
 	struct block_dev *bd;
 	char path[256], err[512];
-	u8 buf[512] = { 1 };
+	u8 buf[512] = {1};
 
 	tmp_path(path, sizeof(path), "ro.img");
 	make_file(path, 4096, 0x11);
@@ -143,8 +143,8 @@ static void test_odd_size(void)
 
 static void remove_tmpdir(void)
 {
-	static const char *const names[] = { "empty.img", "disk.img",
-					      "ro.img", "odd.img" };
+	static const char *const names[] = {"empty.img", "disk.img", "ro.img",
+					    "odd.img"};
 	char path[256];
 	unsigned i;
 

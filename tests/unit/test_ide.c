@@ -96,9 +96,9 @@ static void rig_init(struct rig *r, bool disk, bool cd, bool cd_medium)
 	r->pio = pio_bus_new();
 	CHECK_EQ(mem_init(&r->mem, RAM_SIZE, RAM_SIZE), 0);
 	CHECK_EQ(pci_bus_init(&r->pci, r->pio, &r->mem), 0);
-	r->ide = ide_create(&r->pci, IDE_DEVFN,
-			    (struct irq_line){ irq_cb, r, 14 },
-			    (struct irq_line){ irq_cb, r, 15 });
+	r->ide =
+		ide_create(&r->pci, IDE_DEVFN, (struct irq_line){irq_cb, r, 14},
+			   (struct irq_line){irq_cb, r, 15});
 	CHECK(r->ide != NULL);
 	if (disk) {
 		r->disk = open_image(disk_path, 0);
@@ -450,8 +450,7 @@ static void test_lba48(void)
 	outb(&r, PRI + 6, 0x40);
 	outb(&r, PRI + 7, 0x27);
 	CHECK_EQ(inb(&r, PRI + 7), 0x50);
-	CHECK_EQ(inb(&r, PRI + 3) | inb(&r, PRI + 4) << 8,
-		 DISK_SECTORS - 1);
+	CHECK_EQ(inb(&r, PRI + 3) | inb(&r, PRI + 4) << 8, DISK_SECTORS - 1);
 	/* READ VERIFY EXT of the whole disk succeeds, one more fails. */
 	ata_lba48(&r, PRI, 0x42, 0, (u16)DISK_SECTORS);
 	CHECK_EQ(inb(&r, PRI + 7), 0x50);
@@ -526,8 +525,8 @@ static void test_chs(void)
 
 static void test_misc_commands(void)
 {
-	static const u8 ok[] = { 0x10, 0x70, 0xe0, 0xe1, 0xe2, 0xe3, 0x94,
-				 0x97, 0xe7, 0xea, 0x40 };
+	static const u8 ok[] = {0x10, 0x70, 0xe0, 0xe1, 0xe2, 0xe3,
+				0x94, 0x97, 0xe7, 0xea, 0x40};
 	struct rig r;
 	unsigned i;
 
@@ -625,7 +624,7 @@ static u8 atapi_cmd(struct rig *r, const u8 *cdb, u8 *out, unsigned max,
 
 static void request_sense(struct rig *r, u8 *key, u8 *asc)
 {
-	u8 cdb[12] = { 0x03, 0, 0, 0, 18 }, sense[18];
+	u8 cdb[12] = {0x03, 0, 0, 0, 18}, sense[18];
 	int len;
 
 	CHECK_EQ(atapi_cmd(r, cdb, sense, sizeof(sense), &len), 0x50);
@@ -636,7 +635,7 @@ static void request_sense(struct rig *r, u8 *key, u8 *asc)
 
 static u8 test_unit_ready(struct rig *r)
 {
-	u8 cdb[12] = { 0 };
+	u8 cdb[12] = {0};
 
 	return atapi_cmd(r, cdb, NULL, 0, NULL);
 }
@@ -665,7 +664,7 @@ static void test_atapi_identify(void)
 
 static void test_atapi_read10_pio(void)
 {
-	u8 cdb[12] = { 0x28, 0, 0, 0, 0, 7, 0, 0, 3 };
+	u8 cdb[12] = {0x28, 0, 0, 0, 0, 7, 0, 0, 3};
 	u8 buf[3 * 2048];
 	struct rig r;
 	unsigned chunks;
@@ -691,7 +690,7 @@ static void test_atapi_read10_pio(void)
 	CHECK(cd_matches(buf, 7, sizeof(buf)));
 	/* READ(12) of the last sector; one more is out of range. */
 	{
-		u8 c12[12] = { 0xa8, 0, 0, 0, 0, CD_SECTORS - 1, 0, 0, 0, 1 };
+		u8 c12[12] = {0xa8, 0, 0, 0, 0, CD_SECTORS - 1, 0, 0, 0, 1};
 		u8 key, asc;
 
 		CHECK_EQ(atapi_cmd(&r, c12, buf, sizeof(buf), &n), 0x50);
@@ -707,7 +706,7 @@ static void test_atapi_read10_pio(void)
 	}
 	/* READ CD, user data only. */
 	{
-		u8 rcd[12] = { 0xbe, 0, 0, 0, 0, 2, 0, 0, 2, 0x10 };
+		u8 rcd[12] = {0xbe, 0, 0, 0, 0, 2, 0, 0, 2, 0x10};
 
 		CHECK_EQ(atapi_cmd(&r, rcd, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 4096);
@@ -727,7 +726,7 @@ static void test_atapi_info_commands(void)
 
 	rig_init(&r, false, true, true);
 	{
-		u8 cdb[12] = { 0x25 };
+		u8 cdb[12] = {0x25};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 8);
@@ -735,7 +734,7 @@ static void test_atapi_info_commands(void)
 		CHECK_EQ(get_be32(buf + 4), 2048);
 	}
 	{
-		u8 cdb[12] = { 0x12, 0, 0, 0, 36 };
+		u8 cdb[12] = {0x12, 0, 0, 0, 36};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 36);
@@ -747,7 +746,7 @@ static void test_atapi_info_commands(void)
 		CHECK_EQ(n, 5);
 	}
 	{
-		u8 cdb[12] = { 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 255 };
+		u8 cdb[12] = {0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 255};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 8 + 22);
@@ -762,14 +761,14 @@ static void test_atapi_info_commands(void)
 			 ST_ERR);
 	}
 	{
-		u8 cdb[12] = { 0x1a, 0, 0x01, 0, 64 };
+		u8 cdb[12] = {0x1a, 0, 0x01, 0, 64};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 4 + 8);
 		CHECK_EQ(buf[0], n - 1);
 	}
 	{
-		u8 cdb[12] = { 0x43, 0, 0, 0, 0, 0, 0, 0, 255 };
+		u8 cdb[12] = {0x43, 0, 0, 0, 0, 0, 0, 0, 255};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 20);
@@ -797,7 +796,7 @@ static void test_atapi_info_commands(void)
 			 ST_ERR);
 	}
 	{
-		u8 cdb[12] = { 0x46, 0, 0, 0, 0, 0, 0, 1, 0 };
+		u8 cdb[12] = {0x46, 0, 0, 0, 0, 0, 0, 1, 0};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(get_be32(buf) + 4, (u32)n);
@@ -812,7 +811,7 @@ static void test_atapi_info_commands(void)
 		CHECK_EQ(buf[9], 3);
 	}
 	{
-		u8 cdb[12] = { 0x51, 0, 0, 0, 0, 0, 0, 0, 34 };
+		u8 cdb[12] = {0x51, 0, 0, 0, 0, 0, 0, 0, 34};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(n, 34);
@@ -823,14 +822,14 @@ static void test_atapi_info_commands(void)
 		CHECK_EQ(n, 8);
 	}
 	{
-		u8 seek[12] = { 0x2b, 0, 0, 0, 0, 10 };
-		u8 speed[12] = { 0xbb, 0, 0xff, 0xff };
+		u8 seek[12] = {0x2b, 0, 0, 0, 0, 10};
+		u8 speed[12] = {0xbb, 0, 0xff, 0xff};
 
 		CHECK_EQ(atapi_cmd(&r, seek, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(atapi_cmd(&r, speed, buf, sizeof(buf), &n), 0x50);
 	}
 	{
-		u8 cdb[12] = { 0xff };
+		u8 cdb[12] = {0xff};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n) & ST_ERR,
 			 ST_ERR);
@@ -858,14 +857,14 @@ static void test_atapi_no_medium(void)
 	CHECK_EQ(key, 2);
 	CHECK_EQ(asc, 0x3a);
 	{
-		u8 cdb[12] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1 };
+		u8 cdb[12] = {0x28, 0, 0, 0, 0, 0, 0, 0, 1};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n) & ST_ERR,
 			 ST_ERR);
 		CHECK_EQ(n, 0);
 	}
 	{
-		u8 cdb[12] = { 0x46, 0, 0, 0, 0, 0, 0, 0, 64 };
+		u8 cdb[12] = {0x46, 0, 0, 0, 0, 0, 0, 0, 64};
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(buf[6] << 8 | buf[7], 0); /* no current profile */
@@ -875,7 +874,7 @@ static void test_atapi_no_medium(void)
 
 static u8 gesn_event(struct rig *r)
 {
-	u8 cdb[12] = { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 }, buf[8];
+	u8 cdb[12] = {0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8}, buf[8];
 	int n;
 
 	CHECK_EQ(atapi_cmd(r, cdb, buf, sizeof(buf), &n), 0x50);
@@ -909,7 +908,7 @@ static void test_atapi_medium_change(void)
 	CHECK_EQ(asc, 0x28);
 	CHECK_EQ(test_unit_ready(&r), 0x50);
 	{
-		u8 cdb[12] = { 0x25 }, buf[8];
+		u8 cdb[12] = {0x25}, buf[8];
 		int n;
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
@@ -917,9 +916,9 @@ static void test_atapi_medium_change(void)
 	}
 	/* The guest locks the door: eject is refused; unlocked it works. */
 	{
-		u8 lock[12] = { 0x1e, 0, 0, 0, 1 };
-		u8 eject[12] = { 0x1b, 0, 0, 0, 2 };
-		u8 load[12] = { 0x1b, 0, 0, 0, 3 };
+		u8 lock[12] = {0x1e, 0, 0, 0, 1};
+		u8 eject[12] = {0x1b, 0, 0, 0, 2};
+		u8 load[12] = {0x1b, 0, 0, 0, 3};
 
 		CHECK_EQ(atapi_cmd(&r, lock, NULL, 0, NULL), 0x50);
 		CHECK_EQ(atapi_cmd(&r, eject, NULL, 0, NULL) & ST_ERR, ST_ERR);
@@ -1116,7 +1115,7 @@ static void test_dma_errors(void)
 
 static void test_atapi_dma(void)
 {
-	u8 cdb[12] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 2 }, buf[4096];
+	u8 cdb[12] = {0x28, 0, 0, 0, 0, 3, 0, 0, 2}, buf[4096];
 	struct rig r;
 
 	rig_init(&r, false, true, true);
@@ -1133,7 +1132,7 @@ static void test_atapi_dma(void)
 	outb(&r, BM_BASE + 8, 0);
 	/* An INQUIRY by DMA, engine started after the packet. */
 	{
-		u8 inq[12] = { 0x12, 0, 0, 0, 36 };
+		u8 inq[12] = {0x12, 0, 0, 0, 36};
 
 		prd_set(&r, 0, 0x60000, 36, true);
 		atapi_send(&r, inq, 0, true);
@@ -1207,7 +1206,7 @@ static void test_snapshot(void)
 
 static u16 random_port(unsigned x)
 {
-	static const u16 bases[] = { PRI, SEC, BM_BASE, BM_BASE + 8 };
+	static const u16 bases[] = {PRI, SEC, BM_BASE, BM_BASE + 8};
 
 	switch (x % 6) {
 	case 4:
@@ -1238,8 +1237,7 @@ static void test_hostile(void)
 		char path[400];
 
 		snprintf(path, sizeof(path), "%s/scratch.img", tmpdir);
-		CHECK_EQ(block_open_raw(path, 0, &r.disk, err, sizeof(err)),
-			 0);
+		CHECK_EQ(block_open_raw(path, 0, &r.disk, err, sizeof(err)), 0);
 		CHECK_EQ(ide_attach(r.ide, 0, 0, IDE_DISK, r.disk), 0);
 	}
 	pci_setup(&r, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
