@@ -18,7 +18,8 @@ void pio_bus_free(struct pio_bus *bus)
 	for (port = 0; port < PIO_PORTS; port++) {
 		struct pio_range *r = bus->port_owner[port];
 
-		if (r && r->base == port)
+		/* Free a range at its last port, after every reference. */
+		if (r && (unsigned)r->base + r->len - 1 == port)
 			free(r);
 	}
 	free(bus);
