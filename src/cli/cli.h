@@ -6,7 +6,8 @@
  *
  * Exit statuses: 0 success, 1 an error (a file, the machine), 2 a usage
  * error (unknown option, bad value); commands may add their own (run: 3 on
- * --timeout, 128 + signal when stopped by SIGINT/SIGTERM).
+ * --timeout; SIGINT and SIGTERM stop it cleanly, then it dies by the same
+ * signal, so a shell sees 130 or 143).
  */
 #ifndef TWOOSTWO_CLI_CLI_H
 #define TWOOSTWO_CLI_CLI_H

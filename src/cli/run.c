@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,22 @@ static void run_pick_display(struct run_args *a)
 			PC_DISPLAY_NONE;
 }
 
+/*
+ * Stopped by SIGINT or SIGTERM: once the terminal is restored, die by the
+ * same signal, so the parent sees what it sent take effect.
+ */
+static int run_exit_status(int status)
+{
+	int sig = status - PC_EXIT_SIGNAL;
+
+	if (sig != SIGINT && sig != SIGTERM)
+		return status;
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return status;
+}
+
 int cli_cmd_run(int argc, char **argv)
 {
 	struct run_args args;
@@ -338,5 +355,5 @@ int cli_cmd_run(int argc, char **argv)
 	}
 	ret = pc_run(pc);
 	pc_destroy(pc);
-	return ret;
+	return run_exit_status(ret);
 }

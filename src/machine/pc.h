@@ -41,13 +41,18 @@ struct pc_config {
 
 /* pc_run's status when cfg->timeout_ns ran out. */
 #define PC_EXIT_TIMEOUT 3
+#define PC_EXIT_SIGNAL 128
 
 struct pc;
 
 /* On error returns -errno with a one-line reason in err. */
 int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	      size_t errlen);
-/* Run until the guest powers off or the user quits; the process status. */
+/*
+ * Run until the guest powers off or the user quits; the process status:
+ * 0, PC_EXIT_TIMEOUT, or PC_EXIT_SIGNAL + n when signal n (SIGINT,
+ * SIGTERM) stopped the machine.
+ */
 int pc_run(struct pc *pc);
 void pc_destroy(struct pc *pc);
 

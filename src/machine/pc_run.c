@@ -32,7 +32,7 @@ static void pc_signal_ready(void *opaque, int fd, u32 events)
 	struct signalfd_siginfo si;
 
 	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		pc_request_quit(pc, 128 + (int)si.ssi_signo);
+		pc_request_quit(pc, PC_EXIT_SIGNAL + (int)si.ssi_signo);
 }
 
 /* SIGINT and SIGTERM stop the machine cleanly (terminal restored). */
