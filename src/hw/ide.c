@@ -494,8 +494,8 @@ static void ide_pio_out_next(struct ide_drive *d, bool irq)
 	struct ide_drive_state *s = &d->s;
 
 	s->buf_pos = 0;
-	s->buf_len = 0;
 	s->drq_left = (u32)MIN(s->xfer_left, s->drq_size);
+	s->buf_len = s->drq_left;
 	s->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
 	if (irq)
 		ide_irq_raise(d);
@@ -631,6 +631,7 @@ static enum ide_dma_result ide_dma_from_mem(struct ide_drive *d,
 		chunk = (u32)MIN(s->xfer_left,
 				 IDE_BUF_SIZE & ~(IDE_SECTOR_SIZE - 1));
 		s->buf_pos = 0;
+		s->buf_len = chunk;
 		while (s->buf_pos < chunk) {
 			if (!prd_advance(w))
 				return IDE_DMA_SHORT;
@@ -1280,27 +1281,24 @@ static int ide_save(void *opaque, struct snap_writer *w)
 /* A loaded drive state must keep every buffer invariant the code relies on. */
 static bool ide_drive_state_valid(const struct ide_drive_state *s, u8 kind)
 {
-	bool in = s->op == IDE_OP_BUF_IN || s->op == IDE_OP_ATA_READ ||
-		  s->op == IDE_OP_CD_READ;
 	bool ata = s->op == IDE_OP_ATA_READ || s->op == IDE_OP_ATA_WRITE;
 
 	if (s->kind != kind || s->op >= IDE_OP_COUNT ||
-	    s->buf_len > IDE_BUF_SIZE || s->buf_pos > s->buf_len ||
+	    s->buf_len > IDE_BUF_SIZE || s->buf_pos > IDE_BUF_SIZE ||
 	    s->mult_sectors > IDE_MAX_MULT || s->heads > 16 ||
 	    s->addr_mode > IDE_ADDR_LBA48)
 		return false;
 	if (s->op == IDE_OP_NONE)
 		return true;
+	/* The open DRQ block lies inside the valid part of buf. */
+	if (s->buf_pos > s->buf_len || s->drq_left > s->buf_len - s->buf_pos)
+		return false;
 	if (!s->drq_size || s->drq_size > ATAPI_MAX_BCL ||
 	    s->drq_left > s->xfer_left + ATAPI_CDB_SIZE)
 		return false;
 	if (ata && s->drq_size % IDE_SECTOR_SIZE)
 		return false;
-	if (s->op == IDE_OP_ATA_WRITE && s->xfer_left % IDE_SECTOR_SIZE)
-		return false;
-	if (in)
-		return s->drq_left <= s->buf_len - s->buf_pos;
-	return s->drq_left <= IDE_BUF_SIZE - s->buf_pos;
+	return s->op != IDE_OP_ATA_WRITE || !(s->xfer_left % IDE_SECTOR_SIZE);
 }
 
 static int ide_load(void *opaque, const struct snap_reader *r)

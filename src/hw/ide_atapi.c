@@ -648,7 +648,7 @@ void ide_atapi_cmd_packet(struct ide_drive *d, unsigned flags)
 	s->op = IDE_OP_CDB;
 	s->xfer_left = 0;
 	s->buf_pos = 0;
-	s->buf_len = 0;
+	s->buf_len = ATAPI_CDB_SIZE;
 	s->drq_left = ATAPI_CDB_SIZE;
 	s->nsector = ATAPI_IR_COD;
 	/* DRQ for the packet without an interrupt: word 0 bits 6:5 = 10b. */

@@ -560,6 +560,71 @@ static void test_misc_commands(void)
 	rig_free(&r);
 }
 
+static void test_master_slave(void)
+{
+	struct block_dev *ro = open_image(cd_path, BLOCK_OPEN_READ_ONLY);
+	struct rig r;
+	u8 id[512], buf[512];
+
+	rig_init(&r, true, false, false);
+	CHECK_EQ(ide_attach(r.ide, 0, 0, IDE_DISK, ro), -EBUSY);
+	CHECK_EQ(ide_attach(r.ide, 0, 2, IDE_DISK, ro), -EINVAL);
+	CHECK_EQ(ide_attach(r.ide, 0, 1, IDE_NONE, ro), -EINVAL);
+	CHECK_EQ(ide_attach(r.ide, 0, 1, IDE_DISK, NULL), -EINVAL);
+	CHECK_EQ(ide_attach(r.ide, 0, 1, IDE_DISK, ro), 0);
+	/* Device 0 reports that device 1 answered the reset. */
+	outb(&r, PRI + 6, 0xa0);
+	outb(&r, PRI + 7, 0xec);
+	read_words(&r, PRI, id, sizeof(id));
+	CHECK_EQ(get_le16(id + 2 * 93) & 0x1f3f, 0x003b);
+	outb(&r, PRI + 6, 0xb0);
+	outb(&r, PRI + 7, 0xec);
+	read_words(&r, PRI, id, sizeof(id));
+	CHECK_EQ(get_le16(id + 2 * 93) & 0x1fff, 0x0b00);
+	CHECK_EQ(get_le32(id + 2 * 60), CD_SECTORS * 4);
+	/* The slave reads its own image, and refuses writes to it. */
+	outb(&r, PRI + 2, 1);
+	outb(&r, PRI + 3, 4);
+	outb(&r, PRI + 4, 0);
+	outb(&r, PRI + 5, 0);
+	outb(&r, PRI + 6, 0xf0);
+	outb(&r, PRI + 7, 0x20);
+	read_words(&r, PRI, buf, sizeof(buf));
+	CHECK(cd_matches(buf, 1, sizeof(buf)));
+	outb(&r, PRI + 7, 0x30);
+	CHECK_EQ(inb(&r, PRI + 7), ST_DRDY | ST_ERR);
+	CHECK_EQ(inb(&r, PRI + 1), 0x04);
+	/* The master is untouched by the slave's commands. */
+	outb(&r, PRI + 6, 0xe0);
+	CHECK_EQ(inb(&r, PRI + 7), 0x50);
+	rig_free(&r);
+	block_close(ro);
+}
+
+static const struct pio_ops dummy_ops = {.name = "dummy"};
+
+static void test_create_conflict(void)
+{
+	struct pio_bus *pio = pio_bus_new();
+	struct phys_mem mem;
+	struct pci_bus pci;
+
+	CHECK_EQ(mem_init(&mem, RAM_SIZE, RAM_SIZE), 0);
+	CHECK_EQ(pci_bus_init(&pci, pio, &mem), 0);
+	CHECK_EQ(pio_register(pio, SEC, 8, &dummy_ops, NULL), 0);
+	CHECK(ide_create(&pci, IDE_DEVFN, (struct irq_line){0},
+			 (struct irq_line){0}) == NULL);
+	/* Nothing of the failed controller stays, the other owner does. */
+	CHECK(pio->port_owner[PRI] == NULL);
+	CHECK(pio->port_owner[PRI_CTL] == NULL);
+	CHECK(pio->port_owner[SEC] != NULL);
+	CHECK(pci.fn[IDE_DEVFN] == NULL);
+	pio_unregister(pio, SEC);
+	pio_unregister(pio, 0xcf8);
+	pio_bus_free(pio);
+	mem_destroy(&mem);
+}
+
 /* ATAPI helpers */
 
 static void atapi_send(struct rig *r, const u8 *cdb, u16 bcl, bool dma)
@@ -682,6 +747,11 @@ static void test_atapi_read10_pio(void)
 	CHECK_EQ(inb(&r, SEC + 7), 0x50);
 	CHECK_EQ(inb(&r, SEC + 2), 3);
 	CHECK(cd_matches(buf, 7, sizeof(buf)));
+	/* Zero blocks: straight to the status phase. */
+	cdb[8] = 0;
+	CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
+	CHECK_EQ(n, 0);
+	cdb[8] = 3;
 	/* SeaBIOS style: limit of one sector. */
 	atapi_send(&r, cdb, 2048, false);
 	n = atapi_data(&r, buf, sizeof(buf), 2048, &chunks);
@@ -851,6 +921,9 @@ static void test_atapi_no_medium(void)
 	int n;
 
 	rig_init(&r, false, true, false);
+	request_sense(&r, &key, &asc);
+	CHECK_EQ(key, 2);
+	CHECK_EQ(asc, 0x3a);
 	CHECK_EQ(test_unit_ready(&r), ST_DRDY | ST_ERR);
 	CHECK_EQ(inb(&r, SEC + 1) >> 4, 2);
 	request_sense(&r, &key, &asc);
@@ -868,6 +941,31 @@ static void test_atapi_no_medium(void)
 
 		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
 		CHECK_EQ(buf[6] << 8 | buf[7], 0); /* no current profile */
+	}
+	{
+		u8 cdb[12] = {0x4a, 1, 0, 0, 0x02, 0, 0, 0, 8};
+
+		/* Only the media class is offered: no event for others. */
+		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
+		CHECK_EQ(n, 4);
+		CHECK_EQ(buf[2], 0x80);
+		CHECK_EQ(buf[3], 0x10);
+		cdb[1] = 0; /* asynchronous: not supported */
+		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n) & ST_ERR,
+			 ST_ERR);
+	}
+	{
+		u8 cdb[12] = {0x5a, 0, 0xea, 0, 0, 0, 0, 0, 64};
+
+		/* Saved values are not supported; changeable ones are 0. */
+		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n) & ST_ERR,
+			 ST_ERR);
+		request_sense(&r, &key, &asc);
+		CHECK_EQ(asc, 0x39);
+		cdb[2] = 0x6a;
+		CHECK_EQ(atapi_cmd(&r, cdb, buf, sizeof(buf), &n), 0x50);
+		CHECK_EQ(buf[2], 0x70); /* no disc */
+		CHECK_EQ(buf[8 + 6], 0);
 	}
 	rig_free(&r);
 }
@@ -903,6 +1001,12 @@ static void test_atapi_medium_change(void)
 	CHECK_EQ(gesn_event(&r), 2); /* new media */
 	CHECK_EQ(test_unit_ready(&r) & ST_ERR, ST_ERR);
 	CHECK_EQ(inb(&r, SEC + 1) >> 4, 6);
+	request_sense(&r, &key, &asc);
+	CHECK_EQ(key, 6);
+	CHECK_EQ(asc, 0x28);
+	CHECK_EQ(test_unit_ready(&r), 0x50);
+	/* REQUEST SENSE reports a pending unit attention itself. */
+	CHECK_EQ(ide_change_medium(r.ide, 1, 0, cd2), 0);
 	request_sense(&r, &key, &asc);
 	CHECK_EQ(key, 6);
 	CHECK_EQ(asc, 0x28);
@@ -1291,6 +1395,8 @@ int main(void)
 	RUN_TEST(test_out_of_range);
 	RUN_TEST(test_chs);
 	RUN_TEST(test_misc_commands);
+	RUN_TEST(test_master_slave);
+	RUN_TEST(test_create_conflict);
 	RUN_TEST(test_atapi_identify);
 	RUN_TEST(test_atapi_read10_pio);
 	RUN_TEST(test_atapi_info_commands);
