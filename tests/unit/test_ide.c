@@ -118,9 +118,6 @@ static void rig_free(struct rig *r)
 	dev.ops->destroy(dev.opaque);
 	block_close(r->disk);
 	block_close(r->cd);
-	/* pio_bus_free() reads a multi-port range after freeing it: leave
-	 * it nothing registered. */
-	pio_unregister(r->pio, 0xcf8);
 	pio_bus_free(r->pio);
 	mem_destroy(&r->mem);
 }
@@ -619,8 +616,6 @@ static void test_create_conflict(void)
 	CHECK(pio->port_owner[PRI_CTL] == NULL);
 	CHECK(pio->port_owner[SEC] != NULL);
 	CHECK(pci.fn[IDE_DEVFN] == NULL);
-	pio_unregister(pio, SEC);
-	pio_unregister(pio, 0xcf8);
 	pio_bus_free(pio);
 	mem_destroy(&mem);
 }
