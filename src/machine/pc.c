@@ -131,19 +131,29 @@ void pc_reset(struct pc *pc)
 	pc->reset_requested = false;
 }
 
-static int pc_add_device(struct pc *pc, struct device dev)
-{
-	if (pc->nr_devices == PC_MAX_DEVICES)
-		return -ENOSPC;
-	pc->devices[pc->nr_devices++] = dev;
-	return 0;
-}
-
+/* ret: -errno. */
 static int pc_fail(char *err, size_t errlen, int ret, const char *what)
 {
 	snprintf(err, errlen, "cannot create the %s: %s", what,
-		 strerror(ret < 0 ? -ret : ENOMEM));
-	return ret < 0 ? ret : -ENOMEM;
+		 strerror(-ret));
+	return ret;
+}
+
+/*
+ * Keep a device for reset, save and destroy. dev.opaque is NULL when its
+ * constructor failed.
+ */
+static int pc_adopt(struct pc *pc, struct device dev, const char *what,
+		    char *err, size_t errlen)
+{
+	if (!dev.opaque)
+		return pc_fail(err, errlen, -ENOMEM, what);
+	if (pc->nr_devices == PC_MAX_DEVICES) {
+		dev.ops->destroy(dev.opaque);
+		return pc_fail(err, errlen, -ENOSPC, what);
+	}
+	pc->devices[pc->nr_devices++] = dev;
+	return 0;
 }
 
 static int pc_check_config(const struct pc_config *cfg, char *err,
@@ -202,35 +212,35 @@ static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 /* The motherboard's ISA devices: PIC, PIT, RTC, 8042, port 0x92. */
 static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 {
-	struct pit *pit;
+	struct timer_list *timers = &pc->loop.timers;
 	struct port92 *p92;
-	int ret = 0;
+	struct pit *pit;
+	int ret;
 
 	pc->pic = pic_create(pc->pio, pc_intr_changed, pc);
-	if (!pc->pic)
-		return pc_fail(err, errlen, 0, "interrupt controller");
-	ret = pc_add_device(pc, pic_device(pc->pic));
-	pit = pit_create(pc->pio, &pc->loop.timers, pc_isa_irq(pc, 0));
-	if (!pit)
-		return pc_fail(err, errlen, 0, "timer");
-	ret = ret ?: pc_add_device(pc, pit_device(pit));
-	pc->rtc = rtc_create(pc->pio, &pc->loop.timers, pc_isa_irq(pc, 8));
-	if (!pc->rtc)
-		return pc_fail(err, errlen, 0, "real-time clock");
-	ret = ret ?: pc_add_device(pc, rtc_device(pc->rtc));
+	ret = pc_adopt(pc, pic_device(pc->pic), "interrupt controller", err,
+		       errlen);
+	if (ret)
+		return ret;
+	pit = pit_create(pc->pio, timers, pc_isa_irq(pc, 0));
+	ret = pc_adopt(pc, pit_device(pit), "timer", err, errlen);
+	if (ret)
+		return ret;
+	pc->rtc = rtc_create(pc->pio, timers, pc_isa_irq(pc, 8));
+	ret = pc_adopt(pc, rtc_device(pc->rtc), "real-time clock", err, errlen);
+	if (ret)
+		return ret;
 	pc->kbc_host = (struct i8042_host){pc_reset_line, pc_kbc_set_a20, pc};
 	pc->kbc = i8042_create(pc->pio, pc_isa_irq(pc, 1), pc_isa_irq(pc, 12),
 			       &pc->kbc_host);
-	if (!pc->kbc)
-		return pc_fail(err, errlen, 0, "keyboard controller");
-	ret = ret ?: pc_add_device(pc, i8042_device(pc->kbc));
+	ret = pc_adopt(pc, i8042_device(pc->kbc), "keyboard controller", err,
+		       errlen);
+	if (ret)
+		return ret;
 	pc->port92_host =
 		(struct i8042_host){pc_reset_line, pc_port92_set_a20, pc};
 	p92 = port92_create(pc->pio, &pc->port92_host);
-	if (!p92)
-		return pc_fail(err, errlen, 0, "port 0x92");
-	ret = ret ?: pc_add_device(pc, port92_device(p92));
-	return ret ? pc_fail(err, errlen, ret, "ISA devices") : 0;
+	return pc_adopt(pc, port92_device(p92), "port 0x92", err, errlen);
 }
 
 static int pc_open_debug_log(struct pc *pc, char *err, size_t errlen)
@@ -251,9 +261,7 @@ static int pc_open_debug_log(struct pc *pc, char *err, size_t errlen)
 		return ret;
 	}
 	dc = debugcon_create(pc->pio, DEBUGCON_PORT, pc->debug_fd);
-	if (!dc)
-		return pc_fail(err, errlen, 0, "debug console");
-	return pc_add_device(pc, debugcon_device(dc));
+	return pc_adopt(pc, debugcon_device(dc), "debug console", err, errlen);
 }
 
 /* COM1, the firmware's debug port and fw_cfg. */
@@ -272,17 +280,16 @@ static int pc_create_host_io(struct pc *pc, char *err, size_t errlen)
 	uart = uart16550_create(pc->pio, PC_COM1_BASE,
 				pc_isa_irq(pc, PC_COM1_IRQ), &pc->loop.timers,
 				pc->serial);
-	if (!uart)
-		return pc_fail(err, errlen, 0, "serial port");
-	ret = pc_add_device(pc, uart16550_device(uart));
+	ret = pc_adopt(pc, uart16550_device(uart), "serial port", err, errlen);
 	ret = ret ?: pc_open_debug_log(pc, err, errlen);
 	if (ret)
 		return ret;
 	pc->fw = fw_cfg_create(pc->pio, &pc->mem);
-	if (!pc->fw)
-		return pc_fail(err, errlen, 0, "firmware configuration");
-	ret = pc_add_device(pc, fw_cfg_device(pc->fw));
-	ret = ret ?: pc_fw_cfg_init(pc);
+	ret = pc_adopt(pc, fw_cfg_device(pc->fw), "firmware configuration", err,
+		       errlen);
+	if (ret)
+		return ret;
+	ret = pc_fw_cfg_init(pc);
 	return ret ? pc_fail(err, errlen, ret, "firmware configuration") : 0;
 }
 
@@ -306,10 +313,10 @@ static int pc_create_ide(struct pc *pc, char *err, size_t errlen)
 
 	pc->ide = ide_create(&pc->pci, PC_DEVFN_IDE, pc_isa_irq(pc, 14),
 			     pc_isa_irq(pc, 15));
-	if (!pc->ide)
-		return pc_fail(err, errlen, 0, "IDE controller");
-	ret = pc_add_device(pc, ide_device(pc->ide));
-	if (!ret && pc->hda)
+	ret = pc_adopt(pc, ide_device(pc->ide), "IDE controller", err, errlen);
+	if (ret)
+		return ret;
+	if (pc->hda)
 		ret = ide_attach(pc->ide, 0, 0, IDE_DISK, pc->hda);
 	if (!ret && pc->cdrom)
 		ret = ide_attach(pc->ide, 1, 0, IDE_CDROM, pc->cdrom);
@@ -328,35 +335,27 @@ static int pc_create_vga(struct pc *pc, char *err, size_t errlen)
 		return ret;
 	pc->vga = vga_create(&pc->pci, PC_DEVFN_VGA, rom, rom_size);
 	free(rom);
-	if (!pc->vga)
-		return pc_fail(err, errlen, 0, "VGA adapter");
-	ret = pc_add_device(pc, vga_device(pc->vga));
-	return ret ? pc_fail(err, errlen, ret, "VGA adapter") : 0;
+	return pc_adopt(pc, vga_device(pc->vga), "VGA adapter", err, errlen);
 }
 
 /* PCI functions: host bridge, ISA bridge, IDE, VGA. */
 static int pc_create_pci(struct pc *pc, char *err, size_t errlen)
 {
 	struct irq_line pirq_out[PC_ISA_IRQS];
-	struct i440fx *hb;
 	struct piix3 *piix;
 	unsigned i;
 	int ret;
 
-	hb = i440fx_create(&pc->pci, &pc->mem);
-	if (!hb)
-		return pc_fail(err, errlen, 0, "host bridge");
-	ret = pc_add_device(pc, i440fx_device(hb));
+	ret = pc_adopt(pc, i440fx_device(i440fx_create(&pc->pci, &pc->mem)),
+		       "host bridge", err, errlen);
+	if (ret)
+		return ret;
 	for (i = 0; i < PC_ISA_IRQS; i++)
 		pirq_out[i] = pc_isa_irq(pc, PC_PIRQ_PIN_BASE + i);
 	piix = piix3_create(&pc->pci, PC_DEVFN_ISA, pirq_out, pc_reset_line,
 			    pc);
-	if (!piix)
-		return pc_fail(err, errlen, 0, "ISA bridge");
-	ret = ret ?: pc_add_device(pc, piix3_device(piix));
-	if (ret)
-		return pc_fail(err, errlen, ret, "PCI devices");
-	ret = pc_create_ide(pc, err, errlen);
+	ret = pc_adopt(pc, piix3_device(piix), "ISA bridge", err, errlen);
+	ret = ret ?: pc_create_ide(pc, err, errlen);
 	return ret ?: pc_create_vga(pc, err, errlen);
 }
 
