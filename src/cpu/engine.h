@@ -54,6 +54,11 @@ struct engine_ops {
 	enum vcpu_exit (*run)(struct vcpu *vcpu, u64 deadline_ns);
 	void (*get_state)(struct vcpu *vcpu, struct x86_state *state);
 	void (*set_state)(struct vcpu *vcpu, const struct x86_state *state);
+	/*
+	 * Execute exactly one instruction (delivering any fault it raises),
+	 * ignoring interrupts: for single-instruction test suites.
+	 */
+	enum vcpu_exit (*step)(struct vcpu *vcpu);
 	/* Level of the INTR pin (PIC output or APIC). */
 	void (*set_intr)(struct vcpu *vcpu, bool level);
 	void (*raise_nmi)(struct vcpu *vcpu);

@@ -286,7 +286,16 @@ void cpurun_test(struct cpurun *r, const struct moo_test *t,
 	flags_mask &= cpurun_reg_mask(t, file_rmsk, MOO_FLAGS);
 	cpurun_store_ram(r, &t->init, false);
 	cpurun_load_state(r, t);
-	e = r->ops->run(r->vcpu, clock_now_ns() + CPURUN_TIMEOUT_NS);
+	/*
+	 * The 8086 suite records one instruction and stops after it; the
+	 * 286 suite follows each instruction with a HLT.
+	 */
+	if (r->model == CPU_MODEL_8086 && r->ops->step)
+		e = r->ops->step(r->vcpu) == VCPU_EXIT_SHUTDOWN
+			    ? VCPU_EXIT_SHUTDOWN
+			    : VCPU_EXIT_HALT;
+	else
+		e = r->ops->run(r->vcpu, clock_now_ns() + CPURUN_TIMEOUT_NS);
 	if (e != VCPU_EXIT_HALT) {
 		res->reason = cpurun_exit_name(e);
 	} else {

@@ -169,6 +169,24 @@ static enum vcpu_exit soft_run(struct vcpu *v, u64 deadline_ns)
 	}
 }
 
+static enum vcpu_exit soft_step(struct vcpu *v)
+{
+	struct soft_cpu *cpu = &v->cpu;
+	struct insn in;
+
+	cpu->in = &in;
+	if (setjmp(cpu->unwind)) {
+		cpu_deliver_fault(cpu);
+		if (cpu->shutdown) {
+			cpu->shutdown = false;
+			return VCPU_EXIT_SHUTDOWN;
+		}
+		return VCPU_EXIT_STOP;
+	}
+	cpu_step(cpu, &in);
+	return cpu->s.halted ? VCPU_EXIT_HALT : VCPU_EXIT_STOP;
+}
+
 static int soft_create(const struct vcpu_env *env, struct vcpu **out)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
@@ -241,6 +259,7 @@ const struct engine_ops soft_engine_ops = {
 	.destroy = soft_destroy,
 	.reset = soft_reset,
 	.run = soft_run,
+	.step = soft_step,
 	.get_state = soft_get_state,
 	.set_state = soft_set_state,
 	.set_intr = soft_set_intr,
