@@ -46,7 +46,7 @@
  * Largest item and largest DMA read. Bounding reads keeps a hostile
  * request (length up to 4 GiB of zero fill) from stalling the machine.
  */
-#define FW_CFG_MAX_ITEM_SIZE (64u << 20)
+#define FW_CFG_MAX_ITEM_SIZE (16u << 20)
 
 static const u8 fw_cfg_dma_signature[FW_CFG_DMA_LEN] = "QEMU CFG";
 
