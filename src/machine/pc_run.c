@@ -118,6 +118,14 @@ static void pc_ui_key(void *opaque, u16 keycode, bool down)
 	i8042_key_event(pc->kbc, keycode, down);
 }
 
+/* Typed keys wait while the keyboard still holds earlier ones. */
+static bool pc_ui_key_ready(void *opaque)
+{
+	struct pc *pc = opaque;
+
+	return i8042_kbd_queue_empty(pc->kbc);
+}
+
 static void pc_ui_quit(void *opaque)
 {
 	pc_request_quit(opaque, 0);
@@ -130,6 +138,7 @@ static int pc_start_display(struct pc *pc)
 		.key = pc_ui_key,
 		.quit = pc_ui_quit,
 		.opaque = pc,
+		.key_ready = pc_ui_key_ready,
 	};
 
 	if (pc->cfg.display != PC_DISPLAY_TERMINAL)
