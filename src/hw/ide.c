@@ -1002,6 +1002,9 @@ static void ide_tf_write(struct ide_channel *ch, unsigned reg, u8 v)
 		return;
 	}
 	if (reg == ATA_REG_CMD) {
+		/* Writing a command negates INTRQ (ATA/ATAPI-6, 5.2.9). */
+		ch->s.irq_pending = 0;
+		ide_irq_update(ch);
 		ide_exec(ch, v);
 		return;
 	}

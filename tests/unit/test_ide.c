@@ -554,6 +554,14 @@ static void test_misc_commands(void)
 	CHECK(r.level[14]);
 	CHECK_EQ(inb(&r, PRI + 7), 0x50);
 	CHECK(!r.level[14]);
+	/* Writing the next command also negates INTRQ. */
+	outb(&r, PRI + 7, 0xe7);
+	CHECK(r.level[14]);
+	ata_lba28(&r, PRI, 0x30, 0, 1);
+	CHECK(!r.level[14]);
+	CHECK(inb(&r, PRI + 7) & ST_DRQ);
+	srst(&r, PRI_CTL);
+	CHECK_EQ(inb(&r, PRI + 7), 0x50);
 	rig_free(&r);
 }
 
