@@ -1293,6 +1293,13 @@ static bool ide_drive_state_valid(const struct ide_drive_state *s, u8 kind)
 		return false;
 	if (s->op == IDE_OP_NONE)
 		return true;
+	/* Disk transfers on a disk, packet ones on a PACKET device. */
+	if (ata && (kind != IDE_DISK || s->packet))
+		return false;
+	if (s->packet && kind != IDE_CDROM)
+		return false;
+	if ((s->op == IDE_OP_CDB || s->op == IDE_OP_CD_READ) && !s->packet)
+		return false;
 	/* The open DRQ block lies inside the valid part of buf. */
 	if (s->buf_pos > s->buf_len || s->drq_left > s->buf_len - s->buf_pos)
 		return false;
