@@ -50,7 +50,7 @@
 /* Memory operand formats (SDM vol. 1, 8.2). */
 enum fpu_format { M32FP, M64FP, M80FP, M16INT, M32INT, M64INT, M80BCD };
 
-static const u8 format_size[] = { 4, 8, 10, 2, 4, 8, 10 };
+static const u8 format_size[] = {4, 8, 10, 2, 4, 8, 10};
 
 /* --- register stack and tags --- */
 
@@ -185,7 +185,7 @@ static void fpu_update_es(struct soft_cpu *cpu)
 	if (f->fsw & ~f->fcw & FSW_EXC)
 		f->fsw |= FSW_ES | FSW_B;
 	else
-		f->fsw &= (u16)~(FSW_ES | FSW_B);
+		f->fsw &= (u16) ~(FSW_ES | FSW_B);
 }
 
 static void fpu_set_control(struct soft_cpu *cpu, u16 fcw)
@@ -279,8 +279,7 @@ static void fpu_write_bytes(struct soft_cpu *cpu, int seg, u32 off,
 		mem_write16(cpu, seg, off + i, get_le16(buf + i));
 }
 
-static u16 fpu_from_memory(enum fpu_format fmt, const u8 *raw,
-			   struct f80 *v)
+static u16 fpu_from_memory(enum fpu_format fmt, const u8 *raw, struct f80 *v)
 {
 	switch (fmt) {
 	case M32FP:
@@ -341,7 +340,7 @@ static u16 fpu_to_memory(u16 fcw, enum fpu_format fmt, const struct f80 *x,
 /* The operand of D8 (m32fp), DA (m32int), DC (m64fp), DE (m16int). */
 static enum fpu_format arith_format(const struct insn *in)
 {
-	static const u8 fmt[4] = { M32FP, M32INT, M64FP, M16INT };
+	static const u8 fmt[4] = {M32FP, M32INT, M64FP, M16INT};
 
 	return fmt[(in->op >> 1) & 3];
 }
@@ -349,8 +348,8 @@ static enum fpu_format arith_format(const struct insn *in)
 /* --- arithmetic --- */
 
 /* dst = dst op src; cc: the condition codes the instruction defines. */
-static bool fpu_arith(struct soft_cpu *cpu, enum f80_binop op,
-		      struct f80 *dst, const struct f80 *src, u16 cc)
+static bool fpu_arith(struct soft_cpu *cpu, enum f80_binop op, struct f80 *dst,
+		      const struct f80 *src, u16 cc)
 {
 	u16 sw = f80_binary(cpu->s.fpu.fcw, op, dst, src);
 
@@ -869,7 +868,7 @@ static void x87_fxch(struct soft_cpu *cpu, struct insn *in)
 /* DA/DB C0-DF: FCMOVB, E, BE, U and their negations, as Jcc tests. */
 static void x87_fcmov(struct soft_cpu *cpu, struct insn *in)
 {
-	static const u8 jcc[4] = { 0x2, 0x4, 0x6, 0xa };
+	static const u8 jcc[4] = {0x2, 0x4, 0x6, 0xa};
 	struct f80 v;
 
 	if (st_empty(cpu, 0) || st_empty(cpu, in->rm)) {
@@ -927,7 +926,7 @@ static void x87_nop(struct soft_cpu *cpu, struct insn *in)
 
 static void x87_fnclex(struct soft_cpu *cpu, struct insn *in)
 {
-	cpu->s.fpu.fsw &= (u16)~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
+	cpu->s.fpu.fsw &= (u16) ~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
 }
 
 static void fpu_init(struct soft_cpu *cpu)
@@ -1024,10 +1023,10 @@ static void env_encode16(const struct soft_cpu *cpu, u8 *img)
 		ip = env_linear(f->fcs, f->fip);
 		dp = env_linear(f->fds, f->fdp);
 		put_le16(img + 6, (u16)ip);
-		put_le16(img + 8, (u16)(((ip >> 16) & 0xf) << 12 |
-					(f->fop & FOP_MASK)));
+		put_le16(img + 8,
+			 (u16)((ip >> 16) << 12 | (f->fop & FOP_MASK)));
 		put_le16(img + 10, (u16)dp);
-		put_le16(img + 12, (u16)(((dp >> 16) & 0xf) << 12));
+		put_le16(img + 12, (u16)((dp >> 16) << 12));
 	} else {
 		put_le16(img + 6, (u16)f->fip);
 		put_le16(img + 8, f->fcs);
@@ -1036,17 +1035,24 @@ static void env_encode16(const struct soft_cpu *cpu, u8 *img)
 	}
 }
 
+/*
+ * A real-mode image splits each linear pointer: bits 15-0 in one field,
+ * the rest from bit 12 of the next.
+ */
+static u32 env_join(u32 lo, u32 hi)
+{
+	return (lo & 0xffff) | ((hi >> 12) & 0xffff) << 16;
+}
+
 /* Pointers from a real-mode image become linear offsets with selector 0. */
 static void env_decode32(struct soft_cpu *cpu, const u8 *img)
 {
 	struct x86_fpu_state *f = &cpu->s.fpu;
 
 	if (env_real(cpu)) {
-		f->fip = get_le16(img + 12) |
-			 ((get_le32(img + 16) >> 12) & 0xffff) << 16;
+		f->fip = env_join(get_le32(img + 12), get_le32(img + 16));
 		f->fop = get_le32(img + 16) & FOP_MASK;
-		f->fdp = get_le16(img + 20) |
-			 ((get_le32(img + 24) >> 12) & 0xffff) << 16;
+		f->fdp = env_join(get_le32(img + 20), get_le32(img + 24));
 		f->fcs = f->fds = 0;
 	} else {
 		f->fip = get_le32(img + 12);
@@ -1062,10 +1068,9 @@ static void env_decode16(struct soft_cpu *cpu, const u8 *img)
 	struct x86_fpu_state *f = &cpu->s.fpu;
 
 	if (env_real(cpu)) {
-		f->fip = get_le16(img + 6) | (u32)(get_le16(img + 8) >> 12) << 16;
+		f->fip = env_join(get_le16(img + 6), get_le16(img + 8));
 		f->fop = get_le16(img + 8) & FOP_MASK;
-		f->fdp = get_le16(img + 10) |
-			 (u32)(get_le16(img + 12) >> 12) << 16;
+		f->fdp = env_join(get_le16(img + 10), get_le16(img + 12));
 		f->fcs = f->fds = 0;
 	} else {
 		f->fip = get_le16(img + 6);
@@ -1155,14 +1160,16 @@ static void x87_fnsave(struct soft_cpu *cpu, struct insn *in)
 typedef void (*x87_fn)(struct soft_cpu *cpu, struct insn *in);
 
 struct x87_insn {
-	x87_fn fn; /* NULL: #UD */
+	x87_fn fn;		      /* NULL: #UD */
 	const struct x87_insn *by_rm; /* the ST(i) field picks the insn */
 	u8 flags;
 };
 
-#define X_NOWAIT BIT(0) /* FNxxx: does not take pending exceptions */
+#define X_NOWAIT BIT(0)	 /* FNxxx: does not take pending exceptions */
 #define X_CONTROL BIT(1) /* leaves FIP, FDP and FOP alone */
 
+/* The tables read better as opcode maps. */
+/* clang-format off */
 #define I(fn) { fn, NULL, 0 }
 #define CTL(fn) { fn, NULL, X_CONTROL }
 #define NOWAIT(fn) { fn, NULL, X_NOWAIT | X_CONTROL }
@@ -1238,6 +1245,8 @@ static const struct x87_insn x87_reg[8][8] = {
 	  BY_RM(df_e0), I(x87_comi), I(x87_comi) },
 };
 
+/* clang-format on */
+
 static const struct x87_insn *x87_lookup(const struct insn *in)
 {
 	const struct x87_insn *e;
@@ -1255,8 +1264,8 @@ static void fpu_record(struct soft_cpu *cpu, const struct insn *in)
 
 	f->fip = cpu->insn_eip;
 	f->fcs = cpu->s.seg[S_CS].selector;
-	f->fop = (u16)((in->op & 7) << 8 | in->mod << 6 | in->reg << 3 |
-		       in->rm);
+	f->fop =
+		(u16)((in->op & 7) << 8 | in->mod << 6 | in->reg << 3 | in->rm);
 	if (in->mod != 3) {
 		f->fdp = cpu->ea;
 		f->fds = cpu->s.seg[in->seg].selector;
@@ -1265,7 +1274,7 @@ static void fpu_record(struct soft_cpu *cpu, const struct insn *in)
 
 void fpu_reset(struct soft_cpu *cpu)
 {
-	cpu->s.fpu = (struct x86_fpu_state){ .mxcsr = MXCSR_INIT };
+	cpu->s.fpu = (struct x86_fpu_state){.mxcsr = MXCSR_INIT};
 	fpu_init(cpu);
 }
 
@@ -1317,7 +1326,7 @@ static void fx_check(struct soft_cpu *cpu, int seg, u32 off)
 void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off)
 {
 	const struct x86_fpu_state *f = &cpu->s.fpu;
-	u8 img[FXSAVE_USED] = { 0 };
+	u8 img[FXSAVE_USED] = {0};
 	unsigned i;
 
 	fx_check(cpu, seg, off);

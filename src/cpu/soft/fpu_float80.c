@@ -18,7 +18,13 @@
 #error "the soft engine's FPU computes with the host's x87 unit"
 #endif
 
-#define X87_CLOBBERS                                                     \
+/*
+ * The asm templates, one per shape of stack effect. Each is used inside a
+ * helper that declares cw (the control word to load), sw and hcw.
+ * (clang-format would split their strings apart.)
+ */
+/* clang-format off */
+#define X87_CLOBBERS                                                           \
 	"st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 
 /*
@@ -34,15 +40,90 @@
 #define X87_OP(insn) "fnclex\n\t" insn "\n\tfnstsw %[sw]\n\tfnclex\n\t"
 #define X87_LEAVE "fldcw %[hcw]"
 /* After X87_OP: did the instruction change TOP since sw0 was taken? */
-#define X87_TOP_MOVED                                                    \
+#define X87_TOP_MOVED                                                          \
 	"movw %[sw0], %%ax\n\txorw %[sw], %%ax\n\ttestw $0x3800, %%ax\n\t"
+
+/* In place: ST(0) = *dst, ST(1) = *src; ST(0) is stored back to *dst. */
+#define X87_BINARY(insn)                                                       \
+	asm volatile(X87_ENTER "fldt %[src]\n\tfldt %[dst]\n\t" X87_OP(insn)   \
+		     "fstpt %[dst]\n\tfstp %%st(0)\n\t" X87_LEAVE              \
+		     : [dst] "+m"(*dst), [sw] "=m"(sw), [hcw] "=m"(hcw)        \
+		     : [src] "m"(*src), [gcw] "m"(cw)                          \
+		     : X87_CLOBBERS)
+
+/* In place on ST(0) = *x. */
+#define X87_UNARY(insn)                                                        \
+	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn)                    \
+		     "fstpt %[x]\n\t" X87_LEAVE                                \
+		     : [x] "+m"(*x), [sw] "=m"(sw), [hcw] "=m"(hcw)            \
+		     : [gcw] "m"(cw)                                           \
+		     : X87_CLOBBERS)
+
+/* Stores one result, or two if the instruction pushed. */
+#define X87_PUSH(insn)                                                         \
+	asm volatile(X87_ENTER "fldt %[x]\n\tfnstsw %[sw0]\n\t" X87_OP(insn)   \
+		     "fstpt %[x]\n\t" X87_TOP_MOVED "jz 1f\n\t"                \
+		     "fstpt %[y]\n1:\n\t" X87_LEAVE                            \
+		     : [x] "+m"(*st0), [y] "=m"(*st1), [sw] "=m"(sw),          \
+		       [sw0] "=m"(sw0), [hcw] "=m"(hcw)                        \
+		     : [gcw] "m"(cw)                                           \
+		     : X87_CLOBBERS, "ax", "cc")
+
+/* Stores the result the instruction left; drops ST(1) if it did not pop. */
+#define X87_POP(insn)                                                          \
+	asm volatile(X87_ENTER "fldt %[y]\n\tfldt %[x]\n\tfnstsw %[sw0]\n\t"   \
+		     X87_OP(insn) "fstpt %[y]\n\t" X87_TOP_MOVED "jnz 1f\n\t"  \
+		     "fstp %%st(0)\n1:\n\t" X87_LEAVE                          \
+		     : [y] "+m"(*st1), [sw] "=m"(sw), [sw0] "=m"(sw0),         \
+		       [hcw] "=m"(hcw)                                         \
+		     : [x] "m"(*st0), [gcw] "m"(cw)                            \
+		     : X87_CLOBBERS, "ax", "cc")
+
+/* Condition codes only: ST(0) = *a, ST(1) = *b. */
+#define X87_COMPARE(insn)                                                      \
+	asm volatile(X87_ENTER "fldt %[b]\n\tfldt %[a]\n\t" X87_OP(insn)       \
+		     "fstp %%st(0)\n\tfstp %%st(0)\n\t" X87_LEAVE              \
+		     : [sw] "=m"(sw), [hcw] "=m"(hcw)                          \
+		     : [a] "m"(*a), [b] "m"(*b), [gcw] "m"(cw)                 \
+		     : X87_CLOBBERS)
+
+/* Condition codes only, from ST(0) = *x. */
+#define X87_PROBE(insn)                                                        \
+	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn)                    \
+		     "fstp %%st(0)\n\t" X87_LEAVE                              \
+		     : [sw] "=m"(sw), [hcw] "=m"(hcw)                          \
+		     : [x] "m"(*x), [gcw] "m"(cw)                              \
+		     : X87_CLOBBERS)
+
+/* A constant pushed, stored to *out. */
+#define X87_CONST(insn)                                                        \
+	asm volatile(X87_ENTER X87_OP(insn) "fstpt %[out]\n\t" X87_LEAVE       \
+		     : [out] "=m"(*out), [sw] "=m"(sw), [hcw] "=m"(hcw)        \
+		     : [gcw] "m"(cw)                                           \
+		     : X87_CLOBBERS)
+
+/* A load of value, stored to *out. */
+#define X87_LOAD(insn, value)                                                  \
+	asm volatile(X87_ENTER X87_OP(insn) "fstpt %[out]\n\t" X87_LEAVE       \
+		     : [out] "=m"(*out), [sw] "=m"(sw), [hcw] "=m"(hcw)        \
+		     : [in] "m"(value), [gcw] "m"(cw)                          \
+		     : X87_CLOBBERS)
+
+/* A store to v; pop is X87_KEEP, or X87_POPPED if the insn pops. */
+#define X87_STORE(insn, pop)                                                   \
+	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn) pop X87_LEAVE      \
+		     : [out] "=m"(v), [sw] "=m"(sw), [hcw] "=m"(hcw)           \
+		     : [x] "m"(*x), [gcw] "m"(cw)                              \
+		     : X87_CLOBBERS)
+#define X87_KEEP "fstp %%st(0)\n\t"
+#define X87_POPPED ""
+/* clang-format on */
 
 /* Status bits a helper reports: the host's TOP, ES, B and SF are not ours. */
 #define F80_STATUS (FSW_EXC | FSW_CC)
 
 const struct f80 f80_indefinite = {
-	.b = { 0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff }
-};
+	.b = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff}};
 
 /* Guest rounding and precision control, every exception masked. */
 static u16 cw_masked(u16 fcw)
@@ -67,13 +148,6 @@ enum f80_tag f80_classify(const struct f80 *x)
 		return F80_TAG_SPECIAL; /* infinity, NaN, unnormal */
 	return F80_TAG_VALID;
 }
-
-#define X87_BINARY(insn)                                                 \
-	asm volatile(X87_ENTER "fldt %[src]\n\tfldt %[dst]\n\t" X87_OP(insn) \
-		     "fstpt %[dst]\n\tfstp %%st(0)\n\t" X87_LEAVE              \
-		     : [dst] "+m"(*dst), [sw] "=m"(sw), [hcw] "=m"(hcw)      \
-		     : [src] "m"(*src), [gcw] "m"(cw)                        \
-		     : X87_CLOBBERS)
 
 u16 f80_binary(u16 fcw, enum f80_binop op, struct f80 *dst,
 	       const struct f80 *src)
@@ -112,13 +186,6 @@ u16 f80_binary(u16 fcw, enum f80_binop op, struct f80 *dst,
 	return sw & F80_STATUS;
 }
 
-#define X87_UNARY(insn)                                                  \
-	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn)                  \
-		     "fstpt %[x]\n\t" X87_LEAVE                               \
-		     : [x] "+m"(*x), [sw] "=m"(sw), [hcw] "=m"(hcw)          \
-		     : [gcw] "m"(cw)                                         \
-		     : X87_CLOBBERS)
-
 u16 f80_unary(u16 fcw, enum f80_unop op, struct f80 *x)
 {
 	u16 cw = cw_guest(fcw), sw = 0, hcw;
@@ -143,18 +210,8 @@ u16 f80_unary(u16 fcw, enum f80_unop op, struct f80 *x)
 	return sw & F80_STATUS;
 }
 
-/* Stores one result, or two if the instruction pushed. */
-#define X87_PUSH(insn)                                                   \
-	asm volatile(X87_ENTER "fldt %[x]\n\tfnstsw %[sw0]\n\t" X87_OP(insn) \
-		     "fstpt %[x]\n\t" X87_TOP_MOVED "jz 1f\n\t"                \
-		     "fstpt %[y]\n1:\n\t" X87_LEAVE                           \
-		     : [x] "+m"(*st0), [y] "=m"(*st1), [sw] "=m"(sw),         \
-		       [sw0] "=m"(sw0), [hcw] "=m"(hcw)                       \
-		     : [gcw] "m"(cw)                                         \
-		     : X87_CLOBBERS, "ax", "cc")
-
-u16 f80_push_op(u16 fcw, enum f80_pushop op, struct f80 *st0,
-		struct f80 *st1, bool *pushed)
+u16 f80_push_op(u16 fcw, enum f80_pushop op, struct f80 *st0, struct f80 *st1,
+		bool *pushed)
 {
 	u16 cw = cw_masked(fcw), sw = 0, sw0 = 0, hcw;
 
@@ -172,16 +229,6 @@ u16 f80_push_op(u16 fcw, enum f80_pushop op, struct f80 *st0,
 	*pushed = (sw ^ sw0) & FSW_TOP;
 	return sw & F80_STATUS;
 }
-
-/* Stores the result the instruction left; drops ST(1) if it did not pop. */
-#define X87_POP(insn)                                                    \
-	asm volatile(X87_ENTER "fldt %[y]\n\tfldt %[x]\n\tfnstsw %[sw0]\n\t" \
-		     X87_OP(insn) "fstpt %[y]\n\t" X87_TOP_MOVED "jnz 1f\n\t"  \
-		     "fstp %%st(0)\n1:\n\t" X87_LEAVE                         \
-		     : [y] "+m"(*st1), [sw] "=m"(sw), [sw0] "=m"(sw0),        \
-		       [hcw] "=m"(hcw)                                        \
-		     : [x] "m"(*st0), [gcw] "m"(cw)                          \
-		     : X87_CLOBBERS, "ax", "cc")
 
 u16 f80_pop_op(u16 fcw, enum f80_popop op, const struct f80 *st0,
 	       struct f80 *st1)
@@ -202,13 +249,6 @@ u16 f80_pop_op(u16 fcw, enum f80_popop op, const struct f80 *st0,
 	return sw & F80_STATUS;
 }
 
-#define X87_COMPARE(insn)                                                \
-	asm volatile(X87_ENTER "fldt %[b]\n\tfldt %[a]\n\t" X87_OP(insn)     \
-		     "fstp %%st(0)\n\tfstp %%st(0)\n\t" X87_LEAVE             \
-		     : [sw] "=m"(sw), [hcw] "=m"(hcw)                        \
-		     : [a] "m"(*a), [b] "m"(*b), [gcw] "m"(cw)               \
-		     : X87_CLOBBERS)
-
 u16 f80_compare(const struct f80 *a, const struct f80 *b, bool quiet)
 {
 	u16 cw = cw_masked(0), sw = 0, hcw;
@@ -219,13 +259,6 @@ u16 f80_compare(const struct f80 *a, const struct f80 *b, bool quiet)
 		X87_COMPARE("fcom %%st(1)");
 	return sw & F80_STATUS;
 }
-
-#define X87_PROBE(insn)                                                  \
-	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn)                  \
-		     "fstp %%st(0)\n\t" X87_LEAVE                             \
-		     : [sw] "=m"(sw), [hcw] "=m"(hcw)                        \
-		     : [x] "m"(*x), [gcw] "m"(cw)                            \
-		     : X87_CLOBBERS)
 
 u16 f80_test(const struct f80 *x)
 {
@@ -242,19 +275,6 @@ u16 f80_examine(const struct f80 *x)
 	X87_PROBE("fxam");
 	return sw & F80_STATUS;
 }
-
-/* A load that pushes one value, stored to *out. */
-#define X87_LOAD(insn, value)                                               \
-	asm volatile(X87_ENTER X87_OP(insn) "fstpt %[out]\n\t" X87_LEAVE     \
-		     : [out] "=m"(*out), [sw] "=m"(sw), [hcw] "=m"(hcw)      \
-		     : [in] "m"(value), [gcw] "m"(cw)                           \
-		     : X87_CLOBBERS)
-
-#define X87_CONST(insn)                                                  \
-	asm volatile(X87_ENTER X87_OP(insn) "fstpt %[out]\n\t" X87_LEAVE     \
-		     : [out] "=m"(*out), [sw] "=m"(sw), [hcw] "=m"(hcw)      \
-		     : [gcw] "m"(cw)                                         \
-		     : X87_CLOBBERS)
 
 void f80_load_const(u16 fcw, enum f80_const c, struct f80 *out)
 {
@@ -317,15 +337,6 @@ void f80_from_bcd(const u8 bcd[10], struct f80 *out)
 	memcpy(in.b, bcd, sizeof(in.b));
 	X87_LOAD("fbld %[in]", in);
 }
-
-/* A store that leaves the stack as it was (store) or pops (store_pop). */
-#define X87_STORE(insn, pop)                                             \
-	asm volatile(X87_ENTER "fldt %[x]\n\t" X87_OP(insn) pop X87_LEAVE    \
-		     : [out] "=m"(v), [sw] "=m"(sw), [hcw] "=m"(hcw)         \
-		     : [x] "m"(*x), [gcw] "m"(cw)                            \
-		     : X87_CLOBBERS)
-#define X87_KEEP "fstp %%st(0)\n\t"
-#define X87_POPPED ""
 
 u16 f80_to_single(u16 fcw, const struct f80 *x, u32 *out)
 {

@@ -53,11 +53,11 @@ enum f80_tag { F80_TAG_VALID, F80_TAG_ZERO, F80_TAG_SPECIAL, F80_TAG_EMPTY };
 enum f80_binop {
 	F80_ADD = 0,
 	F80_MUL = 1,
-	F80_SUB = 4, /* dst - src */
+	F80_SUB = 4,  /* dst - src */
 	F80_SUBR = 5, /* src - dst */
-	F80_DIV = 6, /* dst / src */
+	F80_DIV = 6,  /* dst / src */
 	F80_DIVR = 7, /* src / dst */
-	F80_PREM, /* src is ST(1) */
+	F80_PREM,     /* src is ST(1) */
 	F80_PREM1,
 	F80_SCALE,
 };
@@ -71,8 +71,15 @@ enum f80_pushop { F80_PTAN, F80_SINCOS, F80_XTRACT };
 enum f80_popop { F80_PATAN, F80_YL2X, F80_YL2XP1 };
 
 /* In the order of opcodes D9 E8..EE. */
-enum f80_const { F80_ONE, F80_L2T, F80_L2E, F80_PI, F80_LG2, F80_LN2,
-		 F80_ZERO };
+enum f80_const {
+	F80_ONE,
+	F80_L2T,
+	F80_L2E,
+	F80_PI,
+	F80_LG2,
+	F80_LN2,
+	F80_ZERO
+};
 
 /* The QNaN "real indefinite" the masked invalid response produces. */
 extern const struct f80 f80_indefinite;
@@ -105,15 +112,15 @@ u16 f80_unary(u16 fcw, enum f80_unop op, struct f80 *x);
  * *st0 in; on return *st0 and *st1 are the new ST(0) and ST(1), or, when
  * *pushed is false (FPTAN/FSINCOS out of range), *st0 is the new ST(0).
  */
-u16 f80_push_op(u16 fcw, enum f80_pushop op, struct f80 *st0,
-		struct f80 *st1, bool *pushed);
+u16 f80_push_op(u16 fcw, enum f80_pushop op, struct f80 *st0, struct f80 *st1,
+		bool *pushed);
 /* The result for ST(1) in *st1, before the caller pops. */
 u16 f80_pop_op(u16 fcw, enum f80_popop op, const struct f80 *st0,
 	       struct f80 *st1);
 
 /* FCOM (quiet: FUCOM) of a with b: C0, C2, C3 and IE/DE. */
 u16 f80_compare(const struct f80 *a, const struct f80 *b, bool quiet);
-u16 f80_test(const struct f80 *x); /* FTST */
+u16 f80_test(const struct f80 *x);    /* FTST */
 u16 f80_examine(const struct f80 *x); /* FXAM on a non-empty register */
 void f80_load_const(u16 fcw, enum f80_const c, struct f80 *out);
 
