@@ -182,8 +182,6 @@ static void cpurun_load_state(struct cpurun *r, const struct moo_test *t)
 	cpurun_real_seg(&s.seg[S_GS], 0, false);
 	s.cr0 &= ~(u32)(CR0_PE | CR0_PG);
 	s.halted = false;
-	/* The 8086 has 20 address lines: addresses wrap at 1 MiB. */
-	s.a20_masked = r->model == CPU_MODEL_8086;
 	r->ops->set_state(r->vcpu, &s);
 }
 

@@ -45,9 +45,13 @@ static void debugcon_write(void *opaque, u16 offset, u32 value, unsigned size)
 
 	if (dc->fd < 0)
 		return;
+	/*
+	 * Write through: a reader of the log (a test, a person with tail -f)
+	 * must see a marker at once even without a newline; firmware logs
+	 * are small, so a write per byte costs nothing measurable.
+	 */
 	dc->buf[dc->len++] = (u8)value;
-	if (value == '\n' || dc->len == sizeof(dc->buf))
-		debugcon_flush(dc);
+	debugcon_flush(dc);
 }
 
 static const struct pio_ops debugcon_pio_ops = {

@@ -357,11 +357,12 @@ void alu_das(struct soft_cpu *cpu)
 	bool old_cf = get_flag(cpu, FL_CF), cf = false, af = false;
 
 	if ((al & 0xf) > 9 || get_flag(cpu, FL_AF)) {
-		cf = old_cf || al < 6;
+		/* The 8086 takes no borrow out of this first step. */
+		cf = old_cf || (al < 6 && !is_8086(cpu));
 		al -= 6;
 		af = true;
 	}
-	if (old_al > (is_8086(cpu) && af ? 0x9f : 0x99) || old_cf) {
+	if (old_al > 0x99 || old_cf) {
 		al -= 0x60;
 		cf = true;
 	}
