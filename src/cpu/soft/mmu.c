@@ -394,7 +394,10 @@ u8 fetch8(struct soft_cpu *cpu, u32 eip)
 /* #GP(0), or #SS(0) for the stack segment (SDM vol. 3, 6.15). */
 __attribute__((noreturn)) static void seg_fault(struct soft_cpu *cpu, int seg)
 {
-	cpu_fault(cpu, seg == S_SS ? EXC_SS : EXC_GP, 0);
+	/* The real-mode 286 reports every limit violation as #GP. */
+	bool stack = seg == S_SS && !(cpu->model == CPU_MODEL_286 && !cpu->pe);
+
+	cpu_fault(cpu, stack ? EXC_SS : EXC_GP, 0);
 }
 
 static bool seg_within_limit(const struct x86_segment *sg, u32 off,
