@@ -1024,10 +1024,15 @@ static void test_fldenv_pending(void)
 	rig_close(&r);
 }
 
-/* The 8086 and 286 models have no coprocessor: ESC does nothing. */
+/*
+ * The 8086 and 286 models have no coprocessor: ESC does nothing, except
+ * that the 286 checks the operand's first word against the segment limit
+ * (as the 80C286 SingleStepTests record): #GP at offset 0xFFFF.
+ */
 static void test_no_coprocessor(void)
 {
 	static const u8 code[] = { FLD1, FSTP_M64(OUT), WAIT, FNSTSW_AX };
+	static const u8 wrap[] = { FLD_M32(0xffff) };
 	enum cpu_model models[] = { CPU_MODEL_8086, CPU_MODEL_286 };
 	struct rig r;
 	unsigned i;
@@ -1037,8 +1042,11 @@ static void test_no_coprocessor(void)
 		memset(r.mem.ram + OUT, 0xaa, 8);
 		rig_exec_cr(&r, code, sizeof(code), 0, 0);
 		CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+		CHECK_EQ(r.mem.ram[MARK], 0xff);
 		CHECK_EQ(rd64(&r, OUT), 0xaaaaaaaaaaaaaaaaull);
 		CHECK_EQ(r.st.fpu.ftw, 0xffff);
+		rig_exec_cr(&r, wrap, sizeof(wrap), 0, 0);
+		CHECK_EQ(r.mem.ram[MARK], models[i] == CPU_MODEL_286 ? 13 : 0xff);
 		rig_close(&r);
 	}
 }

@@ -17,7 +17,7 @@
  * and TOP alone. The exception is taken at the next waiting x87
  * instruction or WAIT: #MF when CR0.NE is set.
  *
- * The 8086 and 286 models have no coprocessor: ESC opcodes do nothing.
+ * The 8086 and 286 models have no coprocessor: see fpu_absent().
  */
 #include <string.h>
 
@@ -1278,12 +1278,26 @@ void fpu_reset(struct soft_cpu *cpu)
 	fpu_init(cpu);
 }
 
+/*
+ * ESC without a coprocessor: the CPU only computes the operand address.
+ * The 286 still checks the segment limit for the first word it would
+ * transfer; an 80C286 recorded doing so raises #GP for a memory operand
+ * at offset 0xFFFF (SingleStepTests 80286, opcode D8).
+ */
+static void fpu_absent(struct soft_cpu *cpu, const struct insn *in)
+{
+	if (!is_8086(cpu) && in->mod != 3)
+		seg_linear(cpu, in->seg, cpu->ea, 2, false);
+}
+
 void fpu_exec(struct soft_cpu *cpu, struct insn *in)
 {
 	const struct x87_insn *e;
 
-	if (is_286_or_older(cpu))
+	if (is_286_or_older(cpu)) {
+		fpu_absent(cpu, in);
 		return;
+	}
 	/* SDM vol. 3, table 2-2: EM emulates, TS defers the context. */
 	if (cpu->s.cr0 & (CR0_EM | CR0_TS))
 		cpu_fault_noerr(cpu, EXC_NM);
