@@ -407,10 +407,8 @@ void alu_aas(struct soft_cpu *cpu)
 		if (is_8086(cpu))
 			*ax = (*ax & ~0xffffu) | (u16)(((*ax - 0x100) & 0xff00) |
 						       ((al - 6) & 0xff));
-		else
-			*ax = (*ax & ~0xffffu) |
-			      (u16)(((*ax - 6) & 0xff) |
-				    (((*ax >> 8) - 1) & 0xff) << 8);
+		else /* SDM: AX = AX - 6, then AH = AH - 1 */
+			*ax = (*ax & ~0xffffu) | (u16)((u16)(*ax - 6) - 0x100);
 	}
 	flags_szp(cpu, (u8)*ax, 1);
 	set_flag(cpu, FL_OF, false);

@@ -96,8 +96,11 @@ static u8 next8(struct fetcher *f)
 {
 	u8 b;
 
-	/* SDM vol. 2, 2.3.11: instructions longer than 15 bytes fault. */
-	if (f->n >= 15 && !is_286_or_older(f->cpu))
+	/*
+	 * SDM vol. 2, 2.3.11: instructions longer than 15 bytes fault; the
+	 * 286 allows 10 (80286 PRM, 2.4); the 8086 has no limit.
+	 */
+	if (f->n >= (is_286_or_older(f->cpu) ? 10u : 15u) && !is_8086(f->cpu))
 		cpu_fault(f->cpu, EXC_GP, 0);
 	b = fetch8(f->cpu, (f->start + f->n) & f->mask);
 	f->n++;

@@ -326,8 +326,10 @@ static void exec_mov_sreg(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned sreg = in->reg;
 
-	if (is_286_or_older(cpu))
-		sreg &= 3;
+	if (is_8086(cpu))
+		sreg &= 3; /* the 8086 ignores bit 2 of the sreg field */
+	else if (is_286_or_older(cpu) && sreg > S_DS)
+		undefined_opcode(cpu);
 	if (sreg > S_GS)
 		undefined_opcode(cpu);
 	if (in->op == 0x8c) {
@@ -748,8 +750,8 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 0xc6:
 	case 0xc7:
-		/* /1-/7 are undefined; the 8086 and 286 treat them as /0. */
-		if (in->reg && !is_286_or_older(cpu))
+		/* /1-/7 are undefined: the 8086 treats them as /0. */
+		if (in->reg && !is_8086(cpu))
 			undefined_opcode(cpu);
 		rm_write(cpu, in, in->imm, op & 1 ? in->osize : 1);
 		break;
