@@ -226,13 +226,41 @@ static void cpurun_compare_regs(const struct moo_test *t,
 	}
 }
 
+/*
+ * Where an interrupt frame's FLAGS word was pushed. The 286 files say so
+ * (EXCP); the 8086 files do not, but a frame is recognisable there: the
+ * final SP is 6 below the initial one (FLAGS, CS, IP) and FLAGS sits at
+ * SS:SP+4.
+ */
+static bool cpurun_flags_frame(struct cpurun *r, const struct moo_test *t,
+			       u32 *addr)
+{
+	const struct moo_regs *in = &t->init.regs, *fi = &t->fina.regs;
+	u16 sp;
+
+	if (t->has_excp) {
+		*addr = t->excp_flags_addr & r->addr_mask;
+		return true;
+	}
+	if (!(fi->present & BIT(MOO_SP)) || !(in->present & BIT(MOO_SP)) ||
+	    !(in->present & BIT(MOO_SS)))
+		return false;
+	sp = fi->val[MOO_SP];
+	if ((u16)(in->val[MOO_SP] - 6) != sp)
+		return false;
+	*addr = (((u32)(fi->present & BIT(MOO_SS) ? fi->val[MOO_SS]
+						   : in->val[MOO_SS]) << 4) +
+		 (u16)(sp + 4)) & r->addr_mask;
+	return true;
+}
+
 /* FLAGS pushed by an exception are compared as FLAGS are (MOO EXCP). */
 static u8 cpurun_ram_mask(struct cpurun *r, const struct moo_test *t, u32 addr,
 			  u16 flags_mask)
 {
-	u32 fa = t->excp_flags_addr & r->addr_mask;
+	u32 fa;
 
-	if (!t->has_excp)
+	if (!cpurun_flags_frame(r, t, &fa))
 		return 0xff;
 	if (addr == fa)
 		return (u8)flags_mask;
