@@ -56,6 +56,18 @@ int mem_add_listener(struct phys_mem *mem, const struct mem_listener *l)
 	return 0;
 }
 
+void mem_remove_listener(struct phys_mem *mem, void *opaque)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_listeners; i++) {
+		if (mem->listeners[i].opaque == opaque) {
+			mem->listeners[i] = mem->listeners[--mem->nr_listeners];
+			return;
+		}
+	}
+}
+
 int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 		      const struct mmio_ops *ops, void *opaque)
 {
@@ -164,6 +176,22 @@ static const u8 *mem_high_bios_ptr(const struct phys_mem *mem, u64 paddr)
 	return NULL;
 }
 
+/*
+ * Firmware ROM is plain memory for reads: handing out read-only pointers
+ * lets the CPU cache and run code from ROM at RAM speed. Writes never get
+ * one, so they are dropped in mem_write_in_page() as on real hardware.
+ */
+static u8 *mem_rom_page_ptr(const struct phys_mem *mem, u64 page)
+{
+	const u8 *p = NULL;
+
+	if (mem_in_shadow(page) && !mem->flat)
+		p = mem_shadow_rom_ptr(mem, page);
+	else if (page < MEM_4G && page >= mem->low_top)
+		p = mem_high_bios_ptr(mem, page);
+	return (u8 *)p;
+}
+
 u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 {
 	u64 page = paddr & ~(u64)(MEM_PAGE_SIZE - 1);
@@ -174,12 +202,14 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 			return NULL;
 		if (write ? !mem_shadow_writes_ram(mem, page)
 			  : !mem_shadow_reads_ram(mem, page))
-			return NULL;
+			return write ? NULL : mem_rom_page_ptr(mem, page);
 		return mem->ram + page;
 	}
 	off = mem_ram_offset(mem, page);
-	if (off == UINT64_MAX || mem_find_mmio(mem, page))
+	if (mem_find_mmio(mem, page))
 		return NULL;
+	if (off == UINT64_MAX)
+		return write ? NULL : mem_rom_page_ptr(mem, page);
 	return mem->ram + off;
 }
 

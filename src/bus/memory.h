@@ -87,6 +87,8 @@ int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 		      const struct mmio_ops *ops, void *opaque);
 void mem_unregister_mmio(struct phys_mem *mem, u64 base);
 int mem_add_listener(struct phys_mem *mem, const struct mem_listener *l);
+/* Remove the listener registered with this opaque pointer. */
+void mem_remove_listener(struct phys_mem *mem, void *opaque);
 
 void mem_set_shadow_mode(struct phys_mem *mem, unsigned seg,
 			 enum mem_shadow_mode mode);

@@ -61,6 +61,35 @@ struct insn {
 	u32 imm2; /* second immediate: ENTER level, far pointer selector */
 };
 
+/*
+ * Decoded-instruction cache: decode once, execute many times. Entries are
+ * keyed by the host address of the instruction's first byte (unique per
+ * guest physical byte of RAM or ROM) and the default operand size. Guest
+ * RAM is divided into lines of ICACHE_LINE bytes with a write generation
+ * each; an entry is valid while its line's generation is unchanged, so a
+ * store into code (self-modifying code, a loader, DMA) invalidates exactly
+ * the instructions decoded from that line.
+ */
+#define ICACHE_BITS 14
+#define ICACHE_SIZE (1u << ICACHE_BITS)
+#define ICACHE_LINE_SHIFT 7
+#define ICACHE_LINE (1u << ICACHE_LINE_SHIFT)
+
+struct icache_entry {
+	const u8 *key;
+	u32 gen;
+	bool code32;
+	struct insn in;
+};
+
+struct icache {
+	struct icache_entry *entries;
+	u8 *ram; /* guest RAM: the range line generations cover */
+	u64 ram_size;
+	u32 *line_gen; /* one per ICACHE_LINE bytes of RAM */
+	u8 *code_page; /* per 4 KiB RAM page: instructions were cached */
+};
+
 struct soft_cpu {
 	struct x86_state s;
 	struct vcpu_env env;
@@ -75,6 +104,7 @@ struct soft_cpu {
 	u64 addr_mask; /* physical address lines: 20, 24 or 32 bits (A20) */
 
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [user][index] */
+	struct icache icache;
 
 	/* Per-instruction scratch. */
 	struct insn *in;
@@ -162,6 +192,14 @@ u32 pop32(struct soft_cpu *cpu);
 u32 pop_sz(struct soft_cpu *cpu, unsigned size);
 u32 stack_sp(struct soft_cpu *cpu);
 void stack_set_sp(struct soft_cpu *cpu, u32 sp);
+
+/* icache.c */
+int icache_init(struct soft_cpu *cpu);
+void icache_free(struct soft_cpu *cpu);
+struct insn *icache_fetch(struct soft_cpu *cpu);
+/* RAM at host address p, len bytes, is about to be written. */
+void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len);
+bool icache_is_code_page(const struct soft_cpu *cpu, const u8 *host_page);
 
 /* decode.c */
 void decode(struct soft_cpu *cpu, struct insn *in);

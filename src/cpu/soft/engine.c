@@ -8,6 +8,7 @@
  * The loop returns to the machine on HLT, a stop request, shutdown, or
  * when the time slice ends (checked every few hundred instructions).
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
@@ -88,11 +89,17 @@ static void cpu_single_step_trap(struct soft_cpu *cpu)
 static void cpu_step(struct soft_cpu *cpu, struct insn *in)
 {
 	bool trap = cpu->s.eflags & FL_TF;
+	struct insn *cached;
 	u32 next;
 
 	cpu->insn_eip = cpu->s.eip;
 	cpu->insn_esp = cpu->s.gpr[R_ESP];
-	decode(cpu, in);
+	cached = icache_fetch(cpu);
+	if (cached)
+		in = cached;
+	else
+		decode(cpu, in);
+	cpu->in = in;
 	next = cpu->s.eip + in->len;
 	cpu->s.eip = cpu->code32 ? next : next & 0xffff;
 	exec(cpu, in);
@@ -187,14 +194,35 @@ static enum vcpu_exit soft_step(struct vcpu *v)
 	return cpu->s.halted ? VCPU_EXIT_HALT : VCPU_EXIT_STOP;
 }
 
+static void soft_map_changed(void *opaque)
+{
+	cpu_tlb_flush(opaque);
+}
+
+static void soft_dma_written(void *opaque, u64 paddr, u64 len)
+{
+	struct soft_cpu *cpu = opaque;
+	u64 off = mem_ram_offset(cpu->env.mem, paddr);
+
+	if (off != UINT64_MAX)
+		icache_note_write(cpu, cpu->env.mem->ram + off, len);
+}
+
 static int soft_create(const struct vcpu_env *env, struct vcpu **out)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
+	struct mem_listener l = { soft_map_changed, soft_dma_written, NULL };
 
 	if (!v)
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
 	v->cpu.env = *env;
 	v->cpu.model = env->model;
+	l.opaque = &v->cpu;
+	if (icache_init(&v->cpu) || mem_add_listener(env->mem, &l)) {
+		icache_free(&v->cpu);
+		free(v);
+		return -ENOMEM;
+	}
 	cpu_reset(&v->cpu);
 	*out = v;
 	return 0;
@@ -202,6 +230,10 @@ static int soft_create(const struct vcpu_env *env, struct vcpu **out)
 
 static void soft_destroy(struct vcpu *v)
 {
+	if (!v)
+		return;
+	mem_remove_listener(v->cpu.env.mem, &v->cpu);
+	icache_free(&v->cpu);
 	free(v);
 }
 

@@ -221,9 +221,11 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 		*e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, TLB_INVALID,
 					 (uintptr_t)host - tag };
 	}
-	if (write)
-		e->write_tag = tag;
-	else if (acc & ACC_EXEC)
+	if (write) {
+		/* Stores into cached code must reach icache_note_write(). */
+		if (!icache_is_code_page(cpu, host))
+			e->write_tag = tag;
+	} else if (acc & ACC_EXEC)
 		e->exec_tag = tag;
 	else
 		e->read_tag = tag;
@@ -274,6 +276,7 @@ static void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v,
 {
 	unsigned i;
 	u64 pa;
+	u8 *host;
 
 	if (((lin & 0xfff) + size) > 0x1000) {
 		/* Both pages must be writable before any byte is stored. */
@@ -285,6 +288,9 @@ static void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v,
 		return;
 	}
 	pa = tlb_fill(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
+	host = mem_page_ptr(cpu->env.mem, pa, true);
+	if (host)
+		icache_note_write(cpu, host + (pa & (MEM_PAGE_SIZE - 1)), size);
 	mem_write(cpu->env.mem, pa, v, size);
 }
 
