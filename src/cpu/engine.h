@@ -37,7 +37,13 @@ struct vcpu_env {
 	 * the engine saw the INTR line high and interrupts enabled.
 	 */
 	int (*intack)(void *opaque);
-	/* Local APIC MMIO, when the machine has one; may be NULL. */
+	/*
+	 * MSRs the machine implements (IA32_APIC_BASE, TSC deadline...):
+	 * return false for an MSR it does not know (the guest gets #GP).
+	 * Either may be NULL.
+	 */
+	bool (*msr_read)(void *opaque, u32 msr, u64 *value);
+	bool (*msr_write)(void *opaque, u32 msr, u64 value);
 	void *opaque;
 	enum cpu_model model;
 };

@@ -161,7 +161,11 @@ void rdmsr(struct soft_cpu *cpu)
 {
 	u64 v;
 
-	if (!msr_read(cpu, cpu->s.gpr[R_ECX], &v))
+	u32 msr = cpu->s.gpr[R_ECX];
+
+	if (!msr_read(cpu, msr, &v) &&
+	    !(cpu->env.msr_read &&
+	      cpu->env.msr_read(cpu->env.opaque, msr, &v)))
 		cpu_fault(cpu, EXC_GP, 0);
 	cpu->s.gpr[R_EAX] = (u32)v;
 	cpu->s.gpr[R_EDX] = (u32)(v >> 32);
@@ -171,7 +175,11 @@ void wrmsr(struct soft_cpu *cpu)
 {
 	u64 v = (u64)cpu->s.gpr[R_EDX] << 32 | cpu->s.gpr[R_EAX];
 
-	if (!msr_write(cpu, cpu->s.gpr[R_ECX], v))
+	u32 msr = cpu->s.gpr[R_ECX];
+
+	if (!msr_write(cpu, msr, v) &&
+	    !(cpu->env.msr_write &&
+	      cpu->env.msr_write(cpu->env.opaque, msr, v)))
 		cpu_fault(cpu, EXC_GP, 0);
 }
 
