@@ -12,6 +12,9 @@
 
 #define CPURUN_RAM_SIZE (16u << 20)
 #define CPURUN_TIMEOUT_NS (100 * NSEC_PER_MSEC)
+#define CPURUN_SLICE_NS (10 * NSEC_PER_MSEC)
+/* A test takes a few instructions; ten million means it never halts. */
+#define CPURUN_MAX_INSNS 10000000ull
 #define CPURUN_RUN_MAX 64
 /* Interrupts stay disabled in every test (IF is never set). */
 #define CPURUN_SPURIOUS_VECTOR 8
@@ -248,9 +251,11 @@ static bool cpurun_flags_frame(struct cpurun *r, const struct moo_test *t,
 	sp = fi->val[MOO_SP];
 	if ((u16)(in->val[MOO_SP] - 6) != sp)
 		return false;
-	*addr = (((u32)(fi->present & BIT(MOO_SS) ? fi->val[MOO_SS]
-						   : in->val[MOO_SS]) << 4) +
-		 (u16)(sp + 4)) & r->addr_mask;
+	*addr = (((u32)(fi->present & BIT(MOO_SS) ? fi->val[MOO_SS] :
+						    in->val[MOO_SS])
+		  << 4) +
+		 (u16)(sp + 4)) &
+		r->addr_mask;
 	return true;
 }
 
@@ -290,7 +295,7 @@ static const char *cpurun_exit_name(enum vcpu_exit e)
 {
 	switch (e) {
 	case VCPU_EXIT_DEADLINE:
-		return "did not reach HLT (time limit)";
+		return "did not reach HLT (instruction or time limit)";
 	case VCPU_EXIT_SHUTDOWN:
 		return "did not reach HLT (shutdown)";
 	case VCPU_EXIT_STOP:
@@ -298,6 +303,45 @@ static const char *cpurun_exit_name(enum vcpu_exit e)
 	default:
 		return "did not reach HLT";
 	}
+}
+
+/* The budget of a test: instructions if the engine counts them, else time. */
+static bool cpurun_budget_spent(struct cpurun *r, u64 first_insn, u64 end_ns)
+{
+	if (r->ops->instructions)
+		return r->ops->instructions(r->vcpu) - first_insn >=
+		       CPURUN_MAX_INSNS;
+	return clock_now_ns() >= end_ns;
+}
+
+/*
+ * Short time slices until HLT. Counting instructions rather than time
+ * keeps a test from failing when a busy host deschedules us for a while.
+ */
+static enum vcpu_exit cpurun_until_hlt(struct cpurun *r)
+{
+	u64 first = r->ops->instructions ? r->ops->instructions(r->vcpu) : 0;
+	u64 end = clock_now_ns() + CPURUN_TIMEOUT_NS;
+	enum vcpu_exit e;
+
+	do {
+		e = r->ops->run(r->vcpu, clock_now_ns() + CPURUN_SLICE_NS);
+	} while (e == VCPU_EXIT_DEADLINE &&
+		 !cpurun_budget_spent(r, first, end));
+	return e;
+}
+
+/*
+ * The 8086 suite records one instruction and stops after it; the 286
+ * suite follows each instruction with a HLT.
+ */
+static enum vcpu_exit cpurun_execute(struct cpurun *r)
+{
+	if (r->model == CPU_MODEL_8086 && r->ops->step)
+		return r->ops->step(r->vcpu) == VCPU_EXIT_SHUTDOWN ?
+			       VCPU_EXIT_SHUTDOWN :
+			       VCPU_EXIT_HALT;
+	return cpurun_until_hlt(r);
 }
 
 void cpurun_test(struct cpurun *r, const struct moo_test *t,
@@ -312,16 +356,7 @@ void cpurun_test(struct cpurun *r, const struct moo_test *t,
 	flags_mask &= cpurun_reg_mask(t, file_rmsk, MOO_FLAGS);
 	cpurun_store_ram(r, &t->init, false);
 	cpurun_load_state(r, t);
-	/*
-	 * The 8086 suite records one instruction and stops after it; the
-	 * 286 suite follows each instruction with a HLT.
-	 */
-	if (r->model == CPU_MODEL_8086 && r->ops->step)
-		e = r->ops->step(r->vcpu) == VCPU_EXIT_SHUTDOWN
-			    ? VCPU_EXIT_SHUTDOWN
-			    : VCPU_EXIT_HALT;
-	else
-		e = r->ops->run(r->vcpu, clock_now_ns() + CPURUN_TIMEOUT_NS);
+	e = cpurun_execute(r);
 	if (e != VCPU_EXIT_HALT) {
 		res->reason = cpurun_exit_name(e);
 	} else {

@@ -31,6 +31,9 @@
 #define FEAT_PGE BIT(13)
 #define FEAT_CMOV BIT(15)
 #define FEAT_PSE36 BIT(17)
+#define FEAT_FXSR BIT(24)
+/* CPUID.80000001H:EDX */
+#define EXT_FEAT_NX BIT(20)
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
@@ -46,7 +49,8 @@
 static u32 cpuid_features(void)
 {
 	return FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE |
-	       FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_PSE36;
+	       FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_PSE36 |
+	       FEAT_FXSR;
 }
 
 u64 cpu_tsc(struct soft_cpu *cpu)
@@ -84,6 +88,9 @@ void cpuid(struct soft_cpu *cpu)
 		break;
 	case 0x80000000u:
 		r[0] = 0x80000004u;
+		break;
+	case 0x80000001u:
+		r[3] = EXT_FEAT_NX;
 		break;
 	case 0x80000002u ... 0x80000004u:
 		cpuid_brand(leaf, r);
@@ -124,6 +131,9 @@ static bool msr_read(struct soft_cpu *cpu, u32 msr, u64 *v)
 	case MSR_MISC_ENABLE:
 		*v = 1; /* fast strings */
 		return true;
+	case MSR_EFER:
+		*v = cpu->s.efer;
+		return true;
 	default:
 		return false;
 	}
@@ -151,6 +161,14 @@ static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
 		cpu->s.pat = v;
 		return true;
 	case MSR_MISC_ENABLE:
+		return true;
+	case MSR_EFER:
+		/* Only NXE: no long mode, no SYSCALL on this CPU. */
+		if (v & ~(u64)EFER_NXE)
+			return false;
+		if ((v ^ cpu->s.efer) & EFER_NXE)
+			cpu_tlb_flush(cpu);
+		cpu->s.efer = v;
 		return true;
 	default:
 		return false;
@@ -184,7 +202,7 @@ void wrmsr(struct soft_cpu *cpu)
 }
 
 #define CR4_SUPPORTED (CR4_DE | CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | \
-		       CR4_MCE | CR4_PCE)
+		       CR4_MCE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
 void write_cr(struct soft_cpu *cpu, int n, u32 v)
 {
