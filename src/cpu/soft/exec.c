@@ -652,7 +652,11 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		reg_write(cpu, in->reg, cpu->ea, in->osize);
 		break;
 	case 0x8f: { /* POP r/m: ESP is incremented before the EA is used */
-		u32 v = pop_sz(cpu, in->osize);
+		u32 v;
+
+		if (in->reg && !is_8086(cpu))
+			undefined_opcode(cpu);
+		v = pop_sz(cpu, in->osize);
 
 		if (in->mod != 3)
 			cpu->ea = ea_compute(cpu, in);

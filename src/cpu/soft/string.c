@@ -25,6 +25,21 @@ static void index_step(struct soft_cpu *cpu, int r, const struct str_regs *sr)
 			((cpu->s.gpr[r] + (u32)sr->delta) & sr->amask);
 }
 
+/*
+ * The 286 steps SI or DI before it checks the limit of a word at offset
+ * 0xFFFF, so the #GP leaves that register advanced (recorded on silicon
+ * by the SingleStepTests 80286 suite).
+ */
+static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u32 off,
+				unsigned size, const struct str_regs *sr)
+{
+	if (cpu->model == CPU_MODEL_286 && !cpu->pe && size == 2 &&
+	    off == 0xffff) {
+		index_step(cpu, reg, sr);
+		cpu_fault(cpu, EXC_GP, 0);
+	}
+}
+
 /* One iteration; returns false when a REPE/REPNE condition ends it. */
 static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
 			const struct str_regs *sr)
@@ -34,6 +49,12 @@ static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
 	u32 a, b;
 	u16 port = (u16)cpu->s.gpr[R_EDX];
 
+	if (in->op != 0x6c && in->op != 0x6d && in->op != 0xaa &&
+	    in->op != 0xab && in->op != 0xae && in->op != 0xaf)
+		check_286_word_wrap(cpu, R_ESI, si, size, sr);
+	if (in->op != 0xac && in->op != 0xad && in->op != 0x6e &&
+	    in->op != 0x6f)
+		check_286_word_wrap(cpu, R_EDI, di, size, sr);
 	switch (in->op) {
 	case 0xa4:
 	case 0xa5:
