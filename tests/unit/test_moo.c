@@ -541,15 +541,23 @@ static const struct engine_ops mock_ops = {
 };
 
 /* code at f000:0010 (0xf0010); ES:DI = 3000:7777 = 0x37777 */
-static u32 run_excp_addr; /* an EXCP chunk with this address if not 0 */
+static u32 run_excp_addr;  /* an EXCP chunk with this address if not 0 */
+static u16 run_ss, run_sp; /* initial SS:SP instead of init_regs' if SS */
 
 static void build_run_test(struct mbuf *b, const u8 *code, unsigned n,
 			   u16 fin_mask, const u16 *fin, u32 ram_addr,
 			   u8 ram_val)
 {
+	u16 regs[MOO_NR_REGS];
 	u32 addr[8];
 	size_t t, s;
 	unsigned i;
+
+	memcpy(regs, init_regs, sizeof(regs));
+	if (run_ss) {
+		regs[MOO_SS] = run_ss;
+		regs[MOO_SP] = run_sp;
+	}
 
 	b->n = 0;
 	put_header(b, 1, 1);
@@ -558,7 +566,7 @@ static void build_run_test(struct mbuf *b, const u8 *code, unsigned n,
 	put_counted(b, "NAME", "mock", 4);
 	put_counted(b, "BYTS", code, n);
 	s = chunk_begin(b, "INIT");
-	put_regs(b, "REGS", MOO_ALL_REGS, init_regs);
+	put_regs(b, "REGS", MOO_ALL_REGS, regs);
 	for (i = 0; i < n; i++)
 		addr[i] = 0xf0010 + i;
 	put_ram(b, n, addr, code);
@@ -691,6 +699,17 @@ static void test_runner_excp_flags(void)
 	CHECK(!res.passed);
 	run_built(&r, b, 0xfbff, &res);
 	CHECK(res.passed);
+	/*
+	 * With an odd SP the recorder gives the even address below FLAGS:
+	 * SS:SP+4 = 3000:7777 is FLAGS' low byte although EXCP says 37776.
+	 */
+	run_ss = 0x3000;
+	run_sp = 0x7773;
+	build_run_test(b, stos, 2, BIT(MOO_DI) | BIT(MOO_IP), fin, 0x37777,
+		       0x15);
+	run_built(&r, b, (u16)~FL_PF, &res);
+	CHECK(res.passed);
+	run_ss = 0;
 	run_excp_addr = 0;
 	cpurun_destroy(&r);
 	free(b);
