@@ -99,14 +99,16 @@ static void test_i440fx_identity(void)
 	rig_free(r);
 }
 
+/* Reads of addr come from shadow RAM (not from ROM or nothing). */
 static bool readable(struct rig *r, u64 addr)
 {
-	return mem_page_ptr(&r->mem, addr, false) != NULL;
+	return mem_page_ptr(&r->mem, addr, false) == r->mem.ram + addr;
 }
 
+/* Writes to addr land in shadow RAM. */
 static bool writable(struct rig *r, u64 addr)
 {
-	return mem_page_ptr(&r->mem, addr, true) != NULL;
+	return mem_page_ptr(&r->mem, addr, true) == r->mem.ram + addr;
 }
 
 static void test_i440fx_pam(void)
