@@ -44,7 +44,7 @@ struct ct_suite {
 	struct cpumeta meta;
 	bool have_meta;
 	u8 (*revoked)[MOO_HASH_LEN];
-	size_t nr_revoked;
+	size_t nr_revoked, cap_revoked;
 	struct cpurun run;
 	struct ct_stats total;
 	long details_printed;
@@ -198,24 +198,28 @@ static bool ct_hex_bytes(const char *s, u8 *out, size_t max, size_t *len)
 static int ct_parse_revoked_line(struct ct_suite *s, char *line)
 {
 	char *p = line + strspn(line, " \t");
-	u8(*grown)[MOO_HASH_LEN];
-	size_t len;
+	u8 hash[MOO_HASH_LEN];
+	size_t len, cap;
+	void *grown;
 
 	p[strcspn(p, " \t\r\n#")] = '\0';
 	if (!*p)
 		return 0;
-	if (s->nr_revoked == CT_MAX_REVOKED)
-		return -1;
-	grown = realloc(s->revoked, (s->nr_revoked + 1) * sizeof(*grown));
-	if (!grown)
-		return -1;
-	s->revoked = grown;
-	if (!ct_hex_bytes(p, s->revoked[s->nr_revoked], MOO_HASH_LEN, &len) ||
-	    len != MOO_HASH_LEN) {
+	if (!ct_hex_bytes(p, hash, MOO_HASH_LEN, &len) || len != MOO_HASH_LEN) {
 		fprintf(stderr, "revocation_list.txt: ignoring \"%.48s\"\n", p);
 		return 0;
 	}
-	s->nr_revoked++;
+	if (s->nr_revoked == s->cap_revoked) {
+		if (s->cap_revoked == CT_MAX_REVOKED)
+			return -1;
+		cap = MIN(MAX(s->cap_revoked * 2, (size_t)64), CT_MAX_REVOKED);
+		grown = realloc(s->revoked, cap * MOO_HASH_LEN);
+		if (!grown)
+			return -1;
+		s->revoked = grown;
+		s->cap_revoked = cap;
+	}
+	memcpy(s->revoked[s->nr_revoked++], hash, MOO_HASH_LEN);
 	return 0;
 }
 
@@ -239,8 +243,10 @@ static int ct_load_revoked(struct ct_suite *s)
 		r = ct_parse_revoked_line(s, line);
 	fclose(fp);
 	if (r < 0)
-		fprintf(stderr, "%s: too large\n", path);
-	qsort(s->revoked, s->nr_revoked, MOO_HASH_LEN, ct_hash_cmp);
+		fprintf(stderr, "%s: more than %u hashes or out of memory\n",
+			path, CT_MAX_REVOKED);
+	if (s->nr_revoked)
+		qsort(s->revoked, s->nr_revoked, MOO_HASH_LEN, ct_hash_cmp);
 	return r;
 }
 
