@@ -10,6 +10,7 @@
 # harness.py for the other variables. The guest images are built first
 # (scripts/build-guests.sh: nothing to do when they are up to date).
 set -uo pipefail
+export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
