@@ -11,10 +11,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include "cpu/engine.h"
 #include "cputest/metadata.h"
@@ -24,6 +26,8 @@
 #define CT_EXIT_USAGE 2
 #define CT_PATH_MAX 4096
 #define CT_MAX_REVOKED 1000000
+/* CPU seconds without a finished test after which the engine is stopped. */
+#define CT_WATCHDOG_S 2
 
 struct ct_opts {
 	const char *dir;
@@ -49,6 +53,10 @@ struct ct_suite {
 	struct ct_stats total;
 	long details_printed;
 };
+
+/* Watchdog state, shared with the SIGVTALRM handler (see ct_watch). */
+static volatile sig_atomic_t ct_progress, ct_progress_seen, ct_in_test;
+static struct cpurun *ct_watched;
 
 /* What one file's name says: "80.4.MOO.gz" is opcode 80, reg 4. */
 struct ct_file_id {
@@ -419,7 +427,10 @@ static void ct_one_test(struct ct_suite *s, const struct ct_file_id *id,
 		st->skipped++;
 		return;
 	}
+	ct_in_test = 1;
 	cpurun_test(&s->run, t, &f->rmsk, cpumeta_flags_mask(e), &res);
+	ct_in_test = 0;
+	ct_progress = (ct_progress + 1) & 0x3fffffff;
 	if (res.passed) {
 		st->passed++;
 		return;
@@ -531,6 +542,45 @@ static int ct_report(const struct ct_suite *s)
 	return rate >= s->opts.min_pass ? 0 : 1;
 }
 
+/*
+ * The watchdog: an engine that never returns from run() (a fault loop
+ * that skips its clock check) would hang the whole suite. Every
+ * CT_WATCHDOG_S seconds of CPU time, if a test is running and none
+ * finished meanwhile, ask the engine to stop; the test then fails as "did
+ * not reach HLT". CPU time, not wall time, so that a busy host does not
+ * trigger it.
+ */
+static void ct_watchdog(int sig)
+{
+	if (!ct_in_test || ct_progress != ct_progress_seen) {
+		ct_progress_seen = ct_progress;
+		return;
+	}
+	if (ct_watched && ct_watched->ops->stop)
+		ct_watched->ops->stop(ct_watched->vcpu);
+}
+
+static void ct_watch(struct cpurun *run)
+{
+	struct itimerval it = {{CT_WATCHDOG_S, 0}, {CT_WATCHDOG_S, 0}};
+	struct sigaction sa = {.sa_handler = ct_watchdog,
+			       .sa_flags = SA_RESTART};
+
+	ct_watched = run;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGVTALRM, &sa, NULL) ||
+	    setitimer(ITIMER_VIRTUAL, &it, NULL))
+		fprintf(stderr, "note: no watchdog: %s\n", strerror(errno));
+}
+
+static void ct_unwatch(void)
+{
+	struct itimerval off = {{0, 0}, {0, 0}};
+
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	ct_watched = NULL;
+}
+
 static int ct_run_suite(struct ct_suite *s, char **names, size_t n)
 {
 	int model = ct_pick_model(s, names, n);
@@ -546,8 +596,10 @@ static int ct_run_suite(struct ct_suite *s, char **names, size_t n)
 		fprintf(stderr, "cannot create the CPU: %s\n", strerror(-r));
 		return 1;
 	}
+	ct_watch(&s->run);
 	for (i = 0; i < n; i++)
 		ct_run_file(s, names[i]);
+	ct_unwatch();
 	r = ct_report(s);
 	cpurun_destroy(&s->run);
 	return r;
