@@ -165,7 +165,7 @@ static u32 shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	bool cf, of;
 
 	if (op == SH_SAR) {
-		s64 sv = (s64)(v & m) << (64 - bits) >> (64 - bits);
+		s64 sv = (s64)((u64)(v & m) << (64 - bits)) >> (64 - bits);
 		s64 p = count - 1 >= 63 ? sv >> 63 : sv >> (count - 1);
 
 		prev = (u64)p & m;
