@@ -36,6 +36,9 @@ static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u32 off,
 	if (cpu->model == CPU_MODEL_286 && !cpu->pe && size == 2 &&
 	    off == 0xffff) {
 		index_step(cpu, reg, sr);
+		if (cpu->in->rep) /* ... and has counted the iteration */
+			cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~0xffffu) |
+					    (u16)(cpu->s.gpr[R_ECX] - 1);
 		cpu_fault(cpu, EXC_GP, 0);
 	}
 }
