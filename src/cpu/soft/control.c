@@ -323,6 +323,10 @@ static void iret_real(struct soft_cpu *cpu, unsigned osize)
 	u32 mask = FL_ARITH | FL_TF | FL_IF | FL_DF | FL_NT | FL_IOPL;
 	struct x86_segment cs = cpu->s.seg[S_CS];
 
+	if (vme_active(cpu)) {
+		vme_iret(cpu, osize);
+		return;
+	}
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
 	if (osize == 2)

@@ -228,6 +228,14 @@ void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask);
 u32 read_eflags(struct soft_cpu *cpu);
 u64 cpu_tsc(struct soft_cpu *cpu);
 
+/* vme.c: virtual-8086 mode extensions and protected-mode virtual IF */
+bool vme_active(const struct soft_cpu *cpu);
+bool vme_cli_sti(struct soft_cpu *cpu, bool set);
+void vme_pushf(struct soft_cpu *cpu, unsigned osize);
+void vme_popf(struct soft_cpu *cpu, unsigned osize);
+void vme_iret(struct soft_cpu *cpu, unsigned osize);
+bool vme_int_redirect(struct soft_cpu *cpu, int vector);
+
 /* fpu.c */
 void fpu_reset(struct soft_cpu *cpu);
 void fpu_exec(struct soft_cpu *cpu, struct insn *in);

@@ -372,6 +372,8 @@ static void exec_load_far_ptr(struct soft_cpu *cpu, struct insn *in, int seg)
 
 static void exec_int(struct soft_cpu *cpu, int vector)
 {
+	if (vme_int_redirect(cpu, vector))
+		return;
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
 	cpu_deliver_interrupt(cpu, vector, true, false, 0, cpu->s.eip);
@@ -379,6 +381,10 @@ static void exec_int(struct soft_cpu *cpu, int vector)
 
 static void exec_pushf(struct soft_cpu *cpu, unsigned osize)
 {
+	if (vme_active(cpu)) {
+		vme_pushf(cpu, osize);
+		return;
+	}
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
 	/* VM and RF read as zero in the pushed image. */
@@ -389,6 +395,10 @@ static void exec_popf(struct soft_cpu *cpu, unsigned osize)
 {
 	u32 v, mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_IF | FL_IOPL;
 
+	if (vme_active(cpu)) {
+		vme_popf(cpu, osize);
+		return;
+	}
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
 	v = pop_sz(cpu, osize);
@@ -409,8 +419,11 @@ static void exec_hlt(struct soft_cpu *cpu)
 
 static void exec_cli_sti(struct soft_cpu *cpu, bool set)
 {
-	if (cpu->pe && (cpu->vm86 ? iopl(cpu) < 3 : cpu->cpl > iopl(cpu)))
+	if (cpu->pe && (cpu->vm86 ? iopl(cpu) < 3 : cpu->cpl > iopl(cpu))) {
+		if (vme_cli_sti(cpu, set))
+			return;
 		cpu_fault(cpu, EXC_GP, 0);
+	}
 	if (set && !get_flag(cpu, FL_IF))
 		cpu->inhibit_irq = true;
 	set_flag(cpu, FL_IF, set);

@@ -21,6 +21,7 @@
 
 /* CPUID.1:EDX (SDM vol. 2, table 3-11). */
 #define FEAT_FPU BIT(0)
+#define FEAT_VME BIT(1)
 #define FEAT_DE BIT(2)
 #define FEAT_PSE BIT(3)
 #define FEAT_TSC BIT(4)
@@ -48,7 +49,7 @@
 
 static u32 cpuid_features(void)
 {
-	return FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE |
+	return FEAT_FPU | FEAT_VME | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE |
 	       FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_PSE36 |
 	       FEAT_FXSR;
 }
@@ -201,7 +202,7 @@ void wrmsr(struct soft_cpu *cpu)
 		cpu_fault(cpu, EXC_GP, 0);
 }
 
-#define CR4_SUPPORTED (CR4_DE | CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | \
+#define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | \
 		       CR4_MCE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
 void write_cr(struct soft_cpu *cpu, int n, u32 v)
