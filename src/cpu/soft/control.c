@@ -180,7 +180,8 @@ static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 	desc_to_segment(lo, hi | 0x100, (u16)((g->sel & ~3u) | dpl), &cs);
 	check_eip(cpu, &cs, g->offset);
 	cpu->s.seg[S_SS] = ss;
-	cpu->cpl = (u8)dpl;
+	/* Push with the inner level's rights: CPL comes from CS. */
+	cpu->s.seg[S_CS] = cs;
 	cpu_update_mode(cpu);
 	cpu->s.gpr[R_ESP] = new_esp;
 	push_sz(cpu, old_ss, psize);

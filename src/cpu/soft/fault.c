@@ -164,7 +164,11 @@ static void deliver_protected(struct soft_cpu *cpu, int vector, bool software,
 		old_esp = cpu->s.gpr[R_ESP];
 		load_inner_ss(cpu, ss, dpl, ext);
 		cpu->s.eflags &= ~FL_VM;
-		cpu->cpl = (u8)dpl;
+		/*
+		 * The frame goes onto the inner stack with the inner level's
+		 * rights: switch CS (hence CPL) before pushing it.
+		 */
+		cpu->s.seg[S_CS] = new_cs;
 		cpu_update_mode(cpu);
 		cpu->s.gpr[R_ESP] = esp;
 		if (was_vm86) {
