@@ -184,9 +184,17 @@ fresh_without_apt() {
 		-newer "$stamp" -print -quit)" ]
 }
 
+# The module file $1, uncompressed.
+ko_cat() {
+	case $1 in
+	*.xz) xz -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
 # depends= of the module file $1, from its .modinfo strings.
 ko_depends() {
-	tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr ',' ' '
+	ko_cat "$1" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
 }
 
 # Append module $1 and, first, its dependencies to the load order in
@@ -217,11 +225,7 @@ stage_modules() {
 	done
 	mkdir -p "$dest/lib/modules"
 	while read -r name; do
-		f=${ko[$name]}
-		case $f in
-		*.xz) xz -dc "$f" >"$dest/lib/modules/$name.ko" ;;
-		*) cp "$f" "$dest/lib/modules/$name.ko" ;;
-		esac
+		ko_cat "${ko[$name]}" >"$dest/lib/modules/$name.ko"
 		echo "$name.ko"
 	done <"$work/order" >"$dest/etc/modules"
 }
