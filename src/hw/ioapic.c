@@ -35,14 +35,15 @@
 #define IOAPIC_VERSION 0x00170011u
 #define ID_MASK 0x0f000000u
 
-/* Redirection entry, datasheet 3.2.4 */
+/* Redirection entry, datasheet 3.2.4; 64-bit, so ~RTE_x keeps bits 63:32 */
+#define RTE_BIT(n) (1ull << (n))
 #define RTE_VECTOR(e) ((u8)(e))
 #define RTE_MODE(e) (((e) >> 8) & 7)
-#define RTE_LOGICAL BIT(11)
-#define RTE_POLARITY_LOW BIT(13)
-#define RTE_REMOTE_IRR BIT(14)
-#define RTE_LEVEL BIT(15)
-#define RTE_MASKED BIT(16)
+#define RTE_LOGICAL RTE_BIT(11)
+#define RTE_POLARITY_LOW RTE_BIT(13)
+#define RTE_REMOTE_IRR RTE_BIT(14)
+#define RTE_LEVEL RTE_BIT(15)
+#define RTE_MASKED RTE_BIT(16)
 #define RTE_DEST(e) ((u8)((e) >> 56))
 #define RTE_LO_WRITABLE 0x0001afffu
 #define RTE_HI_WRITABLE 0xff000000u
