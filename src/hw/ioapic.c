@@ -146,8 +146,7 @@ static void ioapic_write_redir(struct ioapic *io, unsigned index, u32 value)
 	u64 *e = &io->s.redir[pin];
 
 	if (index & 1) {
-		*e = (*e & 0xffffffffu) |
-		     (u64)(value & RTE_HI_WRITABLE) << 32;
+		*e = (*e & 0xffffffffu) | (u64)(value & RTE_HI_WRITABLE) << 32;
 		return;
 	}
 	*e = (*e & ~0xffffffffull) | (*e & RTE_REMOTE_IRR) |
@@ -228,7 +227,7 @@ static void ioapic_reset(void *opaque)
 	u32 levels = io->s.pin_levels;
 	unsigned pin;
 
-	io->s = (struct ioapic_regs){ .pin_levels = levels };
+	io->s = (struct ioapic_regs){.pin_levels = levels};
 	for (pin = 0; pin < IOAPIC_PINS; pin++)
 		io->s.redir[pin] = RTE_MASKED;
 }
@@ -243,8 +242,8 @@ static int ioapic_save(void *opaque, struct snap_writer *w)
 
 static bool ioapic_regs_valid(const struct ioapic_regs *s)
 {
-	u64 writable = (u64)RTE_HI_WRITABLE << 32 | RTE_LO_WRITABLE |
-		       RTE_REMOTE_IRR;
+	u64 writable =
+		(u64)RTE_HI_WRITABLE << 32 | RTE_LO_WRITABLE | RTE_REMOTE_IRR;
 	unsigned pin;
 
 	for (pin = 0; pin < IOAPIC_PINS; pin++)
@@ -287,7 +286,7 @@ static const struct device_ops ioapic_device_ops = {
 
 struct device ioapic_device(struct ioapic *io)
 {
-	return (struct device){ .ops = &ioapic_device_ops, .opaque = io };
+	return (struct device){.ops = &ioapic_device_ops, .opaque = io};
 }
 
 struct ioapic *ioapic_create(struct phys_mem *mem, struct lapic *apic)

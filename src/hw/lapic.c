@@ -130,13 +130,13 @@ struct lapic_regs {
 	u64 timer_start_ns; /* the current count was loaded (host time) */
 	u32 irr[8], isr[8], tmr[8];
 	u32 id, tpr, ldr, dfr, svr;
-	u32 esr; /* what the guest reads */
+	u32 esr;	 /* what the guest reads */
 	u32 esr_pending; /* errors since the last ESR write */
 	u32 icr_lo, icr_hi;
 	u32 lvt[LVT_COUNT];
 	u32 initial_count, tdcr;
 	u8 timer_running; /* one-shot/periodic count not yet stopped */
-	u8 lint0_level; /* the LINT0 pin, as the 8259 drives it */
+	u8 lint0_level;	  /* the LINT0 pin, as the 8259 drives it */
 	u8 pad[6];
 };
 
@@ -152,13 +152,14 @@ struct lapic {
 	bool out_level; /* what intr_changed last reported */
 };
 
+/* Writable LVT bits, SDM Figure 10-8. */
 static const u32 lvt_writable[LVT_COUNT] = {
-	[LVT_TIMER] = 0x000700ff,
-	[LVT_THERMAL] = 0x000107ff,
+	[LVT_TIMER] = 0x000700ff,   /* vector, mask, timer mode */
+	[LVT_THERMAL] = 0x000107ff, /* vector, delivery mode, mask */
 	[LVT_PERF] = 0x000107ff,
-	[LVT_LINT0] = 0x0001a7ff,
+	[LVT_LINT0] = 0x0001a7ff, /* and polarity, trigger mode */
 	[LVT_LINT1] = 0x0001a7ff,
-	[LVT_ERROR] = 0x000100ff,
+	[LVT_ERROR] = 0x000100ff, /* vector, mask */
 };
 
 static bool lapic_global_enabled(const struct lapic *apic)
@@ -369,7 +370,8 @@ static void lapic_lint0_service(struct lapic *apic, bool rising)
 		break; /* lapic_pending() looks at the pin itself */
 	default:
 		if (rising)
-			log_guest_once("lapic", "LINT0 delivery mode %u ignored",
+			log_guest_once("lapic",
+				       "LINT0 delivery mode %u ignored",
 				       LVT_MODE(*lvt));
 		break;
 	}
@@ -381,8 +383,7 @@ void lapic_set_lint0(struct lapic *apic, bool level)
 
 	apic->s.lint0_level = level;
 	if (lapic_global_enabled(apic))
-		lapic_lint0_service(apic,
-				    !was && lapic_lint0_asserted(apic));
+		lapic_lint0_service(apic, !was && lapic_lint0_asserted(apic));
 	lapic_update_output(apic);
 }
 
@@ -585,8 +586,8 @@ static void lapic_write_tdcr(struct lapic *apic, u32 value)
 	apic->s.tdcr = value & TDCR_WRITABLE;
 	if (!apic->s.timer_running || !count)
 		return;
-	apic->s.timer_start_ns =
-		now - (u64)(apic->s.initial_count - count) * lapic_tick_ns(apic);
+	apic->s.timer_start_ns = now - (u64)(apic->s.initial_count - count) *
+					       lapic_tick_ns(apic);
 	lapic_timer_arm(apic, now);
 }
 
@@ -845,8 +846,7 @@ static u64 lapic_mmio_read(void *opaque, u64 offset, unsigned size)
 	return value;
 }
 
-static void lapic_mmio_write(void *opaque, u64 offset, u64 value,
-			     unsigned size)
+static void lapic_mmio_write(void *opaque, u64 offset, u64 value, unsigned size)
 {
 	struct lapic *apic = opaque;
 
@@ -980,13 +980,12 @@ static bool lapic_regs_valid(const struct lapic_regs *s)
 	return !(s->base_msr & BASE_RESERVED) && (s->base_msr & BASE_BSP) &&
 	       !(s->id & ~HI_BYTE) && s->tpr <= 0xff && !(s->ldr & ~HI_BYTE) &&
 	       (s->dfr & DFR_LOW_ONES) == DFR_LOW_ONES &&
-	       !(s->svr & ~SVR_WRITABLE) && !((s->esr | s->esr_pending) &
-					      ~ESR_KNOWN) &&
+	       !(s->svr & ~SVR_WRITABLE) &&
+	       !((s->esr | s->esr_pending) & ~ESR_KNOWN) &&
 	       !(s->icr_lo & ~ICR_LO_WRITABLE) && !(s->icr_hi & ~HI_BYTE) &&
 	       !(s->tdcr & ~TDCR_WRITABLE) && s->timer_running <= 1 &&
-	       s->lint0_level <= 1 &&
-	       !(s->irr[0] & 0xffff) && !(s->isr[0] & 0xffff) &&
-	       lapic_lvts_valid(s);
+	       s->lint0_level <= 1 && !(s->irr[0] & 0xffff) &&
+	       !(s->isr[0] & 0xffff) && lapic_lvts_valid(s);
 }
 
 static int lapic_load(void *opaque, const struct snap_reader *r)
@@ -1036,7 +1035,7 @@ static const struct device_ops lapic_device_ops = {
 
 struct device lapic_device(struct lapic *apic)
 {
-	return (struct device){ .ops = &lapic_device_ops, .opaque = apic };
+	return (struct device){.ops = &lapic_device_ops, .opaque = apic};
 }
 
 struct lapic *lapic_create(struct phys_mem *mem, struct timer_list *timers,

@@ -28,7 +28,7 @@ struct rig {
 
 static void rig_open(struct rig *r)
 {
-	*r = (struct rig){ 0 };
+	*r = (struct rig){0};
 	CHECK(mem_init(&r->mem, 1 << 20, 1 << 20) == 0);
 	r->apic = lapic_create(&r->mem, &r->timers, NULL);
 	CHECK(r->apic != NULL);
@@ -355,7 +355,7 @@ static void test_load_rejects_garbage(void)
 /* A hostile guest: random accesses to the window, random pins, EOIs. */
 static void test_random_mmio(void)
 {
-	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	static const unsigned sizes[] = {1, 2, 4, 8};
 	struct rig r;
 	unsigned i;
 

@@ -105,7 +105,7 @@ static void rig_open(struct rig *r)
 		.opaque = r,
 	};
 
-	*r = (struct rig){ .pic_vector = 0x08, .eoi_vector = -1 };
+	*r = (struct rig){.pic_vector = 0x08, .eoi_vector = -1};
 	CHECK(mem_init(&r->mem, 1 << 20, 1 << 20) == 0);
 	r->apic = lapic_create(&r->mem, &r->timers, &host);
 	CHECK(r->apic != NULL);
@@ -161,7 +161,7 @@ static u32 esr_read(struct rig *r)
 
 static void sleep_us(unsigned us)
 {
-	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
 
 	nanosleep(&ts, NULL);
 }
@@ -555,7 +555,7 @@ static void test_global_disable(void)
 	rig_close(&r);
 }
 
-static const struct mmio_ops dummy_ops = { .name = "dummy" };
+static const struct mmio_ops dummy_ops = {.name = "dummy"};
 
 static void test_base_relocation(void)
 {
@@ -575,8 +575,7 @@ static void test_base_relocation(void)
 	CHECK_EQ(lapic_set_base(r.apic, 1ull << 36 | MSR_EN), -EINVAL);
 	CHECK_EQ(lapic_get_base(r.apic), nb | MSR_EN | MSR_BSP);
 	/* over another device's window: refused, still where it was */
-	CHECK_EQ(mem_register_mmio(&r.mem, BASE, 0x1000, &dummy_ops, NULL),
-		 0);
+	CHECK_EQ(mem_register_mmio(&r.mem, BASE, 0x1000, &dummy_ops, NULL), 0);
 	CHECK_EQ(lapic_set_base(r.apic, BASE | MSR_EN), -EBUSY);
 	CHECK_EQ(lapic_get_base(r.apic), nb | MSR_EN | MSR_BSP);
 	CHECK_EQ(mem_read(&r.mem, nb + TPR, 4), 0x33);
@@ -835,7 +834,7 @@ static void test_load_rejects_garbage(void)
 /* A hostile guest: random accesses anywhere in the window. */
 static void test_random_mmio(void)
 {
-	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	static const unsigned sizes[] = {1, 2, 4, 8};
 	struct rig r;
 	unsigned i;
 
