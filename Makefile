@@ -69,3 +69,20 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- ACPI: the DSDT ---------------------------------------------------------
+# src/machine/dsdt.asl is compiled by iasl (Debian acpica-tools), warnings
+# as errors, into a C array that src/machine/acpi.c includes. Generated
+# files stay under $(BUILD)/gen.
+$(BUILD)/gen/dsdt.aml: src/machine/dsdt.asl
+	@mkdir -p $(dir $@)
+	iasl -vs -we -p $(basename $@) $<
+
+$(BUILD)/gen/dsdt_aml.h: $(BUILD)/gen/dsdt.aml
+	{ echo '/* Generated from src/machine/dsdt.asl: do not edit. */'; \
+	  echo 'static const unsigned char dsdt_aml[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g'; \
+	  echo '};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/machine/acpi.o: $(BUILD)/gen/dsdt_aml.h
+$(BUILD)/src/machine/acpi.o: CFLAGS += -I$(BUILD)/gen
