@@ -5,6 +5,8 @@
  * privilege changes and virtual-8086 exits, and the double-fault and
  * shutdown rules of table 6-5.
  */
+#include <string.h>
+
 #include "cpu/soft/cpu.h"
 
 __attribute__((noreturn)) void cpu_fault(struct soft_cpu *cpu, int vector,
@@ -112,9 +114,114 @@ static void load_inner_ss(struct soft_cpu *cpu, u16 ss, unsigned dpl,
 	desc_to_segment(lo, hi | 0x100, ss, &cpu->s.seg[S_SS]);
 }
 
-static void push_frame(struct soft_cpu *cpu, bool gate32, u32 v)
+/* An interrupt- or trap-gate delivery, worked out before it is done. */
+struct gate_entry {
+	struct x86_segment cs; /* the handler's code segment */
+	u32 eip;
+	unsigned dpl;
+	u32 ext;
+	bool gate32;
+	bool inner; /* switch to the stack of level dpl from the TSS */
+	u32 old_eflags, return_eip;
+	u16 old_cs;
+	bool has_error;
+	u32 error_code;
+};
+
+static void push_frame(struct soft_cpu *cpu, const struct gate_entry *e,
+		       u32 v)
 {
-	push_sz(cpu, v, gate32 ? 4 : 2);
+	push_sz(cpu, v, e->gate32 ? 4 : 2);
+}
+
+/*
+ * The inner stack from the TSS, with the outer SS:ESP on it, and for an
+ * exit from virtual-8086 mode the data segments too (SDM vol. 3, 6.12.1
+ * and 20.3.1.1, figures 6-4 and 20-5).
+ */
+static void gate_switch_stack(struct soft_cpu *cpu, const struct gate_entry *e)
+{
+	u16 ss, old_ss = cpu->s.seg[S_SS].selector;
+	u32 esp, old_esp = cpu->s.gpr[R_ESP];
+	bool was_vm86 = cpu->vm86;
+
+	tss_stack(cpu, e->dpl, &ss, &esp);
+	load_inner_ss(cpu, ss, e->dpl, e->ext);
+	cpu->s.eflags &= ~FL_VM;
+	/*
+	 * The frame goes onto the inner stack with the inner level's
+	 * rights: switch CS (hence CPL) before pushing it.
+	 */
+	cpu->s.seg[S_CS] = e->cs;
+	cpu_update_mode(cpu);
+	cpu->s.gpr[R_ESP] = esp;
+	if (was_vm86) {
+		push_frame(cpu, e, cpu->s.seg[S_GS].selector);
+		push_frame(cpu, e, cpu->s.seg[S_FS].selector);
+		push_frame(cpu, e, cpu->s.seg[S_DS].selector);
+		push_frame(cpu, e, cpu->s.seg[S_ES].selector);
+		cpu->s.seg[S_GS] = cpu->s.seg[S_FS] = cpu->s.seg[S_DS] =
+			cpu->s.seg[S_ES] = (struct x86_segment){ 0 };
+	}
+	push_frame(cpu, e, old_ss);
+	push_frame(cpu, e, old_esp);
+}
+
+static void gate_push_frame(struct soft_cpu *cpu, const struct gate_entry *e)
+{
+	if (e->inner)
+		gate_switch_stack(cpu, e);
+	push_frame(cpu, e, e->old_eflags);
+	push_frame(cpu, e, e->old_cs);
+	push_frame(cpu, e, e->return_eip);
+	if (e->has_error)
+		push_frame(cpu, e, e->error_code);
+}
+
+/* What gate_push_frame() changes before its last push can fault. */
+struct gate_undo {
+	struct x86_segment seg[6];
+	u32 eflags, esp;
+	jmp_buf outer;
+};
+
+/*
+ * A fault while the frame is pushed (#PF or #SS on the new stack) is
+ * taken in the interrupted context, as if the delivery had not begun
+ * (SDM vol. 3, 6.14 and table 6-5): undo the stack switch before the
+ * fault unwinds to whoever handles it.
+ */
+static void gate_push_frame_or_undo(struct soft_cpu *cpu,
+				    const struct gate_entry *e)
+{
+	struct gate_undo u;
+
+	memcpy(u.seg, cpu->s.seg, sizeof(u.seg));
+	u.eflags = cpu->s.eflags;
+	u.esp = cpu->s.gpr[R_ESP];
+	memcpy(u.outer, cpu->unwind, sizeof(u.outer));
+	if (setjmp(cpu->unwind)) {
+		memcpy(cpu->s.seg, u.seg, sizeof(u.seg));
+		cpu->s.eflags = u.eflags;
+		cpu->s.gpr[R_ESP] = u.esp;
+		cpu_update_mode(cpu);
+		memcpy(cpu->unwind, u.outer, sizeof(u.outer));
+		longjmp(cpu->unwind, 1);
+	}
+	gate_push_frame(cpu, e);
+	memcpy(cpu->unwind, u.outer, sizeof(u.outer));
+}
+
+static void deliver_task_gate(struct soft_cpu *cpu, const struct gate *g,
+			      const struct gate_entry *e)
+{
+	u32 lo, hi;
+
+	if (!desc_fetch(cpu, g->sel, &lo, &hi) || (g->sel & 4))
+		cpu_fault(cpu, EXC_GP, (g->sel & ~3u) + e->ext);
+	task_switch(cpu, g->sel, lo, hi, TS_INT, e->return_eip);
+	if (e->has_error)
+		push_sz(cpu, e->error_code, (cpu->s.tr.attr & 0x8) ? 4 : 2);
 }
 
 static void deliver_protected(struct soft_cpu *cpu, int vector, bool software,
@@ -122,83 +229,47 @@ static void deliver_protected(struct soft_cpu *cpu, int vector, bool software,
 {
 	u32 ext = software ? 0 : 1;
 	struct gate g = read_gate(cpu, vector, ext);
-	u32 lo, hi, old_eflags = read_eflags(cpu), old_esp;
-	unsigned dpl;
-	bool gate32 = g.type & 8, conforming;
-	u16 old_ss, old_cs = cpu->s.seg[S_CS].selector;
-	struct x86_segment new_cs;
+	struct gate_entry e = {
+		.ext = ext, .gate32 = g.type & 8,
+		.old_eflags = read_eflags(cpu), .return_eip = return_eip,
+		.old_cs = cpu->s.seg[S_CS].selector,
+		.has_error = has_error, .error_code = error_code,
+	};
+	u32 lo, hi;
+	bool conforming;
 
 	if (software && g.dpl < cpu->cpl)
 		cpu_fault(cpu, EXC_GP, (u32)vector * 8 + 2);
 	if (!g.present)
 		cpu_fault(cpu, EXC_NP, (u32)vector * 8 + 2 + ext);
 	if (g.type == 0x05) {
-		if (!desc_fetch(cpu, g.sel, &lo, &hi) || (g.sel & 4))
-			cpu_fault(cpu, EXC_GP, (g.sel & ~3u) + ext);
-		task_switch(cpu, g.sel, lo, hi, TS_INT, return_eip);
-		if (has_error)
-			push_sz(cpu, error_code,
-				(cpu->s.tr.attr & 0x8) ? 4 : 2);
+		deliver_task_gate(cpu, &g, &e);
 		return;
 	}
 	if (!(g.sel & ~3u))
 		cpu_fault(cpu, EXC_GP, ext);
 	if (!desc_fetch(cpu, g.sel, &lo, &hi))
 		cpu_fault(cpu, EXC_GP, (g.sel & ~3u) + ext);
-	dpl = (hi >> 13) & 3;
+	e.dpl = (hi >> 13) & 3;
 	conforming = (hi & 0x400) != 0;
-	if ((hi & 0x1800) != 0x1800 || dpl > cpu->cpl)
+	if ((hi & 0x1800) != 0x1800 || e.dpl > cpu->cpl)
 		cpu_fault(cpu, EXC_GP, (g.sel & ~3u) + ext);
 	if (!(hi & 0x8000))
 		cpu_fault(cpu, EXC_NP, (g.sel & ~3u) + ext);
-	desc_to_segment(lo, hi | 0x100, (u16)((g.sel & ~3u) | dpl), &new_cs);
-	if (!conforming && dpl < cpu->cpl) {
-		u16 ss;
-		u32 esp;
-		bool was_vm86 = cpu->vm86;
-
-		if (was_vm86 && dpl != 0)
-			cpu_fault(cpu, EXC_GP, (g.sel & ~3u) + ext);
-		tss_stack(cpu, dpl, &ss, &esp);
-		old_ss = cpu->s.seg[S_SS].selector;
-		old_esp = cpu->s.gpr[R_ESP];
-		load_inner_ss(cpu, ss, dpl, ext);
-		cpu->s.eflags &= ~FL_VM;
-		/*
-		 * The frame goes onto the inner stack with the inner level's
-		 * rights: switch CS (hence CPL) before pushing it.
-		 */
-		cpu->s.seg[S_CS] = new_cs;
-		cpu_update_mode(cpu);
-		cpu->s.gpr[R_ESP] = esp;
-		if (was_vm86) {
-			push_frame(cpu, gate32, cpu->s.seg[S_GS].selector);
-			push_frame(cpu, gate32, cpu->s.seg[S_FS].selector);
-			push_frame(cpu, gate32, cpu->s.seg[S_DS].selector);
-			push_frame(cpu, gate32, cpu->s.seg[S_ES].selector);
-			cpu->s.seg[S_GS] = cpu->s.seg[S_FS] =
-				cpu->s.seg[S_DS] = cpu->s.seg[S_ES] =
-					(struct x86_segment){ 0 };
-		}
-		push_frame(cpu, gate32, old_ss);
-		push_frame(cpu, gate32, old_esp);
-	} else if (cpu->vm86) {
+	desc_to_segment(lo, hi | 0x100, (u16)((g.sel & ~3u) | e.dpl), &e.cs);
+	e.inner = !conforming && e.dpl < cpu->cpl;
+	/* From V86 mode only to a ring-0 handler (SDM vol. 3, 20.3.1.1). */
+	if (cpu->vm86 && (!e.inner || e.dpl != 0))
 		cpu_fault(cpu, EXC_GP, (g.sel & ~3u) + ext);
-	} else {
-		new_cs.selector = (u16)((g.sel & ~3u) | cpu->cpl);
-	}
-	push_frame(cpu, gate32, old_eflags);
-	push_frame(cpu, gate32, old_cs);
-	push_frame(cpu, gate32, return_eip);
-	if (has_error)
-		push_frame(cpu, gate32, error_code);
-	if (!gate32)
-		g.offset &= 0xffff;
-	if (g.offset > new_cs.limit)
+	if (!e.inner)
+		e.cs.selector = (u16)((g.sel & ~3u) | cpu->cpl);
+	e.eip = e.gate32 ? g.offset : g.offset & 0xffff;
+	if (e.eip > e.cs.limit)
 		cpu_fault(cpu, EXC_GP, 0);
+	gate_push_frame_or_undo(cpu, &e);
 	desc_set_accessed(cpu, g.sel, hi);
-	cpu->s.seg[S_CS] = new_cs;
-	cpu->s.eip = g.offset;
+	cpu->s.seg[S_CS] = e.cs;
+	cpu->s.eip = e.eip;
 	cpu->s.eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
 	if (!(g.type & 1))
 		cpu->s.eflags &= ~FL_IF;
