@@ -280,6 +280,16 @@ void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
 			   bool has_error, u32 error_code, u32 return_eip)
 {
 	cpu->s.halted = false;
+	/*
+	 * An event that is not the current instruction's own (INTR, NMI,
+	 * a debug trap): a fault while delivering it is taken where the
+	 * event was, not at the last instruction (SDM vol. 3, 6.6), so that
+	 * is where cpu_deliver_fault() must rewind to.
+	 */
+	if (!software && cpu->delivering < 0) {
+		cpu->insn_eip = return_eip;
+		cpu->insn_esp = cpu->s.gpr[R_ESP];
+	}
 	if (!cpu->pe)
 		deliver_real(cpu, vector, return_eip);
 	else
