@@ -73,6 +73,11 @@
 #define RIG_PORT_IRQ 0xe8 /* any write: raise INTR now */
 #define RIG_PORT_COUNT 0xe9 /* raise INTR at the irq_after-th write */
 #define RIG_OUT_MAX 256
+/* MMIO whose reads return the low byte of the address (see rig_mmio_read) */
+#define RIG_MMIO 0xf0000000u
+#define RIG_MMIO_LEN 0x10000u
+/* Vector of a DPL-3 gate to its halting stub: how ring-3 code ends. */
+#define V_EXIT3 0x30
 
 /* Descriptor attributes, as struct x86_segment.attr (x86_state.h). */
 #define A_P SEG_ATTR_P
@@ -183,6 +188,8 @@ struct rig {
 	unsigned intacks;
 	unsigned irq_after; /* RIG_PORT_COUNT writes before INTR rises */
 	unsigned count_writes;
+	unsigned mmio_irq_after; /* RIG_MMIO reads before INTR rises */
+	unsigned mmio_reads;
 };
 
 static inline int rig_intack(void *opaque)
@@ -222,6 +229,38 @@ static const struct pio_ops rig_pio_ops = {
 	.read = rig_pio_read,
 	.write = rig_pio_write,
 	.sizes = PIO_SIZE1 | PIO_SIZE2 | PIO_SIZE4,
+};
+
+/*
+ * Each byte reads as the low byte of its address; the mmio_irq_after-th
+ * read raises INTR, to interrupt a string instruction in the middle.
+ */
+static inline u64 rig_mmio_read(void *opaque, u64 offset, unsigned size)
+{
+	struct rig *r = opaque;
+	u64 v = 0;
+	unsigned i;
+
+	for (i = 0; i < size; i++)
+		v |= (u64)(u8)(offset + i) << (8 * i);
+	if (++r->mmio_reads == r->mmio_irq_after)
+		soft_engine_ops.set_intr(r->vcpu, true);
+	return v;
+}
+
+static inline void rig_mmio_write(void *opaque, u64 offset, u64 value,
+				  unsigned size)
+{
+	(void)opaque;
+	(void)offset;
+	(void)value;
+	(void)size;
+}
+
+static const struct mmio_ops rig_mmio_ops = {
+	.name = "cpu-rig",
+	.read = rig_mmio_read,
+	.write = rig_mmio_write,
 };
 
 /* Guest RAM access from the host, seen by the CPU's code cache. */
@@ -550,11 +589,15 @@ static inline void rig_open(struct rig *r)
 	r->pio = pio_bus_new();
 	CHECK(r->pio != NULL);
 	CHECK_EQ(pio_register(r->pio, RIG_PORT, 16, &rig_pio_ops, r), 0);
+	CHECK_EQ(mem_register_mmio(&r->mem, RIG_MMIO, RIG_MMIO_LEN,
+				   &rig_mmio_ops, r),
+		 0);
 	env = (struct vcpu_env){ .pio = r->pio, .mem = &r->mem,
 				 .intack = rig_intack, .opaque = r,
 				 .model = CPU_MODEL_P6 };
 	CHECK_EQ(soft_engine_ops.create(&env, &r->vcpu), 0);
 	rig_tables(r);
+	rig_idt(r, V_EXIT3, SEL_CODE0, STUBS + 16 * V_EXIT3, GATE_INT32, 3);
 	rig_org(r, CODE);
 }
 
@@ -588,6 +631,21 @@ static inline void rig_pm_state(struct rig *r, struct x86_state *s)
 	s->gpr[R_ESP] = STACK0;
 	s->eflags = 2;
 	s->halted = false;
+}
+
+/* The same at CPL 3: ring-3 code and data selectors, ESP at STACK3. */
+static inline void rig_ring3_state(struct rig *r, struct x86_state *s,
+				   u32 eip)
+{
+	unsigned i;
+
+	rig_pm_state(r, s);
+	for (i = 0; i < 6; i++)
+		s->seg[i] = rig_seg(SEL_DATA3, 0, FLAT,
+				    A_DATA32 | A_DPL(3) | 1);
+	s->seg[S_CS] = rig_seg(SEL_CODE3, 0, FLAT, A_CODE32 | A_DPL(3) | 1);
+	s->gpr[R_ESP] = STACK3;
+	s->eip = eip;
 }
 
 /* Real mode with every segment at 0 and IP at 0x7C00. */

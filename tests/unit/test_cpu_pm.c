@@ -1,0 +1,1064 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The soft CPU's protected-mode system behaviour, run as guest code:
+ * entering and leaving protected mode, segment checks, interrupts and
+ * exceptions through the IDT (gates, error codes, privilege changes,
+ * double and triple faults), call gates, hardware task switches,
+ * virtual-8086 mode, I/O permissions and interrupted REP strings.
+ * Expected behaviour is from the Intel SDM vol. 3 (chapters 3, 5, 6, 7,
+ * 9 and 20) and vol. 2 (the CALL, JMP, RET, IRET, INT, MOV pages).
+ */
+#include "cpu_rig.h"
+
+/* clang-format off */
+
+#define SEL_TSS1 0x48
+#define SEL_TSS2 0x50
+#define SEL_TSS3 0x58
+#define SEL_LDT 0x60
+#define V86_CS 0x0800 /* V86 code at 0x8000 + IP */
+#define V86_SS 0x4000
+
+/* mov eax, [esp+n]; out RIG_PORT, eax */
+#define LOG_STACK(n) 0x8b, 0x44, 0x24, (u8)(n), 0xe7, RIG_PORT
+/* mov eax, sreg; out RIG_PORT, eax */
+#define LOG_SREG(sr) MOV_RS(R_EAX, sr), 0xe7, RIG_PORT
+
+static void check_outs(struct rig *r, const u32 *expect, unsigned n)
+{
+	unsigned i;
+
+	CHECK_EQ(r->nout, n);
+	for (i = 0; i < n && i < r->nout; i++)
+		if (r->out[i] != expect[i]) {
+			fprintf(stderr, "  out[%u] = 0x%x, expected 0x%x\n", i,
+				r->out[i], expect[i]);
+			unit_current_failed = 1;
+		}
+}
+
+#define CHECK_OUTS(r, ...)                                                  \
+	check_outs(r, (const u32[]){ __VA_ARGS__ },                         \
+		   sizeof((const u32[]){ __VA_ARGS__ }) / sizeof(u32))
+
+/* Access byte (descriptor byte 5) of a GDT entry. */
+static u8 gdt_access(struct rig *r, u16 sel)
+{
+	return rig_rd8(r, GDT + (sel & ~7u) + 5);
+}
+
+/*
+ * Firmware's way in and out (SDM vol. 3, 9.9.1 and 9.9.2): LGDT, set
+ * CR0.PE, far JMP to a 32-bit code selector; back through a 16-bit code
+ * segment, clear PE, far JMP to a real-mode segment.
+ */
+static void test_enter_and_leave_protected_mode(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_wr16(&r, 0x7b00, GDT_LIMIT); /* LGDT operand */
+	rig_wr32(&r, 0x7b02, GDT);
+	rig_wr8(&r, GDT + SEL_CODE0 + 5, 0x9a); /* accessed bit clear */
+	rig_org(&r, 0x7c00);
+	EMIT(&r, CLI,
+	     0x0f, 0x01, 0x16, D16(0x7b00), /* lgdt [0x7b00] */
+	     0x0f, 0x20, 0xc0, /* mov eax, cr0 */
+	     0x66, 0x83, 0xc8, 0x01, /* or eax, 1 */
+	     0x0f, 0x22, 0xc0, /* mov cr0, eax */
+	     0x66, JMP_FAR(SEL_CODE0, 0x7d00)); /* jmp dword 0x08:0x7d00 */
+	rig_org(&r, 0x7d00);
+	EMIT(&r, MOV_RI(R_EAX, SEL_DATA0),
+	     MOV_SR(S_DS, R_EAX), MOV_SR(S_ES, R_EAX), MOV_SR(S_SS, R_EAX),
+	     MOV_RI(R_ESP, 0x7000),
+	     LOG_CR(0),
+	     LOG_SREG(S_CS),
+	     PUSH_I(0x12345678), /* a 32-bit stack now */
+	     LOG(R_ESP),
+	     JMP_FAR(SEL_CODE16, 0x7e00));
+	rig_org(&r, 0x7e00);
+	EMIT(&r, 0xb8, D16(SEL_DATA16), /* mov ax, 0x38 */
+	     0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, /* mov ds/es/ss, ax */
+	     0x0f, 0x20, 0xc0, /* mov eax, cr0 */
+	     0x66, 0x83, 0xe0, 0xfe, /* and eax, ~1 */
+	     0x0f, 0x22, 0xc0, /* mov cr0, eax */
+	     0xea, D16(0x7f00), D16(0)); /* jmp 0:0x7f00 */
+	rig_org(&r, 0x7f00);
+	EMIT(&r, 0x31, 0xc0, /* xor ax, ax */
+	     0x8e, 0xd0, /* mov ss, ax */
+	     0xb8, D16(0x2000), /* mov ax, 0x2000 */
+	     0x8e, 0xd8, /* mov ds, ax */
+	     0xc7, 0x06, D16(0x1234), D16(0xbeef), /* mov word [0x1234], 0xbeef */
+	     0x8c, 0xc8, /* mov ax, cs */
+	     0xe7, RIG_PORT, /* out 0xe0, ax */
+	     0x0f, 0x20, 0xc0, /* mov eax, cr0 */
+	     0x66, 0xe7, RIG_PORT, /* out 0xe0, eax */
+	     HLT);
+	rig_real_state(&r, &s);
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, CR0_ET | CR0_PE, SEL_CODE0, 0x7000 - 4, 0, CR0_ET);
+	CHECK_EQ(r.st.cr0 & CR0_PE, 0);
+	CHECK_EQ(r.st.seg[S_CS].selector, 0);
+	CHECK_EQ(r.st.seg[S_CS].base, 0);
+	CHECK_EQ(r.st.seg[S_DS].base, 0x20000);
+	CHECK_EQ(rig_rd16(&r, 0x21234), 0xbeef);
+	CHECK_EQ(r.st.gdtr.base, GDT);
+	CHECK_EQ(r.st.gdtr.limit, GDT_LIMIT);
+	/* Loading a descriptor sets its accessed bit (SDM 3.4.5.1). */
+	CHECK_EQ(gdt_access(&r, SEL_CODE0), 0x9b);
+	rig_close(&r);
+}
+
+/*
+ * One segment case: load sreg with sel (the descriptor at SEL_FREE has
+ * base DATA, the limit and attributes given), then run the access code
+ * with EBP = 0 and, for SS, ESP inside the segment. Returns the vector.
+ */
+static int seg_case(struct rig *r, u16 attr, u32 limit, int sreg, u16 sel,
+		    const u8 *access, u32 len)
+{
+	rig_desc(r, SEL_FREE, DATA, limit, attr);
+	EMIT(r, MOV_RI(R_EAX, sel),
+	     MOV_SR(sreg, R_EAX), /* mov sreg, eax */
+	     MOV_RI(R_EBP, 0));
+	if (sreg == S_SS)
+		EMIT(r, MOV_RI(R_ESP, (attr & 0xc) == 0x4 ? 0xfffff000 : 0xf00));
+	rig_emit(r, access, len);
+	EMIT(r, HLT);
+	rig_run_pm(r);
+	return rig_vector(r);
+}
+
+#define SEG_CASE(r, attr, limit, sreg, sel, ...)                            \
+	seg_case(r, attr, limit, sreg, sel, (const u8[]){ __VA_ARGS__ },    \
+		 sizeof((const u8[]){ __VA_ARGS__ }))
+
+/* mov eax, [off] (DS) / mov [off], eax / mov eax, [ebp+off] (SS) */
+#define RD_DS(off) 0x8b, 0x05, D32(off)
+#define WR_DS(off) 0x89, 0x05, D32(off)
+#define RD_SS(off) 0x8b, 0x85, D32(off)
+#define WRB_DS(off) 0x88, 0x05, D32(off) /* mov [off], al */
+
+/* Expand-up and expand-down limits (SDM vol. 3, 5.3, 6.15 #GP, #SS). */
+static void test_segment_limits(void)
+{
+	static const struct {
+		u16 attr;
+		u32 limit;
+		int sreg;
+		u8 op; /* 0: read dword, 1: write dword, 2: write byte */
+		u32 off;
+		int vector;
+	} cases[] = {
+		{ A_DATA | A_DB, 0xfff, S_DS, 0, 0xffc, -1 },
+		{ A_DATA | A_DB, 0xfff, S_DS, 0, 0xffd, V_GP },
+		{ A_DATA | A_DB, 0xfff, S_DS, 2, 0x1000, V_GP },
+		{ A_DATA | A_DB, 0xfff, S_DS, 2, 0xfff, -1 },
+		{ A_DATA | A_DB, 0xfff, S_DS, 1, 0xfffffffe, V_GP }, /* wraps */
+		/* expand-down, B = 1: valid offsets 0x1000..0xFFFFFFFF */
+		{ A_P | A_S | 0x6 | A_DB, 0xfff, S_DS, 0, 0x1000, -1 },
+		{ A_P | A_S | 0x6 | A_DB, 0xfff, S_DS, 0, 0xffe, V_GP },
+		{ A_P | A_S | 0x6 | A_DB, 0xfff, S_DS, 1, 0xfffffffc, -1 },
+		/* expand-down, B = 0: valid offsets 0x1000..0xFFFF */
+		{ A_P | A_S | 0x6, 0xfff, S_DS, 0, 0xfffc, -1 },
+		{ A_P | A_S | 0x6, 0xfff, S_DS, 0, 0xfffd, V_GP },
+		{ A_P | A_S | 0x6, 0xfff, S_DS, 0, 0x10000, V_GP },
+		/* the stack segment reports #SS(0) instead */
+		{ A_DATA | A_DB, 0xfff, S_SS, 0, 0xffc, -1 },
+		{ A_DATA | A_DB, 0xfff, S_SS, 0, 0xffd, V_SS },
+		{ A_P | A_S | 0x6 | A_DB, 0x7ff, S_SS, 0, 0x7ff, V_SS },
+		{ A_P | A_S | 0x6 | A_DB, 0x7ff, S_SS, 0, 0x800, -1 },
+		/* byte granularity vs 4 KiB granularity of the limit */
+		{ A_DATA | A_DB | A_G, 0x1fff, S_DS, 0, 0x1ffc, -1 },
+		{ A_DATA | A_DB | A_G, 0x1fff, S_DS, 0, 0x2000, V_GP },
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rig r;
+		int v;
+
+		rig_open(&r);
+		if (cases[i].sreg == S_SS)
+			v = SEG_CASE(&r, cases[i].attr, cases[i].limit, S_SS,
+				     SEL_FREE, RD_SS(cases[i].off));
+		else if (cases[i].op == 0)
+			v = SEG_CASE(&r, cases[i].attr, cases[i].limit, S_DS,
+				     SEL_FREE, RD_DS(cases[i].off));
+		else if (cases[i].op == 1)
+			v = SEG_CASE(&r, cases[i].attr, cases[i].limit, S_DS,
+				     SEL_FREE, WR_DS(cases[i].off));
+		else
+			v = SEG_CASE(&r, cases[i].attr, cases[i].limit, S_DS,
+				     SEL_FREE, WRB_DS(cases[i].off));
+		if (v != cases[i].vector)
+			fprintf(stderr, "  case %u: vector %d\n", i, v);
+		CHECK_EQ(v, cases[i].vector);
+		if (v >= 0)
+			CHECK_EQ(rig_frame(&r, 0), 0);
+		rig_close(&r);
+	}
+}
+
+/* Loading segment registers (SDM vol. 2, MOV; vol. 3, 5.5 and 5.6). */
+static void test_segment_loads(void)
+{
+	static const struct {
+		u16 attr;
+		int sreg;
+		u16 sel;
+		int vector;
+		u32 err;
+	} cases[] = {
+		/* SS: writable data with DPL = RPL = CPL, present */
+		{ A_DATA32, S_SS, SEL_FREE, -1, 0 },
+		{ A_DATA32 | A_DPL(3), S_SS, SEL_FREE, V_GP, SEL_FREE },
+		{ A_DATA32, S_SS, SEL_FREE | 3, V_GP, SEL_FREE },
+		{ A_P | A_S | 0x0 | A_DB, S_SS, SEL_FREE, V_GP, SEL_FREE },
+		{ A_CODE32, S_SS, SEL_FREE, V_GP, SEL_FREE },
+		{ A_DATA32 & ~A_P, S_SS, SEL_FREE, V_SS, SEL_FREE },
+		{ A_DATA32, S_SS, 0, V_GP, 0 }, /* null SS */
+		/* DS: data or readable code, DPL >= max(CPL, RPL) */
+		{ A_DATA32, S_DS, SEL_FREE | 3, V_GP, SEL_FREE },
+		{ A_DATA32 | A_DPL(3), S_DS, SEL_FREE | 3, -1, 0 },
+		{ A_CODE32, S_DS, SEL_FREE, -1, 0 },
+		{ A_P | A_S | 0x8 | A_DB, S_DS, SEL_FREE, V_GP, SEL_FREE },
+		{ A_DATA32 & ~A_P, S_DS, SEL_FREE, V_NP, SEL_FREE },
+		{ A_DATA32 & ~A_P, S_ES, SEL_FREE | 3, V_GP, SEL_FREE },
+		{ A_DATA32 | A_DPL(3), S_FS, 0x400, V_GP, 0x400 }, /* > limit */
+		{ A_TSS32, S_GS, SEL_FREE, V_GP, SEL_FREE }, /* system */
+		{ A_DATA32, S_DS, 0, -1, 0 }, /* null DS loads */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rig r;
+		int v;
+
+		rig_open(&r);
+		v = SEG_CASE(&r, cases[i].attr, FLAT, cases[i].sreg,
+			     cases[i].sel, 0x90);
+		if (v != cases[i].vector)
+			fprintf(stderr, "  case %u: vector %d\n", i, v);
+		CHECK_EQ(v, cases[i].vector);
+		if (v >= 0)
+			CHECK_EQ(rig_frame(&r, 0), cases[i].err);
+		else
+			CHECK_EQ(r.st.seg[cases[i].sreg].selector,
+				 cases[i].sel);
+		rig_close(&r);
+	}
+}
+
+/* A null selector loads, but using it is #GP(0) (SDM vol. 3, 5.4.1). */
+static void test_null_segment_use(void)
+{
+	struct rig r;
+	u32 at;
+
+	rig_open(&r);
+	EMIT(&r, 0x31, 0xc0, /* xor eax, eax */
+	     MOV_SR(S_DS, R_EAX),
+	     LOG_EAX);
+	at = r.pc;
+	EMIT(&r, 0xa1, D32(DATA), /* mov eax, [DATA] */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), at);
+	CHECK_OUTS(&r, 0);
+	CHECK_EQ(r.st.seg[S_DS].selector, 0);
+	rig_close(&r);
+}
+
+/* Writes to code and read-only data segments fault (SDM vol. 3, 5.4). */
+static void test_segment_rights(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, 0x2e, 0x8b, 0x05, D32(DATA), /* mov eax, cs:[DATA]: readable */
+	     0x2e, 0x89, 0x05, D32(DATA), /* mov cs:[DATA], eax */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 7);
+	rig_close(&r);
+
+	rig_open(&r);
+	CHECK_EQ(SEG_CASE(&r, A_CODE32, FLAT, S_DS, SEL_FREE,
+			  RD_DS(0), WR_DS(0)), V_GP);
+	CHECK_EQ(rig_frame(&r, 0), 0);
+	rig_close(&r);
+
+	rig_open(&r);
+	CHECK_EQ(SEG_CASE(&r, A_P | A_S | A_DB | A_G, FLAT, S_DS, SEL_FREE,
+			  RD_DS(0), WR_DS(0)), V_GP); /* read-only data */
+	CHECK_EQ(rig_frame(&r, 0), 0);
+	CHECK_EQ(rig_frame(&r, 1), r.pc - 7);
+	rig_close(&r);
+}
+
+/* Segments from an LDT; a not-present one is #NP with TI set in the code. */
+static void test_ldt_segments(void)
+{
+	struct rig r;
+	const u32 ldt = 0x9000;
+
+	rig_open(&r);
+	rig_desc(&r, SEL_LDT, ldt, 0x1f, A_P | 0x2);
+	rig_wr64(&r, ldt + 8, rig_desc_bits(DATA, FLAT, A_DATA32));
+	rig_wr64(&r, ldt + 16,
+		 rig_desc_bits(DATA, FLAT, (A_DATA32 | A_DPL(3)) & ~A_P));
+	rig_wr32(&r, DATA + 4, 0x600d);
+	EMIT(&r, MOV_RI(R_EAX, SEL_LDT),
+	     0x0f, 0x00, 0xd0, /* lldt ax */
+	     MOV_RI(R_EAX, 0x0c), /* index 1, TI = 1 */
+	     MOV_SR(S_ES, R_EAX),
+	     0x26, 0xa1, D32(4), /* mov eax, es:[4] */
+	     LOG_EAX,
+	     0x0f, 0x00, 0xc0, /* sldt eax */
+	     LOG_EAX,
+	     MOV_RI(R_EAX, 0x17), /* index 2, TI = 1, RPL 3 */
+	     MOV_SR(S_FS, R_EAX),
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_NP, 0x14);
+	CHECK_OUTS(&r, 0x600d, SEL_LDT);
+	CHECK_EQ(r.st.ldtr.base, ldt);
+	CHECK_EQ(r.st.seg[S_ES].base, DATA);
+	rig_close(&r);
+}
+
+/* Interrupt gates clear IF, trap gates leave it (SDM vol. 3, 6.12.1.3). */
+static void test_interrupt_and_trap_gates(void)
+{
+	struct rig r;
+	u32 ret1, ret2;
+
+	rig_open(&r);
+	rig_idt(&r, 0x40, SEL_CODE0, CODE2, GATE_INT32, 0);
+	rig_idt(&r, 0x41, SEL_CODE0, CODE2, GATE_TRAP32, 0);
+	EMIT(&r, STI,
+	     0xf9, /* stc: flags survive the round trip */
+	     INT(0x40));
+	ret1 = r.pc;
+	EMIT(&r, INT(0x41));
+	ret2 = r.pc;
+	EMIT(&r, LOG_FLAGS, LOG(R_ESP), HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_FLAGS, /* handler's EFLAGS */
+	     LOG_STACK(0), LOG_STACK(4), LOG_STACK(8), /* EIP, CS, EFLAGS */
+	     IRETD);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 2 | FL_CF, ret1, SEL_CODE0, 0x203,
+		   2 | FL_CF | FL_IF, ret2, SEL_CODE0, 0x203,
+		   0x203, STACK0);
+	rig_close(&r);
+}
+
+/* Enter ring 3 at CODE2 by IRET from ring 0, data segments DPL 3. */
+static void emit_iret_to_ring3(struct rig *r, u32 eflags)
+{
+	EMIT(r, PUSH_I(SEL_DATA3), /* SS */
+	     PUSH_I(STACK3), /* ESP */
+	     PUSH_I(eflags),
+	     PUSH_I(SEL_CODE3), /* CS */
+	     PUSH_I(CODE2), /* EIP */
+	     MOV_RI(R_EAX, SEL_DATA3),
+	     MOV_SR(S_ES, R_EAX), /* ES usable in ring 3; DS stays DPL 0 */
+	     IRETD);
+}
+
+/*
+ * Ring 3 -> ring 0 through an interrupt gate: SS:ESP from the TSS, the
+ * old SS, ESP, EFLAGS, CS, EIP pushed (SDM vol. 3, 6.12.1, figure 6-4);
+ * IRET back to ring 3 nulls data segments ring 3 may not use.
+ */
+static void test_privilege_change_interrupt(void)
+{
+	struct rig r;
+	u32 ret;
+
+	rig_open(&r);
+	rig_idt(&r, 0x40, SEL_CODE0, CODE3, GATE_INT32, 3);
+	emit_iret_to_ring3(&r, 0x202);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_SREG(S_CS), LOG_SREG(S_DS), LOG_SREG(S_ES),
+	     MOV_RI(R_EBX, 0x3333),
+	     INT(0x40));
+	ret = r.pc;
+	EMIT(&r, LOG_SREG(S_CS), LOG_SREG(S_SS), LOG(R_ESP), LOG(R_EBX),
+	     LOG_FLAGS,
+	     INT(V_EXIT3));
+	rig_org(&r, CODE3);
+	EMIT(&r, LOG_STACK(0), LOG_STACK(4), LOG_STACK(8), LOG_STACK(12),
+	     LOG_STACK(16),
+	     LOG_SREG(S_SS), LOG(R_ESP), LOG_SREG(S_CS), LOG_FLAGS,
+	     MOV_RI(R_EBX, 0x4444),
+	     IRETD);
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r,
+		   /* ring 3 after IRET: DS (DPL 0) was nulled */
+		   SEL_CODE3, 0, SEL_DATA3,
+		   /* the ring-0 handler's frame and registers */
+		   ret, SEL_CODE3, 0x202, STACK3, SEL_DATA3,
+		   SEL_DATA0, ESP0 - 20, SEL_CODE0, 0x002,
+		   /* back in ring 3 */
+		   SEL_CODE3, SEL_DATA3, STACK3, 0x4444, 0x202);
+	rig_close(&r);
+}
+
+/* INT n from ring 3 to a DPL-0 gate: #GP(n * 8 + 2) (SDM 6.12.1.1). */
+static void test_int_to_privileged_gate(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_EAX, 1), INT(0x41), HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, IDT_ERR(0x41));
+	CHECK_EQ(rig_frame(&r, 1), CODE + 5); /* the INT itself */
+	CHECK_EQ(rig_frame(&r, 2), SEL_CODE3);
+	CHECK_EQ(rig_frame(&r, 4), STACK3);
+	CHECK_EQ(rig_frame(&r, 5), SEL_DATA3);
+	rig_close(&r);
+
+	/* INT3 is a software interrupt too; CLI at CPL 3 > IOPL is #GP(0) */
+	rig_open(&r);
+	EMIT(&r, 0xcc, HLT); /* int3 */
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, IDT_ERR(V_BP));
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, CLI, HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE);
+	rig_close(&r);
+}
+
+/* Error codes of #NP for a gate, #GP past the IDT limit, EXT for INTR. */
+static void test_idt_error_codes(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_idt_not_present(&r, 0x60);
+	EMIT(&r, INT(0x60), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_NP, IDT_ERR(0x60));
+	CHECK_EQ(rig_frame(&r, 1), CODE);
+	rig_close(&r);
+
+	/* A software INT past the IDT limit: #GP(n * 8 + 2) */
+	rig_open(&r);
+	EMIT(&r, INT(0x90), HLT);
+	rig_pm_state(&r, &s);
+	s.idtr.limit = 0x3ff;
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, IDT_ERR(0x90));
+	rig_close(&r);
+
+	/* An external interrupt past the limit sets EXT (SDM 6.13) */
+	rig_open(&r);
+	EMIT(&r, 0x90, HLT);
+	rig_pm_state(&r, &s);
+	s.idtr.limit = 0x3ff;
+	s.eflags |= FL_IF;
+	r.irq_vector = 0x90;
+	soft_engine_ops.set_intr(r.vcpu, true);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, IDT_ERR(0x90) + 1);
+	CHECK_EQ(rig_frame(&r, 1), CODE);
+	CHECK_EQ(r.intacks, 1);
+	rig_close(&r);
+
+	/* A gate whose code segment is not present: #NP(sel + EXT) */
+	rig_open(&r);
+	rig_desc(&r, SEL_FREE, 0, FLAT, A_CODE32 & ~A_P);
+	rig_idt(&r, 0x61, SEL_FREE, CODE2, GATE_INT32, 0);
+	EMIT(&r, INT(0x61), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_NP, SEL_FREE);
+	rig_close(&r);
+
+	/* IRET with NT set and a back link that is no TSS: #TS(link) */
+	rig_open(&r);
+	rig_wr16(&r, TSS0, SEL_DATA0);
+	EMIT(&r, PUSHFD,
+	     0x81, 0x0c, 0x24, D32(FL_NT), /* or dword [esp], NT */
+	     POPFD,
+	     IRETD,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_TS, SEL_DATA0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 9);
+	rig_close(&r);
+}
+
+/*
+ * #GP whose own gate is not present: #NP while delivering a contributory
+ * exception makes a double fault, error code 0 (SDM vol. 3, table 6-5).
+ */
+static void test_double_fault(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_idt_not_present(&r, V_GP);
+	EMIT(&r, MOV_RI(R_EAX, 0x400), MOV_SR(S_DS, R_EAX), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_DF, 0);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	rig_close(&r);
+}
+
+/* And if #DF cannot be delivered either: shutdown (SDM 6.15, int 8). */
+static void test_triple_fault(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_idt_not_present(&r, V_GP);
+	rig_idt_not_present(&r, V_DF);
+	EMIT(&r, MOV_RI(R_EAX, 0x400), MOV_SR(S_DS, R_EAX), HLT);
+	CHECK_EQ(rig_run_pm(&r), VCPU_EXIT_SHUTDOWN);
+	rig_close(&r);
+
+	/* An IDT limit of 0 is the classic way to reset a 286/386. */
+	rig_open(&r);
+	{
+		struct x86_state s;
+
+		EMIT(&r, INT(3), HLT);
+		rig_pm_state(&r, &s);
+		s.idtr.limit = 0;
+		CHECK_EQ(rig_run_state(&r, &s), VCPU_EXIT_SHUTDOWN);
+	}
+	rig_close(&r);
+}
+
+/* CALL through a call gate at the same privilege (SDM vol. 3, 5.8.4). */
+static void test_call_gate_same_level(void)
+{
+	struct rig r;
+	u32 ret;
+
+	rig_open(&r);
+	rig_call_gate(&r, SEL_FREE, SEL_CODE0, CODE2, 0, 0);
+	EMIT(&r, CALL_FAR(SEL_FREE, 0xdeadbeef)); /* offset ignored */
+	ret = r.pc;
+	EMIT(&r, LOG(R_ESP), HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_STACK(0), LOG_STACK(4), LOG(R_ESP), RETF);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, ret, SEL_CODE0, STACK0 - 8, STACK0);
+	rig_close(&r);
+}
+
+/*
+ * CALL from ring 3 through a DPL-3 call gate to ring 0 with two dword
+ * parameters copied to the new stack (SDM vol. 3, 5.8.5, figure 5-13);
+ * RETF 8 back to ring 3 releases them on both stacks and nulls a data
+ * segment register whose DPL is below the new CPL (5.8.6).
+ */
+static void test_call_gate_to_ring0(void)
+{
+	struct rig r;
+	struct x86_state s;
+	u32 ret;
+
+	rig_open(&r);
+	rig_call_gate(&r, SEL_FREE, SEL_CODE0, CODE3, 3, 2);
+	EMIT(&r, PUSH_I(0x1111), PUSH_I(0x2222),
+	     CALL_FAR(SEL_FREE | 3, 0));
+	ret = r.pc;
+	EMIT(&r, LOG_SREG(S_CS), LOG_SREG(S_SS), LOG(R_ESP),
+	     LOG_SREG(S_DS), LOG_SREG(S_ES),
+	     INT(V_EXIT3));
+	rig_org(&r, CODE3);
+	EMIT(&r, LOG_STACK(0), LOG_STACK(4), LOG_STACK(8), LOG_STACK(12),
+	     LOG_STACK(16), LOG_STACK(20),
+	     LOG_SREG(S_SS), LOG(R_ESP), LOG_SREG(S_CS),
+	     MOV_RI(R_EAX, SEL_DATA0), MOV_SR(S_DS, R_EAX),
+	     0xca, D16(8)); /* retf 8 */
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r,
+		   /* ring 0: EIP, CS, the two parameters, ESP, SS */
+		   ret, SEL_CODE3, 0x2222, 0x1111, STACK3 - 8, SEL_DATA3,
+		   SEL_DATA0, ESP0 - 24, SEL_CODE0,
+		   /* ring 3 again: DS (DPL 0) nulled, ES (DPL 3) kept */
+		   SEL_CODE3, SEL_DATA3, STACK3, 0, SEL_DATA3);
+	rig_close(&r);
+}
+
+/* Call gate checks: gate DPL < CPL is #GP(gate), not present #NP. */
+static void test_call_gate_checks(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_call_gate(&r, SEL_FREE, SEL_CODE0, CODE3, 0, 0);
+	EMIT(&r, CALL_FAR(SEL_FREE | 3, 0), HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, SEL_FREE);
+	rig_close(&r);
+
+	rig_open(&r);
+	rig_wr64(&r, GDT + SEL_FREE,
+		 rig_gate_bits(SEL_CODE0, CODE3, GATE_CALL32, 0, 0, false));
+	EMIT(&r, CALL_FAR(SEL_FREE, 0), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_NP, SEL_FREE);
+	rig_close(&r);
+
+	/* JMP through a call gate cannot raise the privilege level */
+	rig_open(&r);
+	rig_call_gate(&r, SEL_FREE, SEL_CODE0, CODE3, 3, 0);
+	EMIT(&r, JMP_FAR(SEL_FREE | 3, 0), HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, SEL_CODE0);
+	rig_close(&r);
+}
+
+static void setup_task(struct rig *r, u16 sel, u32 base, u32 eip, u32 esp)
+{
+	struct rig_task t = { .eip = eip, .esp = esp, .cs = SEL_CODE0,
+			      .ss = SEL_DATA0, .ds = SEL_DATA0, .esp0 = ESP0 };
+
+	rig_tss(r, base, &t);
+	rig_desc(r, sel, base, 0x67, A_TSS32);
+}
+
+/*
+ * JMP to a TSS descriptor (SDM vol. 3, 7.3): the old task's state goes
+ * into its TSS, its busy bit clears, the new one's is set; no back link,
+ * NT clear; CR0.TS set.
+ */
+static void test_task_switch_jmp(void)
+{
+	struct rig r;
+	u32 after;
+
+	rig_open(&r);
+	setup_task(&r, SEL_TSS1, TSS1, CODE2, 0x50000);
+	rig_wr32(&r, TSS1 + 0x2c, 0xc0c0); /* the new task's ECX */
+	EMIT(&r, MOV_RI(R_EAX, 0x1111), MOV_RI(R_EBX, 0x2222),
+	     JMP_FAR(SEL_TSS1, 0));
+	after = r.pc;
+	EMIT(&r, HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG(R_ECX), LOG_FLAGS, LOG(R_ESP),
+	     0x0f, 0x00, 0xc8, /* str eax */
+	     LOG_EAX,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0xc0c0, 2, 0x50000, SEL_TSS1);
+	CHECK_EQ(rig_rd32(&r, TSS0 + 0x20), after); /* EIP */
+	CHECK_EQ(rig_rd32(&r, TSS0 + 0x28), 0x1111); /* EAX */
+	CHECK_EQ(rig_rd32(&r, TSS0 + 0x34), 0x2222); /* EBX */
+	CHECK_EQ(rig_rd32(&r, TSS0 + 0x38), STACK0); /* ESP */
+	CHECK_EQ(rig_rd16(&r, TSS0 + 0x4c), SEL_CODE0); /* CS */
+	CHECK_EQ(gdt_access(&r, SEL_TSS0), 0x89); /* no longer busy */
+	CHECK_EQ(gdt_access(&r, SEL_TSS1), 0x8b); /* busy */
+	CHECK_EQ(rig_rd16(&r, TSS1), 0); /* no back link */
+	CHECK_EQ(r.st.tr.selector, SEL_TSS1);
+	CHECK_EQ(r.st.tr.base, TSS1);
+	CHECK(r.st.cr0 & CR0_TS);
+	rig_close(&r);
+}
+
+/*
+ * CALL to a TSS nests the task: back link to the caller, NT set, both
+ * busy. IRET with NT returns through the back link, clears the callee's
+ * busy bit and its saved NT; a second CALL resumes it after its IRET.
+ */
+static void test_task_switch_call_iret(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	setup_task(&r, SEL_TSS1, TSS1, CODE2, 0x50000);
+	EMIT(&r, MOV_RI(R_EBX, 0xaaaa),
+	     CALL_FAR(SEL_TSS1, 0),
+	     LOG(R_EBX), LOG_FLAGS,
+	     0x0f, 0x00, 0xc8, LOG_EAX, /* str eax */
+	     CALL_FAR(SEL_TSS1, 0),
+	     LOG(R_EBX),
+	     HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_FLAGS,
+	     LOAD(R_EAX, TSS1), LOG_EAX, /* back link */
+	     0x0f, 0x00, 0xc8, LOG_EAX, /* str eax */
+	     MOV_RI(R_EBX, 0xbbbb),
+	     IRETD,
+	     MOV_RI(R_EAX, 0xb2), LOG_EAX,
+	     IRETD);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 2 | FL_NT, SEL_TSS0, SEL_TSS1,
+		   0xaaaa, 2, SEL_TSS0,
+		   0xb2, 0xaaaa);
+	CHECK_EQ(gdt_access(&r, SEL_TSS0), 0x8b);
+	CHECK_EQ(gdt_access(&r, SEL_TSS1), 0x89);
+	CHECK_EQ(rig_rd32(&r, TSS1 + 0x24) & FL_NT, 0);
+	CHECK_EQ(rig_rd32(&r, TSS1 + 0x34), 0xbbbb);
+	CHECK_EQ(r.st.tr.selector, SEL_TSS0);
+	CHECK_EQ(r.st.eflags & FL_NT, 0);
+	rig_close(&r);
+}
+
+/* A busy TSS cannot be called again: #GP(sel) (SDM vol. 3, 7.3). */
+static void test_task_switch_busy(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, CALL_FAR(SEL_TSS0, 0), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, SEL_TSS0);
+	rig_close(&r);
+}
+
+/*
+ * Task gates in the IDT (SDM vol. 3, 6.12.2): INT n nests the handler
+ * task; an exception through a task gate pushes its error code on the
+ * handler task's stack.
+ */
+static void test_task_gates(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	setup_task(&r, SEL_TSS2, TSS2, CODE2, 0x50000);
+	rig_wr64(&r, IDT + 8 * 0x50,
+		 rig_gate_bits(SEL_TSS2, 0, GATE_TASK, 0, 0, true));
+	EMIT(&r, INT(0x50), MOV_RI(R_EAX, 0x77), LOG_EAX, HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_FLAGS, LOAD(R_EAX, TSS2), LOG_EAX, IRETD);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 2 | FL_NT, SEL_TSS0, 0x77);
+	rig_close(&r);
+
+	rig_open(&r);
+	setup_task(&r, SEL_TSS3, TSS3, STUBS + 16 * V_GP, 0x60000);
+	rig_wr64(&r, IDT + 8 * V_GP,
+		 rig_gate_bits(SEL_TSS3, 0, GATE_TASK, 0, 0, true));
+	EMIT(&r, MOV_RI(R_EAX, 0x400), MOV_SR(S_DS, R_EAX), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0x400);
+	CHECK_EQ(r.st.gpr[R_ESP], 0x60000 - 4);
+	CHECK_EQ(r.st.tr.selector, SEL_TSS3);
+	CHECK_EQ(rig_rd32(&r, TSS0 + 0x20), CODE + 5); /* faulting EIP */
+	CHECK_EQ(rig_rd16(&r, TSS3), SEL_TSS0);
+	rig_close(&r);
+}
+
+/*
+ * From ring 0, IRET with VM set in the popped EFLAGS enters virtual-8086
+ * mode, popping ESP, SS, ES, DS, FS, GS too (SDM vol. 3, 20.2.5).
+ */
+static void emit_iret_to_v86(struct rig *r, u32 eflags)
+{
+	EMIT(r, PUSH_I(0), PUSH_I(0x5000), /* GS, FS */
+	     PUSH_I(0x2000), PUSH_I(0x3000), /* DS, ES */
+	     PUSH_I(V86_SS), PUSH_I(0xfff0), /* SS, ESP */
+	     PUSH_I(eflags | FL_VM), PUSH_I(V86_CS), PUSH_I(0x100),
+	     IRETD);
+	rig_org(r, V86_CS * 16 + 0x100);
+}
+
+/*
+ * INT n in V86 mode with IOPL 3 goes to the ring-0 handler with the
+ * V86 frame (SDM vol. 3, 20.3.1.1, figure 20-5), DS..GS zeroed; IRET
+ * returns to V86 mode.
+ */
+static void test_v86_interrupt(void)
+{
+	struct rig r;
+	u32 ret;
+
+	rig_open(&r);
+	rig_idt(&r, 0x40, SEL_CODE0, CODE2, GATE_INT32, 3);
+	emit_iret_to_v86(&r, FL_IOPL);
+	EMIT(&r, 0x8c, 0xc8, 0xe7, RIG_PORT, /* mov ax, cs; out 0xe0, ax */
+	     0x8c, 0xd8, 0xe7, RIG_PORT, /* mov ax, ds; out 0xe0, ax */
+	     0xc7, 0x06, D16(0x10), D16(0x5678), /* mov word [0x10], 0x5678 */
+	     INT(0x40));
+	ret = r.pc - V86_CS * 16;
+	EMIT(&r, 0x8c, 0xd8, 0xe7, RIG_PORT, /* mov ax, ds; out */
+	     0x89, 0xe0, 0xe7, RIG_PORT, /* mov ax, sp; out */
+	     HLT); /* #GP(0) in V86 mode */
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_STACK(0), LOG_STACK(4), LOG_STACK(8), LOG_STACK(12),
+	     LOG_STACK(16), LOG_STACK(20), LOG_STACK(24), LOG_STACK(28),
+	     LOG_STACK(32),
+	     LOG_SREG(S_DS), LOG_SREG(S_ES), LOG_SREG(S_FS), LOG_SREG(S_GS),
+	     LOG_SREG(S_SS), LOG(R_ESP), LOG_SREG(S_CS),
+	     IRETD);
+	rig_run_pm(&r);
+	CHECK_OUTS(&r, V86_CS, 0x2000,
+		   /* EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS */
+		   ret, V86_CS, FL_VM | FL_IOPL | 2, 0xfff0, V86_SS, 0x3000,
+		   0x2000, 0x5000, 0,
+		   0, 0, 0, 0, SEL_DATA0, ESP0 - 36, SEL_CODE0,
+		   0x2000, 0xfff0);
+	CHECK_EQ(rig_rd16(&r, 0x20010), 0x5678);
+	/* HLT at CPL 3: #GP(0) with a V86 frame */
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), ret + 8);
+	CHECK_EQ(rig_frame(&r, 2), V86_CS);
+	CHECK(rig_frame(&r, 3) & FL_VM);
+	CHECK_EQ(r.st.seg[S_DS].selector, 0);
+	CHECK_EQ(r.st.eflags & FL_VM, 0);
+	rig_close(&r);
+}
+
+/* V86 mode with IOPL < 3: INT n, CLI, PUSHF are #GP(0) (SDM 20.2.7). */
+static void test_v86_iopl_sensitive(void)
+{
+	static const u8 insns[][2] = {
+		{ 0xcd, 0x40 }, /* int 0x40 */
+		{ 0xfa, 0x90 }, /* cli */
+		{ 0xfb, 0x90 }, /* sti */
+		{ 0x9c, 0x90 }, /* pushf */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(insns); i++) {
+		struct rig r;
+
+		rig_open(&r);
+		rig_idt(&r, 0x40, SEL_CODE0, CODE2, GATE_INT32, 3);
+		emit_iret_to_v86(&r, 0);
+		EMIT(&r, 0x90);
+		rig_emit(&r, insns[i], 2);
+		rig_run_pm(&r);
+		CHECK_FAULT(&r, V_GP, 0);
+		CHECK_EQ(rig_frame(&r, 1), 0x101);
+		CHECK_EQ(rig_frame(&r, 5), V86_SS);
+		rig_close(&r);
+	}
+}
+
+/*
+ * The TSS I/O bitmap (SDM vol. 1, 19.5.2): consulted at CPL > IOPL and
+ * always in V86 mode; every bit of a multi-byte access must be clear.
+ */
+static void test_io_permission_bitmap(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	/* Ring 3, IOPL 0: 0xE0 allowed, 0x80 not */
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_EAX, 0x42), 0xe6, RIG_PORT, /* out 0xe0, al */
+	     0xe6, 0x80, /* out 0x80, al */
+	     HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 7);
+	CHECK_OUTS(&r, 0x42);
+	rig_close(&r);
+
+	/* Ring 3, IOPL 3: the bitmap is not used */
+	rig_open(&r);
+	EMIT(&r, 0xe6, 0x80, MOV_RI(R_EAX, 0x43), 0xe6, RIG_PORT,
+	     INT(V_EXIT3));
+	rig_ring3_state(&r, &s, CODE);
+	s.eflags |= FL_IOPL;
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r, 0x43);
+	rig_close(&r);
+
+	/* A word access needs both ports' bits clear */
+	rig_open(&r);
+	rig_io_allow(&r, 0x100, true);
+	EMIT(&r, MOV_RI(R_EDX, 0x100),
+	     0xee, /* out dx, al */
+	     0x66, 0xef, /* out dx, ax: port 0x101 denied */
+	     HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 6);
+	rig_close(&r);
+
+	/* V86 mode with IOPL 3 still obeys the bitmap */
+	rig_open(&r);
+	emit_iret_to_v86(&r, FL_IOPL);
+	EMIT(&r, 0xb0, 0x44, 0xe6, RIG_PORT, /* mov al, 0x44; out 0xe0, al */
+	     0xe6, 0x80); /* out 0x80, al */
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), 0x104);
+	CHECK_OUTS(&r, 0x44);
+	rig_close(&r);
+
+	/* IN and INS check the bitmap too */
+	rig_open(&r);
+	rig_io_allow(&r, 0x80, true);
+	EMIT(&r, 0xe4, 0x80, /* in al, 0x80: allowed, reads 0xff */
+	     0x0f, 0xb6, 0xc0, LOG_EAX, /* movzx eax, al */
+	     MOV_RI(R_EDI, DATA), MOV_RI(R_EDX, 0x81),
+	     0x6c, /* insb: port 0x81 denied */
+	     HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 17);
+	CHECK_OUTS(&r, 0xff);
+	CHECK_EQ(rig_rd8(&r, DATA), 0);
+	rig_close(&r);
+}
+
+/* An interrupt handler that reports ECX and the pushed EIP. */
+static void emit_irq_handler(struct rig *r)
+{
+	rig_idt(r, 0x50, SEL_CODE0, CODE2, GATE_INT32, 0);
+	rig_org(r, CODE2);
+	EMIT(r, PUSH_R(R_EAX), LOG(R_ECX), LOG_STACK(4), POP_R(R_EAX),
+	     IRETD);
+	rig_org(r, CODE);
+}
+
+/*
+ * An external interrupt between iterations of a REP string instruction
+ * is taken with EIP at the instruction, the registers showing the work
+ * done; IRET resumes it (SDM vol. 2, REP; vol. 3, 6.6).
+ */
+static void test_rep_movs_interrupted(void)
+{
+	struct rig r;
+	struct x86_state s;
+	const u32 n = 1000;
+	u32 rep_at, i;
+	bool same = true;
+
+	rig_open(&r);
+	emit_irq_handler(&r);
+	r.irq_vector = 0x50;
+	r.mmio_irq_after = 100;
+	EMIT(&r, 0xfc, MOV_RI(R_ESI, RIG_MMIO), MOV_RI(R_EDI, DATA),
+	     MOV_RI(R_ECX, n));
+	rep_at = r.pc;
+	EMIT(&r, 0xf3, 0xa4, /* rep movsb from MMIO to RAM */
+	     LOG(R_ECX), LOG(R_EDI), HLT);
+	rig_pm_state(&r, &s);
+	s.eflags |= FL_IF;
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, n - 100, rep_at, 0, DATA + n);
+	CHECK_EQ(r.intacks, 1);
+	CHECK_EQ(r.mmio_reads, n);
+	for (i = 0; i < n; i++)
+		same = same && rig_rd8(&r, DATA + i) == (u8)i;
+	CHECK(same);
+	rig_close(&r);
+}
+
+/* The same for REP OUTSB, the device raising INTR at its 10th byte. */
+static void test_rep_outs_interrupted(void)
+{
+	struct rig r;
+	struct x86_state s;
+	u32 rep_at;
+
+	rig_open(&r);
+	emit_irq_handler(&r);
+	r.irq_vector = 0x50;
+	r.irq_after = 10;
+	EMIT(&r, 0xfc, MOV_RI(R_ESI, DATA), MOV_RI(R_EDX, RIG_PORT_COUNT),
+	     MOV_RI(R_ECX, 64));
+	rep_at = r.pc;
+	EMIT(&r, 0xf3, 0x6e, /* rep outsb */
+	     LOG(R_ECX), LOG(R_ESI), HLT);
+	rig_pm_state(&r, &s);
+	s.eflags |= FL_IF;
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 54, rep_at, 0, DATA + 64);
+	CHECK_EQ(r.count_writes, 64);
+	rig_close(&r);
+}
+
+/* SYSENTER to ring 0 and SYSEXIT to ring 3 (SDM vol. 2, SYSENTER). */
+static void test_sysenter_sysexit(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	/* SYSEXIT's ring-3 selectors: SYSENTER_CS + 16 and + 24 */
+	rig_desc(&r, SEL_CODE0 + 16, 0, FLAT, A_CODE32 | A_DPL(3));
+	rig_desc(&r, SEL_CODE0 + 24, 0, FLAT, A_DATA32 | A_DPL(3));
+	EMIT(&r, MOV_RI(R_EDX, 0), MOV_RI(R_ECX, 0x174),
+	     MOV_RI(R_EAX, SEL_CODE0), WRMSR,
+	     MOV_RI(R_ECX, 0x175), MOV_RI(R_EAX, ESP0), WRMSR,
+	     MOV_RI(R_ECX, 0x176), MOV_RI(R_EAX, CODE3), WRMSR,
+	     MOV_RI(R_EDX, CODE2), MOV_RI(R_ECX, STACK3),
+	     0x0f, 0x35); /* sysexit */
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_SREG(S_CS), LOG_SREG(S_SS), LOG(R_ESP),
+	     0x0f, 0x34); /* sysenter */
+	rig_org(&r, CODE3);
+	EMIT(&r, LOG_SREG(S_CS), LOG_SREG(S_SS), LOG(R_ESP), LOG_FLAGS, HLT);
+	rig_pm_state(&r, &s);
+	s.eflags |= FL_IF;
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, SEL_CODE0 + 16 + 3, SEL_CODE0 + 24 + 3, STACK3,
+		   SEL_CODE0, SEL_CODE0 + 8, ESP0, 2);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	RUN_TEST(test_enter_and_leave_protected_mode);
+	RUN_TEST(test_segment_limits);
+	RUN_TEST(test_segment_loads);
+	RUN_TEST(test_null_segment_use);
+	RUN_TEST(test_segment_rights);
+	RUN_TEST(test_ldt_segments);
+	RUN_TEST(test_interrupt_and_trap_gates);
+	RUN_TEST(test_privilege_change_interrupt);
+	RUN_TEST(test_int_to_privileged_gate);
+	RUN_TEST(test_idt_error_codes);
+	RUN_TEST(test_double_fault);
+	RUN_TEST(test_triple_fault);
+	RUN_TEST(test_call_gate_same_level);
+	RUN_TEST(test_call_gate_to_ring0);
+	RUN_TEST(test_call_gate_checks);
+	RUN_TEST(test_task_switch_jmp);
+	RUN_TEST(test_task_switch_call_iret);
+	RUN_TEST(test_task_switch_busy);
+	RUN_TEST(test_task_gates);
+	RUN_TEST(test_v86_interrupt);
+	RUN_TEST(test_v86_iopl_sensitive);
+	RUN_TEST(test_io_permission_bitmap);
+	RUN_TEST(test_rep_movs_interrupted);
+	RUN_TEST(test_rep_outs_interrupted);
+	RUN_TEST(test_sysenter_sysexit);
+	return unit_summary();
+}
