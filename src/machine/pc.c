@@ -12,11 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/log.h"
 #include "hw/debugcon.h"
 #include "hw/i440fx.h"
 #include "hw/ide.h"
+#include "hw/ioapic.h"
 #include "hw/pic.h"
 #include "hw/piix3.h"
+#include "hw/piix4_pm.h"
 #include "hw/pit.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"
@@ -28,10 +32,41 @@
 #define PC_COM1_IRQ 4
 #define PC_DEVFN_ISA PCI_DEVFN(1, 0)
 #define PC_DEVFN_IDE PCI_DEVFN(1, 1)
+#define PC_DEVFN_PM PCI_DEVFN(1, 3)
 #define PC_DEVFN_VGA PCI_DEVFN(2, 0)
 
 /* Which PIC input a line drives: pins 0-15 ISA devices, 16-31 PIRQs. */
 #define PC_PIRQ_PIN_BASE PC_ISA_IRQS
+
+/* IOAPIC pin of ISA IRQ 0, as the MADT's interrupt source override says. */
+#define PC_IOAPIC_PIN_IRQ0 2
+/* IOAPIC index and data registers; index 0 is the ID register. */
+#define PC_IOAPIC_REGSEL 0x00
+#define PC_IOAPIC_WIN 0x10
+/* Local APIC registers and values for virtual wire mode (SDM 10.5.1). */
+#define PC_LAPIC_SVR 0x0f0
+#define PC_LAPIC_LVT_LINT0 0x350
+#define PC_LAPIC_LVT_LINT1 0x360
+#define PC_LAPIC_SVR_ON 0x1ff	    /* APIC enabled, spurious vector 0xFF */
+#define PC_LAPIC_LINT0_EXTINT 0x700 /* ExtINT, edge, unmasked */
+#define PC_LAPIC_LINT1_NMI 0x8400   /* NMI, level, unmasked */
+
+/* Machine-implemented MSRs (Intel SDM vol. 4, table 2-2). */
+#define MSR_IA32_APIC_BASE 0x1b
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+
+/*
+ * ISA IRQ n reaches the 8259 input n and IOAPIC pin n, except IRQ 0 (the
+ * PIT), which is wired to pin 2, and IRQ 2, the cascade, which no ISA
+ * device drives and no pin receives.
+ */
+static void pc_ioapic_set_isa_irq(struct pc *pc, unsigned irq, bool level)
+{
+	if (irq == 0)
+		ioapic_set_irq(pc->ioapic, PC_IOAPIC_PIN_IRQ0, level);
+	else if (irq != 2)
+		ioapic_set_irq(pc->ioapic, irq, level);
+}
 
 static void pc_isa_irq_set(void *opaque, unsigned pin, bool level)
 {
@@ -47,8 +82,10 @@ static void pc_isa_irq_set(void *opaque, unsigned pin, bool level)
 	else
 		*levels &= (u16)~BIT(irq);
 	after = (pc->isa_dev_level | pc->isa_pirq_level) & BIT(irq);
-	if (before != after)
-		pic_set_irq(pc->pic, irq, after);
+	if (before == after)
+		return;
+	pic_set_irq(pc->pic, irq, after);
+	pc_ioapic_set_isa_irq(pc, irq, after);
 }
 
 static struct irq_line pc_isa_irq(struct pc *pc, unsigned irq)
@@ -56,7 +93,16 @@ static struct irq_line pc_isa_irq(struct pc *pc, unsigned irq)
 	return (struct irq_line){pc_isa_irq_set, pc, irq};
 }
 
-static void pc_intr_changed(void *opaque, bool level)
+/* The 8259's INTR output is the local APIC's LINT0 input. */
+static void pc_pic_intr_changed(void *opaque, bool level)
+{
+	struct pc *pc = opaque;
+
+	lapic_set_lint0(pc->lapic, level);
+}
+
+/* The local APIC drives the processor's interrupt input. */
+static void pc_lapic_intr_changed(void *opaque, bool level)
 {
 	struct pc *pc = opaque;
 
@@ -64,11 +110,69 @@ static void pc_intr_changed(void *opaque, bool level)
 		pc->engine->set_intr(pc->vcpu, level);
 }
 
-static int pc_intack(void *opaque)
+static int pc_lapic_extint_ack(void *opaque)
 {
 	struct pc *pc = opaque;
 
 	return pic_intack(pc->pic);
+}
+
+/*
+ * The guest TSC for the TSC-deadline timer. The soft engine's TSC runs at
+ * 1 GHz from the host monotonic clock, so it is clock_now_ns() plus the
+ * offset a WRMSR to IA32_TIME_STAMP_COUNTER set; the engine keeps that
+ * offset to itself, so a guest that rewrites its TSC sees its deadlines
+ * shifted by the difference.
+ */
+static u64 pc_lapic_tsc(void *opaque)
+{
+	return clock_now_ns();
+}
+
+static int pc_intack(void *opaque)
+{
+	struct pc *pc = opaque;
+
+	return lapic_intack(pc->lapic);
+}
+
+static bool pc_msr_read(void *opaque, u32 msr, u64 *value)
+{
+	struct pc *pc = opaque;
+
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		*value = lapic_get_base(pc->lapic);
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		*value = lapic_get_tsc_deadline(pc->lapic);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A write the APIC refuses (reserved bits) is a #GP, as on hardware. */
+static bool pc_msr_write(void *opaque, u32 msr, u64 value)
+{
+	struct pc *pc = opaque;
+
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		return lapic_set_base(pc->lapic, value) == 0;
+	case MSR_IA32_TSC_DEADLINE:
+		lapic_set_tsc_deadline(pc->lapic, value);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ACPI soft off (S5 through the PIIX4 PM function): end the VM. */
+static void pc_power_off(void *opaque)
+{
+	log_info("pc", "guest powered off");
+	pc_request_quit(opaque, 0);
 }
 
 void pc_request_reset(struct pc *pc)
@@ -115,6 +219,30 @@ static void pc_port92_set_a20(void *opaque, bool enabled)
 	pc_update_a20(pc);
 }
 
+/*
+ * What a board's firmware does to the APICs before anything runs, and
+ * SeaBIOS leaves to the machine:
+ *  - The BSP's local APIC becomes a virtual wire (MP spec 1.4, A.3):
+ *    LINT0 in ExtINT mode carries the 8259's INTR, LINT1 carries NMI.
+ *    SeaBIOS programs this only when CPUID reports an APIC; without it
+ *    the power-up state (every LVT masked, SDM 10.4.7.1) would keep every
+ *    8259 interrupt from the processor.
+ *  - The IOAPIC gets the ID the MADT announces (MP spec 3.6.5: APIC IDs
+ *    are unique), through its ID register (82093AA datasheet 3.2.1).
+ */
+static void pc_apic_board_init(struct pc *pc)
+{
+	u64 lapic = LAPIC_DEFAULT_BASE;
+
+	mem_write(&pc->mem, lapic + PC_LAPIC_SVR, PC_LAPIC_SVR_ON, 4);
+	mem_write(&pc->mem, lapic + PC_LAPIC_LVT_LINT0, PC_LAPIC_LINT0_EXTINT,
+		  4);
+	mem_write(&pc->mem, lapic + PC_LAPIC_LVT_LINT1, PC_LAPIC_LINT1_NMI, 4);
+	mem_write(&pc->mem, IOAPIC_DEFAULT_BASE + PC_IOAPIC_REGSEL, 0, 4);
+	mem_write(&pc->mem, IOAPIC_DEFAULT_BASE + PC_IOAPIC_WIN,
+		  (u32)PC_IOAPIC_ID << 24, 4);
+}
+
 void pc_reset(struct pc *pc)
 {
 	unsigned i;
@@ -124,10 +252,11 @@ void pc_reset(struct pc *pc)
 	pc->a20_port92 = false;
 	for (i = 0; i < pc->nr_devices; i++)
 		pc->devices[i].ops->reset(pc->devices[i].opaque);
+	pc_apic_board_init(pc);
 	pc_cmos_init(pc);
 	pc->engine->reset(pc->vcpu);
 	pc_update_a20(pc);
-	pc->engine->set_intr(pc->vcpu, pic_intr_pending(pc->pic));
+	pc->engine->set_intr(pc->vcpu, lapic_pending(pc->lapic));
 	pc->reset_requested = false;
 }
 
@@ -209,6 +338,32 @@ static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 	return ret ? pc_fail(err, errlen, ret, "PCI bus") : 0;
 }
 
+/*
+ * The local APIC and the IOAPIC, first: every interrupt line ends there.
+ * Level-triggered EOIs at the local APIC clear the IOAPIC's Remote IRR.
+ */
+static int pc_create_apic(struct pc *pc, char *err, size_t errlen)
+{
+	int ret;
+
+	pc->lapic_host = (struct lapic_host){
+		.intr_changed = pc_lapic_intr_changed,
+		.extint_ack = pc_lapic_extint_ack,
+		.tsc = pc_lapic_tsc,
+		.opaque = pc,
+	};
+	pc->lapic = lapic_create(&pc->mem, &pc->loop.timers, &pc->lapic_host);
+	ret = pc_adopt(pc, lapic_device(pc->lapic), "local APIC", err, errlen);
+	if (ret)
+		return ret;
+	pc->ioapic = ioapic_create(&pc->mem, pc->lapic);
+	ret = pc_adopt(pc, ioapic_device(pc->ioapic), "I/O APIC", err, errlen);
+	if (ret)
+		return ret;
+	lapic_set_eoi_notify(pc->lapic, ioapic_eoi, pc->ioapic);
+	return 0;
+}
+
 /* The motherboard's ISA devices: PIC, PIT, RTC, 8042, port 0x92. */
 static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 {
@@ -217,7 +372,7 @@ static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 	struct pit *pit;
 	int ret;
 
-	pc->pic = pic_create(pc->pio, pc_intr_changed, pc);
+	pc->pic = pic_create(pc->pio, pc_pic_intr_changed, pc);
 	ret = pc_adopt(pc, pic_device(pc->pic), "interrupt controller", err,
 		       errlen);
 	if (ret)
@@ -338,7 +493,18 @@ static int pc_create_vga(struct pc *pc, char *err, size_t errlen)
 	return pc_adopt(pc, vga_device(pc->vga), "VGA adapter", err, errlen);
 }
 
-/* PCI functions: host bridge, ISA bridge, IDE, VGA. */
+/* PIIX4 power management at 00:01.3: ACPI's PM registers and the SCI. */
+static int pc_create_pm(struct pc *pc, char *err, size_t errlen)
+{
+	struct piix4_pm *pm =
+		piix4_pm_create(&pc->pci, PC_DEVFN_PM, &pc->loop.timers,
+				pc_isa_irq(pc, PC_SCI_IRQ), pc_power_off, pc);
+
+	return pc_adopt(pc, piix4_pm_device(pm), "power management", err,
+			errlen);
+}
+
+/* PCI functions: host bridge, ISA bridge, IDE, power management, VGA. */
 static int pc_create_pci(struct pc *pc, char *err, size_t errlen)
 {
 	struct irq_line pirq_out[PC_ISA_IRQS];
@@ -356,6 +522,7 @@ static int pc_create_pci(struct pc *pc, char *err, size_t errlen)
 			    pc);
 	ret = pc_adopt(pc, piix3_device(piix), "ISA bridge", err, errlen);
 	ret = ret ?: pc_create_ide(pc, err, errlen);
+	ret = ret ?: pc_create_pm(pc, err, errlen);
 	return ret ?: pc_create_vga(pc, err, errlen);
 }
 
@@ -368,6 +535,8 @@ static int pc_create_vcpu(struct pc *pc, char *err, size_t errlen)
 		.pio = pc->pio,
 		.mem = &pc->mem,
 		.intack = pc_intack,
+		.msr_read = pc_msr_read,
+		.msr_write = pc_msr_write,
 		.opaque = pc,
 		.model = CPU_MODEL_P6,
 	};
@@ -396,6 +565,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	pc->loop.epfd = -1;
 	ret = pc_create_core(pc, err, errlen);
 	ret = ret ?: pc_open_drives(pc, err, errlen);
+	ret = ret ?: pc_create_apic(pc, err, errlen);
 	ret = ret ?: pc_create_isa(pc, err, errlen);
 	ret = ret ?: pc_create_host_io(pc, err, errlen);
 	ret = ret ?: pc_create_pci(pc, err, errlen);

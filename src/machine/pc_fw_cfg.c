@@ -1,14 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
  * What the PC tells SeaBIOS through fw_cfg (QEMU docs/specs/fw_cfg.rst):
- * RAM size, CPU counts and the E820 map of RAM.
+ * RAM size, CPU counts, the E820 map of RAM and the ACPI tables.
  */
+#include "hw/ioapic.h"
+#include "machine/acpi.h"
 #include "machine/pc_internal.h"
 
 #define E820_RAM 1
 #define E820_ENTRY_SIZE 20 /* {u64 address, u64 length, u32 type} */
 #define PC_LOW_RAM_END 0xa0000ull
 #define PC_HIGH_RAM_START 0x100000ull
+
+/*
+ * Where SeaBIOS starts the 32-bit PCI window on an i440FX: 2 GiB, or 3 GiB
+ * when RAM is over 2 GiB (its i440fx_mem_addr_setup). It ends below the
+ * IOAPIC.
+ */
+#define PC_PCI_MEM_LOW 0x80000000ull
+#define PC_PCI_MEM_HIGH 0xc0000000ull
+
+/* PIIX3 reset control register: a hard reset (SRST | RCPU). */
+#define PC_RESET_PORT 0xcf9
+#define PC_RESET_VALUE 0x06
+/* ISA IRQs SeaBIOS routes PIRQA-D to, and the DSDT's links offer. */
+#define PC_PCI_IRQS (BIT(10) | BIT(11))
 
 static void e820_put(u8 *e, u64 addr, u64 len, u32 type)
 {
@@ -33,6 +49,40 @@ static int pc_fw_cfg_e820(struct pc *pc)
 	return fw_cfg_add_file(pc->fw, "etc/e820", table, sizeof(table));
 }
 
+static int pc_fw_cfg_acpi(struct pc *pc)
+{
+	const struct acpi_config cfg = {
+		.pm_base = PC_ACPI_PM_BASE,
+		.sci_irq = PC_SCI_IRQ,
+		.reset_port = PC_RESET_PORT,
+		.reset_value = PC_RESET_VALUE,
+		.cpu_apic_id = PC_CPU_APIC_ID,
+		.lapic_addr = LAPIC_DEFAULT_BASE,
+		.ioapic_id = PC_IOAPIC_ID,
+		.ioapic_addr = IOAPIC_DEFAULT_BASE,
+		.pci_level_irqs = PC_PCI_IRQS,
+		.pci_mem_start = pc->cfg.ram_size <= PC_PCI_MEM_LOW ?
+					 PC_PCI_MEM_LOW :
+					 PC_PCI_MEM_HIGH,
+		.pci_mem_end = IOAPIC_DEFAULT_BASE,
+	};
+	struct acpi_files files;
+	int err = acpi_build(&cfg, &files);
+
+	if (err)
+		return err;
+	err = fw_cfg_add_file(pc->fw, ACPI_FILE_RSDP, files.rsdp.data,
+			      files.rsdp.len);
+	if (!err)
+		err = fw_cfg_add_file(pc->fw, ACPI_FILE_TABLES,
+				      files.tables.data, files.tables.len);
+	if (!err)
+		err = fw_cfg_add_file(pc->fw, ACPI_FILE_LOADER,
+				      files.loader.data, files.loader.len);
+	acpi_files_free(&files);
+	return err;
+}
+
 int pc_fw_cfg_init(struct pc *pc)
 {
 	int err = fw_cfg_add_u64(pc->fw, FW_CFG_RAM_SIZE, pc->cfg.ram_size);
@@ -43,5 +93,7 @@ int pc_fw_cfg_init(struct pc *pc)
 		err = fw_cfg_add_u16(pc->fw, FW_CFG_MAX_CPUS, 1);
 	if (!err)
 		err = pc_fw_cfg_e820(pc);
+	if (!err)
+		err = pc_fw_cfg_acpi(pc);
 	return err;
 }

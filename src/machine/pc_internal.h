@@ -18,13 +18,25 @@
 #include "hw/device.h"
 #include "hw/fw_cfg.h"
 #include "hw/i8042.h"
+#include "hw/lapic.h"
 #include "hw/rtc.h"
 #include "machine/pc.h"
 #include "ui/text_screen.h"
 
-#define PC_MAX_DEVICES 16
+#define PC_MAX_DEVICES 24
 #define PC_ISA_IRQS 16
 
+/*
+ * ACPI hardware: SeaBIOS puts the PIIX4 PM I/O block at 0x600 when
+ * etc/table-loader exists, and the SCI is ISA IRQ 9 (the FADT says so).
+ */
+#define PC_ACPI_PM_BASE 0x600
+#define PC_SCI_IRQ 9
+/* APIC IDs: the processor's, and the IOAPIC's (unique on the APIC bus). */
+#define PC_CPU_APIC_ID 0
+#define PC_IOAPIC_ID 1
+
+struct ioapic;
 struct pic;
 struct vga;
 struct terminal_ui;
@@ -42,6 +54,10 @@ struct pc {
 	u16 isa_dev_level, isa_pirq_level;
 
 	struct pic *pic;
+	/* The CPU's interrupt input: PIC -> LINT0, IOAPIC -> local APIC. */
+	struct lapic *lapic;
+	struct lapic_host lapic_host;
+	struct ioapic *ioapic;
 	struct rtc *rtc;
 	struct i8042 *kbc;
 	struct fw_cfg *fw;
@@ -84,7 +100,10 @@ void pc_reset(struct pc *pc);
 
 /* NVRAM contents SeaBIOS falls back on (memory, disks, boot order). */
 void pc_cmos_init(struct pc *pc);
-/* fw_cfg items: RAM size, CPUs, the E820 map. Returns 0 or -errno. */
+/*
+ * fw_cfg items: RAM size, CPUs, the E820 map, the ACPI tables. Returns 0
+ * or -errno.
+ */
 int pc_fw_cfg_init(struct pc *pc);
 
 /*
