@@ -201,6 +201,11 @@ static void gate_push_frame_or_undo(struct soft_cpu *cpu,
 	u.esp = cpu->s.gpr[R_ESP];
 	memcpy(u.outer, cpu->unwind, sizeof(u.outer));
 	if (setjmp(cpu->unwind)) {
+		/* A limit fault on the new stack names it: #SS(SS + EXT). */
+		if (e->inner && cpu->fault_vector == EXC_SS &&
+		    !cpu->fault_error)
+			cpu->fault_error = (cpu->s.seg[S_SS].selector & ~3u) +
+					   e->ext;
 		memcpy(cpu->s.seg, u.seg, sizeof(u.seg));
 		cpu->s.eflags = u.eflags;
 		cpu->s.gpr[R_ESP] = u.esp;
