@@ -253,6 +253,24 @@ static void exec_popa(struct soft_cpu *cpu, unsigned osize)
 	}
 }
 
+/*
+ * ARPL r/m16, r16 (SDM vol. 2, ARPL): raise the RPL of the destination
+ * selector to the source's, ZF saying whether it changed. Protected
+ * mode only: #UD in real and virtual-8086 mode.
+ */
+static void exec_arpl(struct soft_cpu *cpu, struct insn *in)
+{
+	u16 dst, src;
+
+	if (!cpu->pe || cpu->vm86)
+		undefined_opcode(cpu);
+	dst = (u16)rm_read(cpu, in, 2);
+	src = (u16)reg_read(cpu, in->reg, 2);
+	set_flag(cpu, FL_ZF, (dst & 3) < (src & 3));
+	if ((dst & 3) < (src & 3))
+		rm_write(cpu, in, (dst & ~3u) | (src & 3), 2);
+}
+
 static void exec_bound(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->osize;
@@ -608,6 +626,9 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 0x62:
 		exec_bound(cpu, in);
+		break;
+	case 0x63:
+		exec_arpl(cpu, in);
 		break;
 	case 0x68:
 		push_sz(cpu, in->imm, in->osize);
