@@ -4,6 +4,8 @@
  * TSS descriptors), RET far and IRET, with the privilege checks and stack
  * switches of Intel SDM vol. 3, 5.8 and vol. 2 (CALL, JMP, RET, IRET).
  */
+#include <string.h>
+
 #include "cpu/soft/cpu.h"
 
 #define DESC_P 0x8000u
@@ -146,24 +148,91 @@ void far_jump(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize)
 	commit_cs(cpu, &cs, eip);
 }
 
+/* The inner stack and frame of a CALL through a gate (SDM 5.8.5). */
+struct inner_call {
+	struct x86_segment cs, ss;
+	u32 esp; /* from the TSS */
+	u32 old_esp, return_eip;
+	u16 old_ss, old_cs;
+	unsigned psize, nparams;
+	u32 params[32];
+};
+
+/* Switch to the inner stack and push figure 5-13's frame onto it. */
+static void inner_call_push(struct soft_cpu *cpu, const struct inner_call *c)
+{
+	unsigned i;
+
+	cpu->s.seg[S_SS] = c->ss;
+	/* Push with the inner level's rights: CPL comes from CS. */
+	cpu->s.seg[S_CS] = c->cs;
+	cpu_update_mode(cpu);
+	cpu->s.gpr[R_ESP] = c->esp;
+	push_sz(cpu, c->old_ss, c->psize);
+	push_sz(cpu, c->old_esp, c->psize);
+	for (i = c->nparams; i > 0; i--)
+		push_sz(cpu, c->params[i - 1], c->psize);
+	push_sz(cpu, c->old_cs, c->psize);
+	push_sz(cpu, c->return_eip, c->psize);
+}
+
+/* What inner_call_push() changes before its last push can fault. */
+struct inner_call_undo {
+	struct x86_segment cs, ss;
+	u32 esp;
+	jmp_buf outer;
+};
+
+/*
+ * A fault on the new stack (#PF, or #SS naming the new SS: SDM vol. 2,
+ * CALL, #SS(SS selector)) is taken in the caller's context: undo the
+ * stack switch before it unwinds.
+ */
+static void inner_call_push_or_undo(struct soft_cpu *cpu,
+				    const struct inner_call *c)
+{
+	struct inner_call_undo u;
+
+	u.cs = cpu->s.seg[S_CS];
+	u.ss = cpu->s.seg[S_SS];
+	u.esp = cpu->s.gpr[R_ESP];
+	memcpy(u.outer, cpu->unwind, sizeof(u.outer));
+	if (setjmp(cpu->unwind)) {
+		if (cpu->fault_vector == EXC_SS && !cpu->fault_error)
+			cpu->fault_error = c->ss.selector & ~3u;
+		cpu->s.seg[S_CS] = u.cs;
+		cpu->s.seg[S_SS] = u.ss;
+		cpu->s.gpr[R_ESP] = u.esp;
+		cpu_update_mode(cpu);
+		memcpy(cpu->unwind, u.outer, sizeof(u.outer));
+		longjmp(cpu->unwind, 1);
+	}
+	inner_call_push(cpu, c);
+	memcpy(cpu->unwind, u.outer, sizeof(u.outer));
+}
+
 /* CALL through a gate to a more privileged level: new stack from TSS. */
 static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 			    u32 lo, u32 hi, u32 return_eip)
 {
-	unsigned dpl = desc_dpl(hi), i, psize = g->gate32 ? 4 : 2;
+	unsigned dpl = desc_dpl(hi), i;
 	const struct x86_segment *tr = &cpu->s.tr;
 	bool tss32 = tr->attr & 0x8;
 	u32 off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
-	u32 new_esp, old_esp = cpu->s.gpr[R_ESP], slo, shi, params[32];
-	u16 new_ss, old_ss = cpu->s.seg[S_SS].selector;
-	u16 old_cs = cpu->s.seg[S_CS].selector;
-	struct x86_segment cs, ss;
+	u32 slo, shi;
+	u16 new_ss;
 	u32 old_sp = stack_sp(cpu);
+	struct inner_call c = {
+		.old_esp = cpu->s.gpr[R_ESP], .return_eip = return_eip,
+		.old_ss = cpu->s.seg[S_SS].selector,
+		.old_cs = cpu->s.seg[S_CS].selector,
+		.psize = g->gate32 ? 4 : 2, .nparams = g->params,
+	};
 
 	if (off + (tss32 ? 5 : 3) > tr->limit)
 		cpu_fault(cpu, EXC_TS, tr->selector & ~3u);
-	new_esp = tss32 ? sys_read32(cpu, tr->base + off)
-			: sys_read16(cpu, tr->base + off);
+	c.esp = tss32 ? sys_read32(cpu, tr->base + off)
+		      : sys_read16(cpu, tr->base + off);
 	new_ss = sys_read16(cpu, tr->base + off + (tss32 ? 4 : 2));
 	if (!(new_ss & ~3u) || (new_ss & 3) != dpl ||
 	    !desc_fetch(cpu, new_ss, &slo, &shi) || desc_dpl(shi) != dpl ||
@@ -171,27 +240,17 @@ static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 		cpu_fault(cpu, EXC_TS, new_ss & ~3u);
 	if (!(shi & DESC_P))
 		cpu_fault(cpu, EXC_SS, new_ss & ~3u);
-	for (i = 0; i < g->params; i++)
-		params[i] = mem_read_sz(cpu, S_SS,
-					(old_sp + i * psize) &
-						(cpu->stack32 ? ~0u : 0xffffu),
-					psize);
-	desc_to_segment(slo, shi | 0x100, new_ss, &ss);
-	desc_to_segment(lo, hi | 0x100, (u16)((g->sel & ~3u) | dpl), &cs);
-	check_eip(cpu, &cs, g->offset);
-	cpu->s.seg[S_SS] = ss;
-	/* Push with the inner level's rights: CPL comes from CS. */
-	cpu->s.seg[S_CS] = cs;
-	cpu_update_mode(cpu);
-	cpu->s.gpr[R_ESP] = new_esp;
-	push_sz(cpu, old_ss, psize);
-	push_sz(cpu, old_esp, psize);
-	for (i = g->params; i > 0; i--)
-		push_sz(cpu, params[i - 1], psize);
-	push_sz(cpu, old_cs, psize);
-	push_sz(cpu, return_eip, psize);
+	for (i = 0; i < c.nparams; i++)
+		c.params[i] = mem_read_sz(cpu, S_SS,
+					  (old_sp + i * c.psize) &
+						  (cpu->stack32 ? ~0u : 0xffffu),
+					  c.psize);
+	desc_to_segment(slo, shi | 0x100, new_ss, &c.ss);
+	desc_to_segment(lo, hi | 0x100, (u16)((g->sel & ~3u) | dpl), &c.cs);
+	check_eip(cpu, &c.cs, g->offset);
+	inner_call_push_or_undo(cpu, &c);
 	desc_set_accessed(cpu, new_ss, shi);
-	commit_cs(cpu, &cs, g->offset);
+	commit_cs(cpu, &c.cs, g->offset);
 }
 
 void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
