@@ -16,6 +16,7 @@
 #define SEL_TSS2 0x50
 #define SEL_TSS3 0x58
 #define SEL_LDT 0x60
+#define SEL_GATE 0x68
 #define V86_CS 0x0800 /* V86 code at 0x8000 + IP */
 #define V86_SS 0x4000
 
@@ -1033,6 +1034,419 @@ static void test_sysenter_sysexit(void)
 	rig_close(&r);
 }
 
+/*
+ * A stack fault on the inner stack of a privilege change names the new
+ * SS (INT n and CALL: #SS(NewSS + EXT)) and is taken in the caller's
+ * context. A task gate for #SS lets the test see the state it saved.
+ */
+static void inner_stack_fault_setup(struct rig *r)
+{
+	rig_desc(r, SEL_FREE, 0x30000, 0xfff, A_DATA32 & ~A_G);
+	rig_wr32(r, TSS0 + 4, 8); /* ESP0: room for two dwords only */
+	rig_wr16(r, TSS0 + 8, SEL_FREE); /* SS0 */
+	setup_task(r, SEL_TSS1, TSS1, STUBS + 16 * V_SS, 0x50000);
+	rig_wr64(r, IDT + 8 * V_SS,
+		 rig_gate_bits(SEL_TSS1, 0, GATE_TASK, 0, 0, true));
+}
+
+static void check_ring3_saved(struct rig *r, u32 eip)
+{
+	CHECK_EQ(rig_rd32(r, TSS0 + 0x20), eip);
+	CHECK_EQ(rig_rd16(r, TSS0 + 0x4c), SEL_CODE3);
+	CHECK_EQ(rig_rd16(r, TSS0 + 0x50), SEL_DATA3);
+	CHECK_EQ(rig_rd32(r, TSS0 + 0x38), STACK3);
+	CHECK_EQ(rig_rd32(r, TSS0 + 0x24) & FL_VM, 0);
+}
+
+static void test_inner_stack_faults(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	inner_stack_fault_setup(&r);
+	rig_idt(&r, 0x40, SEL_CODE0, CODE3, GATE_INT32, 3);
+	EMIT(&r, INT(0x40), HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_SS, SEL_FREE);
+	check_ring3_saved(&r, CODE);
+	rig_close(&r);
+
+	rig_open(&r);
+	inner_stack_fault_setup(&r);
+	rig_call_gate(&r, SEL_GATE, SEL_CODE0, CODE3, 3, 0);
+	EMIT(&r, CALL_FAR(SEL_GATE | 3, 0), HLT);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_SS, SEL_FREE);
+	check_ring3_saved(&r, CODE);
+	rig_close(&r);
+}
+
+/* ARPL raises a selector's RPL to another's (SDM vol. 2, ARPL). */
+static void test_arpl(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_wr16(&r, DATA, 0x0011);
+	EMIT(&r, MOV_RI(R_EAX, 0xabcd0010), MOV_RI(R_EBX, SEL_CODE3),
+	     0x63, 0xd8, /* arpl ax, bx */
+	     MOV_RR(R_ECX, R_EAX), LOG_FLAGS, LOG(R_ECX),
+	     0x63, 0xd8, /* arpl ax, bx: already 3 */
+	     LOG_FLAGS,
+	     0x63, 0x1d, D32(DATA), /* arpl [DATA], bx */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_EQ(r.nout, 3);
+	CHECK_EQ(r.out[0] & FL_ZF, FL_ZF);
+	CHECK_EQ(r.out[1], 0xabcd0013);
+	CHECK_EQ(r.out[2] & FL_ZF, 0);
+	CHECK_EQ(rig_rd16(&r, DATA), 0x0013);
+	rig_close(&r);
+
+	/* Not recognized in real mode: #UD */
+	rig_open(&r);
+	rig_org(&r, 0x7c00);
+	EMIT(&r, 0x63, 0xd8, HLT);
+	rig_real_state(&r, &s);
+	rig_wr32(&r, 4 * V_UD, 0x7d00); /* IVT: #UD -> 0:0x7d00 */
+	rig_org(&r, 0x7d00);
+	EMIT(&r, MOV_RI(R_EAX, V_UD), 0x66, 0xe7, RIG_PORT, HLT);
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, V_UD);
+	rig_close(&r);
+}
+
+/*
+ * EFLAGS.ID and AC can be toggled on this CPU (how software detects
+ * CPUID and a 486, SDM vol. 1, 3.4.3.3 and 19.1).
+ */
+static void test_eflags_id_ac(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, PUSHFD, POP_R(R_EAX),
+	     0x35, D32(FL_ID | FL_AC), /* xor eax, ID | AC */
+	     PUSH_R(R_EAX), POPFD, PUSHFD, POP_R(R_EAX), LOG_EAX,
+	     0x35, D32(FL_ID | FL_AC),
+	     PUSH_R(R_EAX), POPFD, PUSHFD, POP_R(R_EAX), LOG_EAX,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 2 | FL_ID | FL_AC, 2);
+	rig_close(&r);
+}
+
+/*
+ * POPF and IRET at CPL 3 leave IOPL alone, and IF unless CPL <= IOPL
+ * (SDM vol. 2, POPF, IRET); neither faults.
+ */
+static void test_popf_iret_privilege(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	EMIT(&r, PUSH_I(2 | FL_CF | FL_IOPL), /* IF clear, IOPL 3 */
+	     POPFD, LOG_FLAGS,
+	     PUSH_I(2 | FL_IOPL | FL_DF), /* EFLAGS image for IRET */
+	     PUSH_I(SEL_CODE3));
+	EMIT(&r, PUSH_I(r.pc + 6), /* the instruction after IRETD */
+	     IRETD,
+	     LOG_FLAGS, INT(V_EXIT3));
+	rig_ring3_state(&r, &s, CODE);
+	s.eflags |= FL_IF;
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r, 2 | FL_CF | FL_IF, 2 | FL_DF | FL_IF);
+	rig_close(&r);
+}
+
+/* LAR, LSL, VERR, VERW (SDM vol. 2): ZF says whether it was allowed. */
+static void test_lar_lsl_verr_verw(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_desc(&r, SEL_FREE, 0, 0x12fff, A_P | A_S | 0x8 | A_DPL(3)); /* exec-only */
+	rig_desc(&r, SEL_FREE + 8, 0, 0x3ff, A_P | A_S | 0x0 | A_DPL(3)); /* read-only */
+	EMIT(&r, MOV_RI(R_ECX, SEL_CODE3),
+	     0x0f, 0x02, 0xc1, /* lar eax, ecx */
+	     LOG_EAX, LOG_FLAGS,
+	     MOV_RI(R_ECX, SEL_FREE + 8 + 3),
+	     0x0f, 0x03, 0xc1, /* lsl eax, ecx */
+	     LOG_EAX,
+	     MOV_RI(R_ECX, SEL_FREE + 3),
+	     0x0f, 0x03, 0xc1, LOG_EAX, /* lsl: byte-granular 0x12fff */
+	     0x0f, 0x00, 0xe1, LOG_FLAGS, /* verr cx: exec-only */
+	     MOV_RI(R_ECX, SEL_FREE + 8 + 3),
+	     0x0f, 0x00, 0xe1, LOG_FLAGS, /* verr: read-only data */
+	     0x0f, 0x00, 0xe9, LOG_FLAGS, /* verw: read-only data */
+	     MOV_RI(R_ECX, SEL_DATA0),
+	     0x0f, 0x00, 0xe1, LOG_FLAGS, /* verr: DPL 0 from ring 3 */
+	     MOV_RI(R_ECX, 0),
+	     0x0f, 0x02, 0xc1, LOG_FLAGS, /* lar of null */
+	     INT(V_EXIT3));
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_EQ(r.nout, 9);
+	/* G, D, P, DPL 3, code; bits 19:16 are undefined */
+	CHECK_EQ(r.out[0] & ~0xf0000u, 0x00c0fa00);
+	CHECK_EQ(r.out[1] & FL_ZF, FL_ZF);
+	CHECK_EQ(r.out[2], 0x3ff);
+	CHECK_EQ(r.out[3], 0x12fff);
+	CHECK_EQ(r.out[4] & FL_ZF, 0);
+	CHECK_EQ(r.out[5] & FL_ZF, FL_ZF);
+	CHECK_EQ(r.out[6] & FL_ZF, 0);
+	CHECK_EQ(r.out[7] & FL_ZF, 0);
+	CHECK_EQ(r.out[8] & FL_ZF, 0);
+	rig_close(&r);
+}
+
+/*
+ * Segment limits survive a return to real mode ("unreal mode", SDM
+ * vol. 3, 9.9.2 only requires reloading them): DS keeps a 4 GiB limit
+ * after a real-mode load changes its base.
+ */
+static void test_unreal_mode(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_wr32(&r, 0x200000, 0xfeedface);
+	rig_wr32(&r, 0x210000, 0x0badcafe);
+	rig_wr16(&r, 0x7b00, GDT_LIMIT);
+	rig_wr32(&r, 0x7b02, GDT);
+	rig_org(&r, 0x7c00);
+	EMIT(&r, 0x0f, 0x01, 0x16, D16(0x7b00), /* lgdt [0x7b00] */
+	     0x0f, 0x20, 0xc0, 0x66, 0x83, 0xc8, 0x01, /* cr0.PE = 1 */
+	     0x0f, 0x22, 0xc0,
+	     0xb8, D16(SEL_DATA0), 0x8e, 0xd8, /* mov ds, 0x10: 4 GiB */
+	     0x0f, 0x20, 0xc0, 0x66, 0x83, 0xe0, 0xfe, /* cr0.PE = 0 */
+	     0x0f, 0x22, 0xc0,
+	     0x66, 0xbe, D32(0x200000), /* mov esi, 0x200000 */
+	     0x67, 0x66, 0x8b, 0x06, /* mov eax, [esi] */
+	     0x66, 0xe7, RIG_PORT,
+	     0xb8, D16(0x1000), 0x8e, 0xd8, /* mov ds, 0x1000 */
+	     0x67, 0x66, 0x8b, 0x06, /* mov eax, [esi]: 0x10000 + esi */
+	     0x66, 0xe7, RIG_PORT,
+	     HLT);
+	rig_real_state(&r, &s);
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0xfeedface, 0x0badcafe);
+	CHECK_EQ(r.st.seg[S_DS].limit, FLAT);
+	rig_close(&r);
+}
+
+/* A far CALL to conforming code keeps the CPL (SDM vol. 3, 5.8.1.2). */
+static void test_conforming_code(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_desc(&r, SEL_FREE, 0, FLAT, A_CODE32 | 0x4); /* conforming, DPL 0 */
+	EMIT(&r, CALL_FAR(SEL_FREE | 3, CODE2), LOG_SREG(S_CS),
+	     INT(V_EXIT3));
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_SREG(S_CS), LOG_STACK(4), RETF);
+	rig_ring3_state(&r, &s, CODE);
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r, SEL_FREE | 3, SEL_CODE3, SEL_CODE3);
+	rig_close(&r);
+}
+
+/* A 16-bit interrupt gate pushes a 16-bit frame (SDM vol. 3, 6.11). */
+static void test_16bit_interrupt_gate(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_idt(&r, 0x40, SEL_CODE0, 0x9100, 0x6, 0); /* 16-bit int gate */
+	rig_org(&r, 0x9000); /* below 64 KiB: IP fits in the frame */
+	EMIT(&r, 0xf9, INT(0x40), LOG(R_ESP), HLT);
+	rig_org(&r, 0x9100);
+	EMIT(&r, LOG(R_ESP),
+	     0x0f, 0xb7, 0x04, 0x24, LOG_EAX, /* movzx eax, word [esp] */
+	     0x0f, 0xb7, 0x44, 0x24, 0x02, LOG_EAX, /* CS */
+	     0x0f, 0xb7, 0x44, 0x24, 0x04, LOG_EAX, /* FLAGS */
+	     0x66, IRETD); /* 16-bit IRET */
+	{
+		struct x86_state s;
+
+		rig_pm_state(&r, &s);
+		s.eip = 0x9000;
+		rig_run_state(&r, &s);
+	}
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, STACK0 - 6, 0x9003, SEL_CODE0, 2 | FL_CF, STACK0);
+	rig_close(&r);
+}
+
+/* MOV to control registers checks its operand (SDM vol. 2, MOV CR). */
+static void test_control_register_checks(void)
+{
+	static const struct {
+		u8 cr;
+		u32 value;
+		int vector;
+	} cases[] = {
+		{ 0, CR0_PG | CR0_ET, V_GP }, /* PG without PE */
+		{ 0, CR0_PE | CR0_NW | CR0_ET, V_GP }, /* NW without CD */
+		{ 4, BIT(13), V_GP }, /* VMXE: reserved here */
+		{ 1, 0, V_UD },
+		{ 5, 0, V_UD },
+		{ 0, CR0_PE | CR0_ET | CR0_TS, -1 },
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rig r;
+
+		rig_open(&r);
+		EMIT(&r, MOV_RI(R_EAX, cases[i].value),
+		     MOV_CR_R(cases[i].cr, R_EAX), HLT);
+		rig_run_pm(&r);
+		CHECK_EQ(rig_vector(&r), cases[i].vector);
+		if (cases[i].vector == V_GP)
+			CHECK_EQ(rig_frame(&r, 0), 0);
+		rig_close(&r);
+	}
+}
+
+/* CR0.TS makes x87 instructions #NM; CLTS clears it (SDM vol. 3, 2.5). */
+static void test_device_not_available(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	EMIT(&r, 0xdb, 0xe3, HLT); /* fninit */
+	rig_pm_state(&r, &s);
+	s.cr0 |= CR0_TS;
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_NM);
+	CHECK_EQ(rig_frame(&r, 0), CODE);
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, 0x0f, 0x06, /* clts */
+	     0xdb, 0xe3, LOG_CR(0), HLT);
+	rig_pm_state(&r, &s);
+	s.cr0 |= CR0_TS | CR0_MP;
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, s.cr0 & ~CR0_TS);
+	rig_close(&r);
+}
+
+/* FS/GS overrides with their own bases; LSS/LFS (SDM vol. 2, LDS). */
+static void test_fs_gs_lss(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_desc(&r, SEL_FREE, DATA, FLAT, A_DATA32);
+	rig_wr32(&r, DATA + 0x10, 0x1010);
+	rig_wr32(&r, DATA + 0x100, 0x7000); /* far pointer: offset */
+	rig_wr16(&r, DATA + 0x104, SEL_FREE); /* and selector */
+	EMIT(&r, MOV_RI(R_EAX, SEL_FREE), MOV_SR(S_FS, R_EAX),
+	     0x64, 0xa1, D32(0x10), LOG_EAX, /* mov eax, fs:[0x10] */
+	     0x0f, 0xb5, 0x1d, D32(DATA + 0x100), /* lgs ebx, [DATA+0x100] */
+	     0x65, 0x8b, 0x43, 0x10 - 0x10, /* mov eax, gs:[ebx] */
+	     LOG(R_EBX),
+	     0x0f, 0xb2, 0x25, D32(DATA + 0x100), /* lss esp, [DATA+0x100] */
+	     PUSH_I(0x5555),
+	     LOG(R_ESP), LOG_SREG(S_SS),
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x1010, 0x7000, 0x7000 - 4, SEL_FREE);
+	CHECK_EQ(rig_rd32(&r, DATA + 0x7000 - 4), 0x5555);
+	rig_close(&r);
+}
+
+/*
+ * Trap-class exceptions report the next instruction, faults their own
+ * (SDM vol. 3, 6.5): INT3 and INTO vs BOUND and UD2.
+ */
+static void test_trap_and_fault_eips(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, 0xcc, HLT); /* int3 */
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), V_BP);
+	CHECK_EQ(rig_frame(&r, 0), CODE + 1);
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_EAX, 0x7fffffff), 0x40, /* inc eax: OF */
+	     0xce, HLT); /* into */
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), 4);
+	CHECK_EQ(rig_frame(&r, 0), CODE + 7);
+	rig_close(&r);
+
+	rig_open(&r);
+	rig_wr32(&r, DATA, 10);
+	rig_wr32(&r, DATA + 4, 20);
+	EMIT(&r, MOV_RI(R_EAX, 21),
+	     0x62, 0x05, D32(DATA), /* bound eax, [DATA] */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), 5);
+	CHECK_EQ(rig_frame(&r, 0), CODE + 5);
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, 0x90, 0x0f, 0x0b, HLT); /* nop; ud2 */
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), V_UD);
+	CHECK_EQ(rig_frame(&r, 0), CODE + 1);
+	rig_close(&r);
+}
+
+/* PUSH ESP pushes the old value; POP ESP loads it (SDM vol. 2, PUSH). */
+static void test_push_pop_esp(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, PUSH_R(R_ESP), POP_R(R_EAX), LOG_EAX,
+	     PUSH_I(0x2f000), POP_R(R_ESP), LOG(R_ESP),
+	     MOV_RI(R_EAX, 0xa), MOV_RI(R_ECX, 0xc), MOV_RI(R_EBX, 0xb),
+	     0x60, /* pushad */
+	     0x8b, 0x44, 0x24, 12, LOG_EAX, /* the pushed ESP */
+	     MOV_RI(R_ECX, 0),
+	     0x61, /* popad */
+	     LOG(R_ECX), LOG(R_ESP),
+	     MOV_RI(R_ESP, 0x2e000),
+	     0x66, 0x1e, LOG(R_ESP), /* push ds (16-bit) */
+	     0x1e, LOG(R_ESP), /* push ds: 4 bytes, 2 written */
+	     HLT);
+	rig_wr32(&r, 0x2e000 - 8, 0xdddddddd);
+	rig_wr32(&r, 0x2e000 - 4, 0xdddddddd);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, STACK0, 0x2f000, 0x2f000, 0xc, 0x2f000, 0x2e000 - 2,
+		   0x2e000 - 6);
+	CHECK_EQ(rig_rd32(&r, 0x2e000 - 6), 0xdddd0000 | SEL_DATA0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_enter_and_leave_protected_mode);
@@ -1060,5 +1474,18 @@ int main(void)
 	RUN_TEST(test_rep_movs_interrupted);
 	RUN_TEST(test_rep_outs_interrupted);
 	RUN_TEST(test_sysenter_sysexit);
+	RUN_TEST(test_inner_stack_faults);
+	RUN_TEST(test_arpl);
+	RUN_TEST(test_eflags_id_ac);
+	RUN_TEST(test_popf_iret_privilege);
+	RUN_TEST(test_lar_lsl_verr_verw);
+	RUN_TEST(test_unreal_mode);
+	RUN_TEST(test_conforming_code);
+	RUN_TEST(test_16bit_interrupt_gate);
+	RUN_TEST(test_control_register_checks);
+	RUN_TEST(test_device_not_available);
+	RUN_TEST(test_fs_gs_lss);
+	RUN_TEST(test_trap_and_fault_eips);
+	RUN_TEST(test_push_pop_esp);
 	return unit_summary();
 }
