@@ -72,6 +72,7 @@
 #define RIG_PORT 0xe0
 #define RIG_PORT_IRQ 0xe8 /* any write: raise INTR now */
 #define RIG_PORT_COUNT 0xe9 /* raise INTR at the irq_after-th write */
+#define RIG_PORT_NMI 0xea /* any write: raise NMI */
 #define RIG_OUT_MAX 256
 /* MMIO whose reads return the low byte of the address (see rig_mmio_read) */
 #define RIG_MMIO 0xf0000000u
@@ -219,6 +220,8 @@ static inline void rig_pio_write(void *opaque, u16 offset, u32 value,
 		r->out[r->nout++] = value;
 	if (offset == RIG_PORT_IRQ - RIG_PORT)
 		soft_engine_ops.set_intr(r->vcpu, true);
+	if (offset == RIG_PORT_NMI - RIG_PORT)
+		soft_engine_ops.raise_nmi(r->vcpu);
 	if (offset == RIG_PORT_COUNT - RIG_PORT &&
 	    ++r->count_writes == r->irq_after)
 		soft_engine_ops.set_intr(r->vcpu, true);

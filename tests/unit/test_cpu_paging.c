@@ -792,6 +792,114 @@ static void test_self_modifying_code_alias(void)
 	rig_close(&r);
 }
 
+/*
+ * A REP STOSB running into a missing page faults with its progress in
+ * ECX/EDI and EIP at the instruction; once the handler maps the page,
+ * IRET resumes it (SDM vol. 2, REP; vol. 3, 6.5 restartable faults).
+ */
+static void test_rep_page_fault_restart(void)
+{
+	struct rig r;
+	u32 cr3, pte, rep_at, i;
+	bool all = true;
+
+	rig_open(&r);
+	cr3 = paging32(&r);
+	rig_map(&r, cr3, 0x800000, 0x300000, PG_P | PG_W);
+	rig_map(&r, cr3, 0x801000, 0x301000, 0); /* not present */
+	pte = rig_pte_addr(&r, cr3, 0x801000);
+	rig_idt(&r, V_PF, SEL_CODE0, CODE2, GATE_INT32, 0);
+	EMIT(&r, 0xfc, MOV_RI(R_EDI, 0x800800), MOV_RI(R_ECX, 0x1000),
+	     MOV_RI(R_EAX, 0x5a));
+	rep_at = r.pc;
+	EMIT(&r, 0xf3, 0xaa, /* rep stosb */
+	     LOG(R_ECX), LOG(R_EDI), HLT);
+	rig_org(&r, CODE2);
+	EMIT(&r, PUSH_R(R_EAX), LOG(R_ECX), LOG(R_EDI), LOG_CR(2),
+	     LOG_STACK(4), /* the error code */
+	     LOG_STACK(8), /* EIP */
+	     STORE_I(pte, 0x301000 | PG_P | PG_W),
+	     POP_R(R_EAX),
+	     0x83, 0xc4, 0x04, /* add esp, 4: drop the error code */
+	     IRETD);
+	run_paged(&r, cr3, 0);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x800, 0x801000, 0x801000, PFE_W, rep_at,
+		   0, 0x801800);
+	for (i = 0x300800; i < 0x301800; i++)
+		all = all && rig_rd8(&r, i) == 0x5a;
+	CHECK(all);
+	CHECK_EQ(rig_rd8(&r, 0x301800), 0);
+	rig_close(&r);
+}
+
+/*
+ * An instruction whose bytes run into a missing page: #PF for that page,
+ * EIP at the instruction's first byte (SDM vol. 3, 6.15, #PF).
+ */
+static void test_fetch_across_pages(void)
+{
+	struct rig r;
+	u32 cr3;
+
+	rig_open(&r);
+	cr3 = paging32(&r);
+	rig_map(&r, cr3, 0x800000, 0x320000, PG_P | PG_W);
+	rig_org(&r, 0x320ffd);
+	EMIT(&r, 0xb8, D32(0x12345678)); /* mov eax, imm32 over the edge */
+	rig_org(&r, CODE);
+	EMIT(&r, MOV_RI(R_EAX, 0x800ffd), 0xff, 0xe0, HLT); /* jmp eax */
+	run_paged(&r, cr3, 0);
+	check_pf(&r, 0, 0x801000, 0x800ffd);
+	rig_close(&r);
+
+	/* Mapped, it runs */
+	rig_open(&r);
+	cr3 = paging32(&r);
+	rig_map(&r, cr3, 0x800000, 0x320000, PG_P | PG_W);
+	rig_map(&r, cr3, 0x801000, 0x340000, PG_P | PG_W);
+	rig_org(&r, 0x320ffd);
+	EMIT(&r, 0xb8, 0x78, 0x56); /* mov eax, imm32: 3 bytes here */
+	rig_org(&r, 0x340000);
+	EMIT(&r, 0x34, 0x12, LOG_EAX, HLT); /* ... and 2 here */
+	rig_org(&r, CODE);
+	EMIT(&r, MOV_RI(R_EAX, 0x800ffd), 0xff, 0xe0);
+	run_paged(&r, cr3, 0);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x12345678);
+	rig_close(&r);
+}
+
+/*
+ * Executed code whose page is then remapped to other bytes: after
+ * INVLPG the new bytes run (the decoded-instruction cache must follow
+ * the translation, not the linear address).
+ */
+static void test_code_page_remap(void)
+{
+	struct rig r;
+	u32 cr3, pte;
+
+	rig_open(&r);
+	cr3 = paging32(&r);
+	rig_map(&r, cr3, 0x800000, 0x320000, PG_P);
+	pte = rig_pte_addr(&r, cr3, 0x800000);
+	rig_org(&r, 0x320000);
+	EMIT(&r, 0xb0, 0x01, 0xe6, RIG_PORT, 0xc3); /* mov al, 1; out; ret */
+	rig_org(&r, 0x321000);
+	EMIT(&r, 0xb0, 0x02, 0xe6, RIG_PORT, 0xc3);
+	rig_org(&r, CODE);
+	EMIT(&r, MOV_RI(R_EAX, 0x800000), 0xff, 0xd0, /* call eax */
+	     STORE_I(pte, 0x321000 | PG_P),
+	     INVLPG(0x800000),
+	     MOV_RI(R_EAX, 0x800000), 0xff, 0xd0,
+	     HLT);
+	run_paged(&r, cr3, 0);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 1, 2);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_4k_pages);
@@ -812,5 +920,8 @@ int main(void)
 	RUN_TEST(test_self_modifying_code);
 	RUN_TEST(test_generated_code);
 	RUN_TEST(test_self_modifying_code_alias);
+	RUN_TEST(test_rep_page_fault_restart);
+	RUN_TEST(test_fetch_across_pages);
+	RUN_TEST(test_code_page_remap);
 	return unit_summary();
 }

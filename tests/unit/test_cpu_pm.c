@@ -1447,6 +1447,159 @@ static void test_push_pop_esp(void)
 	rig_close(&r);
 }
 
+/*
+ * STI; HLT: the interrupt that is already pending is taken after the
+ * HLT (STI's one-instruction shadow, SDM vol. 2, STI), returning after it.
+ */
+static void test_sti_hlt(void)
+{
+	struct rig r;
+	u32 after_hlt;
+
+	rig_open(&r);
+	emit_irq_handler(&r);
+	r.irq_vector = 0x50;
+	EMIT(&r, MOV_RI(R_ECX, 0x5c), STI, HLT);
+	after_hlt = r.pc;
+	EMIT(&r, MOV_RI(R_EAX, 0xd0e), LOG_EAX, HLT);
+	soft_engine_ops.set_intr(r.vcpu, true);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x5c, after_hlt, 0xd0e);
+	CHECK_EQ(r.intacks, 1);
+	rig_close(&r);
+}
+
+/* NMI is taken with IF clear, through IDT vector 2 (SDM vol. 3, 6.7). */
+static void test_nmi(void)
+{
+	struct rig r;
+	u32 after;
+
+	rig_open(&r);
+	rig_idt(&r, 2, SEL_CODE0, CODE2, GATE_INT32, 0);
+	rig_org(&r, CODE2);
+	EMIT(&r, LOG_STACK(0), LOG_FLAGS, IRETD);
+	rig_org(&r, CODE);
+	EMIT(&r, CLI, 0xe6, RIG_PORT_NMI); /* out 0xea, al: NMI */
+	after = r.pc;
+	EMIT(&r, MOV_RI(R_EAX, 0xe0e0), LOG_EAX, HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, after, 2, 0xe0e0);
+	CHECK_EQ(r.intacks, 0);
+	rig_close(&r);
+}
+
+/*
+ * EFLAGS.TF: a debug trap after each instruction, starting after the
+ * one following the POPF that set it; B S in DR6 (SDM vol. 3, 17.3.1.4).
+ */
+static void test_single_step(void)
+{
+	struct rig r;
+	u32 nop_end;
+
+	rig_open(&r);
+	EMIT(&r, PUSH_I(2 | FL_TF), POPFD, 0x90);
+	nop_end = r.pc;
+	EMIT(&r, 0x90, HLT);
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), V_DB);
+	CHECK_EQ(rig_frame(&r, 0), nop_end);
+	CHECK(rig_frame(&r, 2) & FL_TF);
+	CHECK_EQ(r.st.eflags & FL_TF, 0);
+	CHECK(r.st.dr[6] & BIT(14));
+	rig_close(&r);
+}
+
+/* A task switch loads LDTR from the TSS before the data segments. */
+static void test_task_switch_ldt(void)
+{
+	struct rig r;
+	const u32 ldt = 0x9000;
+
+	rig_open(&r);
+	setup_task(&r, SEL_TSS1, TSS1, CODE2, 0x50000);
+	rig_desc(&r, SEL_LDT, ldt, 0xf, A_P | 0x2);
+	rig_wr64(&r, ldt + 8, rig_desc_bits(DATA, FLAT, A_DATA32));
+	rig_wr16(&r, TSS1 + 0x60, SEL_LDT);
+	rig_wr16(&r, TSS1 + 0x54, 0x0c); /* DS: LDT entry 1 */
+	rig_wr32(&r, DATA + 8, 0x1d7);
+	EMIT(&r, JMP_FAR(SEL_TSS1, 0));
+	rig_org(&r, CODE2);
+	EMIT(&r, 0xa1, D32(8), LOG_EAX, /* mov eax, [8] */
+	     0x0f, 0x00, 0xc0, LOG_EAX, /* sldt eax */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x1d7, SEL_LDT);
+	CHECK_EQ(r.st.ldtr.base, ldt);
+	CHECK_EQ(r.st.seg[S_DS].base, DATA);
+	rig_close(&r);
+}
+
+/* REPE CMPSB and REPNE SCASB stop on the condition (SDM vol. 2, REP). */
+static void test_rep_compare(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_write(&r, DATA, "abcdefgh", 8);
+	rig_write(&r, DATA + 0x100, "abcdXfgh", 8);
+	EMIT(&r, 0xfc, MOV_RI(R_ESI, DATA), MOV_RI(R_EDI, DATA + 0x100),
+	     MOV_RI(R_ECX, 8),
+	     0xf3, 0xa6, /* repe cmpsb */
+	     LOG(R_ECX), LOG(R_ESI), LOG_FLAGS,
+	     MOV_RI(R_EDI, DATA), MOV_RI(R_ECX, 8), MOV_RI(R_EAX, 'f'),
+	     0xf2, 0xae, /* repne scasb */
+	     LOG(R_ECX), LOG(R_EDI), LOG_FLAGS,
+	     MOV_RI(R_EDI, DATA), MOV_RI(R_ECX, 8), MOV_RI(R_EAX, 'z'),
+	     0xf2, 0xae, /* repne scasb: not found */
+	     LOG(R_ECX), LOG_FLAGS,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_EQ(r.nout, 8);
+	CHECK_EQ(r.out[0], 3);
+	CHECK_EQ(r.out[1], DATA + 5);
+	CHECK_EQ(r.out[2] & FL_ZF, 0);
+	CHECK_EQ(r.out[3], 2);
+	CHECK_EQ(r.out[4], DATA + 6);
+	CHECK_EQ(r.out[5] & FL_ZF, FL_ZF);
+	CHECK_EQ(r.out[6], 0);
+	CHECK_EQ(r.out[7] & FL_ZF, 0);
+	rig_close(&r);
+}
+
+/* Near CALL/RET with a 16-bit operand size push and pop 2 bytes. */
+static void test_near_call_ret_sizes(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_org(&r, 0x9000); /* below 64 KiB: the 16-bit IP suffices */
+	EMIT(&r, 0x66, 0xe8, D16(0x100 - 4 - 0), /* call 0x9100 (o16) */
+	     LOG(R_ESP), HLT);
+	rig_org(&r, 0x9100);
+	EMIT(&r, LOG(R_ESP),
+	     0x0f, 0xb7, 0x04, 0x24, LOG_EAX, /* movzx eax, word [esp] */
+	     PUSH_I(0x1234), /* one dword the RET releases */
+	     0x66, 0x8b, 0x44, 0x24, 0x04, /* mov ax, [esp+4]: return IP */
+	     0x66, 0x89, 0x04, 0x24, /* mov [esp], ax */
+	     0x66, 0xc2, D16(4)); /* ret 4 (o16): IP, then 4 bytes */
+	{
+		struct x86_state s;
+
+		rig_pm_state(&r, &s);
+		s.eip = 0x9000;
+		rig_run_state(&r, &s);
+	}
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, STACK0 - 2, 0x9004, STACK0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_enter_and_leave_protected_mode);
@@ -1487,5 +1640,11 @@ int main(void)
 	RUN_TEST(test_fs_gs_lss);
 	RUN_TEST(test_trap_and_fault_eips);
 	RUN_TEST(test_push_pop_esp);
+	RUN_TEST(test_sti_hlt);
+	RUN_TEST(test_nmi);
+	RUN_TEST(test_single_step);
+	RUN_TEST(test_task_switch_ldt);
+	RUN_TEST(test_rep_compare);
+	RUN_TEST(test_near_call_ret_sizes);
 	return unit_summary();
 }
