@@ -70,7 +70,7 @@ struct insn {
  * store into code (self-modifying code, a loader, DMA) invalidates exactly
  * the instructions decoded from that line.
  */
-#define ICACHE_BITS 14
+#define ICACHE_BITS 16
 #define ICACHE_SIZE (1u << ICACHE_BITS)
 #define ICACHE_LINE_SHIFT 7
 #define ICACHE_LINE (1u << ICACHE_LINE_SHIFT)
