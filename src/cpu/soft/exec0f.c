@@ -343,6 +343,20 @@ static void exec_movx(struct soft_cpu *cpu, struct insn *in)
 	reg_write(cpu, in->reg, v, in->osize);
 }
 
+/*
+ * RDPMC (SDM vol. 2; P6 family: counters 0 and 1). No events are
+ * counted here, so both read as zero; CPL > 0 needs CR4.PCE.
+ */
+static void exec_rdpmc(struct soft_cpu *cpu)
+{
+	if (cpu->pe && cpu->cpl && !(cpu->s.cr4 & CR4_PCE))
+		cpu_fault(cpu, EXC_GP, 0);
+	if (cpu->s.gpr[R_ECX] > 1)
+		cpu_fault(cpu, EXC_GP, 0);
+	cpu->s.gpr[R_EAX] = 0;
+	cpu->s.gpr[R_EDX] = 0;
+}
+
 static void exec_sysenter(struct soft_cpu *cpu)
 {
 	u16 cs = (u16)cpu->s.sysenter_cs;
@@ -467,6 +481,9 @@ void exec_0f(struct soft_cpu *cpu, struct insn *in)
 	case 0x32:
 		cpl0_or_fault(cpu);
 		rdmsr(cpu);
+		break;
+	case 0x33:
+		exec_rdpmc(cpu);
 		break;
 	case 0x34:
 		exec_sysenter(cpu);
