@@ -1600,6 +1600,99 @@ static void test_near_call_ret_sizes(void)
 	rig_close(&r);
 }
 
+/*
+ * Instructions reserved to CPL 0 are #GP(0) at CPL 3 (SDM vol. 3, 5.9);
+ * the ones that only read descriptor-table registers are not (no UMIP
+ * on this CPU).
+ */
+static void test_privileged_instructions(void)
+{
+	static const struct {
+		u8 len;
+		u8 bytes[7];
+	} insns[] = {
+		{ 1, { 0xf4 } }, /* hlt */
+		{ 2, { 0x0f, 0x06 } }, /* clts */
+		{ 7, { 0x0f, 0x01, 0x15, D32(DATA) } }, /* lgdt [DATA] */
+		{ 7, { 0x0f, 0x01, 0x1d, D32(DATA) } }, /* lidt [DATA] */
+		{ 3, { 0x0f, 0x00, 0xd0 } }, /* lldt ax */
+		{ 3, { 0x0f, 0x00, 0xd8 } }, /* ltr ax */
+		{ 3, { 0x0f, 0x01, 0xf0 } }, /* lmsw ax */
+		{ 3, { 0x0f, 0x22, 0xc0 } }, /* mov cr0, eax */
+		{ 3, { 0x0f, 0x20, 0xd8 } }, /* mov eax, cr3 */
+		{ 3, { 0x0f, 0x23, 0xf8 } }, /* mov dr7, eax */
+		{ 2, { 0x0f, 0x08 } }, /* invd */
+		{ 2, { 0x0f, 0x09 } }, /* wbinvd */
+		{ 2, { 0x0f, 0x32 } }, /* rdmsr */
+		{ 2, { 0x0f, 0x30 } }, /* wrmsr */
+		{ 2, { 0x0f, 0x35 } }, /* sysexit */
+		{ 2, { 0x0f, 0x33 } }, /* rdpmc with CR4.PCE clear */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(insns); i++) {
+		struct rig r;
+		struct x86_state s;
+
+		rig_open(&r);
+		EMIT(&r, MOV_RI(R_EAX, 0), MOV_RI(R_ECX, 0));
+		rig_emit(&r, insns[i].bytes, insns[i].len);
+		EMIT(&r, INT(V_EXIT3));
+		rig_ring3_state(&r, &s, CODE);
+		s.cr4 = 0;
+		rig_run_state(&r, &s);
+		if (rig_vector(&r) != V_GP)
+			fprintf(stderr, "  insn %u: vector %d\n", i,
+				rig_vector(&r));
+		CHECK_FAULT(&r, V_GP, 0);
+		CHECK_EQ(rig_frame(&r, 1), CODE + 10);
+		rig_close(&r);
+	}
+
+	/* RDTSC too once CR4.TSD is set; the table reads stay allowed */
+	{
+		struct rig r;
+		struct x86_state s;
+
+		rig_open(&r);
+		EMIT(&r, 0x0f, 0x01, 0x05, D32(DATA), /* sgdt [DATA] */
+		     0x0f, 0x01, 0x0d, D32(DATA + 8), /* sidt [DATA+8] */
+		     0x0f, 0x01, 0xe0, LOG_EAX, /* smsw eax */
+		     0x0f, 0x00, 0xc8, LOG_EAX, /* str eax */
+		     RDTSC, HLT);
+		rig_ring3_state(&r, &s, CODE);
+		s.cr4 = CR4_TSD;
+		rig_run_state(&r, &s);
+		CHECK_FAULT(&r, V_GP, 0);
+		CHECK_EQ(rig_frame(&r, 1), r.pc - 3);
+		CHECK_OUTS(&r, CR0_PE | CR0_ET | CR0_NE, SEL_TSS0);
+		CHECK_EQ(rig_rd16(&r, DATA), GDT_LIMIT);
+		CHECK_EQ(rig_rd32(&r, DATA + 2), GDT);
+		CHECK_EQ(rig_rd16(&r, DATA + 8), IDT_LIMIT);
+		CHECK_EQ(rig_rd32(&r, DATA + 10), IDT);
+		rig_close(&r);
+	}
+
+	/* RDPMC with CR4.PCE: counters 0 and 1 exist, 2 does not */
+	{
+		struct rig r;
+		struct x86_state s;
+
+		rig_open(&r);
+		EMIT(&r, MOV_RI(R_EAX, 7), MOV_RI(R_EDX, 7),
+		     MOV_RI(R_ECX, 1), 0x0f, 0x33, /* rdpmc */
+		     LOG_EAX, LOG(R_EDX),
+		     MOV_RI(R_ECX, 2), 0x0f, 0x33, HLT);
+		rig_ring3_state(&r, &s, CODE);
+		s.cr4 = CR4_PCE;
+		rig_run_state(&r, &s);
+		CHECK_FAULT(&r, V_GP, 0);
+		CHECK_EQ(rig_frame(&r, 1), r.pc - 3);
+		CHECK_OUTS(&r, 0, 0);
+		rig_close(&r);
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_enter_and_leave_protected_mode);
@@ -1646,5 +1739,6 @@ int main(void)
 	RUN_TEST(test_task_switch_ldt);
 	RUN_TEST(test_rep_compare);
 	RUN_TEST(test_near_call_ret_sizes);
+	RUN_TEST(test_privileged_instructions);
 	return unit_summary();
 }
