@@ -53,6 +53,31 @@ static void save_state(struct soft_cpu *cpu, const struct tss_layout *l,
 			    cpu->s.seg[i].selector);
 }
 
+/*
+ * May this descriptor go into that register of the incoming task, whose
+ * CPL is its CS RPL (SDM vol. 3, 7.3 step 13 and table 7-1)?
+ */
+static bool task_segment_ok(const struct soft_cpu *cpu, int seg, u16 sel,
+			    u32 hi)
+{
+	unsigned dpl = (hi >> 13) & 3, rpl = sel & 3, cpl = cpu->cpl;
+	bool code = hi & 0x800, conforming = code && (hi & 0x400);
+	bool rw = hi & 0x200; /* readable code, writable data */
+
+	if (!(hi & 0x1000))
+		return false;
+	switch (seg) {
+	case S_CS:
+		return code && (conforming ? dpl <= cpl : dpl == cpl);
+	case S_SS:
+		return !code && rw && dpl == cpl && rpl == cpl;
+	default:
+		if (code && !rw)
+			return false;
+		return conforming || (dpl >= cpl && dpl >= rpl);
+	}
+}
+
 /* Load a segment register of the incoming task; errors are #TS. */
 static void load_task_segment(struct soft_cpu *cpu, int seg, u16 sel)
 {
@@ -68,7 +93,8 @@ static void load_task_segment(struct soft_cpu *cpu, int seg, u16 sel)
 		cpu->s.seg[seg] = (struct x86_segment){ .selector = sel };
 		return;
 	}
-	if (!desc_fetch(cpu, sel, &lo, &hi) || !(hi & 0x1000))
+	if (!desc_fetch(cpu, sel, &lo, &hi) ||
+	    !task_segment_ok(cpu, seg, sel, hi))
 		cpu_fault(cpu, EXC_TS, sel & ~3u);
 	if (!(hi & 0x8000))
 		cpu_fault(cpu, seg == S_SS ? EXC_SS : EXC_NP, sel & ~3u);
