@@ -552,10 +552,54 @@ static void exec_ret(struct soft_cpu *cpu, struct insn *in)
 
 static void exec_misc(struct soft_cpu *cpu, struct insn *in);
 
+/*
+ * LOCK is allowed only on read-modify-write instructions with a memory
+ * destination; elsewhere it is #UD (SDM vol. 2, LOCK). The 8086 and the
+ * 286 take it anywhere.
+ */
+static bool lock_allowed(const struct soft_cpu *cpu, const struct insn *in)
+{
+	if (is_286_or_older(cpu))
+		return true;
+	if (!in->has_modrm || in->mod == 3)
+		return false;
+	switch (in->op) {
+	case 0x00 ... 0x01: /* ADD, OR, ADC, SBB, AND, SUB, XOR r/m, reg */
+	case 0x08 ... 0x09:
+	case 0x10 ... 0x11:
+	case 0x18 ... 0x19:
+	case 0x20 ... 0x21:
+	case 0x28 ... 0x29:
+	case 0x30 ... 0x31:
+	case 0x86 ... 0x87: /* XCHG */
+	case 0x1ab: /* BTS */
+	case 0x1b3: /* BTR */
+	case 0x1bb: /* BTC */
+	case 0x1b0 ... 0x1b1: /* CMPXCHG */
+	case 0x1c0 ... 0x1c1: /* XADD */
+		return true;
+	case 0x80 ... 0x83:
+		return in->reg != ALU_CMP;
+	case 0xf6 ... 0xf7: /* NOT, NEG */
+		return in->reg == 2 || in->reg == 3;
+	case 0xfe ... 0xff: /* INC, DEC */
+		return in->reg < 2;
+	case 0x1ba: /* BTS, BTR, BTC imm8 */
+		return in->reg >= 5;
+	case 0x1c7: /* CMPXCHG8B */
+		return in->reg == 1;
+	default:
+		return false;
+	}
+}
+
 void exec(struct soft_cpu *cpu, struct insn *in)
 {
 	u16 op = in->op;
 	unsigned size;
+
+	if (unlikely(in->lock) && !lock_allowed(cpu, in))
+		undefined_opcode(cpu);
 
 	if (in->has_modrm && in->mod != 3)
 		cpu->ea = ea_compute(cpu, in);
