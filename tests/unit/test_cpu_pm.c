@@ -1693,6 +1693,99 @@ static void test_privileged_instructions(void)
 	}
 }
 
+/*
+ * The incoming task's segments are checked as they load; a bad one is
+ * #TS (#NP, #SS when not present) in the new task's context (SDM vol. 3,
+ * 7.3 step 13 and table 7-1).
+ */
+static void test_task_switch_segment_checks(void)
+{
+	static const struct {
+		u32 offset; /* of the selector in the TSS */
+		u16 sel;
+		u16 attr; /* of the descriptor at SEL_FREE */
+		int vector;
+	} cases[] = {
+		{ 0x4c, SEL_DATA0, 0, V_TS }, /* CS: a data segment */
+		{ 0x4c, SEL_FREE, A_CODE32 | A_DPL(3), V_TS }, /* RPL != DPL */
+		{ 0x4c, SEL_FREE, A_CODE32 & ~A_P, V_NP },
+		{ 0x50, SEL_CODE0, 0, V_TS }, /* SS: code */
+		{ 0x50, SEL_FREE, A_DATA32 | A_DPL(3), V_TS }, /* DPL != CPL */
+		{ 0x50, SEL_FREE, A_DATA32 & ~A_P, V_SS },
+		{ 0x54, SEL_FREE, A_P | A_S | 0x8 | A_DB, V_TS }, /* DS: exec-only */
+		{ 0x54, SEL_FREE, A_DATA32 & ~A_P, V_NP },
+		{ 0x5c, SEL_FREE | 3, A_DATA32, V_TS }, /* GS: RPL > DPL */
+		{ 0x54, SEL_FREE, A_CODE32, -1 }, /* readable code: fine */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rig r;
+		int v;
+
+		rig_open(&r);
+		setup_task(&r, SEL_TSS1, TSS1, CODE2, 0x50000);
+		if (cases[i].attr)
+			rig_desc(&r, SEL_FREE, 0, FLAT, cases[i].attr);
+		rig_wr16(&r, TSS1 + cases[i].offset, cases[i].sel);
+		EMIT(&r, JMP_FAR(SEL_TSS1, 0));
+		rig_org(&r, CODE2);
+		EMIT(&r, HLT);
+		rig_run_pm(&r);
+		v = rig_vector(&r);
+		if (v != cases[i].vector)
+			fprintf(stderr, "  case %u: vector %d\n", i, v);
+		CHECK_EQ(v, cases[i].vector);
+		if (v >= 0) {
+			CHECK_EQ(rig_frame(&r, 0), cases[i].sel & ~3u);
+			CHECK_EQ(r.st.tr.selector, SEL_TSS1);
+		}
+		rig_close(&r);
+	}
+}
+
+/*
+ * LOCK is #UD except on the read-modify-write instructions with a
+ * memory destination (SDM vol. 2, LOCK).
+ */
+static void test_lock_prefix(void)
+{
+	static const struct {
+		u8 len;
+		u8 bytes[8];
+		int vector;
+	} insns[] = {
+		{ 7, { 0xf0, 0x01, 0x05, D32(DATA) }, -1 }, /* add [m], eax */
+		{ 7, { 0xf0, 0x87, 0x05, D32(DATA) }, -1 }, /* xchg [m], eax */
+		{ 8, { 0xf0, 0x0f, 0xab, 0x05, D32(DATA) }, -1 }, /* bts */
+		{ 8, { 0xf0, 0x0f, 0xc1, 0x05, D32(DATA) }, -1 }, /* xadd */
+		{ 7, { 0xf0, 0xff, 0x05, D32(DATA) }, -1 }, /* inc [m] */
+		{ 8, { 0xf0, 0x0f, 0xc7, 0x0d, D32(DATA) }, -1 }, /* cmpxchg8b */
+		{ 3, { 0xf0, 0x01, 0xd8 }, V_UD }, /* add eax, ebx */
+		{ 2, { 0xf0, 0x90 }, V_UD }, /* nop */
+		{ 7, { 0xf0, 0x89, 0x05, D32(DATA) }, V_UD }, /* mov [m], eax */
+		{ 7, { 0xf0, 0x39, 0x05, D32(DATA) }, V_UD }, /* cmp [m], eax */
+		{ 8, { 0xf0, 0x0f, 0xa3, 0x05, D32(DATA) }, V_UD }, /* bt */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(insns); i++) {
+		struct rig r;
+
+		rig_open(&r);
+		rig_emit(&r, insns[i].bytes, insns[i].len);
+		EMIT(&r, HLT);
+		rig_run_pm(&r);
+		if (rig_vector(&r) != insns[i].vector)
+			fprintf(stderr, "  insn %u: vector %d\n", i,
+				rig_vector(&r));
+		CHECK_EQ(rig_vector(&r), insns[i].vector);
+		if (insns[i].vector == V_UD)
+			CHECK_EQ(rig_frame(&r, 0), CODE);
+		rig_close(&r);
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_enter_and_leave_protected_mode);
@@ -1740,5 +1833,7 @@ int main(void)
 	RUN_TEST(test_rep_compare);
 	RUN_TEST(test_near_call_ret_sizes);
 	RUN_TEST(test_privileged_instructions);
+	RUN_TEST(test_task_switch_segment_checks);
+	RUN_TEST(test_lock_prefix);
 	return unit_summary();
 }
