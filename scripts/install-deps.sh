@@ -6,6 +6,8 @@ set -euo pipefail
 
 packages=(
 	build-essential clang zlib1g-dev git python3 shellcheck
+	# the DSDT is compiled from ASL at build time
+	acpica-tools
 	# firmware the machine boots and the emulators compared against
 	seabios qemu-system-x86 bochs bochsbios vgabios
 	# Debian's bochs has no headless display of its own: SDL2 with SDL's
