@@ -1786,6 +1786,104 @@ static void test_lock_prefix(void)
 	}
 }
 
+/*
+ * From V86 mode only a gate to a DPL-0 code segment works: otherwise
+ * #GP(code selector) (SDM vol. 2, INT n, INTERRUPT-FROM-VIRTUAL-8086).
+ */
+static void test_v86_gate_to_ring3(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_idt(&r, 0x40, SEL_CODE3, CODE2, GATE_INT32, 3);
+	emit_iret_to_v86(&r, FL_IOPL);
+	EMIT(&r, INT(0x40));
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, SEL_CODE3 & ~3u);
+	CHECK_EQ(rig_frame(&r, 1), 0x100);
+	rig_close(&r);
+}
+
+/*
+ * PUSHF/POPF/IRET inside V86 mode with IOPL 3 work on the low flags
+ * and cannot change IOPL (SDM vol. 3, 20.2.7).
+ */
+static void test_v86_flags(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	emit_iret_to_v86(&r, FL_IOPL);
+	EMIT(&r, 0x9c, 0x58, 0xe7, RIG_PORT, /* pushf; pop ax; out */
+	     0x68, D16(0x0001), 0x9d, /* push 1; popf: CF, IOPL 0 ignored */
+	     0x9c, 0x58, 0xe7, RIG_PORT,
+	     0x6a, 0x01, /* push flags 1 */
+	     0x0e, /* push cs */
+	     0x68, D16(0x113), /* push ip of the next out */
+	     0xcf, /* iret (16-bit) */
+	     0x9c, 0x58, 0xe7, RIG_PORT,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_OUTS(&r, 0x3002, 0x3003, 0x3003);
+	CHECK(rig_frame(&r, 3) & FL_VM);
+	rig_close(&r);
+}
+
+/* A task switch into a TSS whose EFLAGS has VM enters V86 mode (7.3). */
+static void test_task_switch_to_v86(void)
+{
+	struct rig r;
+	struct rig_task t = { .eip = 0x100, .esp = 0xfff0, .cs = V86_CS,
+			      .ss = V86_SS, .ds = 0x2000,
+			      .eflags = FL_VM | FL_IOPL, .esp0 = ESP0 };
+
+	rig_open(&r);
+	rig_tss(&r, TSS1, &t);
+	rig_desc(&r, SEL_TSS1, TSS1, 0x67, A_TSS32);
+	EMIT(&r, JMP_FAR(SEL_TSS1, 0));
+	rig_org(&r, V86_CS * 16 + 0x100);
+	/* (OUT would fault: this TSS has no I/O bitmap) */
+	EMIT(&r, 0x8c, 0x1e, D16(0x10), /* mov [0x10], ds */
+	     0x8c, 0x0e, D16(0x12), /* mov [0x12], cs */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_EQ(rig_rd16(&r, 0x20010), 0x2000);
+	CHECK_EQ(rig_rd16(&r, 0x20012), V86_CS);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), 0x108);
+	CHECK_EQ(rig_frame(&r, 2), V86_CS);
+	CHECK(rig_frame(&r, 3) & FL_VM);
+	CHECK_EQ(rig_frame(&r, 7), 0x2000); /* DS in the V86 frame */
+	CHECK_EQ(r.st.tr.selector, SEL_TSS1);
+	rig_close(&r);
+}
+
+/* With A20 masked, real-mode addresses wrap at 1 MiB (port 92h, 8042). */
+static void test_a20(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_wr32(&r, 0x100010, 0x1111);
+	rig_wr32(&r, 0x000010, 0x2222);
+	rig_org(&r, 0x7c00);
+	EMIT(&r, 0xb8, D16(0xffff), 0x8e, 0xd8, /* mov ds, 0xffff */
+	     0x66, 0xa1, D16(0x20), /* mov eax, [0x20]: 0xffff0 + 0x20 */
+	     0x66, 0xe7, RIG_PORT,
+	     HLT);
+	rig_real_state(&r, &s);
+	rig_run_state(&r, &s);
+	soft_engine_ops.set_a20(r.vcpu, false);
+	rig_real_state(&r, &s); /* the state now has A20 masked */
+	CHECK(s.a20_masked);
+	rig_run_state(&r, &s);
+	CHECK_OUTS(&r, 0x1111, 0x2222);
+	soft_engine_ops.set_a20(r.vcpu, true);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_enter_and_leave_protected_mode);
@@ -1835,5 +1933,9 @@ int main(void)
 	RUN_TEST(test_privileged_instructions);
 	RUN_TEST(test_task_switch_segment_checks);
 	RUN_TEST(test_lock_prefix);
+	RUN_TEST(test_v86_gate_to_ring3);
+	RUN_TEST(test_v86_flags);
+	RUN_TEST(test_task_switch_to_v86);
+	RUN_TEST(test_a20);
 	return unit_summary();
 }
