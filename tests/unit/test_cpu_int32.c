@@ -827,6 +827,107 @@ static void test_shifts32(void)
 	rig_close(&r);
 }
 
+/* LOOP and JECXZ count in CX with a 0x67 prefix (SDM vol. 2, LOOP). */
+static void test_loop_address_size(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 0x00010003), MOV_RI(R_EBX, 0),
+	     0x43, /* inc ebx */
+	     0x67, 0xe2, 0xfc, /* loopw: CX 3 -> 0 */
+	     LOG(R_EBX), LOG(R_ECX),
+	     MOV_RI(R_ECX, 0x00010000),
+	     0x67, 0xe3, 0x02, /* jcxz +2: CX = 0 */
+	     0xeb, 0x05, /* jmp +5: not taken */
+	     MOV_RI(R_EAX, 0x1c), LOG_EAX,
+	     0xe3, 0x02, /* jecxz: ECX != 0, not taken */
+	     0xeb, 0x00,
+	     MOV_RI(R_ECX, 2),
+	     0xe1, 0xfe, /* loope $: ZF clear after the MOV? loop once */
+	     LOG(R_ECX),
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 3, 0x00010000, 0x1c, 1);
+	rig_close(&r);
+}
+
+/* ENTER with a nesting level and LEAVE, 32-bit (SDM vol. 2, ENTER). */
+static void test_enter_leave32(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_EBP, 0x2f800),
+	     STORE_I(0x2f800 - 4, 0xaaaa), /* the outer frame's display */
+	     0xc8, D16(0x10), 2, /* enter 16, 2 */
+	     LOG(R_EBP), LOG(R_ESP),
+	     0x8b, 0x45, 0x00, LOG_EAX, /* [ebp]: old EBP */
+	     0x8b, 0x45, 0xfc, LOG_EAX, /* [ebp-4]: copied display */
+	     0x8b, 0x45, 0xf8, LOG_EAX, /* [ebp-8]: this frame */
+	     0xc9, /* leave */
+	     LOG(R_EBP), LOG(R_ESP),
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, STACK0 - 4, STACK0 - 12 - 16, 0x2f800, 0xaaaa,
+		   STACK0 - 4, 0x2f800, STACK0);
+	rig_close(&r);
+}
+
+/* ADC/SBB carry chains, NEG, NOT, XCHG, XLAT with 32-bit operands. */
+static void test_arith32(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_write(&r, DATA + 0x100, "0123456789abcdef", 16);
+	EMIT(&r, MOV_RI(R_EAX, 0xffffffff), MOV_RI(R_EDX, 1),
+	     0x05, D32(1), /* add eax, 1: CF */
+	     0x83, 0xd2, 0x00, /* adc edx, 0 */
+	     LOG(R_EDX),
+	     MOV_RI(R_EAX, 0), MOV_RI(R_EDX, 2),
+	     0x2d, D32(1), /* sub eax, 1: borrow */
+	     0x83, 0xda, 0x00, /* sbb edx, 0 */
+	     LOG(R_EDX),
+	     MOV_RI(R_EBX, 5), 0xf7, 0xdb, /* neg ebx */
+	     LOG_CF, LOG(R_EBX),
+	     0xf7, 0xd3, LOG(R_EBX), /* not ebx */
+	     MOV_RI(R_ECX, 0x11), 0x87, 0xcb, /* xchg ebx, ecx */
+	     LOG(R_EBX), LOG(R_ECX),
+	     MOV_RI(R_EBX, DATA + 0x100), MOV_RI(R_EAX, 0xffffff0c),
+	     0xd7, /* xlat */
+	     LOG_EAX,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 2, 1, 1, (u32)-5, 4, 0x11, 4, 0xffffff63);
+	rig_close(&r);
+}
+
+/* POP into memory addressed with ESP uses ESP after the pop. */
+static void test_pop_memory_esp(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, PUSH_I(0x1111), PUSH_I(0x2222),
+	     0x8f, 0x44, 0x24, 0x00, /* pop dword [esp]: onto 0x1111 */
+	     POP_R(R_EAX), LOG_EAX, LOG(R_ESP),
+	     /* MOV from a segment register: 32-bit register gets it */
+	     MOV_RI(R_EAX, 0xffffffff),
+	     0x8c, 0xd8, LOG_EAX, /* mov eax, ds */
+	     STORE_I(DATA, 0xffffffff),
+	     0x8c, 0x1d, D32(DATA), /* mov [DATA], ds: 16 bits */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x2222, STACK0, SEL_DATA0);
+	CHECK_EQ(rig_rd32(&r, DATA), 0xffff0000 | SEL_DATA0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_rig_smoke);
@@ -850,5 +951,9 @@ int main(void)
 	RUN_TEST(test_rep_strings32);
 	RUN_TEST(test_rep_strings_address_size);
 	RUN_TEST(test_shifts32);
+	RUN_TEST(test_loop_address_size);
+	RUN_TEST(test_enter_leave32);
+	RUN_TEST(test_arith32);
+	RUN_TEST(test_pop_memory_esp);
 	return unit_summary();
 }
