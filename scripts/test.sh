@@ -50,8 +50,9 @@ step() {
 lint() {
 	local py
 	shellcheck scripts/install-deps.sh scripts/build-guests.sh \
-		scripts/quickstart.sh scripts/test.sh tests/guest/run-all.sh \
-		bench/*.sh .ci/run || return 1
+		scripts/build-linux-guest.sh scripts/quickstart.sh \
+		scripts/test.sh tests/guest/run-all.sh \
+		tests/guest/test_linux_qemu_image.sh bench/*.sh .ci/run || return 1
 	for py in tests/guest/*.py tests/guest/qemu-twoostwo bench/*.py; do
 		python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' \
 			"$py" || return 1

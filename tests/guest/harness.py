@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Guest test harness: runs `twoostwo run` in a pseudo-terminal and watches
 what the guest shows (the screen dump), logs (the port 0x402 debug log),
-sends to COM1 (the serial file) and what twoostwo says (stderr).
+sends to COM1 (the serial file) and what twoostwo says (stderr). With
+serial='stdio', COM1 is the pseudo-terminal instead, so a test can also
+type to the guest's serial port (SerialShell drives a shell there).
 
 Environment:
   TWOOSTWO                 the binary under test (default build/twoostwo)
@@ -15,6 +17,7 @@ import fcntl
 import os
 import pathlib
 import pty
+import re
 import shutil
 import signal
 import struct
@@ -80,7 +83,12 @@ def _as_bytes(text):
 
 
 class Vm:
-    """One `twoostwo run` with its own folder for the files it writes."""
+    """One `twoostwo run` with its own folder for the files it writes.
+
+    serial: True for COM1 in the serial file; 'stdio' for COM1 on the
+    pseudo-terminal (use with display='none'): what the guest sends is
+    still copied to the serial file, and send_serial types to it.
+    """
 
     started = []  # every Vm, so a failing test can show the ones it made
 
@@ -94,12 +102,15 @@ class Vm:
         self.closed = False
         self.proc = None
         self._reader = None
+        self._serial_copy = serial == 'stdio'
         self.cmd = [TWOOSTWO, 'run', *args, '--display', display,
                     '--screen-dump', self.screen_path,
                     '--debug-log', self.debug_log_path,
                     # a backstop should the harness itself die
                     '--timeout', str(int(scaled(900)))]
-        if serial:
+        if serial == 'stdio':
+            self.cmd += ['--serial', 'stdio']
+        elif serial:
             self.cmd += ['--serial', 'file:' + self.serial_path]
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ,
@@ -121,6 +132,13 @@ class Vm:
         self._reader.start()
 
     def _drain(self):
+        if not self._serial_copy:
+            self._drain_into(None)
+            return
+        with open(self.serial_path, 'wb') as copy:
+            self._drain_into(copy)
+
+    def _drain_into(self, copy):
         while True:
             try:
                 data = os.read(self.master, 65536)
@@ -128,6 +146,9 @@ class Vm:
                 return
             if not data:
                 return
+            if copy:
+                copy.write(data)
+                copy.flush()
             self._terminal += data
             del self._terminal[:-16384]
 
@@ -177,6 +198,20 @@ class Vm:
         for b in _as_bytes(text):
             os.write(self.master, bytes([b]))
             time.sleep(delay)
+
+    def send_serial(self, text):
+        """Send to COM1 (serial='stdio'), all at once."""
+        data = _as_bytes(text)
+        while data:
+            data = data[os.write(self.master, data):]
+
+    def wait_exit(self, timeout):
+        """The exit status once twoostwo ends by itself; None if it still
+        runs after timeout seconds."""
+        try:
+            return self.proc.wait(scaled(timeout))
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self):
         """SIGTERM, then SIGKILL after a grace period; the exit status."""
@@ -242,6 +277,71 @@ class Vm:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# Terminal control sequences (ESC [ ... final byte, or ESC and one byte)
+# and carriage returns, which a shell's line editor sends around its
+# prompt and the terminal adds before each newline.
+_CONTROL = re.compile(r'\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])|\r')
+
+
+class SerialShell:
+    """A shell on COM1 of a Vm started with serial='stdio'.
+
+    It reads what the guest sent as text without terminal control
+    sequences; each expect starts where the previous match ended.
+    """
+
+    def __init__(self, vm, prompt):
+        self.vm = vm
+        self.prompt = prompt
+        self.pos = 0
+        self._commands = 0
+
+    def text(self):
+        # As the output grows, decoding and removing the sequences change
+        # only its end (a sequence still arriving), so offsets before that
+        # stay valid.
+        raw = self.vm.serial().decode('utf-8', 'replace')
+        return _CONTROL.sub('', raw)
+
+    def expect(self, pattern, timeout, what=None):
+        """Wait for the regular expression pattern; its match object."""
+        regex = re.compile(pattern, re.S)
+        found = []
+
+        def seen():
+            m = regex.search(self.text(), self.pos)
+            if m:
+                found.append(m)
+            return m is not None
+
+        self.vm.wait_until(seen, timeout, what or
+                           'serial port to show /%s/' % pattern)
+        self.pos = found[0].end()
+        return found[0]
+
+    def expect_text(self, text, timeout):
+        return self.expect(re.escape(text), timeout,
+                           'serial port to show %r' % text)
+
+    def send(self, line):
+        self.vm.send_serial(line + '\n')
+
+    def run(self, command, timeout):
+        """Run command at the prompt and wait for the next prompt; its
+        output (without the echoed command line) and exit status."""
+        self._commands += 1
+        begin = 10 * self._commands + 1
+        end = begin + 1
+        # The terminal echoes the line as typed; markers that the shell
+        # computes appear only in what the commands print.
+        self.send('echo B$((%d))B; %s; echo E$((%d))E$?'
+                  % (begin, command, end))
+        m = self.expect(r'B%dB\n(.*?)E%dE(\d+)\n' % (begin, end), timeout,
+                        'output of %r' % command)
+        self.expect_text(self.prompt, timeout)
+        return m.group(1), int(m.group(2))
 
 
 def run_command(args, timeout=10):
