@@ -1884,6 +1884,42 @@ static void test_a20(void)
 	rig_close(&r);
 }
 
+/*
+ * Fetches are checked against the CS limit, also for an instruction
+ * straddling it (#GP(0) at its start); instructions longer than 15 bytes
+ * are #GP(0) (SDM vol. 2, 2.3.11).
+ */
+static void test_fetch_limits(void)
+{
+	struct rig r;
+	struct x86_state s;
+	u8 code[15 + 17];
+
+	rig_open(&r);
+	rig_desc(&r, SEL_FREE, 0, CODE + 7, A_CODE | A_DB);
+	EMIT(&r, MOV_RI(R_EAX, 1), MOV_RI(R_EAX, 2), HLT);
+	rig_pm_state(&r, &s);
+	s.seg[S_CS] = rig_seg(SEL_FREE, 0, CODE + 7, A_CODE | A_DB | 1);
+	rig_run_state(&r, &s);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 5);
+	CHECK_EQ(r.st.gpr[R_EAX], 1);
+	rig_close(&r);
+
+	/* 14 prefixes + NOP is 15 bytes: fine; 16 + NOP is not */
+	rig_open(&r);
+	memset(code, 0x3e, sizeof(code)); /* ds: */
+	code[14] = 0x90;
+	code[15 + 16] = 0x90;
+	rig_write(&r, CODE, code, sizeof(code));
+	rig_org(&r, CODE + sizeof(code));
+	EMIT(&r, HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(rig_frame(&r, 1), CODE + 15);
+	rig_close(&r);
+}
+
 static u32 xorshift32(u32 *x)
 {
 	*x ^= *x << 13;
@@ -1996,6 +2032,7 @@ int main(void)
 	RUN_TEST(test_v86_flags);
 	RUN_TEST(test_task_switch_to_v86);
 	RUN_TEST(test_a20);
+	RUN_TEST(test_fetch_limits);
 	RUN_TEST(test_random_code);
 	return unit_summary();
 }
