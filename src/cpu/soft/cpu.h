@@ -143,13 +143,11 @@ void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
 /* Deliver the fault cpu_fault() recorded, escalating to #DF/shutdown. */
 void cpu_deliver_fault(struct soft_cpu *cpu);
 
-/* mmu.c: linear and segmented memory access */
-u8 lin_read8(struct soft_cpu *cpu, u32 lin, bool user);
-u16 lin_read16(struct soft_cpu *cpu, u32 lin, bool user);
-u32 lin_read32(struct soft_cpu *cpu, u32 lin, bool user);
-void lin_write8(struct soft_cpu *cpu, u32 lin, u8 v, bool user);
-void lin_write16(struct soft_cpu *cpu, u32 lin, u16 v, bool user);
-void lin_write32(struct soft_cpu *cpu, u32 lin, u32 v, bool user);
+/* mmu.c: translation, TLB refills and the slow paths of mmu.h */
+u32 lin_read_slow(struct soft_cpu *cpu, u32 lin, unsigned size, bool user);
+void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
+		    bool user);
+__attribute__((noreturn)) void seg_fault(struct soft_cpu *cpu, int seg);
 /* System-structure access (GDT, IDT, TSS): supervisor, no CPL check. */
 u32 sys_read32(struct soft_cpu *cpu, u32 lin);
 u16 sys_read16(struct soft_cpu *cpu, u32 lin);
@@ -159,19 +157,6 @@ void sys_write16(struct soft_cpu *cpu, u32 lin, u16 v);
 void sys_write8(struct soft_cpu *cpu, u32 lin, u8 v);
 u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc);
 void mmu_invlpg(struct soft_cpu *cpu, u32 lin);
-
-/* Segment-relative access with limit and rights checks. */
-u32 seg_linear(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
-	       bool write);
-u8 mem_read8(struct soft_cpu *cpu, int seg, u32 off);
-u16 mem_read16(struct soft_cpu *cpu, int seg, u32 off);
-u32 mem_read32(struct soft_cpu *cpu, int seg, u32 off);
-void mem_write8(struct soft_cpu *cpu, int seg, u32 off, u8 v);
-void mem_write16(struct soft_cpu *cpu, int seg, u32 off, u16 v);
-void mem_write32(struct soft_cpu *cpu, int seg, u32 off, u32 v);
-u32 mem_read_sz(struct soft_cpu *cpu, int seg, u32 off, unsigned size);
-void mem_write_sz(struct soft_cpu *cpu, int seg, u32 off, u32 v,
-		  unsigned size);
 /* Instruction fetch at CS:EIP + n. */
 u8 fetch8(struct soft_cpu *cpu, u32 eip);
 
@@ -316,5 +301,7 @@ static inline bool get_flag(const struct soft_cpu *cpu, u32 flag)
 {
 	return cpu->s.eflags & flag;
 }
+
+#include "cpu/soft/mmu.h"
 
 #endif

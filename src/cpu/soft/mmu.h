@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fast paths of guest memory access, inlined into the executors: a
+ * segment check, one TLB probe and a host load or store. Misses, page
+ * walks, MMIO and faults are in mmu.c.
+ */
+#ifndef TWOOSTWO_CPU_SOFT_MMU_H
+#define TWOOSTWO_CPU_SOFT_MMU_H
+
+/* Included at the end of cpu.h: struct soft_cpu is complete here. */
+
+static inline struct tlb_entry *tlb_entry_for(struct soft_cpu *cpu, u32 lin,
+				       bool user)
+{
+	return &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+static inline u8 *tlb_read_ptr(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
+
+	if (likely(e->read_tag == (lin & ~0xfffu)))
+		return (u8 *)(e->addend + lin);
+	return NULL;
+}
+
+static inline u8 *tlb_write_ptr(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
+
+	if (likely(e->write_tag == (lin & ~0xfffu)))
+		return (u8 *)(e->addend + lin);
+	return NULL;
+}
+
+static inline u8 lin_read8(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	return p ? *p : (u8)lin_read_slow(cpu, lin, 1, user);
+}
+
+static inline u16 lin_read16(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffe)
+		return get_le16(p);
+	return (u16)lin_read_slow(cpu, lin, 2, user);
+}
+
+static inline u32 lin_read32(struct soft_cpu *cpu, u32 lin, bool user)
+{
+	u8 *p = tlb_read_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffc)
+		return get_le32(p);
+	return lin_read_slow(cpu, lin, 4, user);
+}
+
+static inline void lin_write8(struct soft_cpu *cpu, u32 lin, u8 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p)
+		*p = v;
+	else
+		lin_write_slow(cpu, lin, v, 1, user);
+}
+
+static inline void lin_write16(struct soft_cpu *cpu, u32 lin, u16 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffe)
+		put_le16(p, v);
+	else
+		lin_write_slow(cpu, lin, v, 2, user);
+}
+
+static inline void lin_write32(struct soft_cpu *cpu, u32 lin, u32 v, bool user)
+{
+	u8 *p = tlb_write_ptr(cpu, lin, user);
+
+	if (p && (lin & 0xfff) <= 0xffc)
+		put_le32(p, v);
+	else
+		lin_write_slow(cpu, lin, v, 4, user);
+}
+
+static inline bool seg_within_limit(const struct x86_segment *sg, u32 off,
+			     unsigned size)
+{
+	u32 last = off + size - 1;
+	bool expand_down = (sg->attr & (SEG_ATTR_S | 0xc)) ==
+			   (SEG_ATTR_S | 0x4);
+
+	if (last < off) /* wraps around 4 GiB */
+		return false;
+	if (expand_down) {
+		u32 upper = sg->attr & SEG_ATTR_DB ? 0xffffffffu : 0xffffu;
+
+		return off > sg->limit && last <= upper;
+	}
+	return last <= sg->limit;
+}
+
+static inline u32 seg_linear(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
+	       bool write)
+{
+	const struct x86_segment *sg = &cpu->s.seg[seg];
+
+	if (is_8086(cpu))
+		return sg->base + off;
+	if (cpu->pe && !cpu->vm86) {
+		u16 type = sg->attr & SEG_ATTR_TYPE;
+
+		if (!(sg->attr & SEG_ATTR_P))
+			seg_fault(cpu, seg);
+		if (write && (type & 0x8 || !(type & 0x2)))
+			seg_fault(cpu, seg);
+		if (!write && (type & 0xa) == 0x8)
+			seg_fault(cpu, seg);
+	}
+	if (!seg_within_limit(sg, off, size))
+		seg_fault(cpu, seg);
+	return sg->base + off;
+}
+
+static inline bool user_access(const struct soft_cpu *cpu)
+{
+	return cpu->cpl == 3;
+}
+
+/*
+ * The 8086 has no segment limits: a word at offset 0xFFFF takes its high
+ * byte from offset 0 of the same segment.
+ */
+static inline bool wraps_8086(const struct soft_cpu *cpu, u32 off, unsigned size)
+{
+	return is_8086(cpu) && off + size - 1 > 0xffff;
+}
+
+static inline u8 mem_read8(struct soft_cpu *cpu, int seg, u32 off)
+{
+	return lin_read8(cpu, seg_linear(cpu, seg, off, 1, false),
+			 user_access(cpu));
+}
+
+static inline u16 mem_read16(struct soft_cpu *cpu, int seg, u32 off)
+{
+	if (wraps_8086(cpu, off, 2))
+		return (u16)(mem_read8(cpu, seg, off) |
+			     mem_read8(cpu, seg, (off + 1) & 0xffff) << 8);
+	return lin_read16(cpu, seg_linear(cpu, seg, off, 2, false),
+			  user_access(cpu));
+}
+
+static inline u32 mem_read32(struct soft_cpu *cpu, int seg, u32 off)
+{
+	return lin_read32(cpu, seg_linear(cpu, seg, off, 4, false),
+			  user_access(cpu));
+}
+
+static inline void mem_write8(struct soft_cpu *cpu, int seg, u32 off, u8 v)
+{
+	lin_write8(cpu, seg_linear(cpu, seg, off, 1, true), v,
+		   user_access(cpu));
+}
+
+static inline void mem_write16(struct soft_cpu *cpu, int seg, u32 off, u16 v)
+{
+	if (wraps_8086(cpu, off, 2)) {
+		mem_write8(cpu, seg, off, (u8)v);
+		mem_write8(cpu, seg, (off + 1) & 0xffff, (u8)(v >> 8));
+		return;
+	}
+	lin_write16(cpu, seg_linear(cpu, seg, off, 2, true), v,
+		    user_access(cpu));
+}
+
+static inline void mem_write32(struct soft_cpu *cpu, int seg, u32 off, u32 v)
+{
+	lin_write32(cpu, seg_linear(cpu, seg, off, 4, true), v,
+		    user_access(cpu));
+}
+
+static inline u32 mem_read_sz(struct soft_cpu *cpu, int seg, u32 off, unsigned size)
+{
+	if (size == 1)
+		return mem_read8(cpu, seg, off);
+	if (size == 2)
+		return mem_read16(cpu, seg, off);
+	return mem_read32(cpu, seg, off);
+}
+
+static inline void mem_write_sz(struct soft_cpu *cpu, int seg, u32 off, u32 v,
+		  unsigned size)
+{
+	if (size == 1)
+		mem_write8(cpu, seg, off, (u8)v);
+	else if (size == 2)
+		mem_write16(cpu, seg, off, (u16)v);
+	else
+		mem_write32(cpu, seg, off, v);
+}
+
+#endif
