@@ -105,6 +105,15 @@ struct soft_cpu {
 
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [user][index] */
 	struct icache icache;
+	/*
+	 * The code page of the last fetch, so that consecutive instructions
+	 * skip the TLB probe: its linear base (TLB_INVALID: none), host
+	 * address, and line generations (NULL for ROM). Dropped whenever
+	 * the TLB is, and when the CPL changes.
+	 */
+	u32 fetch_page;
+	const u8 *fetch_host;
+	const u32 *fetch_gen;
 
 	/* Per-instruction scratch. */
 	struct insn *in;
@@ -181,7 +190,7 @@ void stack_set_sp(struct soft_cpu *cpu, u32 sp);
 /* icache.c */
 int icache_init(struct soft_cpu *cpu);
 void icache_free(struct soft_cpu *cpu);
-struct insn *icache_fetch(struct soft_cpu *cpu);
+struct insn *icache_fetch_slow(struct soft_cpu *cpu);
 /* RAM at host address p, len bytes, is about to be written. */
 void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len);
 bool icache_is_code_page(const struct soft_cpu *cpu, const u8 *host_page);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
-#include "cpu/soft/cpu.h"
+#include "cpu/soft/icache.h"
 
 #define CLOCK_CHECK_INTERVAL 256
 
@@ -32,6 +32,7 @@ void cpu_update_mode(struct soft_cpu *cpu)
 		cpu->cpl = 3;
 	else
 		cpu->cpl = s->seg[S_CS].selector & 3;
+	cpu->fetch_page = TLB_INVALID; /* CPL or CS may have changed */
 	cpu->code32 = !cpu->vm86 && (s->seg[S_CS].attr & SEG_ATTR_DB);
 	cpu->stack32 = !cpu->vm86 && (s->seg[S_SS].attr & SEG_ATTR_DB);
 	if (is_286_or_older(cpu)) {

@@ -10,10 +10,7 @@
  */
 #include <stdlib.h>
 
-#include "cpu/soft/cpu.h"
-
-/* Longest x86 instruction: an entry can reach this far past its start. */
-#define INSN_MAX_LEN 15
+#include "cpu/soft/icache.h"
 
 int icache_init(struct soft_cpu *cpu)
 {
@@ -100,19 +97,13 @@ void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len)
 		ic->line_gen[line]++;
 }
 
-static unsigned icache_hash(const u8 *p)
-{
-	uintptr_t v = (uintptr_t)p;
-
-	return (unsigned)((v ^ (v >> ICACHE_BITS)) & (ICACHE_SIZE - 1));
-}
-
 /*
- * The decoded instruction at CS:EIP, from the cache or decoded into it.
- * NULL when it cannot be cached (it may cross a page or the 64 KiB IP
- * wrap, or its page is not in the TLB yet): the caller decodes directly.
+ * icache_fetch() (icache.h) missed: probe the TLB for the code page, then
+ * look up or decode the instruction. NULL when it cannot be cached (it
+ * may cross a page or the 64 KiB IP wrap, or its page is not in the TLB
+ * yet): the caller decodes directly.
  */
-struct insn *icache_fetch(struct soft_cpu *cpu)
+struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 {
 	struct icache *ic = &cpu->icache;
 	const struct x86_segment *cs = &cpu->s.seg[S_CS];
@@ -132,6 +123,12 @@ struct insn *icache_fetch(struct soft_cpu *cpu)
 	host = (const u8 *)(t->addend + lin);
 	off = icache_ram_offset(ic, host);
 	gen = off == UINT64_MAX ? 0 : ic->line_gen[off >> ICACHE_LINE_SHIFT];
+	cpu->fetch_page = lin & ~0xfffu;
+	cpu->fetch_host = host - (lin & 0xfff);
+	cpu->fetch_gen = off == UINT64_MAX
+				 ? NULL
+				 : &ic->line_gen[(off & ~(u64)0xfff) >>
+						 ICACHE_LINE_SHIFT];
 	e = &ic->entries[icache_hash(host)];
 	if (likely(e->key == host && e->gen == gen &&
 		   e->code32 == cpu->code32)) {

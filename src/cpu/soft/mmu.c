@@ -30,6 +30,7 @@ void cpu_tlb_flush(struct soft_cpu *cpu)
 {
 	unsigned u, i;
 
+	cpu->fetch_page = TLB_INVALID;
 	for (u = 0; u < 2; u++)
 		for (i = 0; i < TLB_SIZE; i++)
 			cpu->tlb[u][i] = (struct tlb_entry){
@@ -41,6 +42,7 @@ void mmu_invlpg(struct soft_cpu *cpu, u32 lin)
 {
 	unsigned i = (lin >> 12) & (TLB_SIZE - 1);
 
+	cpu->fetch_page = TLB_INVALID;
 	/* A 4 MiB page may be cached under any index: be simple and safe. */
 	if (cpu->s.cr4 & CR4_PSE || cpu->s.cr4 & CR4_PAE) {
 		cpu_tlb_flush(cpu);
