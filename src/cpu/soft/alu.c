@@ -3,7 +3,10 @@
 
 void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size)
 {
-	u32 f = cpu->s.eflags & ~(FL_SF | FL_ZF | FL_PF);
+	u32 f;
+
+	flags_sync(cpu);
+	f = cpu->s.eflags & ~(FL_SF | FL_ZF | FL_PF);
 
 	res &= size_mask(size);
 	if (!res)
@@ -46,60 +49,94 @@ static void flags_logic(struct soft_cpu *cpu, u32 res, unsigned size)
 	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
 }
 
-u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
+static inline u32 lazy_record(struct soft_cpu *cpu, u8 op, u32 a, u32 b,
+			      u32 carry, u32 res, unsigned size)
 {
-	u32 m = size_mask(size), c = get_flag(cpu, FL_CF), res;
+	cpu->lazy = (struct lazy_flags){ a, b, res, carry, op, (u8)size };
+	return res;
+}
 
-	switch (op) {
-	case ALU_ADD:
-		flags_add(cpu, a, b, 0, size);
-		return (a + b) & m;
-	case ALU_ADC:
-		flags_add(cpu, a, b, c, size);
-		return (a + b + c) & m;
-	case ALU_SBB:
-		flags_sub(cpu, a, b, c, size);
-		return (a - b - c) & m;
-	case ALU_SUB:
-	case ALU_CMP:
-		flags_sub(cpu, a, b, 0, size);
-		return (a - b) & m;
-	case ALU_OR:
-		res = (a | b) & m;
+void flags_materialize(struct soft_cpu *cpu)
+{
+	struct lazy_flags l = cpu->lazy;
+
+	cpu->lazy.op = LAZY_NONE;
+	switch (l.op) {
+	case LAZY_ADD:
+		flags_add(cpu, l.a, l.b, l.carry, l.size);
 		break;
-	case ALU_AND:
-		res = a & b & m;
+	case LAZY_SUB:
+		flags_sub(cpu, l.a, l.b, l.carry, l.size);
+		break;
+	case LAZY_LOGIC:
+		flags_logic(cpu, l.res, l.size);
+		break;
+	case LAZY_INC:
+	case LAZY_DEC:
+		if (l.op == LAZY_INC)
+			flags_add(cpu, l.a, 1, 0, l.size);
+		else
+			flags_sub(cpu, l.a, 1, 0, l.size);
+		if (l.carry)
+			cpu->s.eflags |= FL_CF;
+		else
+			cpu->s.eflags &= ~FL_CF;
 		break;
 	default:
-		res = (a ^ b) & m;
 		break;
 	}
-	flags_logic(cpu, res, size);
-	return res;
+}
+
+u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
+{
+	u32 m = size_mask(size), c;
+
+	a &= m;
+	b &= m;
+	switch (op) {
+	case ALU_ADD:
+		return lazy_record(cpu, LAZY_ADD, a, b, 0, (a + b) & m, size);
+	case ALU_ADC:
+		c = get_flag(cpu, FL_CF);
+		return lazy_record(cpu, LAZY_ADD, a, b, c, (a + b + c) & m, size);
+	case ALU_SBB:
+		c = get_flag(cpu, FL_CF);
+		return lazy_record(cpu, LAZY_SUB, a, b, c, (a - b - c) & m, size);
+	case ALU_SUB:
+	case ALU_CMP:
+		return lazy_record(cpu, LAZY_SUB, a, b, 0, (a - b) & m, size);
+	case ALU_OR:
+		return lazy_record(cpu, LAZY_LOGIC, 0, 0, 0, a | b, size);
+	case ALU_AND:
+		return lazy_record(cpu, LAZY_LOGIC, 0, 0, 0, a & b, size);
+	default:
+		return lazy_record(cpu, LAZY_LOGIC, 0, 0, 0, a ^ b, size);
+	}
 }
 
 u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size)
 {
-	bool cf = get_flag(cpu, FL_CF);
+	u32 cf = get_flag(cpu, FL_CF);
 
-	flags_add(cpu, a, 1, 0, size);
-	set_flag(cpu, FL_CF, cf);
-	return (a + 1) & size_mask(size);
+	a &= size_mask(size);
+	return lazy_record(cpu, LAZY_INC, a, 1, cf, (a + 1) & size_mask(size),
+			   size);
 }
 
 u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size)
 {
-	bool cf = get_flag(cpu, FL_CF);
+	u32 cf = get_flag(cpu, FL_CF);
 
-	flags_sub(cpu, a, 1, 0, size);
-	set_flag(cpu, FL_CF, cf);
-	return (a - 1) & size_mask(size);
+	a &= size_mask(size);
+	return lazy_record(cpu, LAZY_DEC, a, 1, cf, (a - 1) & size_mask(size),
+			   size);
 }
 
 u32 alu_neg(struct soft_cpu *cpu, u32 a, unsigned size)
 {
-	flags_sub(cpu, 0, a, 0, size);
-	return (0 - a) & size_mask(size);
+	a &= size_mask(size);
+	return lazy_record(cpu, LAZY_SUB, 0, a, 0, (0 - a) & size_mask(size),
+			   size);
 }
 
 static void set_cf_of(struct soft_cpu *cpu, bool cf, bool of)
@@ -441,10 +478,56 @@ void alu_aad(struct soft_cpu *cpu, u8 base)
 	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) | (u8)(al + prod);
 }
 
-bool cond_true(const struct soft_cpu *cpu, unsigned cc)
+/* Conditions straight from a lazy SUB/CMP or logic result, when cheap. */
+static bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
 {
-	u32 f = cpu->s.eflags;
+	u32 sign = sign_bit(l->size);
+	s32 sa, sb;
+
+	if (l->op == LAZY_LOGIC || l->op == LAZY_SUB || l->op == LAZY_DEC ||
+	    l->op == LAZY_INC || l->op == LAZY_ADD) {
+		if ((cc >> 1) == 2) { /* Z */
+			*r = !l->res;
+			return true;
+		}
+		if ((cc >> 1) == 4) { /* S */
+			*r = l->res & sign;
+			return true;
+		}
+	}
+	if (l->op != LAZY_SUB || l->carry)
+		return false;
+	sa = (s32)(l->a << (32 - 8 * l->size));
+	sb = (s32)(l->b << (32 - 8 * l->size));
+	switch (cc >> 1) {
+	case 1: /* B */
+		*r = l->a < l->b;
+		return true;
+	case 3: /* BE */
+		*r = l->a <= l->b;
+		return true;
+	case 6: /* L */
+		*r = sa < sb;
+		return true;
+	case 7: /* LE */
+		*r = sa <= sb;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool cond_true(struct soft_cpu *cpu, unsigned cc)
+{
+	u32 f;
 	bool r;
+
+	if (cpu->lazy.op != LAZY_NONE) {
+		if (cond_lazy(&cpu->lazy, cc, &r))
+			return (cc & 1) ? !r : r;
+		flags_materialize(cpu);
+	}
+	f = cpu->s.eflags;
 
 	switch (cc >> 1) {
 	case 0:

@@ -34,6 +34,6 @@ void alu_aaa(struct soft_cpu *cpu);
 void alu_aas(struct soft_cpu *cpu);
 void alu_aam(struct soft_cpu *cpu, u8 base);
 void alu_aad(struct soft_cpu *cpu, u8 base);
-bool cond_true(const struct soft_cpu *cpu, unsigned cc);
+bool cond_true(struct soft_cpu *cpu, unsigned cc);
 
 #endif

@@ -411,6 +411,7 @@ static void iret_to_vm86(struct soft_cpu *cpu, u32 eip, u16 sel, u32 flags)
 	u16 es = (u16)stack_read(cpu, 20, 4), ds = (u16)stack_read(cpu, 24, 4);
 	u16 fs = (u16)stack_read(cpu, 28, 4), gs = (u16)stack_read(cpu, 32, 4);
 
+	cpu->lazy.op = LAZY_NONE; /* every flag is replaced */
 	cpu->s.eflags = (flags & 0x3f7fd5u) | 2 | FL_VM;
 	cpu->cpl = 3;
 	cpu_update_mode(cpu);

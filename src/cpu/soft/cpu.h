@@ -90,8 +90,28 @@ struct icache {
 	u8 *code_page; /* per 4 KiB RAM page: instructions were cached */
 };
 
+/*
+ * Lazy arithmetic flags: ADD/SUB/logic/INC/DEC record their operands and
+ * the six arithmetic flags are computed only when something reads them
+ * (flags_materialize()). Most results are overwritten unread (add; xor;
+ * dec; jnz), so this saves the bulk of flag work. Invariant: while op is
+ * not LAZY_NONE, the arithmetic bits in s.eflags are stale; any code that
+ * reads or writes them goes through get_flag/set_flag, read_eflags,
+ * load_eflags or flags_materialize.
+ */
+enum lazy_op { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC };
+
+struct lazy_flags {
+	u32 a, b; /* operands */
+	u32 res;
+	u32 carry; /* carry/borrow in (ADC/SBB), or the kept CF (INC/DEC) */
+	u8 op;
+	u8 size;
+};
+
 struct soft_cpu {
 	struct x86_state s;
+	struct lazy_flags lazy;
 	struct vcpu_env env;
 	enum cpu_model model;
 
@@ -298,16 +318,28 @@ static inline unsigned iopl(const struct soft_cpu *cpu)
 	return (cpu->s.eflags >> 12) & 3;
 }
 
+void flags_materialize(struct soft_cpu *cpu);
+
+static inline void flags_sync(struct soft_cpu *cpu)
+{
+	if (cpu->lazy.op != LAZY_NONE)
+		flags_materialize(cpu);
+}
+
 static inline void set_flag(struct soft_cpu *cpu, u32 flag, bool on)
 {
+	if (flag & FL_ARITH)
+		flags_sync(cpu);
 	if (on)
 		cpu->s.eflags |= flag;
 	else
 		cpu->s.eflags &= ~flag;
 }
 
-static inline bool get_flag(const struct soft_cpu *cpu, u32 flag)
+static inline bool get_flag(struct soft_cpu *cpu, u32 flag)
 {
+	if (flag & FL_ARITH)
+		flags_sync(cpu);
 	return cpu->s.eflags & flag;
 }
 

@@ -56,6 +56,7 @@ void cpu_reset(struct soft_cpu *cpu)
 	unsigned i;
 
 	*s = (struct x86_state){ 0 };
+	cpu->lazy.op = LAZY_NONE;
 	s->eip = 0xfff0;
 	s->eflags = 2;
 	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
@@ -252,6 +253,7 @@ static void soft_get_state(struct vcpu *v, struct x86_state *state)
 static void soft_set_state(struct vcpu *v, const struct x86_state *state)
 {
 	v->cpu.s = *state;
+	v->cpu.lazy.op = LAZY_NONE;
 	cpu_update_mode(&v->cpu);
 	v->cpu.s.eflags = read_eflags(&v->cpu);
 	cpu_tlb_flush(&v->cpu);

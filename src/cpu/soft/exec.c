@@ -512,6 +512,7 @@ static void exec_flags_misc(struct soft_cpu *cpu, u16 op)
 
 	switch (op) {
 	case 0x9e: /* SAHF */
+		flags_sync(cpu);
 		f = (cpu->s.gpr[R_EAX] >> 8) & (FL_SF | FL_ZF | FL_AF | FL_PF |
 						FL_CF);
 		cpu->s.eflags = (cpu->s.eflags & ~(FL_SF | FL_ZF | FL_AF |
@@ -521,6 +522,7 @@ static void exec_flags_misc(struct soft_cpu *cpu, u16 op)
 		reg8_write(cpu, 4, (u8)(read_eflags(cpu) & 0xd7) | 2);
 		break;
 	case 0xf5:
+		flags_sync(cpu);
 		cpu->s.eflags ^= FL_CF;
 		break;
 	case 0xf8:

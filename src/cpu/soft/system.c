@@ -238,6 +238,7 @@ void write_cr(struct soft_cpu *cpu, int n, u32 v)
 
 u32 read_eflags(struct soft_cpu *cpu)
 {
+	flags_sync(cpu);
 	switch (cpu->model) {
 	case CPU_MODEL_8086:
 		return (cpu->s.eflags & 0x0fd5u) | 0xf002u;
@@ -250,6 +251,7 @@ u32 read_eflags(struct soft_cpu *cpu)
 
 void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask)
 {
+	flags_sync(cpu);
 	cpu->s.eflags = ((cpu->s.eflags & ~mask) | (v & mask)) | 2;
 	cpu->s.eflags = read_eflags(cpu);
 	cpu_update_mode(cpu);

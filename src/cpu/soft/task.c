@@ -113,6 +113,7 @@ static void load_state(struct soft_cpu *cpu, const struct tss_layout *l)
 		cpu_tlb_flush(cpu);
 	}
 	cpu->s.eip = tss_read(cpu, base + l->eip, l->width);
+	cpu->lazy.op = LAZY_NONE; /* every flag is replaced */
 	cpu->s.eflags = (tss_read(cpu, base + l->eflags, l->width) &
 			 (l->width == 4 ? 0x3f7fd5u : 0x7fd5u)) |
 			2;
