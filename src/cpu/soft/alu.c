@@ -87,6 +87,26 @@ void flags_materialize(struct soft_cpu *cpu)
 	}
 }
 
+/* CF alone, without materializing the other flags of a lazy record. */
+static u32 carry_flag(struct soft_cpu *cpu)
+{
+	const struct lazy_flags *l = &cpu->lazy;
+	u32 m = size_mask(l->size);
+
+	switch (l->op) {
+	case LAZY_NONE:
+		return !!(cpu->s.eflags & FL_CF);
+	case LAZY_LOGIC:
+		return 0;
+	case LAZY_ADD:
+		return ((u64)l->a + l->b + l->carry) > m;
+	case LAZY_SUB:
+		return (u64)l->a < (u64)l->b + l->carry;
+	default: /* INC, DEC keep the CF they found */
+		return l->carry;
+	}
+}
+
 u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
 {
 	u32 m = size_mask(size), c;
@@ -97,10 +117,10 @@ u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
 	case ALU_ADD:
 		return lazy_record(cpu, LAZY_ADD, a, b, 0, (a + b) & m, size);
 	case ALU_ADC:
-		c = get_flag(cpu, FL_CF);
+		c = carry_flag(cpu);
 		return lazy_record(cpu, LAZY_ADD, a, b, c, (a + b + c) & m, size);
 	case ALU_SBB:
-		c = get_flag(cpu, FL_CF);
+		c = carry_flag(cpu);
 		return lazy_record(cpu, LAZY_SUB, a, b, c, (a - b - c) & m, size);
 	case ALU_SUB:
 	case ALU_CMP:
@@ -116,7 +136,7 @@ u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
 
 u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size)
 {
-	u32 cf = get_flag(cpu, FL_CF);
+	u32 cf = carry_flag(cpu);
 
 	a &= size_mask(size);
 	return lazy_record(cpu, LAZY_INC, a, 1, cf, (a + 1) & size_mask(size),
@@ -125,7 +145,7 @@ u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size)
 
 u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size)
 {
-	u32 cf = get_flag(cpu, FL_CF);
+	u32 cf = carry_flag(cpu);
 
 	a &= size_mask(size);
 	return lazy_record(cpu, LAZY_DEC, a, 1, cf, (a - 1) & size_mask(size),
