@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * What the PC tells SeaBIOS through fw_cfg (QEMU docs/specs/fw_cfg.rst):
- * RAM size, CPU counts, the E820 map of RAM and the ACPI tables.
+ * RAM size, CPU counts, the E820 map of RAM, the IOAPIC wiring of IRQ 0
+ * and the ACPI tables.
  */
 #include "hw/ioapic.h"
 #include "machine/acpi.h"
@@ -19,6 +20,12 @@
  */
 #define PC_PCI_MEM_LOW 0x80000000ull
 #define PC_PCI_MEM_HIGH 0xc0000000ull
+
+/*
+ * Legacy item 0x8002 (SeaBIOS's etc/irq0-override): non-zero when ISA IRQ
+ * 0 reaches IOAPIC pin 2, so SeaBIOS's MP table agrees with the MADT.
+ */
+#define PC_FW_CFG_IRQ0_OVERRIDE 0x8002
 
 /* PIIX3 reset control register: a hard reset (SRST | RCPU). */
 #define PC_RESET_PORT 0xcf9
@@ -85,6 +92,7 @@ static int pc_fw_cfg_acpi(struct pc *pc)
 
 int pc_fw_cfg_init(struct pc *pc)
 {
+	const u8 irq0_pin2 = 1;
 	int err = fw_cfg_add_u64(pc->fw, FW_CFG_RAM_SIZE, pc->cfg.ram_size);
 
 	if (!err)
@@ -93,6 +101,9 @@ int pc_fw_cfg_init(struct pc *pc)
 		err = fw_cfg_add_u16(pc->fw, FW_CFG_MAX_CPUS, 1);
 	if (!err)
 		err = pc_fw_cfg_e820(pc);
+	if (!err)
+		err = fw_cfg_add_bytes(pc->fw, PC_FW_CFG_IRQ0_OVERRIDE, &irq0_pin2,
+				       1);
 	if (!err)
 		err = pc_fw_cfg_acpi(pc);
 	return err;
