@@ -30,10 +30,10 @@
 
 /* Function 3 configuration registers (datasheet 3.4). */
 #define PIIX4_PM_PMBA 0x40
-#define PIIX4_PM_PMBA_IO BIT(0) /* read-only: the base is an I/O address */
+#define PIIX4_PM_PMBA_IO BIT(0)	  /* read-only: the base is an I/O address */
 #define PIIX4_PM_PMBA_MASK 0xffc0 /* 64-byte aligned base, bits 15:6 */
 #define PIIX4_PM_PMREGMISC 0x80
-#define PIIX4_PM_PMIOSE BIT(0) /* PM I/O space enable */
+#define PIIX4_PM_PMIOSE BIT(0)	       /* PM I/O space enable */
 #define PIIX4_PM_PCISTS_DEFAULT 0x0280 /* medium DEVSEL, fast back-to-back */
 
 /* PMSTS and PMEN bits (datasheet 7.2.1, 7.2.2). */
@@ -69,8 +69,8 @@ struct piix4_pm_regs {
 struct piix4_pm {
 	struct pci_function fn;
 	struct piix4_pm_regs regs;
-	u64 epoch_ns;	/* host time at which the PM timer counted 0 */
-	u64 ovf_seen;	/* bit-23 changes already reflected in TMROF_STS */
+	u64 epoch_ns; /* host time at which the PM timer counted 0 */
+	u64 ovf_seen; /* bit-23 changes already reflected in TMROF_STS */
 	struct timer ovf_timer;
 	struct irq_line sci;
 	bool sci_level;
@@ -119,8 +119,8 @@ static void pm_arm_ovf_timer(struct piix4_pm *pm, u64 now)
 	       << PM_TMR_OVF_SHIFT;
 	/* +1 ns: the count has surely reached next when the timer runs. */
 	timer_arm(&pm->ovf_timer,
-		  pm->epoch_ns + muldiv64(next, NSEC_PER_SEC,
-					  PIIX4_PM_TIMER_HZ) + 1);
+		  pm->epoch_ns +
+			  muldiv64(next, NSEC_PER_SEC, PIIX4_PM_TIMER_HZ) + 1);
 }
 
 static void pm_ovf_expired(void *opaque)
@@ -181,7 +181,7 @@ static void pm_write_byte(struct piix4_pm *pm, unsigned reg, u8 v)
 	switch (reg) {
 	case PIIX4_PM_PMSTS:
 	case PIIX4_PM_PMSTS + 1:
-		pm->regs.sts &= (u16)~(v << (8 * (reg - PIIX4_PM_PMSTS)));
+		pm->regs.sts &= (u16) ~(v << (8 * (reg - PIIX4_PM_PMSTS)));
 		break;
 	case PIIX4_PM_PMEN:
 	case PIIX4_PM_PMEN + 1:
@@ -240,8 +240,8 @@ static void piix4_pm_update_io(struct piix4_pm *pm)
 	}
 	if (!want || pm->io_mapped)
 		return;
-	if (pio_register(f->bus->pio, base, PIIX4_PM_IO_SIZE,
-			 &piix4_pm_pio_ops, pm)) {
+	if (pio_register(f->bus->pio, base, PIIX4_PM_IO_SIZE, &piix4_pm_pio_ops,
+			 pm)) {
 		log_guest_once("piix4_pm",
 			       "PM I/O block at 0x%x overlaps another device",
 			       base);
@@ -289,8 +289,8 @@ static void piix4_pm_init_config(struct piix4_pm *pm)
 /* Registers and timer from the current configuration and time. */
 static void piix4_pm_restart(struct piix4_pm *pm, u64 now, u32 tmr)
 {
-	u64 tmr_ns = muldiv64(tmr & PM_TMR_MASK, NSEC_PER_SEC,
-			      PIIX4_PM_TIMER_HZ);
+	u64 tmr_ns =
+		muldiv64(tmr & PM_TMR_MASK, NSEC_PER_SEC, PIIX4_PM_TIMER_HZ);
 
 	pm->epoch_ns = now > tmr_ns ? now - tmr_ns : 0;
 	pm->ovf_seen = pm_ticks(pm, now) >> PM_TMR_OVF_SHIFT;
@@ -336,8 +336,7 @@ static int piix4_pm_load(void *opaque, const struct snap_reader *r)
 	struct pci_function *f = &pm->fn;
 	struct piix4_pm_snap s;
 	unsigned i;
-	int err = snap_get(r, "piix4_pm", PIIX4_PM_SNAP_VERSION, &s,
-			   sizeof(s));
+	int err = snap_get(r, "piix4_pm", PIIX4_PM_SNAP_VERSION, &s, sizeof(s));
 
 	if (err)
 		return err;

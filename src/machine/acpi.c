@@ -152,7 +152,7 @@ static void acpi_header(u8 *t, const char *sig, u32 len, u8 rev)
 	put_le32(t + 32, ACPI_CREATOR_REVISION);
 }
 
-/* --- loader commands ----------------------------------------------------- */
+/* --- loader commands ---------------------------------------------------- */
 
 static u8 *loader_cmd(struct acpi_loader *l, u32 command)
 {
@@ -221,7 +221,7 @@ static int loader_table_checksum(struct acpi_loader *l, const u8 *tables,
 				   off + HDR_CHECKSUM);
 }
 
-/* --- tables --------------------------------------------------------------- */
+/* --- tables ------------------------------------------------------------- */
 
 static void acpi_facs(u8 *t)
 {
@@ -392,7 +392,7 @@ static void acpi_rsdp(u8 *t, const struct acpi_layout *lay)
 	put_le32(t + RSDP_RSDT, lay->rsdt); /* revision 0: RSDT only */
 }
 
-/* --- assembly --------------------------------------------------------------- */
+/* --- assembly ----------------------------------------------------------- */
 
 static void acpi_plan(const struct acpi_config *cfg, struct acpi_layout *lay)
 {
@@ -415,25 +415,34 @@ static int acpi_script(struct acpi_loader *l, const u8 *tables,
 		       const struct acpi_layout *lay)
 {
 	const char *tbl = ACPI_FILE_TABLES;
+	const struct {
+		u32 offset;
+		u8 size;
+	} ptrs[] = {
+		{lay->fadt + FADT_FIRMWARE_CTRL, 4}, /* FADT -> FACS */
+		{lay->fadt + FADT_DSDT, 4},	     /* FADT -> DSDT */
+		{lay->fadt + FADT_X_DSDT, 8},	     /* FADT -> DSDT, 64-bit */
+		{lay->rsdt + HDR_SIZE, 4},	     /* RSDT -> FADT */
+		{lay->rsdt + HDR_SIZE + 4, 4},	     /* RSDT -> MADT */
+	};
+	const u32 summed[] = {lay->dsdt, lay->fadt, lay->madt, lay->rsdt};
 	int ret = loader_allocate(l, tbl, FACS_ALIGN, ACPI_LOADER_ZONE_HIGH);
+	unsigned i;
 
-	ret = ret ?: loader_add_pointer(l, tbl, tbl,
-					lay->fadt + FADT_FIRMWARE_CTRL, 4);
-	ret = ret ?: loader_add_pointer(l, tbl, tbl, lay->fadt + FADT_DSDT, 4);
-	ret = ret ?: loader_add_pointer(l, tbl, tbl, lay->fadt + FADT_X_DSDT,
-					8);
-	ret = ret ?: loader_add_pointer(l, tbl, tbl, lay->rsdt + HDR_SIZE, 4);
-	ret = ret ?: loader_add_pointer(l, tbl, tbl, lay->rsdt + HDR_SIZE + 4,
-					4);
-	ret = ret ?: loader_table_checksum(l, tables, lay->dsdt);
-	ret = ret ?: loader_table_checksum(l, tables, lay->fadt);
-	ret = ret ?: loader_table_checksum(l, tables, lay->madt);
-	ret = ret ?: loader_table_checksum(l, tables, lay->rsdt);
-	ret = ret ?: loader_allocate(l, ACPI_FILE_RSDP, RSDP_ALIGN,
-				     ACPI_LOADER_ZONE_FSEG);
-	ret = ret ?: loader_add_pointer(l, ACPI_FILE_RSDP, tbl, RSDP_RSDT, 4);
-	return ret ?: loader_add_checksum(l, ACPI_FILE_RSDP, 0, RSDP_SIZE,
+	for (i = 0; !ret && i < ARRAY_SIZE(ptrs); i++)
+		ret = loader_add_pointer(l, tbl, tbl, ptrs[i].offset,
+					 ptrs[i].size);
+	for (i = 0; !ret && i < ARRAY_SIZE(summed); i++)
+		ret = loader_table_checksum(l, tables, summed[i]);
+	if (!ret)
+		ret = loader_allocate(l, ACPI_FILE_RSDP, RSDP_ALIGN,
+				      ACPI_LOADER_ZONE_FSEG);
+	if (!ret)
+		ret = loader_add_pointer(l, ACPI_FILE_RSDP, tbl, RSDP_RSDT, 4);
+	if (!ret)
+		ret = loader_add_checksum(l, ACPI_FILE_RSDP, 0, RSDP_SIZE,
 					  RSDP_CHECKSUM);
+	return ret;
 }
 
 static bool acpi_config_valid(const struct acpi_config *cfg)

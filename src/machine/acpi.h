@@ -26,20 +26,20 @@
 
 /* Linker/loader command layout (offsets inside a 128-byte command). */
 #define ACPI_LOADER_CMD_SIZE 128
-#define ACPI_LOADER_NAME_LEN 56 /* file names, NUL-terminated */
-#define ACPI_LOADER_ALLOCATE 1 /* file[56] align:u32 zone:u8 */
-#define ACPI_LOADER_ADD_POINTER 2 /* dest[56] src[56] offset:u32 size:u8 */
+#define ACPI_LOADER_NAME_LEN 56	   /* file names, NUL-terminated */
+#define ACPI_LOADER_ALLOCATE 1	   /* file[56] align:u32 zone:u8 */
+#define ACPI_LOADER_ADD_POINTER 2  /* dest[56] src[56] offset:u32 size:u8 */
 #define ACPI_LOADER_ADD_CHECKSUM 3 /* file[56] offset start length: u32 */
-#define ACPI_LOADER_ZONE_HIGH 1 /* RAM at the top of memory */
-#define ACPI_LOADER_ZONE_FSEG 2 /* 0xF0000-0xFFFFF */
+#define ACPI_LOADER_ZONE_HIGH 1	   /* RAM at the top of memory */
+#define ACPI_LOADER_ZONE_FSEG 2	   /* 0xF0000-0xFFFFF */
 
 /* What the tables describe. */
 struct acpi_config {
-	u16 pm_base;	  /* PIIX4 PM I/O block (src/hw/piix4_pm.h) */
-	u8 sci_irq;	  /* ISA IRQ of the SCI */
-	u16 reset_port;	  /* FADT reset register: one byte written... */
-	u8 reset_value;	  /* ...with this value resets the machine */
-	u8 cpu_apic_id;	  /* the processor's local APIC ID */
+	u16 pm_base;	/* PIIX4 PM I/O block (src/hw/piix4_pm.h) */
+	u8 sci_irq;	/* ISA IRQ of the SCI */
+	u16 reset_port; /* FADT reset register: one byte written... */
+	u8 reset_value; /* ...with this value resets the machine */
+	u8 cpu_apic_id; /* the processor's local APIC ID */
 	u32 lapic_addr;
 	u8 ioapic_id;
 	u32 ioapic_addr;

@@ -263,8 +263,7 @@ void pc_reset(struct pc *pc)
 /* ret: -errno. */
 static int pc_fail(char *err, size_t errlen, int ret, const char *what)
 {
-	snprintf(err, errlen, "cannot create the %s: %s", what,
-		 strerror(-ret));
+	snprintf(err, errlen, "cannot create the %s: %s", what, strerror(-ret));
 	return ret;
 }
 

@@ -102,8 +102,8 @@ int pc_fw_cfg_init(struct pc *pc)
 	if (!err)
 		err = pc_fw_cfg_e820(pc);
 	if (!err)
-		err = fw_cfg_add_bytes(pc->fw, PC_FW_CFG_IRQ0_OVERRIDE, &irq0_pin2,
-				       1);
+		err = fw_cfg_add_bytes(pc->fw, PC_FW_CFG_IRQ0_OVERRIDE,
+				       &irq0_pin2, 1);
 	if (!err)
 		err = pc_fw_cfg_acpi(pc);
 	return err;

@@ -79,7 +79,7 @@ static u8 *guest_ptr(struct guest *g, u64 addr, u32 len)
 static const char *cmd_name(const u8 *field)
 {
 	return memchr(field, 0, ACPI_LOADER_NAME_LEN) ? (const char *)field :
-							 NULL;
+							NULL;
 }
 
 static struct loaded *find_file(struct guest *g, const char *name)
@@ -274,11 +274,11 @@ static void check_fadt(struct guest *g, u8 *fadt)
 	CHECK_EQ(fadt[89], 2);
 	CHECK_EQ(fadt[91], 4);
 	CHECK_EQ(fadt[92], 4);
-	CHECK(get_le16(fadt + 96) > 100);  /* no C2 */
-	CHECK(get_le16(fadt + 98) > 1000); /* no C3 */
-	CHECK_EQ(fadt[108], 0x32);	   /* RTC century index */
-	CHECK(get_le16(fadt + 109) & BIT(1)); /* 8042 present */
-	CHECK(get_le32(fadt + 112) & BIT(10)); /* RESET_REG_SUP */
+	CHECK(get_le16(fadt + 96) > 100);	 /* no C2 */
+	CHECK(get_le16(fadt + 98) > 1000);	 /* no C3 */
+	CHECK_EQ(fadt[108], 0x32);		 /* RTC century index */
+	CHECK(get_le16(fadt + 109) & BIT(1));	 /* 8042 present */
+	CHECK(get_le32(fadt + 112) & BIT(10));	 /* RESET_REG_SUP */
 	CHECK(!(get_le32(fadt + 112) & BIT(8))); /* 24-bit PM timer */
 	check_gas_io(fadt + 116, 8, 0xcf9);
 	CHECK_EQ(fadt[128], 0x06);

@@ -56,8 +56,8 @@ static void rig_open(struct rig *r)
 	r->pio = pio_bus_new();
 	CHECK(pci_bus_init(&r->pci, r->pio, NULL) == 0);
 	r->pm = piix4_pm_create(&r->pci, DEVFN, &r->timers,
-				(struct irq_line){rig_sci, r, 9},
-				rig_power_off, r);
+				(struct irq_line){rig_sci, r, 9}, rig_power_off,
+				r);
 	CHECK(r->pm != NULL);
 }
 
@@ -309,8 +309,7 @@ static void test_save_load(void)
 	tb = pio_read(b.pio, 0xb000 + PIIX4_PM_PMTMR, 4);
 	CHECK_EQ(cfg_read(&b, 0x40, 4), 0xb001);
 	CHECK_EQ(pio_read(b.pio, 0xb000 + PIIX4_PM_PMEN, 2), 0x0120);
-	CHECK_EQ(pio_read(b.pio, 0xb000 + PIIX4_PM_PMCNTRL, 2),
-		 SUS_TYP(3) | 3);
+	CHECK_EQ(pio_read(b.pio, 0xb000 + PIIX4_PM_PMCNTRL, 2), SUS_TYP(3) | 3);
 	CHECK_EQ(pio_read(b.pio, 0xb000 + PIIX4_PM_GPEN, 2), 0x0f0f);
 	/* the timer goes on from where it was saved (allow 20 ms) */
 	CHECK(((tb - ta) & 0xffffff) < 71600 || ((ta - tb) & 0xffffff) < 71600);
