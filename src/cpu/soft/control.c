@@ -240,11 +240,12 @@ static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 		cpu_fault(cpu, EXC_TS, new_ss & ~3u);
 	if (!(shi & DESC_P))
 		cpu_fault(cpu, EXC_SS, new_ss & ~3u);
-	for (i = 0; i < c.nparams; i++)
-		c.params[i] = mem_read_sz(cpu, S_SS,
-					  (old_sp + i * c.psize) &
-						  (cpu->stack32 ? ~0u : 0xffffu),
-					  c.psize);
+	for (i = 0; i < c.nparams; i++) {
+		u32 sp = (old_sp + i * c.psize) &
+			 (cpu->stack32 ? ~0u : 0xffffu);
+
+		c.params[i] = mem_read_sz(cpu, S_SS, sp, c.psize);
+	}
 	desc_to_segment(slo, shi | 0x100, new_ss, &c.ss);
 	desc_to_segment(lo, hi | 0x100, (u16)((g->sel & ~3u) | dpl), &c.cs);
 	check_eip(cpu, &c.cs, g->offset);
