@@ -65,9 +65,11 @@ static void test_addressing32(void)
 	rig_desc(&r, SEL_FREE, 0x10, FLAT, A_DATA32);
 	EMIT(&r, MOV_RI(R_EBX, DATA), /* mov ebx, DATA */
 	     MOV_RI(R_ESI, 3), /* mov esi, 3 */
-	     0x8b, 0x84, SIB(2, R_ESI, R_EBX), D32(0x10), /* mov eax, [ebx+esi*4+0x10] */
+	     /* mov eax, [ebx+esi*4+0x10] */
+	     0x8b, 0x84, SIB(2, R_ESI, R_EBX), D32(0x10),
 	     LOG_EAX,
-	     0x8b, 0x04, SIB(3, R_ESI, 5), D32(DATA), /* mov eax, [esi*8+DATA] */
+	     /* mov eax, [esi*8+DATA] */
+	     0x8b, 0x04, SIB(3, R_ESI, 5), D32(DATA),
 	     LOG_EAX,
 	     0x8b, 0x05, D32(DATA + 8), /* mov eax, [DATA+8] */
 	     LOG_EAX,
@@ -75,7 +77,8 @@ static void test_addressing32(void)
 	     LOG_EAX,
 	     0x8b, 0x04, SIB(0, 4, R_EBX), /* mov eax, [ebx] (SIB, no index) */
 	     LOG_EAX,
-	     0x8d, 0x84, SIB(3, R_ESI, R_EBX), D32(0xfffffff0), /* lea eax, [ebx+esi*8-16] */
+	     /* lea eax, [ebx+esi*8-16] */
+	     0x8d, 0x84, SIB(3, R_ESI, R_EBX), D32(0xfffffff0),
 	     LOG_EAX,
 	     PUSH_I(0xcafe), /* push 0xcafe */
 	     0x8b, 0x04, SIB(0, 4, R_ESP), /* mov eax, [esp] */
@@ -95,7 +98,8 @@ static void test_addressing32(void)
 	     MOV_RI(R_EBP, 8),
 	     0x8b, 0x04, SIB(0, R_EBP, R_EBX), /* mov eax, [ebx+ebp]: DS */
 	     LOG_EAX,
-	     0x8b, 0x44, SIB(0, R_EBX, R_EBP), 0x00, /* mov eax, [ebp+ebx]: SS */
+	     /* mov eax, [ebp+ebx]: SS */
+	     0x8b, 0x44, SIB(0, R_EBX, R_EBP), 0x00,
 	     LOG_EAX,
 	     HLT);
 	rig_run_pm(&r);
@@ -127,14 +131,16 @@ static void test_prefixes_in_32bit_code(void)
 	     LOG_EAX,
 	     MOV_RI(R_ESI, 0x0000f004),
 	     MOV_RI(R_EBX, LOW),
-	     0x67, 0x8b, 0x40, 0x10, /* mov eax, [bx+si+0x10]: wraps at 64 KiB */
+	     /* mov eax, [bx+si+0x10]: wraps at 64 KiB */
+	     0x67, 0x8b, 0x40, 0x10,
 	     LOG_EAX,
 	     MOV_RI(R_EAX, 0x55555555),
 	     0x66, 0x67, 0x8b, 0x07, /* mov ax, [bx] */
 	     LOG_EAX,
 	     0x67, 0x8d, 0x40, 0xf0, /* lea eax, [bx+si-16]: 16-bit sum */
 	     LOG_EAX,
-	     0x66, 0x8d, 0x84, SIB(0, R_ESI, R_EBX), D32(0x10000), /* lea ax, [ebx+esi+0x10000] */
+	     /* lea ax, [ebx+esi+0x10000] */
+	     0x66, 0x8d, 0x84, SIB(0, R_ESI, R_EBX), D32(0x10000),
 	     LOG_EAX,
 	     HLT);
 	rig_run_pm(&r);
@@ -161,9 +167,12 @@ static void test_prefixes_in_16bit_code(void)
 	     0xb8, D16(0x1111), /* mov ax, 0x1111 */
 	     0x66, 0xe7, RIG_PORT, /* out 0xe0, eax */
 	     0x66, 0xb9, D32(0x10000), /* mov ecx, 0x10000 */
-	     0x67, 0x8b, 0x04, SIB(2, R_ECX, 5), D32(DATA + 0x100 - 0x40000), /* mov ax, [ecx*4+disp32] */
+	     /* mov ax, [ecx*4+disp32] */
+	     0x67, 0x8b, 0x04, SIB(2, R_ECX, 5), D32(DATA + 0x100 - 0x40000),
 	     0x66, 0xe7, RIG_PORT,
-	     0x66, 0x67, 0x8b, 0x04, SIB(2, R_ECX, 5), D32(DATA + 0x100 - 0x40000), /* mov eax, [ecx*4+disp32] */
+	     /* mov eax, [ecx*4+disp32] */
+	     0x66, 0x67, 0x8b, 0x04, SIB(2, R_ECX, 5),
+	     D32(DATA + 0x100 - 0x40000),
 	     0x66, 0xe7, RIG_PORT,
 	     0x8b, 0x1e, D16(LOW), /* mov bx, [LOW] */
 	     0x66, 0x89, 0xd8, /* mov eax, ebx */
@@ -260,10 +269,12 @@ static void test_bit_tests(void)
 	     0x0f, 0xba, 0x23, 100, /* bt dword [ebx], 100: bit 4 of [ebx] */
 	     LOG_CF,
 	     MOV_RI(R_ECX, 0xffff),
-	     0x66, 0x0f, 0xa3, 0x0b, /* bt word [ebx], cx: bit -1 = word -2 bit 15 */
+	     /* bt word [ebx], cx: bit -1 = word -2 bit 15 */
+	     0x66, 0x0f, 0xa3, 0x0b,
 	     LOG_CF,
 	     MOV_RI(R_ECX, 0x7fff0011),
-	     0x66, 0x0f, 0xab, 0x0b, /* bts word [ebx], cx: cx = 17: word +2 bit 1 */
+	     /* bts word [ebx], cx: cx = 17: word +2 bit 1 */
+	     0x66, 0x0f, 0xab, 0x0b,
 	     LOG_CF,
 	     LOG(R_EDX),
 	     HLT);
@@ -439,7 +450,8 @@ static void test_exchange_family(void)
 	rig_wr64(&r, DATA + 8, 0x1111111122222222ull);
 	EMIT(&r, MOV_RI(R_EAX, 5),
 	     MOV_RI(R_ECX, 9),
-	     0xf0, 0x0f, 0xb1, 0x0d, D32(DATA), /* lock cmpxchg [DATA], ecx: equal */
+	     /* lock cmpxchg [DATA], ecx: equal */
+	     0xf0, 0x0f, 0xb1, 0x0d, D32(DATA),
 	     LOG_FLAGS,
 	     MOV_RI(R_EAX, 5),
 	     0x0f, 0xb1, 0x0d, D32(DATA), /* cmpxchg [DATA], ecx: 9 != 5 */
@@ -648,7 +660,8 @@ static void test_msrs(void)
 	     MOV_RI(R_ECX, 0x174), RDMSR, LOG_EAX,
 	     MOV_RI(R_ECX, 0x175), RDMSR, LOG_EAX,
 	     MOV_RI(R_ECX, 0x176), RDMSR, LOG_EAX, LOG(R_EDX),
-	     MOV_RI(R_ECX, 0xc0000080), MOV_RI(R_EAX, 0x800), WRMSR, /* EFER.NXE */
+	     /* EFER.NXE */
+	     MOV_RI(R_ECX, 0xc0000080), MOV_RI(R_EAX, 0x800), WRMSR,
 	     MOV_RI(R_EAX, 0), RDMSR, LOG_EAX,
 	     HLT);
 	rig_run_pm(&r);

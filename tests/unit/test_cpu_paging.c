@@ -647,7 +647,8 @@ static void test_v86_interrupt_with_paging(void)
 	     PUSH_I(FL_VM | FL_IOPL | 2), PUSH_I(V86_CS), PUSH_I(0x100),
 	     IRETD);
 	rig_org(&r, V86_CS * 16 + 0x100);
-	EMIT(&r, 0xc7, 0x06, D16(0x10), D16(0x5678), /* mov word [0x10], 0x5678 */
+	/* mov word [0x10], 0x5678 */
+	EMIT(&r, 0xc7, 0x06, D16(0x10), D16(0x5678),
 	     INT(0x40),
 	     0xb0, 0x99, 0xe6, RIG_PORT, /* mov al, 0x99; out 0xe0, al */
 	     HLT);

@@ -90,7 +90,8 @@ static void test_enter_and_leave_protected_mode(void)
 	     0x8e, 0xd0, /* mov ss, ax */
 	     0xb8, D16(0x2000), /* mov ax, 0x2000 */
 	     0x8e, 0xd8, /* mov ds, ax */
-	     0xc7, 0x06, D16(0x1234), D16(0xbeef), /* mov word [0x1234], 0xbeef */
+	     /* mov word [0x1234], 0xbeef */
+	     0xc7, 0x06, D16(0x1234), D16(0xbeef),
 	     0x8c, 0xc8, /* mov ax, cs */
 	     0xe7, RIG_PORT, /* out 0xe0, ax */
 	     0x0f, 0x20, 0xc0, /* mov eax, cr0 */
@@ -124,8 +125,10 @@ static int seg_case(struct rig *r, u16 attr, u32 limit, int sreg, u16 sel,
 	EMIT(r, MOV_RI(R_EAX, sel),
 	     MOV_SR(sreg, R_EAX), /* mov sreg, eax */
 	     MOV_RI(R_EBP, 0));
+	/* For SS, a stack pointer inside the segment (either direction) */
 	if (sreg == S_SS)
-		EMIT(r, MOV_RI(R_ESP, (attr & 0xc) == 0x4 ? 0xfffff000 : 0xf00));
+		EMIT(r, MOV_RI(R_ESP, (attr & 0xc) == 0x4 ? 0xfffff000u
+							    : 0xf00u));
 	rig_emit(r, access, len);
 	EMIT(r, HLT);
 	rig_run_pm(r);
@@ -1175,8 +1178,10 @@ static void test_lar_lsl_verr_verw(void)
 	struct x86_state s;
 
 	rig_open(&r);
-	rig_desc(&r, SEL_FREE, 0, 0x12fff, A_P | A_S | 0x8 | A_DPL(3)); /* exec-only */
-	rig_desc(&r, SEL_FREE + 8, 0, 0x3ff, A_P | A_S | 0x0 | A_DPL(3)); /* read-only */
+	/* exec-only */
+	rig_desc(&r, SEL_FREE, 0, 0x12fff, A_P | A_S | 0x8 | A_DPL(3));
+	/* read-only */
+	rig_desc(&r, SEL_FREE + 8, 0, 0x3ff, A_P | A_S | 0x0 | A_DPL(3));
 	EMIT(&r, MOV_RI(R_ECX, SEL_CODE3),
 	     0x0f, 0x02, 0xc1, /* lar eax, ecx */
 	     LOG_EAX, LOG_FLAGS,
@@ -1712,7 +1717,8 @@ static void test_task_switch_segment_checks(void)
 		{ 0x50, SEL_CODE0, 0, V_TS }, /* SS: code */
 		{ 0x50, SEL_FREE, A_DATA32 | A_DPL(3), V_TS }, /* DPL != CPL */
 		{ 0x50, SEL_FREE, A_DATA32 & ~A_P, V_SS },
-		{ 0x54, SEL_FREE, A_P | A_S | 0x8 | A_DB, V_TS }, /* DS: exec-only */
+		/* DS: exec-only */
+		{ 0x54, SEL_FREE, A_P | A_S | 0x8 | A_DB, V_TS },
 		{ 0x54, SEL_FREE, A_DATA32 & ~A_P, V_NP },
 		{ 0x5c, SEL_FREE | 3, A_DATA32, V_TS }, /* GS: RPL > DPL */
 		{ 0x54, SEL_FREE, A_CODE32, -1 }, /* readable code: fine */
@@ -1760,7 +1766,8 @@ static void test_lock_prefix(void)
 		{ 8, { 0xf0, 0x0f, 0xab, 0x05, D32(DATA) }, -1 }, /* bts */
 		{ 8, { 0xf0, 0x0f, 0xc1, 0x05, D32(DATA) }, -1 }, /* xadd */
 		{ 7, { 0xf0, 0xff, 0x05, D32(DATA) }, -1 }, /* inc [m] */
-		{ 8, { 0xf0, 0x0f, 0xc7, 0x0d, D32(DATA) }, -1 }, /* cmpxchg8b */
+		/* cmpxchg8b */
+		{ 8, { 0xf0, 0x0f, 0xc7, 0x0d, D32(DATA) }, -1 },
 		{ 3, { 0xf0, 0x01, 0xd8 }, V_UD }, /* add eax, ebx */
 		{ 2, { 0xf0, 0x90 }, V_UD }, /* nop */
 		{ 7, { 0xf0, 0x89, 0x05, D32(DATA) }, V_UD }, /* mov [m], eax */
