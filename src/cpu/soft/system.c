@@ -28,6 +28,7 @@
 #define FEAT_MSR BIT(5)
 #define FEAT_PAE BIT(6)
 #define FEAT_CX8 BIT(8)
+#define FEAT_APIC BIT(9)
 #define FEAT_SEP BIT(11)
 #define FEAT_PGE BIT(13)
 #define FEAT_CMOV BIT(15)
@@ -37,6 +38,8 @@
 #define EXT_FEAT_NX BIT(20)
 
 #define MSR_TSC 0x10
+#define MSR_PLATFORM_ID 0x17
+#define MSR_BIOS_SIGN_ID 0x8b
 #define MSR_APIC_BASE 0x1b
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
@@ -72,6 +75,19 @@ static void cpuid_brand(u32 leaf, u32 out[4])
 	memcpy(out, brand + (leaf - 0x80000002u) * 16, 16);
 }
 
+/*
+ * CPUID.1:EDX.APIC follows the global enable bit of IA32_APIC_BASE (SDM
+ * vol. 3, 10.4.3); the APIC itself is a machine device behind the MSR hook.
+ */
+static bool apic_enabled(struct soft_cpu *cpu)
+{
+	u64 base;
+
+	return cpu->env.msr_read &&
+	       cpu->env.msr_read(cpu->env.opaque, MSR_APIC_BASE, &base) &&
+	       (base & BIT(11));
+}
+
 void cpuid(struct soft_cpu *cpu)
 {
 	u32 leaf = cpu->s.gpr[R_EAX], r[4] = { 0 };
@@ -86,6 +102,8 @@ void cpuid(struct soft_cpu *cpu)
 	case 1:
 		r[0] = CPU_SIGNATURE;
 		r[3] = cpuid_features();
+		if (apic_enabled(cpu))
+			r[3] |= FEAT_APIC;
 		break;
 	case 0x80000000u:
 		r[0] = 0x80000004u;
@@ -132,6 +150,10 @@ static bool msr_read(struct soft_cpu *cpu, u32 msr, u64 *v)
 	case MSR_MISC_ENABLE:
 		*v = 1; /* fast strings */
 		return true;
+	case MSR_PLATFORM_ID:
+	case MSR_BIOS_SIGN_ID: /* no microcode update loaded */
+		*v = 0;
+		return true;
 	case MSR_EFER:
 		*v = cpu->s.efer;
 		return true;
@@ -162,6 +184,7 @@ static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
 		cpu->s.pat = v;
 		return true;
 	case MSR_MISC_ENABLE:
+	case MSR_BIOS_SIGN_ID: /* written before CPUID to read the revision */
 		return true;
 	case MSR_EFER:
 		/* Only NXE: no long mode, no SYSCALL on this CPU. */
