@@ -1927,6 +1927,77 @@ static void test_fetch_limits(void)
 	rig_close(&r);
 }
 
+/*
+ * A 16-bit call gate (type 4) from ring 3: word parameters and a 16-bit
+ * frame on the ring-0 stack; RETF with a 16-bit operand size returns to
+ * ring 3 (SDM vol. 3, 5.8.5: the gate's size sets the frame's).
+ */
+static void test_16bit_call_gate(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_wr64(&r, GDT + SEL_GATE,
+		 rig_gate_bits(SEL_CODE0, 0x9100, 0x4, 3, 2, true));
+	rig_org(&r, 0x9000); /* 16-bit IPs: stay below 64 KiB */
+	EMIT(&r, 0x66, 0x6a, 0x11, /* push word 0x11 */
+	     0x66, 0x6a, 0x22, /* push word 0x22 */
+	     0x66, 0x9a, D16(0), D16(SEL_GATE | 3)); /* call far o16 */
+	EMIT(&r, LOG(R_ESP), LOG_SREG(S_CS), INT(V_EXIT3));
+	rig_org(&r, 0x9100);
+	EMIT(&r, LOG(R_ESP),
+	     0x0f, 0xb7, 0x04, 0x24, LOG_EAX, /* IP */
+	     0x0f, 0xb7, 0x44, 0x24, 0x02, LOG_EAX, /* CS */
+	     0x0f, 0xb7, 0x44, 0x24, 0x04, LOG_EAX, /* parameter 2 */
+	     0x0f, 0xb7, 0x44, 0x24, 0x06, LOG_EAX, /* parameter 1 */
+	     0x0f, 0xb7, 0x44, 0x24, 0x08, LOG_EAX, /* SP */
+	     0x0f, 0xb7, 0x44, 0x24, 0x0a, LOG_EAX, /* SS */
+	     0x66, 0xca, D16(4)); /* retf 4 (o16) */
+	rig_ring3_state(&r, &s, 0x9000);
+	rig_run_state(&r, &s);
+	CHECK_EQ(rig_vector(&r), V_EXIT3);
+	CHECK_OUTS(&r, ESP0 - 12, 0x900c, SEL_CODE3, 0x22, 0x11,
+		   (STACK3 - 4) & 0xffff, SEL_DATA3, STACK3, SEL_CODE3);
+	rig_close(&r);
+}
+
+/* A task switch through a 16-bit (286) TSS (SDM vol. 3, 7.6). */
+static void test_16bit_task_switch(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	rig_desc(&r, SEL_TSS2, TSS2, 0x2b, A_P | 0x1); /* 286 TSS */
+	rig_wr16(&r, TSS2 + 0x0e, 0x9000); /* IP */
+	rig_wr16(&r, TSS2 + 0x10, 2); /* FLAGS */
+	rig_wr16(&r, TSS2 + 0x14, 0x1234); /* CX */
+	rig_wr16(&r, TSS2 + 0x1a, 0x8000); /* SP */
+	rig_wr16(&r, TSS2 + 0x22, SEL_DATA0); /* ES */
+	rig_wr16(&r, TSS2 + 0x24, SEL_CODE0); /* CS */
+	rig_wr16(&r, TSS2 + 0x26, SEL_DATA0); /* SS */
+	rig_wr16(&r, TSS2 + 0x28, SEL_DATA0); /* DS */
+	EMIT(&r, MOV_RI(R_ECX, 0xabcd0000), CALL_FAR(SEL_TSS2, 0),
+	     LOG(R_ECX), HLT);
+	rig_org(&r, 0x9000);
+	EMIT(&r, LOG(R_ECX), LOG(R_ESP), LOG_FLAGS,
+	     0x0f, 0x00, 0xc8, LOG_EAX, /* str eax */
+	     MOV_RI(R_ECX, 0x5555),
+	     IRETD); /* NT: back to the caller */
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_EQ(r.nout, 5);
+	CHECK_EQ(r.out[0] & 0xffff, 0x1234);
+	CHECK_EQ(r.out[1] & 0xffff, 0x8000);
+	CHECK_EQ(r.out[2], 2 | FL_NT);
+	CHECK_EQ(r.out[3], SEL_TSS2);
+	CHECK_EQ(r.out[4], 0xabcd0000);
+	CHECK_EQ(rig_rd16(&r, TSS2), SEL_TSS0); /* back link */
+	CHECK_EQ(rig_rd16(&r, TSS2 + 0x14), 0x5555); /* saved CX */
+	CHECK_EQ(gdt_access(&r, SEL_TSS2), 0x81); /* not busy again */
+	rig_close(&r);
+}
+
 static u32 xorshift32(u32 *x)
 {
 	*x ^= *x << 13;
@@ -2040,6 +2111,8 @@ int main(void)
 	RUN_TEST(test_task_switch_to_v86);
 	RUN_TEST(test_a20);
 	RUN_TEST(test_fetch_limits);
+	RUN_TEST(test_16bit_call_gate);
+	RUN_TEST(test_16bit_task_switch);
 	RUN_TEST(test_random_code);
 	return unit_summary();
 }
