@@ -10,6 +10,8 @@ packages=(
 	acpica-tools
 	# firmware the machine boots and the emulators compared against
 	seabios qemu-system-x86 bochs bochsbios vgabios
+	# qemu-img/qemu-io: interoperability tests of the disk formats
+	qemu-utils
 	# Debian's bochs has no headless display of its own: SDL2 with SDL's
 	# dummy video driver is the one that runs without a screen.
 	bochs-sdl
