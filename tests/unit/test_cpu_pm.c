@@ -1998,6 +1998,46 @@ static void test_16bit_task_switch(void)
 	rig_close(&r);
 }
 
+/*
+ * LMSW sets PE (the 286 way into protected mode) but cannot clear it
+ * (SDM vol. 2, LMSW); it loads only MP, EM, TS besides.
+ */
+static void test_lmsw(void)
+{
+	struct rig r;
+	struct x86_state s;
+
+	rig_open(&r);
+	rig_org(&r, 0x7c00);
+	EMIT(&r, 0xb8, D16(0x000b), /* mov ax, PE | MP | TS */
+	     0x0f, 0x01, 0xf0, /* lmsw ax */
+	     0x0f, 0x20, 0xc0, 0x66, 0xe7, RIG_PORT, /* log cr0 */
+	     0xb8, D16(0xfff0), /* mov ax, 0xfff0: PE clear */
+	     0x0f, 0x01, 0xf0, /* lmsw ax */
+	     0x0f, 0x20, 0xc0, 0x66, 0xe7, RIG_PORT,
+	     HLT);
+	rig_real_state(&r, &s);
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, CR0_ET | CR0_PE | CR0_MP | CR0_TS, CR0_ET | CR0_PE);
+	rig_close(&r);
+}
+
+/* EFER: NXE is the only bit this CPU has; others are #GP(0). */
+static void test_efer_reserved_bits(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 0xc0000080), MOV_RI(R_EDX, 0),
+	     MOV_RI(R_EAX, BIT(8)), /* LME: no long mode here */
+	     WRMSR, HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(r.st.efer, 0);
+	rig_close(&r);
+}
+
 static u32 xorshift32(u32 *x)
 {
 	*x ^= *x << 13;
@@ -2113,6 +2153,8 @@ int main(void)
 	RUN_TEST(test_fetch_limits);
 	RUN_TEST(test_16bit_call_gate);
 	RUN_TEST(test_16bit_task_switch);
+	RUN_TEST(test_lmsw);
+	RUN_TEST(test_efer_reserved_bits);
 	RUN_TEST(test_random_code);
 	return unit_summary();
 }
