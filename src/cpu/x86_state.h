@@ -118,6 +118,7 @@ struct x86_state {
 	u64 mtrr_var[16]; /* base/mask pairs for 8 ranges */
 	bool halted;
 	bool nmi_pending;
+	bool nmi_blocked; /* an NMI handler runs: the next NMI waits for IRET */
 	bool a20_masked; /* true: address bit 20 forced to 0 */
 	struct x86_fpu_state fpu;
 };

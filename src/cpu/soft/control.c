@@ -441,6 +441,7 @@ static void iret_task_return(struct soft_cpu *cpu)
 
 void iret(struct soft_cpu *cpu, unsigned osize)
 {
+	cpu->s.nmi_blocked = false; /* any IRET ends NMI blocking */
 	u32 eip, flags, mask;
 	u16 sel;
 	unsigned old_cpl = cpu->cpl;

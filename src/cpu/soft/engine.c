@@ -119,8 +119,10 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 		cpu->inhibit_irq = false;
 		return;
 	}
-	if (cpu->s.nmi_pending) {
+	if (cpu->s.nmi_pending && !cpu->s.nmi_blocked) {
+		/* Further NMIs wait for the handler's IRET (SDM vol. 3, 6.7.1). */
 		cpu->s.nmi_pending = false;
+		cpu->s.nmi_blocked = true;
 		cpu_deliver_interrupt(cpu, EXC_NMI, false, false, 0,
 				      cpu->s.eip);
 		return;
@@ -135,7 +137,8 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 
 static bool cpu_attention(const struct soft_cpu *cpu)
 {
-	return cpu->stop_requested || cpu->s.halted || cpu->s.nmi_pending ||
+	return cpu->stop_requested || cpu->s.halted ||
+	       (cpu->s.nmi_pending && !cpu->s.nmi_blocked) ||
 	       (cpu->intr_line && (cpu->s.eflags & FL_IF));
 }
 
@@ -153,6 +156,9 @@ static enum vcpu_exit soft_run(struct vcpu *v, u64 deadline_ns)
 				cpu->shutdown = false;
 				return VCPU_EXIT_SHUTDOWN;
 			}
+			/* A guest that faults in a loop must still yield. */
+			if (clock_now_ns() >= deadline_ns)
+				return VCPU_EXIT_DEADLINE;
 			continue;
 		}
 		for (;;) {
