@@ -191,8 +191,27 @@ static void pc_step(struct pc *pc)
 		pc_reset(pc);
 }
 
+/*
+ * TWOOSTWO_STATS=1 in the environment: at exit, how many guest
+ * instructions ran and at what rate (for benchmarks).
+ */
+static void pc_print_stats(struct pc *pc, u64 start_ns)
+{
+	const char *want = getenv("TWOOSTWO_STATS");
+	u64 insns, ns = clock_now_ns() - start_ns;
+
+	if (!want || !*want || !strcmp(want, "0") || !pc->engine->instructions)
+		return;
+	insns = pc->engine->instructions(pc->vcpu);
+	fprintf(stderr,
+		"twoostwo: stats: %llu instructions in %.3f s (%.1f million/s)\n",
+		(unsigned long long)insns, (double)ns / NSEC_PER_SEC,
+		ns ? (double)insns * 1e3 / (double)ns : 0.0);
+}
+
 int pc_run(struct pc *pc)
 {
+	u64 start_ns = clock_now_ns();
 	int ret = pc_catch_signals(pc);
 
 	if (ret) {
@@ -212,6 +231,7 @@ int pc_run(struct pc *pc)
 	while (!pc->quit_requested)
 		pc_step(pc);
 	pc_stop_timers(pc);
+	pc_print_stats(pc, start_ns);
 	if (pc->ui) {
 		terminal_ui_destroy(pc->ui);
 		pc->ui = NULL;
