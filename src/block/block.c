@@ -5,9 +5,14 @@
  * outside its image.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "block/block.h"
+#include "block/hdd.h"
 
 static bool block_in_range(const struct block_dev *bd, u64 offset, size_t len)
 {
@@ -49,4 +54,74 @@ void block_close(struct block_dev *bd)
 		bd->ops->close(bd);
 	free(bd->path);
 	free(bd);
+}
+
+/* The pid holding a conflicting lock, or 0 when the kernel cannot say. */
+static pid_t block_lock_holder(int fd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	if (!fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type != F_UNLCK &&
+	    fl.l_pid > 0)
+		return fl.l_pid;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (!fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK && fl.l_pid > 0)
+		return fl.l_pid;
+	return 0;
+}
+
+int block_lock(int fd, const char *path, char *err, size_t errlen)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	pid_t pid;
+	int e;
+
+	if (!fcntl(fd, F_OFD_SETLK, &fl))
+		return 0;
+	e = errno;
+	if (e != EAGAIN && e != EACCES) {
+		snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));
+		return -e;
+	}
+	pid = block_lock_holder(fd);
+	if (pid)
+		snprintf(err, errlen, "%s: in use by another process (pid %ld)",
+			 path, (long)pid);
+	else
+		snprintf(err, errlen, "%s: in use by another process", path);
+	return -EBUSY;
+}
+
+/* Read the first bytes of path to pick its format; false if unreadable. */
+static bool block_is_hdd(const char *path)
+{
+	u8 magic[HDD_MAGIC_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, magic, sizeof(magic), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(magic) && hdd_probe(magic, sizeof(magic));
+}
+
+int block_open(const char *path, unsigned flags, struct block_dev **out,
+	       char *err, size_t errlen)
+{
+	int r;
+
+	if (block_is_hdd(path))
+		return block_open_hdd(path, flags, out, err, errlen);
+	r = block_open_raw(path, flags | BLOCK_OPEN_PROBED, out, err, errlen);
+	if (r || (*out)->read_only)
+		return r;
+	r = block_lock((*out)->fd, path, err, errlen);
+	if (r) {
+		block_close(*out);
+		*out = NULL;
+	}
+	return r;
 }

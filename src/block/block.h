@@ -30,6 +30,13 @@ struct block_dev {
 };
 
 #define BLOCK_OPEN_READ_ONLY BIT(0)
+/*
+ * The format was guessed from the content (block_open): a raw image then
+ * refuses writes that would make its first sector look like another
+ * format, so a guest cannot turn its disk into an image that points at
+ * host files on the next start.
+ */
+#define BLOCK_OPEN_PROBED BIT(1)
 
 /*
  * Open an image. Returns 0 or -errno, writing a one-line reason ("PATH: is
@@ -37,6 +44,18 @@ struct block_dev {
  */
 int block_open_raw(const char *path, unsigned flags, struct block_dev **out,
 		   char *err, size_t errlen);
+/*
+ * Open an image of any known format: Parallels by its magic, else raw.
+ * Read-write opens are locked (block_lock), raw ones included; a bare
+ * block_open_raw() takes no lock.
+ */
+int block_open(const char *path, unsigned flags, struct block_dev **out,
+	       char *err, size_t errlen);
+/*
+ * Take an exclusive OFD lock on a file opened read-write, so a second
+ * writer fails with "PATH: in use by another process (pid N)".
+ */
+int block_lock(int fd, const char *path, char *err, size_t errlen);
 /* Reads and writes must stay inside the device; -EINVAL otherwise. */
 int block_read(struct block_dev *bd, u64 offset, void *buf, size_t len);
 int block_write(struct block_dev *bd, u64 offset, const void *buf, size_t len);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "block/hdd.h"
+#include "core/log.h"
 
 static int raw_read(struct block_dev *bd, u64 offset, void *buf, size_t len)
 {
@@ -57,6 +59,34 @@ static int raw_write(struct block_dev *bd, u64 offset, const void *buf,
 	return 0;
 }
 
+/*
+ * A guessed-raw image must keep guessing raw: refuse a write that would
+ * put another format's magic at its start (see BLOCK_OPEN_PROBED).
+ */
+static int raw_probed_write(struct block_dev *bd, u64 offset,
+			    const void *buf, size_t len)
+{
+	u8 head[HDD_MAGIC_LEN] = {0};
+	int r;
+
+	if (offset < sizeof(head) && bd->size >= sizeof(head)) {
+		r = raw_read(bd, 0, head, sizeof(head));
+		if (r)
+			return r;
+		memcpy(head + offset, buf,
+		       MIN(len, sizeof(head) - (size_t)offset));
+		if (hdd_probe(head, sizeof(head))) {
+			log_guest_once("block",
+				       "%s: refused a write that would make "
+				       "this raw image look like a Parallels "
+				       "image",
+				       bd->path);
+			return -EPERM;
+		}
+	}
+	return raw_write(bd, offset, buf, len);
+}
+
 static int raw_flush(struct block_dev *bd)
 {
 	return fdatasync(bd->fd) ? -errno : 0;
@@ -73,6 +103,14 @@ static const struct block_ops raw_ops = {
 	.format = "raw",
 	.read = raw_read,
 	.write = raw_write,
+	.flush = raw_flush,
+	.close = raw_close,
+};
+
+static const struct block_ops raw_probed_ops = {
+	.format = "raw",
+	.read = raw_read,
+	.write = raw_probed_write,
 	.flush = raw_flush,
 	.close = raw_close,
 };
@@ -160,7 +198,7 @@ int block_open_raw(const char *path, unsigned flags, struct block_dev **out,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	bd->ops = &raw_ops;
+	bd->ops = flags & BLOCK_OPEN_PROBED ? &raw_probed_ops : &raw_ops;
 	bd->size = size;
 	bd->read_only = read_only;
 	bd->fd = fd;
