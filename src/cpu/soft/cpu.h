@@ -28,6 +28,12 @@ enum {
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u /* tags are page-aligned, so bit 0 marks empty */
+/*
+ * In a write tag: the page holds cached code. Stores miss the inline fast
+ * path and take lin_write_slow(), which tells the decode cache and then
+ * stores through the same host pointer without a refill.
+ */
+#define TLB_CODE 2u
 
 /* One direct-mapped TLB set: host pointer = lin + addend. */
 struct tlb_entry {

@@ -56,7 +56,7 @@ bool icache_is_code_page(const struct soft_cpu *cpu, const u8 *host_page)
 	return off != UINT64_MAX && ic->code_page[off >> MEM_PAGE_SHIFT];
 }
 
-/* First cached instruction in a page: stop the TLB writing it directly. */
+/* First cached instruction in a page: stores to it must now notify. */
 static void icache_mark_code_page(struct soft_cpu *cpu, u64 off)
 {
 	struct icache *ic = &cpu->icache;
@@ -68,9 +68,9 @@ static void icache_mark_code_page(struct soft_cpu *cpu, u64 off)
 		for (i = 0; i < TLB_SIZE; i++) {
 			struct tlb_entry *e = &cpu->tlb[u][i];
 
-			if (e->write_tag != TLB_INVALID &&
+			if (!(e->write_tag & (TLB_INVALID | TLB_CODE)) &&
 			    e->addend + e->write_tag == page)
-				e->write_tag = TLB_INVALID;
+				e->write_tag |= TLB_CODE;
 		}
 	}
 }

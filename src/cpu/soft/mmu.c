@@ -219,8 +219,8 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 	}
 	if (write) {
 		/* Stores into cached code must reach icache_note_write(). */
-		if (!icache_is_code_page(cpu, host))
-			e->write_tag = tag;
+		e->write_tag = icache_is_code_page(cpu, host) ? tag | TLB_CODE
+							      : tag;
 	} else if (acc & ACC_EXEC)
 		e->exec_tag = tag;
 	else
@@ -251,6 +251,7 @@ u32 lin_read_slow(struct soft_cpu *cpu, u32 lin, unsigned size, bool user)
 void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
 		    bool user)
 {
+	struct tlb_entry *e;
 	unsigned i;
 	u64 pa;
 	u8 *host;
@@ -264,11 +265,24 @@ void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
 			lin_write8(cpu, lin + i, (u8)(v >> (8 * i)), user);
 		return;
 	}
-	pa = tlb_fill(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
-	host = mem_page_ptr(cpu->env.mem, pa, true);
-	if (host)
-		icache_note_write(cpu, host + (pa & (MEM_PAGE_SIZE - 1)), size);
-	mem_write(cpu->env.mem, pa, v, size);
+	e = tlb_entry_for(cpu, lin, user);
+	if (e->write_tag != ((lin & ~0xfffu) | TLB_CODE)) {
+		pa = tlb_fill(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
+		if (e->write_tag != ((lin & ~0xfffu) | TLB_CODE)) {
+			/* Not cached code: MMIO, ROM, or a first write. */
+			mem_write(cpu->env.mem, pa, v, size);
+			return;
+		}
+	}
+	/* RAM holding cached code: invalidate the lines, then store. */
+	host = (u8 *)(e->addend + lin);
+	icache_note_write(cpu, host, size);
+	if (size == 1)
+		*host = (u8)v;
+	else if (size == 2)
+		put_le16(host, (u16)v);
+	else
+		put_le32(host, v);
 }
 
 u8 sys_read8(struct soft_cpu *cpu, u32 lin)
