@@ -29,6 +29,9 @@ struct cli_command {
 /* `twoostwo run`: build a PC from the options and run it. */
 int cli_cmd_run(int argc, char **argv);
 
+/* `twoostwo disk`: create, info, check, convert and resize images. */
+int cli_cmd_disk(int argc, char **argv);
+
 /* What `twoostwo run` was asked for, before defaults that need a tty. */
 struct run_args {
 	struct pc_config cfg;

@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{"run", cli_cmd_run, "start a virtual PC in this terminal"},
+	{"disk", cli_cmd_disk, "create, inspect, check and convert images"},
 };
 
 static void main_usage(FILE *out)

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `twoostwo disk`: create/convert/check/resize through cli_cmd_disk(), a
+ * raw -> hdd -> raw round trip that stays sparse, bad input, and
+ * interoperability with QEMU's qemu-img/qemu-io when they are installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/block.h"
+#include "block/hdd.h"
+#include "cli/cli.h"
+#include "unit.h"
+
+static char tmpdir[] = "/tmp/twoostwo-disk-XXXXXX";
+
+static char *tmp(char *buf, const char *name)
+{
+	snprintf(buf, 300, "%s/%s", tmpdir, name);
+	return buf;
+}
+
+/* Run `twoostwo disk ARGS...` in-process. */
+static int disk(const char *a0, const char *a1, const char *a2,
+		const char *a3, const char *a4)
+{
+	char *argv[8] = {"disk", (char *)a0, (char *)a1, (char *)a2,
+			 (char *)a3, (char *)a4, NULL};
+	int argc = 1;
+
+	while (argv[argc])
+		argc++;
+	fflush(stdout);
+	return cli_cmd_disk(argc, argv);
+}
+
+static bool same_files(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	bool same = fa && fb;
+	int ca, cb;
+
+	while (same) {
+		ca = fgetc(fa);
+		cb = fgetc(fb);
+		same = ca == cb;
+		if (ca == EOF)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+/* 8 MiB raw source: random data in clusters 0-2 and a few bytes in 6. */
+static void make_source(const char *p)
+{
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	u8 buf[4096];
+	unsigned i, j;
+
+	srand(42);
+	for (i = 0; i < 3 * 256; i++) {
+		for (j = 0; j < sizeof(buf); j++)
+			buf[j] = (u8)rand();
+		CHECK(write(fd, buf, sizeof(buf)) == sizeof(buf));
+	}
+	CHECK(pwrite(fd, "hello", 5, 6 * 1048576 + 12345) == 5);
+	CHECK(ftruncate(fd, 8 << 20) == 0);
+	close(fd);
+}
+
+static void test_round_trip(void)
+{
+	char src[300], hdd[300], back[300], err[300];
+	struct hdd_stats st;
+	struct block_dev *bd;
+	struct stat sb;
+
+	make_source(tmp(src, "src.raw"));
+	CHECK_EQ(disk("convert", src, tmp(hdd, "out.hdd"), NULL, NULL), 0);
+	CHECK_EQ(block_open(hdd, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
+		 0);
+	CHECK_EQ(hdd_stats(bd, &st), 0);
+	CHECK_EQ(st.allocated, 4); /* the non-zero clusters only */
+	CHECK(!hdd_cluster_allocated(bd, 4 << 20));
+	block_close(bd);
+	CHECK_EQ(disk("convert", hdd, tmp(back, "back.raw"), NULL, NULL), 0);
+	CHECK(same_files(src, back));
+	CHECK_EQ(stat(back, &sb), 0);
+	CHECK((u64)sb.st_blocks * 512 < (5u << 20)); /* stayed sparse */
+	/* An existing destination needs --force. */
+	CHECK_EQ(disk("convert", hdd, back, NULL, NULL), CLI_EXIT_ERROR);
+	CHECK_EQ(disk("convert", "--force", hdd, back, NULL), 0);
+	CHECK(same_files(src, back));
+}
+
+static void test_create_info_check_resize(void)
+{
+	char p[300], r[300], err[300];
+	struct block_dev *bd;
+	int fd;
+
+	CHECK_EQ(disk("create", "--cluster-size", "64K", tmp(p, "c.hdd"),
+		      "4M"),
+		 0);
+	CHECK_EQ(disk("info", p, NULL, NULL, NULL), 0);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
+	CHECK_EQ(disk("create", p, "4M", NULL, NULL), CLI_EXIT_ERROR);
+	CHECK_EQ(disk("create", "--force", p, "4M", NULL), 0);
+	/* A leaked cluster: status 3, then repaired. */
+	fd = open(p, O_RDWR);
+	CHECK(ftruncate(fd, 3 << 20) == 0);
+	close(fd);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 3);
+	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
+	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), 0);
+	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
+		 0);
+	CHECK_EQ(bd->size, 8 << 20);
+	block_close(bd);
+	CHECK_EQ(disk("create", "--format", "raw", tmp(r, "r.img"), "1M"), 0);
+	CHECK_EQ(disk("resize", r, "2M", NULL, NULL), 0);
+	CHECK_EQ(disk("resize", r, "1M", NULL, NULL), CLI_EXIT_ERROR);
+	CHECK_EQ(disk("info", r, NULL, NULL, NULL), 0);
+	CHECK_EQ(disk("check", r, NULL, NULL, NULL), 0);
+}
+
+static void test_bad_input(void)
+{
+	char p[300];
+
+	CHECK_EQ(disk("info", tmp(p, "missing.hdd"), NULL, NULL, NULL),
+		 CLI_EXIT_ERROR);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), CLI_EXIT_ERROR);
+	CHECK_EQ(disk("create", p, "12X", NULL, NULL), CLI_EXIT_USAGE);
+	CHECK_EQ(disk("create", p, NULL, NULL, NULL), CLI_EXIT_USAGE);
+	CHECK_EQ(disk("create", "--cluster-size", "1000", p, "1M"),
+		 CLI_EXIT_USAGE);
+	CHECK_EQ(disk("convert", "-O", "qcow2", p, p), CLI_EXIT_USAGE);
+	CHECK_EQ(disk("frobnicate", NULL, NULL, NULL, NULL), CLI_EXIT_USAGE);
+	CHECK_EQ(disk("info", "--bogus", p, NULL, NULL), CLI_EXIT_USAGE);
+	CHECK(access(p, F_OK) != 0);
+}
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	return system(cmd);
+}
+
+/* Images made by QEMU read the same here, and ours pass qemu-img check. */
+static void test_qemu_interop(void)
+{
+	char q[300], qraw[300], ours[300], src[300];
+
+	if (system("command -v qemu-img >/dev/null && "
+		   "command -v qemu-io >/dev/null")) {
+		printf("SKIPPED: qemu-img not installed\n");
+		return;
+	}
+	tmp(q, "q.hdd");
+	CHECK_EQ(sh("qemu-img create -q -f parallels %s 16M", q, NULL), 0);
+	CHECK_EQ(sh("qemu-io -f parallels -c 'write -P 0xab 0 1M' -c "
+		    "'write -P 0xcd 9M 4k' %s >/dev/null",
+		    q, NULL),
+		 0);
+	CHECK_EQ(sh("qemu-img convert -f parallels -O raw %s %s", q,
+		    tmp(qraw, "q.raw")),
+		 0);
+	CHECK_EQ(disk("convert", q, tmp(ours, "q2.raw"), NULL, NULL), 0);
+	CHECK(same_files(qraw, ours));
+	CHECK_EQ(disk("check", q, NULL, NULL, NULL), 0);
+
+	make_source(tmp(src, "isrc.raw"));
+	CHECK_EQ(disk("convert", src, tmp(ours, "ours.hdd"), NULL, NULL), 0);
+	CHECK_EQ(sh("qemu-img check -q -f parallels %s", ours, NULL), 0);
+	CHECK_EQ(sh("qemu-img compare -q -f raw -F parallels %s %s", src,
+		    ours),
+		 0);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN_TEST(test_round_trip);
+	RUN_TEST(test_create_info_check_resize);
+	RUN_TEST(test_bad_input);
+	RUN_TEST(test_qemu_interop);
+	sh("rm -rf %s", tmpdir, NULL);
+	return unit_summary();
+}
