@@ -88,7 +88,8 @@ static void cpu_single_step_trap(struct soft_cpu *cpu)
 	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
 }
 
-static void cpu_step(struct soft_cpu *cpu, struct insn *in)
+static inline __attribute__((always_inline)) void
+cpu_step(struct soft_cpu *cpu, struct insn *in)
 {
 	bool trap = cpu->s.eflags & FL_TF;
 	struct insn *cached;

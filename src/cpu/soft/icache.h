@@ -19,7 +19,8 @@ static inline unsigned icache_hash(const u8 *p)
 }
 
 /* The decoded instruction at CS:EIP, or NULL: decode it directly. */
-static inline struct insn *icache_fetch(struct soft_cpu *cpu)
+static inline __attribute__((always_inline)) struct insn *
+icache_fetch(struct soft_cpu *cpu)
 {
 	u32 eip = cpu->s.eip, lin = cpu->s.seg[S_CS].base + eip;
 	u32 in_page = lin & 0xfff;
