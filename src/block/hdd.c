@@ -35,9 +35,9 @@
 
 struct hdd {
 	struct hdd_geom g;
-	u32 *bat;       /* entries as stored (v1 sectors, v2 clusters) */
+	u32 *bat;	/* entries as stored (v1 sectors, v2 clusters) */
 	u64 next_alloc; /* byte offset where the next cluster goes */
-	bool dirty;     /* in-use flag was set when opened */
+	bool dirty;	/* in-use flag was set when opened */
 };
 
 /* pread until len bytes or end of file; the rest of buf reads as zeros. */
@@ -95,16 +95,15 @@ bool hdd_probe(const void *buf, size_t len)
 		!memcmp(buf, HDD_MAGIC_V2, HDD_MAGIC_LEN));
 }
 
-static int hdd_bad(char *err, size_t errlen, const char *path,
-		   const char *why)
+static int hdd_bad(char *err, size_t errlen, const char *path, const char *why)
 {
 	snprintf(err, errlen, "%s: %s", path, why);
 	return -EINVAL;
 }
 
 /* Fields that need no other field: magic, version, cluster size. */
-static int hdd_parse_fixed(const u8 *hdr, const char *path,
-			   struct hdd_geom *g, char *err, size_t errlen)
+static int hdd_parse_fixed(const u8 *hdr, const char *path, struct hdd_geom *g,
+			   char *err, size_t errlen)
 {
 	u32 version = get_le32(hdr + HDD_OFF_VERSION);
 
@@ -125,8 +124,7 @@ static int hdd_parse_fixed(const u8 *hdr, const char *path,
 	g->tracks = get_le32(hdr + HDD_OFF_TRACKS);
 	/* CVE-2014-0142: the cluster size divides everything that follows. */
 	if (!g->tracks)
-		return hdd_bad(err, errlen, path,
-			       "cluster size (tracks) is 0");
+		return hdd_bad(err, errlen, path, "cluster size (tracks) is 0");
 	if (g->tracks > HDD_MAX_CLUSTER / HDD_SECTOR)
 		return hdd_bad(err, errlen, path,
 			       "cluster size (tracks) is over 256 MiB");
@@ -136,14 +134,14 @@ static int hdd_parse_fixed(const u8 *hdr, const char *path,
 }
 
 /* Size and BAT: the BAT must cover the disk and fit before data_off. */
-static int hdd_parse_layout(const u8 *hdr, const char *path,
-			    struct hdd_geom *g, char *err, size_t errlen)
+static int hdd_parse_layout(const u8 *hdr, const char *path, struct hdd_geom *g,
+			    char *err, size_t errlen)
 {
 	u64 bat_end, need;
 
 	g->bat_entries = get_le32(hdr + HDD_OFF_BAT_ENTRIES);
-	g->nb_sectors = g->version == 1 ? get_le32(hdr + HDD_OFF_NB_SECTORS)
-					: get_le64(hdr + HDD_OFF_NB_SECTORS);
+	g->nb_sectors = g->version == 1 ? get_le32(hdr + HDD_OFF_NB_SECTORS) :
+					  get_le64(hdr + HDD_OFF_NB_SECTORS);
 	if (!g->nb_sectors)
 		return hdd_bad(err, errlen, path, "disk size is 0");
 	if (g->nb_sectors > UINT64_MAX / HDD_SECTOR)
@@ -191,8 +189,8 @@ int hdd_parse_header(const u8 *hdr, u64 file_size, const char *path,
 
 u64 hdd_entry_offset(const struct hdd_geom *g, u32 entry)
 {
-	return g->version == 1 ? (u64)entry * HDD_SECTOR
-			       : (u64)entry * g->cluster;
+	return g->version == 1 ? (u64)entry * HDD_SECTOR :
+				 (u64)entry * g->cluster;
 }
 
 /* Why a non-zero BAT entry is unusable, or NULL if it is fine. */
@@ -292,7 +290,8 @@ static u64 hdd_alloc_start(const struct hdd_geom *g, const u32 *bat)
 
 	for (i = 0; i < g->bat_entries; i++)
 		if (bat[i])
-			end = MAX(end, hdd_entry_offset(g, bat[i]) + g->cluster);
+			end = MAX(end,
+				  hdd_entry_offset(g, bat[i]) + g->cluster);
 	return end;
 }
 
@@ -426,8 +425,8 @@ static const struct block_ops hdd_ops = {
 };
 
 /* Open path, lock it if writable and read its size. */
-static int hdd_open_fd(const char *path, bool read_only, u64 *size,
-		       char *err, size_t errlen)
+static int hdd_open_fd(const char *path, bool read_only, u64 *size, char *err,
+		       size_t errlen)
 {
 	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
@@ -520,8 +519,8 @@ int block_open_hdd(const char *path, unsigned flags, struct block_dev **out,
 	*out = NULL;
 	if (bd)
 		bd->path = strdup(path);
-	r = bd && h && bd->path ? 0
-				: hdd_bad(err, errlen, path, "out of memory");
+	r = bd && h && bd->path ? 0 :
+				  hdd_bad(err, errlen, path, "out of memory");
 	if (!r)
 		r = fd = hdd_open_fd(path, read_only, &size, err, errlen);
 	if (r >= 0)
@@ -574,8 +573,8 @@ bool hdd_cluster_allocated(struct block_dev *bd, u64 offset)
 }
 
 /* The 64-byte v2 header QEMU would write for this size and cluster. */
-static void hdd_make_header(u8 *hdr, u64 sectors, u32 tracks,
-			    u32 bat_entries, u32 data_off)
+static void hdd_make_header(u8 *hdr, u64 sectors, u32 tracks, u32 bat_entries,
+			    u32 data_off)
 {
 	memset(hdr, 0, HDD_HEADER_SIZE);
 	memcpy(hdr + HDD_OFF_MAGIC, HDD_MAGIC_V2, HDD_MAGIC_LEN);
@@ -768,10 +767,11 @@ static int hdd_check_duplicates(struct hdd_raw *img, bool repair, FILE *out,
 			continue;
 		}
 		res->corruptions++;
-		fprintf(out, "%s: BAT entry %u (0x%x) names a cluster already "
-			"in use%s\n", repair ? "Repairing" : "ERROR", i,
-			img->bat[i], repair ? "; copying it to a new cluster" :
-			"");
+		fprintf(out,
+			"%s: BAT entry %u (0x%x) names a cluster already "
+			"in use%s\n",
+			repair ? "Repairing" : "ERROR", i, img->bat[i],
+			repair ? "; copying it to a new cluster" : "");
 		if (!repair)
 			continue;
 		r = hdd_split_duplicate(img, i);
@@ -795,12 +795,10 @@ static int hdd_check_leaks(struct hdd_raw *img, bool repair, FILE *out,
 					       img->g.cluster);
 	if (img->g.file_size <= end)
 		return 0;
-	leaked = (img->g.file_size - end + img->g.cluster - 1) /
-		 img->g.cluster;
+	leaked = (img->g.file_size - end + img->g.cluster - 1) / img->g.cluster;
 	res->leaks += (unsigned)MIN(leaked, (u64)UINT32_MAX);
 	fprintf(out, "%s: %llu leaked cluster(s) after the last used one\n",
-		repair ? "Repairing" : "Leaked",
-		(unsigned long long)leaked);
+		repair ? "Repairing" : "Leaked", (unsigned long long)leaked);
 	if (!repair)
 		return 0;
 	if (ftruncate(img->fd, (off_t)end))

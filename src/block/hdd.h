@@ -28,16 +28,16 @@
 
 /* The header, decoded and validated against the file's size. */
 struct hdd_geom {
-	int version;      /* 1 or 2: which magic */
+	int version; /* 1 or 2: which magic */
 	u32 heads;
 	u32 cylinders;
-	u32 tracks;       /* cluster size in sectors, never 0 */
+	u32 tracks; /* cluster size in sectors, never 0 */
 	u32 bat_entries;
-	u64 nb_sectors;   /* disk size */
+	u64 nb_sectors; /* disk size */
 	u32 inuse;
-	u32 data_off;     /* sectors, never 0 after decoding (v1 default) */
-	u64 cluster;      /* bytes */
-	u64 file_size;    /* bytes */
+	u32 data_off;  /* sectors, never 0 after decoding (v1 default) */
+	u64 cluster;   /* bytes */
+	u64 file_size; /* bytes */
 };
 
 /* Does buf (at least 16 bytes of a file's start) hold a Parallels magic? */
@@ -70,9 +70,9 @@ int hdd_create(const char *path, u64 size, u64 cluster, bool overwrite,
 
 struct hdd_stats {
 	int version;
-	u64 cluster;      /* bytes */
-	u64 allocated;    /* clusters with a BAT entry */
-	bool dirty;       /* in-use flag was set when opened */
+	u64 cluster;   /* bytes */
+	u64 allocated; /* clusters with a BAT entry */
+	bool dirty;    /* in-use flag was set when opened */
 };
 
 /* Statistics of an open image; -EINVAL if bd is not a Parallels image. */
@@ -83,9 +83,9 @@ bool hdd_cluster_allocated(struct block_dev *bd, u64 offset);
 
 struct hdd_check_result {
 	unsigned corruptions; /* bad or duplicated BAT entries, dirty flag */
-	unsigned leaks;       /* clusters after the last referenced one */
+	unsigned leaks;	      /* clusters after the last referenced one */
 	unsigned repaired;
-	unsigned remaining;   /* problems left after --repair */
+	unsigned remaining; /* problems left after --repair */
 };
 
 /*

@@ -63,8 +63,8 @@ static int raw_write(struct block_dev *bd, u64 offset, const void *buf,
  * A guessed-raw image must keep guessing raw: refuse a write that would
  * put another format's magic at its start (see BLOCK_OPEN_PROBED).
  */
-static int raw_probed_write(struct block_dev *bd, u64 offset,
-			    const void *buf, size_t len)
+static int raw_probed_write(struct block_dev *bd, u64 offset, const void *buf,
+			    size_t len)
 {
 	u8 head[HDD_MAGIC_LEN] = {0};
 	int r;

@@ -20,7 +20,7 @@
 #define DISK_RAW_BLOCK 4096u
 
 struct disk_args {
-	const char *format;  /* --format / -O, NULL: by file name */
+	const char *format; /* --format / -O, NULL: by file name */
 	u64 cluster;
 	bool force;
 	bool repair;
@@ -70,8 +70,7 @@ static int disk_usage_error(const char *what, const char *arg)
 	return CLI_EXIT_USAGE;
 }
 
-static int disk_parse_option(int argc, char **argv, int *i,
-			     struct disk_args *a)
+static int disk_parse_option(int argc, char **argv, int *i, struct disk_args *a)
 {
 	const char *o = argv[*i];
 
@@ -124,15 +123,14 @@ static int disk_parse(int argc, char **argv, int want, struct disk_args *a)
 	return 0;
 }
 
-static const char *disk_format_for(const struct disk_args *a,
-				   const char *path)
+static const char *disk_format_for(const struct disk_args *a, const char *path)
 {
 	size_t n = strlen(path);
 
 	if (a->format)
 		return a->format;
-	if (n > 4 && (!strcmp(path + n - 4, ".hdd") ||
-		      !strcmp(path + n - 4, ".hds")))
+	if (n > 4 &&
+	    (!strcmp(path + n - 4, ".hdd") || !strcmp(path + n - 4, ".hds")))
 		return "hdd";
 	return "raw";
 }
@@ -303,8 +301,8 @@ static int disk_sink_write(struct disk_sink *s, u64 off, const u8 *buf,
 	size_t i, k;
 
 	if (s->hdd)
-		return disk_is_zero(buf, n) ? 0
-					    : block_write(s->hdd, off, buf, n);
+		return disk_is_zero(buf, n) ? 0 :
+					      block_write(s->hdd, off, buf, n);
 	for (i = 0; i < n; i += k) {
 		k = MIN(n - i, (size_t)DISK_RAW_BLOCK);
 		if (!disk_is_zero(buf + i, k) &&
@@ -414,8 +412,7 @@ static int disk_resize_raw(const char *path, u64 size)
 		r = snprintf(err, sizeof(err),
 			     "%s: shrinking an image is not supported", path);
 	else if (ftruncate(bd->fd, (off_t)size))
-		r = snprintf(err, sizeof(err), "%s: %s", path,
-			     strerror(errno));
+		r = snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 	else
 		r = 0;
 	block_close(bd);
@@ -444,8 +441,8 @@ static int disk_resize(int argc, char **argv)
 	block_close(bd);
 	if (!hdd)
 		return disk_resize_raw(a.pos[0], size);
-	return hdd_resize(a.pos[0], size, err, sizeof(err)) ? disk_fail(err)
-							    : 0;
+	return hdd_resize(a.pos[0], size, err, sizeof(err)) ? disk_fail(err) :
+							      0;
 }
 
 static const struct cli_command disk_commands[] = {

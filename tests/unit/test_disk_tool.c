@@ -24,10 +24,10 @@ static char *tmp(char *buf, const char *name)
 }
 
 /* Run `twoostwo disk ARGS...` in-process. */
-static int disk(const char *a0, const char *a1, const char *a2,
-		const char *a3, const char *a4)
+static int disk(const char *a0, const char *a1, const char *a2, const char *a3,
+		const char *a4)
 {
-	char *argv[8] = {"disk", (char *)a0, (char *)a1, (char *)a2,
+	char *argv[8] = {"disk",     (char *)a0, (char *)a1, (char *)a2,
 			 (char *)a3, (char *)a4, NULL};
 	int argc = 1;
 
@@ -106,8 +106,7 @@ static void test_create_info_check_resize(void)
 	struct block_dev *bd;
 	int fd;
 
-	CHECK_EQ(disk("create", "--cluster-size", "64K", tmp(p, "c.hdd"),
-		      "4M"),
+	CHECK_EQ(disk("create", "--cluster-size", "64K", tmp(p, "c.hdd"), "4M"),
 		 0);
 	CHECK_EQ(disk("info", p, NULL, NULL, NULL), 0);
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
@@ -121,8 +120,7 @@ static void test_create_info_check_resize(void)
 	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
 	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), 0);
-	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
-		 0);
+	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), 0);
 	CHECK_EQ(bd->size, 8 << 20);
 	block_close(bd);
 	CHECK_EQ(disk("create", "--format", "raw", tmp(r, "r.img"), "1M"), 0);
@@ -183,8 +181,7 @@ static void test_qemu_interop(void)
 	make_source(tmp(src, "isrc.raw"));
 	CHECK_EQ(disk("convert", src, tmp(ours, "ours.hdd"), NULL, NULL), 0);
 	CHECK_EQ(sh("qemu-img check -q -f parallels %s", ours, NULL), 0);
-	CHECK_EQ(sh("qemu-img compare -q -f raw -F parallels %s %s", src,
-		    ours),
+	CHECK_EQ(sh("qemu-img compare -q -f raw -F parallels %s %s", src, ours),
 		 0);
 }
 

@@ -65,8 +65,7 @@ static void test_create_layout(void)
 	CHECK_EQ(file_le32(p, 20), 16);
 	CHECK_EQ(file_le32(p, 24), (100u << 20) / 512 / 16 / 32);
 	CHECK_EQ(file_size(p), 208 * 512);
-	CHECK(hdd_create(p, 1 << 20, 4096, false, err, sizeof(err)) ==
-	      -EEXIST);
+	CHECK(hdd_create(p, 1 << 20, 4096, false, err, sizeof(err)) == -EEXIST);
 	CHECK_EQ(hdd_create(p, 1 << 20, 4096, true, err, sizeof(err)), 0);
 	unlink(p);
 }
@@ -113,8 +112,7 @@ static void test_read_write(void)
 	block_close(bd);
 	CHECK_EQ(file_size(p), (u64)data_off * 512 + 5 * CL);
 
-	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
-		 0);
+	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), 0);
 	CHECK_EQ(block_read(bd, 10 * CL + 200, back, 100), 0);
 	CHECK_EQ(back[0], 0x5a);
 	CHECK_EQ(back[99], 0x5a);
@@ -136,9 +134,9 @@ static void test_v1_header(void)
 
 	memcpy(hdr, HDD_MAGIC_V1, 16);
 	put_le32(hdr + 16, 2);
-	put_le32(hdr + 28, 2);      /* 1 KiB clusters */
-	put_le32(hdr + 32, 4);      /* 4 entries */
-	put_le32(hdr + 36, 7);      /* 7 sectors: the last cluster is half */
+	put_le32(hdr + 28, 2);	    /* 1 KiB clusters */
+	put_le32(hdr + 32, 4);	    /* 4 entries */
+	put_le32(hdr + 36, 7);	    /* 7 sectors: the last cluster is half */
 	put_le32(hdr + 40, 0xffff); /* v1: the high half is not size */
 	CHECK(pwrite(fd, hdr, 64, 0) == 64);
 	put_le32(sec, 1 + 2 * 1); /* entry 1 -> sector 3 (data_off 1) */
@@ -146,8 +144,7 @@ static void test_v1_header(void)
 	memset(sec, 0x77, sizeof(sec));
 	CHECK(pwrite(fd, sec, 512, 3 * 512 + 512) == 512);
 	close(fd);
-	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
-		 0);
+	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), 0);
 	if (!bd)
 		return;
 	CHECK_EQ(bd->size, 7 * 512);
@@ -172,7 +169,8 @@ static const struct bad_case bad_cases[] = {
 	{"tracks 0", 28, 0, "cluster size (tracks) is 0"},
 	{"huge cluster", 28, 0x80000000u, "over 256 MiB"},
 	{"huge bat_entries", 32, 0xffffffffu, "BAT extends beyond"},
-	{"too few entries", 32, 15, "BAT has 15 entries, the disk size needs 16"},
+	{"too few entries", 32, 15,
+	 "BAT has 15 entries, the disk size needs 16"},
 	{"size 0", 36, 0, "disk size is 0"},
 	/* v1 data_off 0 means "after the BAT": entry 0 is then misaligned. */
 	{"data_off 0", 48, 0, "BAT entry 0 is not cluster-aligned"},
@@ -216,8 +214,7 @@ static void test_malformed(void)
 	size_t i;
 
 	make_victim(p);
-	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
-		 0);
+	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), 0);
 	block_close(bd);
 	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
 		const struct bad_case *c = &bad_cases[i];
@@ -234,13 +231,12 @@ static void test_malformed(void)
 			file_put_le32(p, c->off, c->value);
 		err[0] = 0;
 		bd = (void *)1;
-		r = !strcmp(c->name, "bad magic")
-			    ? block_open_hdd(p, BLOCK_OPEN_READ_ONLY, &bd, err,
-					     sizeof(err))
-			    : block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err,
-					 sizeof(err));
-		if (r >= 0 || !strstr(err, c->msg) || strchr(err, '\n') ||
-		    bd) {
+		r = !strcmp(c->name, "bad magic") ?
+			    block_open_hdd(p, BLOCK_OPEN_READ_ONLY, &bd, err,
+					   sizeof(err)) :
+			    block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err,
+				       sizeof(err));
+		if (r >= 0 || !strstr(err, c->msg) || strchr(err, '\n') || bd) {
 			fprintf(stderr, "case '%s': r=%d err='%s'\n", c->name,
 				r, err);
 			CHECK(0);
@@ -264,9 +260,9 @@ static void test_inuse_and_lock(void)
 	CHECK(strstr(err, "in use by another process") != NULL);
 	CHECK(!strncmp(err, saved, strlen(saved)));
 	/* A reader does not need the lock and sees a dirty image. */
-	CHECK_EQ(block_open(saved, BLOCK_OPEN_READ_ONLY, &bd2, err,
-			    sizeof(err)),
-		 0);
+	CHECK_EQ(
+		block_open(saved, BLOCK_OPEN_READ_ONLY, &bd2, err, sizeof(err)),
+		0);
 	block_close(bd2);
 	block_close(bd);
 	CHECK_EQ(file_le32(saved, 44), 0);
@@ -279,8 +275,7 @@ static void test_inuse_and_lock(void)
 		 "--repair %s'",
 		 saved, saved);
 	CHECK_STR(err, want);
-	CHECK_EQ(block_open(saved, BLOCK_OPEN_READ_ONLY, &bd, err,
-			    sizeof(err)),
+	CHECK_EQ(block_open(saved, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
 		 0);
 	block_close(bd);
 	CHECK_EQ(file_le32(saved, 44), HDD_INUSE_MAGIC);
@@ -393,6 +388,49 @@ static void test_resize(void)
 	unlink(saved);
 }
 
+/*
+ * Hostile images: random bytes over the header and BAT must give an error
+ * or a working device, never a crash or an access outside the image.
+ */
+static void test_fuzz(void)
+{
+	const char *p = tmp("fuzz.hdd");
+	struct hdd_check_result res;
+	char saved[300], err[512];
+	u8 junk[256], buf[CL];
+	struct block_dev *bd;
+	FILE *out = fopen("/dev/null", "w");
+	unsigned i, j, opened = 0;
+	int fd;
+
+	snprintf(saved, sizeof(saved), "%s", p);
+	srand(1);
+	for (i = 0; i < 3000; i++) {
+		make_victim(saved);
+		fd = open(saved, O_RDWR);
+		for (j = 0; j < sizeof(junk); j++)
+			junk[j] = (u8)rand();
+		/* Keep the magic mostly, so the deeper checks run. */
+		j = i % 4 ? 16 + (unsigned)rand() % 60 : (unsigned)rand() % 16;
+		CHECK(pwrite(fd, junk, 1 + (unsigned)rand() % 8, j) > 0);
+		close(fd);
+		if (!block_open(saved, 0, &bd, err, sizeof(err))) {
+			opened++;
+			for (j = 0; j < bd->size / CL; j++)
+				CHECK_EQ(block_read(bd, (u64)j * CL, buf, CL),
+					 0);
+			CHECK_EQ(block_write(bd, bd->size - 1, buf, 1), 0);
+			block_close(bd);
+		}
+		CHECK_EQ(hdd_check(saved, true, out, &res, err, sizeof(err)) <=
+				 0,
+			 1);
+	}
+	CHECK(opened > 0);
+	fclose(out);
+	unlink(saved);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -407,6 +445,7 @@ int main(void)
 	RUN_TEST(test_raw_lock_and_probe_guard);
 	RUN_TEST(test_check_repair);
 	RUN_TEST(test_resize);
+	RUN_TEST(test_fuzz);
 	rmdir(tmpdir);
 	return unit_summary();
 }
