@@ -130,6 +130,7 @@ static int hdd_parse_fixed(const u8 *hdr, const char *path, struct hdd_geom *g,
 			       "cluster size (tracks) is over 256 MiB");
 	g->cluster = (u64)g->tracks * HDD_SECTOR;
 	g->inuse = get_le32(hdr + HDD_OFF_INUSE);
+	g->ext_off = get_le64(hdr + HDD_OFF_EXT_OFF);
 	return 0;
 }
 
@@ -781,14 +782,21 @@ static int hdd_check_duplicates(struct hdd_raw *img, bool repair, FILE *out,
 	return r;
 }
 
-/* File space after the last cluster the BAT names. */
+/*
+ * File space after the last cluster the BAT names. The Format Extension
+ * cluster is in use too, although no BAT entry names it (QEMU 7.2's check
+ * would delete it: HARDWARE.md section 1).
+ */
 static int hdd_check_leaks(struct hdd_raw *img, bool repair, FILE *out,
 			   struct hdd_check_result *res)
 {
 	u64 end = (u64)img->g.data_off * HDD_SECTOR;
+	u64 ext = img->g.ext_off;
 	u64 leaked;
 	u32 i;
 
+	if (ext && ext < img->g.file_size / HDD_SECTOR)
+		end = MAX(end, ext * HDD_SECTOR + img->g.cluster);
 	for (i = 0; i < img->g.bat_entries; i++)
 		if (img->bat[i])
 			end = MAX(end, hdd_entry_offset(&img->g, img->bat[i]) +

@@ -7,7 +7,8 @@
  * clusters, 64-bit size); new images are always v2, as QEMU makes them.
  *
  * Every header field and BAT entry is checked before use: the file is
- * untrusted input. The Format Extension (ext_off) is ignored.
+ * untrusted input. The Format Extension (ext_off: dirty bitmaps) is not
+ * read, but check keeps its cluster.
  */
 #ifndef TWOOSTWO_BLOCK_HDD_H
 #define TWOOSTWO_BLOCK_HDD_H
@@ -38,6 +39,7 @@ struct hdd_geom {
 	u32 data_off;  /* sectors, never 0 after decoding (v1 default) */
 	u64 cluster;   /* bytes */
 	u64 file_size; /* bytes */
+	u64 ext_off;   /* Format Extension, sectors; 0 if none; unchecked */
 };
 
 /* Does buf (at least 16 bytes of a file's start) hold a Parallels magic? */

@@ -361,6 +361,13 @@ static void test_check_repair(void)
 	CHECK_EQ(hdd_check(saved, true, out, &res, err, sizeof(err)), 0);
 	CHECK_EQ(res.corruptions, 1);
 	CHECK_EQ(file_le32(saved, 64 + 4 * 3), 0);
+	/* A Format Extension cluster at the end is not a leak. */
+	size = file_size(saved);
+	CHECK_EQ(truncate(saved, (off_t)(size + CL)), 0);
+	file_put_le32(saved, 56, (u32)(size / 512));
+	CHECK_EQ(hdd_check(saved, true, out, &res, err, sizeof(err)), 0);
+	CHECK_EQ(res.leaks, 0);
+	CHECK_EQ(file_size(saved), size + CL);
 	fclose(out);
 	unlink(saved);
 }
