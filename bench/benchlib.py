@@ -4,6 +4,7 @@ until a marker shows up in a file it writes."""
 
 import os
 import pathlib
+import re
 import signal
 import statistics
 import subprocess
@@ -104,6 +105,20 @@ def exit_time(cmd, timeout, errlog, env=None):
     if proc.returncode != 0:
         raise RunFailed(_why(proc, errlog))
     return elapsed
+
+
+# What twoostwo prints at exit with TWOOSTWO_STATS=1 (src/machine/pc_run.c).
+_STATS = re.compile(rb'twoostwo: stats: (\d+) instructions in ([0-9.]+) s')
+
+
+def twoostwo_rate(errlog):
+    """Guest instructions per second from the stats line in a twoostwo
+    stderr log: its count over its own run time; None without the line."""
+    found = _STATS.findall(_read(errlog))
+    if not found:
+        return None
+    count, seconds = found[-1]
+    return int(count) / float(seconds) if float(seconds) > 0 else None
 
 
 def median(values):
