@@ -734,4 +734,22 @@ static inline u32 rig_frame(struct rig *r, unsigned n)
 		CHECK_EQ(rig_vector(r), -1);                                \
 	} while (0)
 
+/* The values written to RIG_PORT, in order, are exactly expect[0..n). */
+static inline void check_outs(struct rig *r, const u32 *expect, unsigned n)
+{
+	unsigned i;
+
+	CHECK_EQ(r->nout, n);
+	for (i = 0; i < n && i < r->nout; i++)
+		if (r->out[i] != expect[i]) {
+			fprintf(stderr, "  out[%u] = 0x%x, expected 0x%x\n", i,
+				r->out[i], expect[i]);
+			unit_current_failed = 1;
+		}
+}
+
+#define CHECK_OUTS(r, ...)                                                  \
+	check_outs(r, (const u32[]){ __VA_ARGS__ },                         \
+		   sizeof((const u32[]){ __VA_ARGS__ }) / sizeof(u32))
+
 #endif

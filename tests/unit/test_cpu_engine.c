@@ -62,8 +62,6 @@ static void test_fault_storm_yields(void)
 static void test_nmi_blocked_until_iret(void)
 {
 	struct rig r;
-	static const u32 expect[] = { 0xa, 0xb, 0xa, 0xb, 0xc };
-	unsigned i;
 
 	rig_open(&r);
 	rig_idt(&r, 2, SEL_CODE0, CODE2, GATE_INT32, 0);
@@ -78,9 +76,7 @@ static void test_nmi_blocked_until_iret(void)
 	     LOG_I(0xb), IRETD);
 	rig_run_pm(&r);
 	CHECK_DONE(&r);
-	CHECK_EQ(r.nout, ARRAY_SIZE(expect));
-	for (i = 0; i < ARRAY_SIZE(expect) && i < r.nout; i++)
-		CHECK_EQ(r.out[i], expect[i]);
+	CHECK_OUTS(&r, 0xa, 0xb, 0xa, 0xb, 0xc);
 	rig_close(&r);
 }
 

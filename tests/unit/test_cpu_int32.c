@@ -18,22 +18,6 @@
 #define LOW 0x9000u /* data below 64 KiB, for 16-bit addressing */
 #define CODE16 0x8000u /* 16-bit code must sit below 64 KiB */
 
-static void check_outs(struct rig *r, const u32 *expect, unsigned n)
-{
-	unsigned i;
-
-	CHECK_EQ(r->nout, n);
-	for (i = 0; i < n && i < r->nout; i++)
-		if (r->out[i] != expect[i]) {
-			fprintf(stderr, "  out[%u] = 0x%x, expected 0x%x\n", i,
-				r->out[i], expect[i]);
-			unit_current_failed = 1;
-		}
-}
-
-#define CHECK_OUTS(r, ...)                                                  \
-	check_outs(r, (const u32[]){ __VA_ARGS__ },                         \
-		   sizeof((const u32[]){ __VA_ARGS__ }) / sizeof(u32))
 
 /* The rig itself: code runs, reports through the port and halts. */
 static void test_rig_smoke(void)

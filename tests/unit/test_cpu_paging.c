@@ -14,22 +14,6 @@
 
 #define V86_CS 0x0800
 
-static void check_outs(struct rig *r, const u32 *expect, unsigned n)
-{
-	unsigned i;
-
-	CHECK_EQ(r->nout, n);
-	for (i = 0; i < n && i < r->nout; i++)
-		if (r->out[i] != expect[i]) {
-			fprintf(stderr, "  out[%u] = 0x%x, expected 0x%x\n", i,
-				r->out[i], expect[i]);
-			unit_current_failed = 1;
-		}
-}
-
-#define CHECK_OUTS(r, ...)                                                  \
-	check_outs(r, (const u32[]){ __VA_ARGS__ },                         \
-		   sizeof((const u32[]){ __VA_ARGS__ }) / sizeof(u32))
 
 /* mov eax, [esp+n]; out RIG_PORT, eax */
 #define LOG_STACK(n) 0x8b, 0x44, 0x24, (u8)(n), 0xe7, RIG_PORT

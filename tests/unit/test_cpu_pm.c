@@ -25,22 +25,6 @@
 /* mov eax, sreg; out RIG_PORT, eax */
 #define LOG_SREG(sr) MOV_RS(R_EAX, sr), 0xe7, RIG_PORT
 
-static void check_outs(struct rig *r, const u32 *expect, unsigned n)
-{
-	unsigned i;
-
-	CHECK_EQ(r->nout, n);
-	for (i = 0; i < n && i < r->nout; i++)
-		if (r->out[i] != expect[i]) {
-			fprintf(stderr, "  out[%u] = 0x%x, expected 0x%x\n", i,
-				r->out[i], expect[i]);
-			unit_current_failed = 1;
-		}
-}
-
-#define CHECK_OUTS(r, ...)                                                  \
-	check_outs(r, (const u32[]){ __VA_ARGS__ },                         \
-		   sizeof((const u32[]){ __VA_ARGS__ }) / sizeof(u32))
 
 /* Access byte (descriptor byte 5) of a GDT entry. */
 static u8 gdt_access(struct rig *r, u16 sel)
