@@ -235,6 +235,19 @@ static int disk_info(int argc, char **argv)
 	return r;
 }
 
+static bool disk_has_hdd_magic(const char *path)
+{
+	u8 magic[HDD_MAGIC_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, magic, sizeof(magic), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(magic) && hdd_probe(magic, sizeof(magic));
+}
+
 static int disk_check(int argc, char **argv)
 {
 	struct hdd_check_result res;
@@ -249,15 +262,13 @@ static int disk_check(int argc, char **argv)
 		return r;
 	}
 	/* Only the magic is read here: a broken header is check's job. */
-	r = block_open(a.pos[0], BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err));
-	if (!r) {
-		bool raw = !strcmp(bd->ops->format, "raw");
-
+	if (!disk_has_hdd_magic(a.pos[0])) {
+		if (block_open_raw(a.pos[0], BLOCK_OPEN_READ_ONLY, &bd, err,
+				   sizeof(err)))
+			return disk_fail(err);
 		block_close(bd);
-		if (raw) {
-			printf("%s: raw image, nothing to check\n", a.pos[0]);
-			return 0;
-		}
+		printf("%s: raw image, nothing to check\n", a.pos[0]);
+		return 0;
 	}
 	if (hdd_check(a.pos[0], a.repair, stdout, &res, err, sizeof(err)))
 		return disk_fail(err);

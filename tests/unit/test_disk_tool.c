@@ -119,6 +119,13 @@ static void test_create_info_check_resize(void)
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 3);
 	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
+	/* The in-use flag left by a crash is a corruption: status 2. */
+	fd = open(p, O_RDWR);
+	CHECK(pwrite(fd, "Ynot", 4, 44) == 4);
+	close(fd);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 2);
+	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), CLI_EXIT_ERROR);
+	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
 	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), 0);
 	CHECK_EQ(block_open(p, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)), 0);
 	CHECK_EQ(bd->size, 8 << 20);
