@@ -454,9 +454,9 @@ static int pc_open_drives(struct pc *pc, char *err, size_t errlen)
 	if (pc->cfg.cdrom_path)
 		ret = pc_open_cdrom(pc->cfg.cdrom_path, &pc->cdrom, err,
 				    errlen);
+	/* Raw or Parallels .hdd, found by content; locked while in use. */
 	if (!ret && pc->cfg.hda_path)
-		ret = block_open_raw(pc->cfg.hda_path, 0, &pc->hda, err,
-				     errlen);
+		ret = block_open(pc->cfg.hda_path, 0, &pc->hda, err, errlen);
 	return ret;
 }
 
