@@ -52,7 +52,8 @@ lint() {
 	shellcheck scripts/install-deps.sh scripts/build-guests.sh \
 		scripts/build-linux-guest.sh scripts/quickstart.sh \
 		scripts/test.sh tests/guest/run-all.sh \
-		tests/guest/test_linux_qemu_image.sh bench/*.sh .ci/run || return 1
+		tests/guest/test_linux_qemu_image.sh bench/*.sh .ci/run \
+		fuzz/run.sh || return 1
 	for py in tests/guest/*.py tests/guest/qemu-twoostwo bench/*.py; do
 		python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' \
 			"$py" || return 1
@@ -91,4 +92,5 @@ if step build 900 make -j2; then
 		TWOOSTWO_GUEST_SKIP=linux_reboot make -j2 check-asan
 fi
 step harness-qemu 600 harness_selfcheck
+step fuzz 300 fuzz/run.sh 60
 summary
