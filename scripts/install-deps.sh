@@ -6,6 +6,8 @@ set -euo pipefail
 
 packages=(
 	build-essential clang zlib1g-dev git python3 shellcheck
+	# libFuzzer and the sanitizer runtimes for clang (fuzz/run.sh)
+	libclang-rt-14-dev
 	# the DSDT is compiled from ASL at build time
 	acpica-tools
 	# firmware the machine boots and the emulators compared against
