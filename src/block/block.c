@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "block/bundle.h"
 #include "block/hdd.h"
 
 static bool block_in_range(const struct block_dev *bd, u64 offset, size_t len)
@@ -113,6 +114,8 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
 {
 	int r;
 
+	if (bundle_probe(path))
+		return block_open_bundle(path, flags, out, err, errlen);
 	if (block_is_hdd(path))
 		return block_open_hdd(path, flags, out, err, errlen);
 	r = block_open_raw(path, flags | BLOCK_OPEN_PROBED, out, err, errlen);
