@@ -33,11 +33,14 @@ struct bundle_desc {
 
 struct bundle {
 	struct block_dev *dev[BUNDLE_MAX_IMAGES]; /* top first */
+	/* Cluster bytes of each .hds, 0 for Plain: hdd_stats walks the BAT. */
+	u64 cluster[BUNDLE_MAX_IMAGES];
 	unsigned n;
 };
 
 static int bundle_fail(char *err, size_t errlen, const char *dir,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static int bundle_fail(char *err, size_t errlen, const char *dir,
 		       const char *fmt, ...)
@@ -118,7 +121,8 @@ static int bundle_parse_params(const struct xml_node *root, u64 *sectors,
 	if (!p)
 		return bundle_fail(err, errlen, dir, "no Disk_Parameters");
 	if (!bundle_number(bundle_text(p, "Disk_size"), sectors) || !*sectors)
-		return bundle_fail(err, errlen, dir, "bad or missing Disk_size");
+		return bundle_fail(err, errlen, dir,
+				   "bad or missing Disk_size");
 	if (*sectors > UINT64_MAX / HDD_SECTOR)
 		return bundle_fail(err, errlen, dir, "Disk_size too large");
 	if (!bundle_number(bundle_text(p, "Cylinders"), &c) ||
@@ -127,8 +131,7 @@ static int bundle_parse_params(const struct xml_node *root, u64 *sectors,
 		return bundle_fail(err, errlen, dir,
 				   "bad or missing Cylinders/Heads/Sectors");
 	/* Each factor is below 2^32 so the product cannot overflow. */
-	if (c >> 32 || h >> 32 || s >> 32 || !h || !s ||
-	    c * h * s != *sectors)
+	if (c >> 32 || h >> 32 || s >> 32 || !h || !s || c * h * s != *sectors)
 		return bundle_fail(err, errlen, dir,
 				   "Cylinders x Heads x Sectors != Disk_size");
 	if (bundle_text(p, "Padding") &&
@@ -193,8 +196,8 @@ static int bundle_parse_image(const struct xml_node *n, struct bundle_desc *d,
 }
 
 static int bundle_parse_storage(const struct xml_node *root,
-				struct bundle_desc *d, char *err,
-				size_t errlen, const char *dir)
+				struct bundle_desc *d, char *err, size_t errlen,
+				const char *dir)
 {
 	const struct xml_node *sd = xml_child(root, "StorageData");
 	const struct xml_node *st = sd ? xml_child(sd, "Storage") : NULL;
@@ -213,7 +216,8 @@ static int bundle_parse_storage(const struct xml_node *root,
 		return bundle_fail(err, errlen, dir,
 				   "Storage End differs from Disk_size");
 	if (!bundle_number(bundle_text(st, "Blocksize"), &bs) || !bs)
-		return bundle_fail(err, errlen, dir, "bad or missing Blocksize");
+		return bundle_fail(err, errlen, dir,
+				   "bad or missing Blocksize");
 	for (im = xml_child(st, "Image"); im; im = xml_next(im, "Image")) {
 		r = bundle_parse_image(im, d, err, errlen, dir);
 		if (r)
@@ -261,7 +265,8 @@ static int bundle_parse_chain(const struct xml_node *root,
 			if (!strcasecmp(d->chain[i], guid))
 				return bundle_fail(err, errlen, dir,
 						   "snapshot chain has a cycle "
-						   "at %s", guid);
+						   "at %s",
+						   guid);
 		if (d->nchain == BUNDLE_MAX_IMAGES)
 			return bundle_fail(err, errlen, dir,
 					   "snapshot chain too long");
@@ -273,7 +278,8 @@ static int bundle_parse_chain(const struct xml_node *root,
 					   d->chain[d->nchain - 1]);
 	}
 	if (!d->nchain)
-		return bundle_fail(err, errlen, dir, "TopGUID is the root GUID");
+		return bundle_fail(err, errlen, dir,
+				   "TopGUID is the root GUID");
 	return 0;
 }
 
@@ -296,8 +302,8 @@ static int bundle_parse(const struct xml_node *root, struct bundle_desc *d,
 	return r;
 }
 
-static int bundle_read_file(const char *dir, char **buf, size_t *len,
-			    char *err, size_t errlen)
+static int bundle_read_file(const char *dir, char **buf, size_t *len, char *err,
+			    size_t errlen)
 {
 	char *path;
 	ssize_t n;
@@ -388,6 +394,7 @@ static int bundle_open_chain(const char *dir, const struct bundle_desc *d,
 			     bool ro, struct bundle *b, char *err,
 			     size_t errlen)
 {
+	struct hdd_stats st;
 	unsigned i;
 	int r;
 
@@ -402,36 +409,32 @@ static int bundle_open_chain(const char *dir, const struct bundle_desc *d,
 				      ro || i > 0, &b->dev[i], err, errlen);
 		if (r)
 			return r;
+		if (!hdd_stats(b->dev[i], &st))
+			b->cluster[i] = st.cluster;
 		b->n++;
 	}
 	return 0;
 }
 
-/* Bytes from offset to the end of the cluster of dev that holds it. */
-static u64 bundle_span(struct block_dev *dev, u64 offset, u64 len)
+/* Bytes from offset to the end of image i's cluster that holds it. */
+static u64 bundle_span(const struct bundle *b, unsigned i, u64 offset, u64 len)
 {
-	struct hdd_stats st;
 	u64 left;
 
-	if (hdd_stats(dev, &st))
-		return len; /* raw: one extent */
-	left = st.cluster - offset % st.cluster;
+	if (!b->cluster[i])
+		return len; /* Plain: one extent */
+	left = b->cluster[i] - offset % b->cluster[i];
 	return left < len ? left : len;
 }
 
 /* Which image of the chain, from index first, holds the byte at offset. */
-static unsigned bundle_owner(const struct bundle *b, unsigned first,
-			     u64 offset)
+static unsigned bundle_owner(const struct bundle *b, unsigned first, u64 offset)
 {
 	unsigned i;
 
-	for (i = first; i + 1 < b->n; i++) {
-		struct hdd_stats st;
-
-		if (hdd_stats(b->dev[i], &st) ||
-		    hdd_cluster_allocated(b->dev[i], offset))
+	for (i = first; i + 1 < b->n; i++)
+		if (!b->cluster[i] || hdd_cluster_allocated(b->dev[i], offset))
 			return i;
-	}
 	return b->n - 1;
 }
 
@@ -445,7 +448,7 @@ static int bundle_read_from(struct bundle *b, unsigned first, u64 offset,
 
 		/* The piece must not cross a cluster of any image above. */
 		for (i = first; i <= who; i++)
-			n = bundle_span(b->dev[i], offset, n);
+			n = bundle_span(b, i, offset, n);
 		r = block_read(b->dev[who], offset, buf, (size_t)n);
 		if (r)
 			return r;
@@ -456,8 +459,7 @@ static int bundle_read_from(struct bundle *b, unsigned first, u64 offset,
 	return 0;
 }
 
-static int bundle_read(struct block_dev *bd, u64 offset, void *buf,
-		       size_t len)
+static int bundle_read(struct block_dev *bd, u64 offset, void *buf, size_t len)
 {
 	return bundle_read_from(bd->priv, 0, offset, buf, len);
 }
@@ -469,16 +471,14 @@ static int bundle_read(struct block_dev *bd, u64 offset, void *buf,
 static int bundle_copy_up(struct bundle *b, u64 offset)
 {
 	struct block_dev *top = b->dev[0];
-	struct hdd_stats st;
 	u64 start, len;
 	u8 *tmp;
 	int r;
 
-	if (b->n < 2 || hdd_stats(top, &st) ||
-	    hdd_cluster_allocated(top, offset))
+	if (b->n < 2 || !b->cluster[0] || hdd_cluster_allocated(top, offset))
 		return 0;
-	start = offset - offset % st.cluster;
-	len = st.cluster;
+	start = offset - offset % b->cluster[0];
+	len = b->cluster[0];
 	if (len > top->size - start)
 		len = top->size - start;
 	tmp = malloc(len);
@@ -498,7 +498,7 @@ static int bundle_write(struct block_dev *bd, u64 offset, const void *buf,
 	const u8 *p = buf;
 
 	while (len) {
-		u64 n = bundle_span(b->dev[0], offset, len);
+		u64 n = bundle_span(b, 0, offset, len);
 		int r = bundle_copy_up(b, offset);
 
 		if (!r)

@@ -111,8 +111,11 @@ static int xml_entity(struct xml_parser *x, char *c)
 	static const struct {
 		const char *ref;
 		char c;
-	} ents[] = {{"&lt;", '<'},   {"&gt;", '>'},	{"&amp;", '&'},
-		    {"&quot;", '"'}, {"&apos;", '\''}};
+	} ents[] = {{"&lt;", '<'},
+		    {"&gt;", '>'},
+		    {"&amp;", '&'},
+		    {"&quot;", '"'},
+		    {"&apos;", '\''}};
 	size_t i;
 
 	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
@@ -203,8 +206,7 @@ static int xml_attribute(struct xml_parser *x, struct xml_node *n)
 }
 
 /* Parse attributes up to '>' or '/>'; *empty tells which. */
-static int xml_attributes(struct xml_parser *x, struct xml_node *n,
-			  bool *empty)
+static int xml_attributes(struct xml_parser *x, struct xml_node *n, bool *empty)
 {
 	for (;;) {
 		bool had_space = x->p < x->end && xml_is_space(*x->p);
@@ -295,8 +297,9 @@ static int xml_content(struct xml_parser *x, struct xml_node *n, int depth)
 			continue;
 		}
 		if (xml_starts(x, "<!") || xml_starts(x, "<?"))
-			return xml_fail(x, "<%s>: DTD, CDATA and processing "
-					   "instructions are not supported",
+			return xml_fail(x,
+					"<%s>: DTD, CDATA and processing "
+					"instructions are not supported",
 					n->name);
 		if (*x->p == '<') {
 			r = xml_element(x, depth + 1, tail);
@@ -344,8 +347,8 @@ static int xml_element(struct xml_parser *x, int depth, struct xml_node **out)
 int xml_parse(const char *buf, size_t len, struct xml_node **root, char *err,
 	      size_t errlen)
 {
-	struct xml_parser x = {.p = buf, .end = buf + len, .err = err,
-			       .errlen = errlen};
+	struct xml_parser x = {
+		.p = buf, .end = buf + len, .err = err, .errlen = errlen};
 	int r;
 
 	*root = NULL;

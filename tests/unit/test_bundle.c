@@ -196,10 +196,11 @@ static void test_chain(void)
 	free(buf);
 }
 
-#define IMG(g, f) "<Image><GUID>" g "</GUID><Type>Compressed</Type>" \
-		  "<File>" f "</File></Image>"
-#define SHOT(g, p) "<Shot><GUID>" g "</GUID><ParentGUID>" p \
-		   "</ParentGUID></Shot>"
+#define IMG(g, f)                                                              \
+	"<Image><GUID>" g "</GUID><Type>Compressed</Type>"                     \
+	"<File>" f "</File></Image>"
+#define SHOT(g, p)                                                             \
+	"<Shot><GUID>" g "</GUID><ParentGUID>" p "</ParentGUID></Shot>"
 #define ROOTSHOT SHOT(G2, BUNDLE_ROOT_PARENT)
 
 static const char *const bad_descs[] = {
@@ -233,10 +234,12 @@ static const struct bad_std bad_std[] = {
 	{IMG(G2, "a.hds"), "<TopGUID>" G1 "</TopGUID>" ROOTSHOT},
 	{IMG(G2, "small.hds"), ROOTSHOT},
 	{"<Image><GUID>" G2 "</GUID><Type>Zip</Type><File>a.hds</File>"
-	 "</Image>", ROOTSHOT},
+	 "</Image>",
+	 ROOTSHOT},
 	{"<Image><GUID>" G2 "</GUID><File>a.hds</File></Image>", ROOTSHOT},
 	{"</Storage><Storage><Start>0</Start><End>2048</End>"
-	 "<Blocksize>8</Blocksize>" IMG(G2, "a.hds"), ROOTSHOT},
+	 "<Blocksize>8</Blocksize>" IMG(G2, "a.hds"),
+	 ROOTSHOT},
 };
 
 static const char *const bad_params[] = {
@@ -293,9 +296,11 @@ static void test_malformed(void)
 			 "<Parallels_disk_image Version=\"1.0\">"
 			 "<Disk_Parameters>%s</Disk_Parameters><StorageData>"
 			 "<Storage><Start>0</Start><End>2048</End>"
-			 "<Blocksize>8</Blocksize>" IMG(G2, "a.hds")
-			 "</Storage></StorageData><Snapshots>" ROOTSHOT
-			 "</Snapshots></Parallels_disk_image>",
+			 "<Blocksize>8</Blocksize>" IMG(
+				 G2,
+				 "a.hds") "</Storage></"
+					  "StorageData><Snapshots>" ROOTSHOT
+					  "</Snapshots></Parallels_disk_image>",
 			 bad_params[i]);
 		write_desc(xml);
 		expect_fail(bad_params[i]);

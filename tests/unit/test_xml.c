@@ -140,8 +140,7 @@ static void test_limits(void)
 	CHECK_EQ(xml_parse(s, XML_MAX_SIZE + 1, &root, err, sizeof(err)),
 		 -EINVAL);
 	/* An embedded NUL ends nothing: it is refused. */
-	CHECK_EQ(xml_parse("<a>x\0y</a>", 9, &root, err, sizeof(err)),
-		 -EINVAL);
+	CHECK_EQ(xml_parse("<a>x\0y</a>", 9, &root, err, sizeof(err)), -EINVAL);
 	free(s);
 }
 
