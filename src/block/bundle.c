@@ -349,6 +349,29 @@ static const struct bundle_image *bundle_image_of(const struct bundle_desc *d,
 	return NULL;
 }
 
+/*
+ * The same rule as bundle_file_ok for symbolic links: the resolved image
+ * must still lie inside the resolved bundle directory.
+ */
+static int bundle_check_inside(const char *dir, const char *path, char *err,
+			       size_t errlen)
+{
+	char *rdir = realpath(dir, NULL), *rpath = realpath(path, NULL);
+	size_t n = rdir ? strlen(rdir) : 0;
+	int r = 0;
+
+	if (!rdir || !rpath) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	} else if (strncmp(rpath, rdir, n) || rpath[n] != '/') {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: resolves outside the bundle", path);
+	}
+	free(rdir);
+	free(rpath);
+	return r;
+}
+
 static int bundle_open_image(const char *dir, const struct bundle_image *im,
 			     u64 size, bool ro, struct block_dev **out,
 			     char *err, size_t errlen)
@@ -359,6 +382,11 @@ static int bundle_open_image(const char *dir, const struct bundle_image *im,
 
 	if (asprintf(&path, "%s/%s", dir, im->file) < 0)
 		return -ENOMEM;
+	r = bundle_check_inside(dir, path, err, errlen);
+	if (r) {
+		free(path);
+		return r;
+	}
 	if (im->plain) {
 		r = block_open_raw(path, flags, out, err, errlen);
 		if (!r && !ro)

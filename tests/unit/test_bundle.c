@@ -305,6 +305,10 @@ static void test_malformed(void)
 		write_desc(xml);
 		expect_fail(bad_params[i]);
 	}
+	/* A symbolic link inside the bundle must not lead outside it. */
+	CHECK(!symlink("/etc/passwd", in_dir("link.hds")));
+	write_std(IMG(G2, "link.hds"), ROOTSHOT);
+	expect_fail("symlink");
 	/* Deep nesting and a huge attribute. */
 	big = malloc(1 << 20);
 	strcpy(big, "<Parallels_disk_image Version=\"1.0\">");
