@@ -185,6 +185,18 @@ static void test_chain(void)
 	CHECK(all_is(buf + 1000, 1000, 0x22));
 	CHECK(all_is(buf + 2000, 3 * CL - 2000, 0x11));
 	CHECK(all_is(buf + 3 * CL, CL, 0));
+	/* Across a cluster boundary, then read back after a reopen. */
+	memset(buf, 0x33, 200);
+	CHECK_EQ(block_write(bd, 3 * CL - 100, buf, 200), 0);
+	block_close(bd);
+	CHECK_EQ(block_open(dir, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
+		 0);
+	CHECK_EQ(block_read(bd, 0, buf, 4 * CL), 0);
+	CHECK(all_is(buf, 1000, 0x11));
+	CHECK(all_is(buf + 1000, 1000, 0x22));
+	CHECK(all_is(buf + 2000, 3 * CL - 2100, 0x11));
+	CHECK(all_is(buf + 3 * CL - 100, 200, 0x33));
+	CHECK(all_is(buf + 3 * CL + 100, CL - 100, 0));
 	block_close(bd);
 	/* The parent was opened read-only: its data is untouched. */
 	CHECK_EQ(block_open(in_dir("base.hds"), BLOCK_OPEN_READ_ONLY, &bd, err,
