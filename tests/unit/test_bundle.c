@@ -352,6 +352,47 @@ static void test_malformed(void)
 	}
 }
 
+/* Random mutations of a valid two-image descriptor: open or refuse. */
+static void test_mutations(void)
+{
+	char xml[4096], mut[4200];
+	struct block_dev *bd;
+	char err[300];
+	size_t n, len;
+	FILE *f;
+	int i, k;
+
+	new_bundle("mut.hdd");
+	make_hds("base.hds");
+	make_hds("top.hds");
+	write_std(IMG(G1, "base.hds") IMG(G2, "top.hds"),
+		  SHOT(G1, BUNDLE_ROOT_PARENT) SHOT(G2, G1));
+	f = fopen(in_dir(BUNDLE_DESCRIPTOR), "r");
+	len = fread(xml, 1, sizeof(xml), f);
+	fclose(f);
+	srand(99);
+	for (i = 0; i < 300; i++) {
+		memcpy(mut, xml, len);
+		n = len;
+		for (k = 0; k < 1 + rand() % 3; k++) {
+			size_t at = (size_t)rand() % n;
+
+			if (rand() % 2)
+				mut[at] = "<>/{}-0123456789.&"[rand() % 18];
+			else
+				memmove(mut + at, mut + at + 1, --n - at);
+		}
+		mut[n] = '\0';
+		write_desc(mut);
+		bd = NULL;
+		if (!block_open(dir, BLOCK_OPEN_READ_ONLY, &bd, err,
+				sizeof(err))) {
+			CHECK_EQ(block_read(bd, 0, mut, 512), 0);
+			block_close(bd);
+		}
+	}
+}
+
 int main(void)
 {
 	char cmd[400];
@@ -361,6 +402,7 @@ int main(void)
 	RUN_TEST(test_plain);
 	RUN_TEST(test_chain);
 	RUN_TEST(test_malformed);
+	RUN_TEST(test_mutations);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	CHECK(system(cmd) == 0);
 	return unit_summary();
