@@ -356,13 +356,16 @@ static const struct bundle_image *bundle_image_of(const struct bundle_desc *d,
 static int bundle_check_inside(const char *dir, const char *path, char *err,
 			       size_t errlen)
 {
-	char *rdir = realpath(dir, NULL), *rpath = realpath(path, NULL);
+	char *rdir = realpath(dir, NULL), *rpath = NULL;
 	size_t n = rdir ? strlen(rdir) : 0;
 	int r = 0;
 
-	if (!rdir || !rpath) {
+	if (rdir)
+		rpath = realpath(path, NULL);
+	if (!rpath) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", rdir ? path : dir,
+			 strerror(-r));
 	} else if (strncmp(rpath, rdir, n) || rpath[n] != '/') {
 		r = -EINVAL;
 		snprintf(err, errlen, "%s: resolves outside the bundle", path);
