@@ -45,7 +45,8 @@ struct block_dev {
 int block_open_raw(const char *path, unsigned flags, struct block_dev **out,
 		   char *err, size_t errlen);
 /*
- * Open an image of any known format: Parallels by its magic, else raw.
+ * Open an image of any known format: a Parallels bundle directory (with
+ * DiskDescriptor.xml), a Parallels image by its magic, else raw.
  * Read-write opens are locked (block_lock), raw ones included; a bare
  * block_open_raw() takes no lock.
  */
