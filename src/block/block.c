@@ -95,8 +95,28 @@ int block_lock(int fd, const char *path, char *err, size_t errlen)
 	return -EBUSY;
 }
 
+int block_pwrite_all(int fd, const void *buf, size_t len, u64 off)
+{
+	const u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (u64)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Read the first bytes of path to pick its format; false if unreadable. */
-static bool block_is_hdd(const char *path)
+bool block_file_is_hdd(const char *path)
 {
 	u8 magic[HDD_MAGIC_LEN];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -116,7 +136,7 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
 
 	if (bundle_probe(path))
 		return block_open_bundle(path, flags, out, err, errlen);
-	if (block_is_hdd(path))
+	if (block_file_is_hdd(path))
 		return block_open_hdd(path, flags, out, err, errlen);
 	r = block_open_raw(path, flags | BLOCK_OPEN_PROBED, out, err, errlen);
 	if (r || (*out)->read_only)

@@ -59,6 +59,10 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
 int block_lock(int fd, const char *path, char *err, size_t errlen);
 /* Reads and writes must stay inside the device; -EINVAL otherwise. */
 int block_read(struct block_dev *bd, u64 offset, void *buf, size_t len);
+/* pwrite all of buf at off, retrying short writes and EINTR; 0 or -errno. */
+int block_pwrite_all(int fd, const void *buf, size_t len, u64 off);
+/* Whether the file at path starts with a Parallels image header. */
+bool block_file_is_hdd(const char *path);
 int block_write(struct block_dev *bd, u64 offset, const void *buf, size_t len);
 int block_flush(struct block_dev *bd);
 void block_close(struct block_dev *bd);

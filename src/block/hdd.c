@@ -63,26 +63,6 @@ static int hdd_pread(int fd, void *buf, size_t len, u64 off)
 	return 0;
 }
 
-static int hdd_pwrite(int fd, const void *buf, size_t len, u64 off)
-{
-	const u8 *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (u64)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int hdd_sync(int fd)
 {
 	return fdatasync(fd) ? -errno : 0;
@@ -302,7 +282,7 @@ static int hdd_set_inuse(int fd, u32 value)
 	int r;
 
 	put_le32(v, value);
-	r = hdd_pwrite(fd, v, sizeof(v), HDD_OFF_INUSE);
+	r = block_pwrite_all(fd, v, sizeof(v), HDD_OFF_INUSE);
 	return r ? r : hdd_sync(fd);
 }
 
@@ -357,13 +337,13 @@ static int hdd_alloc_write(struct block_dev *bd, u64 idx, u64 in,
 	if (ftruncate(bd->fd, (off_t)(off + h->g.cluster)))
 		return -errno;
 	h->next_alloc = off + h->g.cluster;
-	r = hdd_pwrite(bd->fd, buf, n, off + in);
+	r = block_pwrite_all(bd->fd, buf, n, off + in);
 	if (!r)
 		r = hdd_sync(bd->fd);
 	if (r)
 		return r;
 	put_le32(le, e);
-	r = hdd_pwrite(bd->fd, le, sizeof(le), HDD_HEADER_SIZE + 4 * idx);
+	r = block_pwrite_all(bd->fd, le, sizeof(le), HDD_HEADER_SIZE + 4 * idx);
 	if (!r)
 		h->bat[idx] = e;
 	return r;
@@ -382,7 +362,7 @@ static int hdd_write(struct block_dev *bd, u64 offset, const void *buf,
 		int r;
 
 		if (e)
-			r = hdd_pwrite(bd->fd, p, n,
+			r = block_pwrite_all(bd->fd, p, n,
 				       hdd_entry_offset(&h->g, e) + in);
 		else
 			r = hdd_alloc_write(bd, idx, in, p, n);
@@ -623,7 +603,7 @@ int hdd_create(const char *path, u64 size, u64 cluster, bool overwrite,
 	/* ftruncate zero-fills the BAT sparsely: every cluster unallocated. */
 	r = ftruncate(fd, (off_t)(data_off * HDD_SECTOR)) ? -errno : 0;
 	if (!r)
-		r = hdd_pwrite(fd, hdr, sizeof(hdr), 0);
+		r = block_pwrite_all(fd, hdr, sizeof(hdr), 0);
 	if (!r)
 		r = hdd_sync(fd);
 	close(fd);
@@ -678,7 +658,7 @@ static int hdd_put_entry(struct hdd_raw *img, u32 i, u32 e)
 
 	put_le32(le, e);
 	img->bat[i] = e;
-	return hdd_pwrite(img->fd, le, sizeof(le), HDD_HEADER_SIZE + 4ull * i);
+	return block_pwrite_all(img->fd, le, sizeof(le), HDD_HEADER_SIZE + 4ull * i);
 }
 
 /* Count (and zero) entries outside the file, the data area or alignment. */
@@ -719,7 +699,7 @@ static int hdd_copy(int fd, u64 src, u64 dst, u64 len)
 
 		r = hdd_pread(fd, buf, n, src);
 		if (!r)
-			r = hdd_pwrite(fd, buf, n, dst);
+			r = block_pwrite_all(fd, buf, n, dst);
 		src += n;
 		dst += n;
 		len -= n;
@@ -870,7 +850,7 @@ static int hdd_zero_entries(int fd, u32 from, u32 to)
 	while (!r && off < end) {
 		size_t n = (size_t)MIN(end - off, (u64)sizeof(zero));
 
-		r = hdd_pwrite(fd, zero, n, off);
+		r = block_pwrite_all(fd, zero, n, off);
 		off += n;
 	}
 	return r;
@@ -904,7 +884,7 @@ static int hdd_grow(struct hdd_raw *img, u64 sectors, const char *path,
 			put_le32(hdr + HDD_OFF_NB_SECTORS, (u32)sectors);
 		else
 			put_le64(hdr + HDD_OFF_NB_SECTORS, sectors);
-		r = hdd_pwrite(img->fd, hdr, sizeof(hdr), 0);
+		r = block_pwrite_all(img->fd, hdr, sizeof(hdr), 0);
 	}
 	if (!r)
 		r = hdd_sync(img->fd);

@@ -41,22 +41,7 @@ static int raw_read(struct block_dev *bd, u64 offset, void *buf, size_t len)
 static int raw_write(struct block_dev *bd, u64 offset, const void *buf,
 		     size_t len)
 {
-	const u8 *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(bd->fd, p, len, (off_t)offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		offset += (u64)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return block_pwrite_all(bd->fd, buf, len, offset);
 }
 
 /*

@@ -235,19 +235,6 @@ static int disk_info(int argc, char **argv)
 	return r;
 }
 
-static bool disk_has_hdd_magic(const char *path)
-{
-	u8 magic[HDD_MAGIC_LEN];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = pread(fd, magic, sizeof(magic), 0);
-	close(fd);
-	return n == (ssize_t)sizeof(magic) && hdd_probe(magic, sizeof(magic));
-}
-
 static int disk_check(int argc, char **argv)
 {
 	struct hdd_check_result res;
@@ -262,7 +249,7 @@ static int disk_check(int argc, char **argv)
 		return r;
 	}
 	/* Only the magic is read here: a broken header is check's job. */
-	if (!disk_has_hdd_magic(a.pos[0])) {
+	if (!block_file_is_hdd(a.pos[0])) {
 		if (block_open_raw(a.pos[0], BLOCK_OPEN_READ_ONLY, &bd, err,
 				   sizeof(err)))
 			return disk_fail(err);
