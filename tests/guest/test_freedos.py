@@ -19,11 +19,12 @@ def tests(r):
     def freedos_ver():
         if PROMPT not in vm.screen():
             raise TestFailure('no prompt to type at')
-        # FreeCOM's `ver /r` prints its own version, then the kernel's:
-        # "FreeCom version 0.82 pl 3 ...", "FreeDOS kernel version ...".
+        # Plain `ver` prints FreeCOM's version line; `ver /r` adds the
+        # kernel's: "FreeCom version 0.82 pl 3 ...", "FreeDOS kernel ...".
+        vm.type_keys('ver\r')
+        vm.wait_for_screen('FreeCom version', 20)
         vm.type_keys('ver /r\r')
         vm.wait_for_screen('FreeDOS kernel', 20)
-        vm.wait_for_screen('FreeCom version', 1)
         vm.stop_cleanly()
 
     r.run('freedos_prompt', freedos_prompt, vm)
