@@ -206,7 +206,7 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 	}
 }
 
-static void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize)
+void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 {
 	u16 sel = cpu->s.seg[seg].selector;
 
@@ -221,7 +221,7 @@ static void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 	}
 }
 
-static void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize)
+void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 {
 	u32 sp = stack_sp(cpu);
 	u16 sel = mem_read16(cpu, S_SS, sp);

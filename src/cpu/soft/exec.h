@@ -35,6 +35,9 @@ static inline void rm_write(struct soft_cpu *cpu, const struct insn *in,
 }
 
 void jump_near(struct soft_cpu *cpu, u32 target, unsigned osize);
+/* PUSH/POP of a segment register (a 32-bit push writes 16 bits). */
+void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize);
+void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize);
 void io_check(struct soft_cpu *cpu, u16 port, unsigned size);
 bool cpl0_or_fault(struct soft_cpu *cpu);
 __attribute__((noreturn)) void undefined_opcode(struct soft_cpu *cpu);

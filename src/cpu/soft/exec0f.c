@@ -519,29 +519,13 @@ static void exec_0f_misc(struct soft_cpu *cpu, struct insn *in)
 
 	switch (op) {
 	case 0xa0:
-	case 0xa8: {
-		u16 sel = cpu->s.seg[op == 0xa0 ? S_FS : S_GS].selector;
-
-		if (in->osize == 4) {
-			u32 sp = (stack_sp(cpu) - 4) &
-				 (cpu->stack32 ? ~0u : 0xffffu);
-
-			mem_write16(cpu, S_SS, sp, sel);
-			stack_set_sp(cpu, sp);
-		} else {
-			push16(cpu, sel);
-		}
+	case 0xa8:
+		exec_push_seg(cpu, op == 0xa0 ? S_FS : S_GS, in->osize);
 		break;
-	}
 	case 0xa1:
-	case 0xa9: {
-		u32 sp = stack_sp(cpu);
-
-		seg_load(cpu, op == 0xa1 ? S_FS : S_GS,
-			 mem_read16(cpu, S_SS, sp));
-		stack_set_sp(cpu, sp + in->osize);
+	case 0xa9:
+		exec_pop_seg(cpu, op == 0xa1 ? S_FS : S_GS, in->osize);
 		break;
-	}
 	case 0xa2:
 		cpuid(cpu);
 		break;
