@@ -41,6 +41,10 @@ step() {
 	[ $rc -eq 124 ] && sums="timed out after ${limit}s; $sums"
 	printf 'FAIL %-14s %4ds  exit %d  %s\n' "$name" $((SECONDS - start)) \
 		$rc "$sums"
+	# The failed checks first: the end of the log may be one check's
+	# diagnostics only.
+	echo "---- failed checks in $log:"
+	grep -E '^(FAIL|not ok)\b' "$log" | head -n 20
 	echo "---- end of $log:"
 	tail -n 60 "$log"
 	echo "----"
