@@ -49,13 +49,6 @@ static void flags_logic(struct soft_cpu *cpu, u32 res, unsigned size)
 	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
 }
 
-static inline u32 lazy_record(struct soft_cpu *cpu, u8 op, u32 a, u32 b,
-			      u32 carry, u32 res, unsigned size)
-{
-	cpu->lazy = (struct lazy_flags){ a, b, res, carry, op, (u8)size };
-	return res;
-}
-
 void flags_materialize(struct soft_cpu *cpu)
 {
 	struct lazy_flags l = cpu->lazy;
@@ -82,6 +75,14 @@ void flags_materialize(struct soft_cpu *cpu)
 		else
 			cpu->s.eflags &= ~FL_CF;
 		break;
+	case LAZY_SHIFT:
+		flags_szp(cpu, l.res, l.size);
+		cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
+		if (l.carry)
+			cpu->s.eflags |= FL_CF;
+		if (l.b)
+			cpu->s.eflags |= FL_OF;
+		break;
 	default:
 		break;
 	}
@@ -102,7 +103,7 @@ static u32 carry_flag(struct soft_cpu *cpu)
 		return ((u64)l->a + l->b + l->carry) > m;
 	case LAZY_SUB:
 		return (u64)l->a < (u64)l->b + l->carry;
-	default: /* INC, DEC keep the CF they found */
+	default: /* INC, DEC keep the CF they found; shifts record it */
 		return l->carry;
 	}
 }
@@ -240,11 +241,8 @@ static u32 shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 		cf = prev & msb;
 		of = !!(res & msb) ^ cf;
 	}
-	flags_szp(cpu, (u32)res, size);
-	set_cf_of(cpu, cf, of);
-	/* AF is undefined after shifts; clear it. */
-	set_flag(cpu, FL_AF, false);
-	return (u32)res;
+	/* Flags are computed when read; AF (undefined) then reads as 0. */
+	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, (u32)res, size);
 }
 
 u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
@@ -504,8 +502,7 @@ static bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
 	u32 sign = sign_bit(l->size);
 	s32 sa, sb;
 
-	if (l->op == LAZY_LOGIC || l->op == LAZY_SUB || l->op == LAZY_DEC ||
-	    l->op == LAZY_INC || l->op == LAZY_ADD) {
+	if (l->op != LAZY_NONE) { /* every lazy record keeps its result */
 		if ((cc >> 1) == 2) { /* Z */
 			*r = !l->res;
 			return true;

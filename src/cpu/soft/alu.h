@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Arithmetic and logic with EFLAGS as the SDM defines them (vol. 1,
- * appendix A, and each instruction's "Flags Affected" section). Flags are
- * computed eagerly: simple, and exact for the undefined-flag behaviour the
- * test suites record.
+ * appendix A, and each instruction's "Flags Affected" section). The
+ * common operations record their operands lazily (struct lazy_flags in
+ * cpu.h); the rest compute flags at once, exact for the undefined-flag
+ * behaviour the test suites record.
  */
 #ifndef TWOOSTWO_CPU_SOFT_ALU_H
 #define TWOOSTWO_CPU_SOFT_ALU_H
@@ -16,6 +17,15 @@ enum shift_op { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL,
 		SH_SAR };
 
 void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size);
+
+/* Note an operation whose flags are computed when first read. */
+static inline u32 lazy_record(struct soft_cpu *cpu, u8 op, u32 a, u32 b,
+			      u32 carry, u32 res, unsigned size)
+{
+	cpu->lazy = (struct lazy_flags){ a, b, res, carry, op, (u8)size };
+	return res;
+}
+
 u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size);
 u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size);
 u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size);

@@ -49,7 +49,13 @@ struct tlb_entry {
 #define ACC_EXEC BIT(4)
 
 /* Decoded instruction (see decode.c). */
+struct soft_cpu;
+struct insn;
+/* Executes one decoded instruction: exec(), or a specialised fast path. */
+typedef void (*insn_fn)(struct soft_cpu *cpu, struct insn *in);
+
 struct insn {
+	insn_fn fn; /* chosen by the decoder (fast_handler()) */
 	u16 op; /* 0x000-0x0FF one-byte, 0x100-0x1FF after 0x0F */
 	u8 len;
 	u8 osize; /* operand size in bytes: 2 or 4 */
@@ -105,12 +111,20 @@ struct icache {
  * reads or writes them goes through get_flag/set_flag, read_eflags,
  * load_eflags or flags_materialize.
  */
-enum lazy_op { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC };
+enum lazy_op {
+	LAZY_NONE,
+	LAZY_ADD,
+	LAZY_SUB,
+	LAZY_LOGIC,
+	LAZY_INC,
+	LAZY_DEC,
+	LAZY_SHIFT, /* SHL/SHR/SAR: carry is CF, b is OF */
+};
 
 struct lazy_flags {
 	u32 a, b; /* operands */
 	u32 res;
-	u32 carry; /* carry/borrow in (ADC/SBB), or the kept CF (INC/DEC) */
+	u32 carry; /* carry/borrow in (ADC/SBB), kept CF (INC/DEC), CF (shift) */
 	u8 op;
 	u8 size;
 };
@@ -226,6 +240,8 @@ void decode(struct soft_cpu *cpu, struct insn *in);
 
 /* exec*.c */
 void exec(struct soft_cpu *cpu, struct insn *in);
+/* The executor for a decoded instruction: a fast path, or exec. */
+insn_fn fast_handler(const struct soft_cpu *cpu, const struct insn *in);
 void exec_0f(struct soft_cpu *cpu, struct insn *in);
 void exec_string(struct soft_cpu *cpu, struct insn *in);
 

@@ -310,4 +310,5 @@ void decode(struct soft_cpu *cpu, struct insn *in)
 			in->imm = next8(&f);
 	}
 	in->len = (u8)f.n;
+	in->fn = fast_handler(cpu, in);
 }

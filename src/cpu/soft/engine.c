@@ -105,7 +105,7 @@ cpu_step(struct soft_cpu *cpu, struct insn *in)
 	cpu->in = in;
 	next = cpu->s.eip + in->len;
 	cpu->s.eip = cpu->code32 ? next : next & 0xffff;
-	exec(cpu, in);
+	in->fn(cpu, in);
 	cpu->icount++;
 	if (trap)
 		cpu_single_step_trap(cpu);
