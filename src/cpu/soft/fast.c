@@ -49,51 +49,51 @@ static inline u32 *gpr(struct soft_cpu *cpu, unsigned r)
  * ALU r/m32, r32 (op 01, 09, ... 39), r32, r/m32 (03, 0B, ... 3B) and
  * r/m32, imm (81, 83: the decoder left imm as read; 83 sign-extends).
  */
-#define DEFINE_ALU(name, OP)                                                  \
-	static void name##_rm_r_reg(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->rm),                \
-				   *gpr(cpu, in->reg));                       \
-		if (OP != ALU_CMP)                                            \
-			*gpr(cpu, in->rm) = r;                                \
-	}                                                                     \
-	static void name##_rm_r_mem(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 ea = fast_ea(cpu, in);                                    \
-		u32 r = fast_alu32(cpu, OP, mem_read32(cpu, in->seg, ea),     \
-				   *gpr(cpu, in->reg));                       \
-		if (OP != ALU_CMP)                                            \
-			mem_write32(cpu, in->seg, ea, r);                     \
-	}                                                                     \
-	static void name##_r_rm_reg(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->reg),               \
-				   *gpr(cpu, in->rm));                        \
-		if (OP != ALU_CMP)                                            \
-			*gpr(cpu, in->reg) = r;                               \
-	}                                                                     \
-	static void name##_r_rm_mem(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));           \
-		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->reg), v);           \
-		if (OP != ALU_CMP)                                            \
-			*gpr(cpu, in->reg) = r;                               \
-	}                                                                     \
-	static void name##_rm_i_reg(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 imm = in->op == 0x83 ? (u32)(s32)(s8)in->imm : in->imm;   \
-		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->rm), imm);          \
-		if (OP != ALU_CMP)                                            \
-			*gpr(cpu, in->rm) = r;                                \
-	}                                                                     \
-	static void name##_rm_i_mem(struct soft_cpu *cpu, struct insn *in)    \
-	{                                                                     \
-		u32 imm = in->op == 0x83 ? (u32)(s32)(s8)in->imm : in->imm;   \
-		u32 ea = fast_ea(cpu, in);                                    \
-		u32 r = fast_alu32(cpu, OP, mem_read32(cpu, in->seg, ea),     \
-				   imm);                                      \
-		if (OP != ALU_CMP)                                            \
-			mem_write32(cpu, in->seg, ea, r);                     \
+#define DEFINE_ALU(name, OP)                                                   \
+	static void name##_rm_r_reg(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->rm),                 \
+				   *gpr(cpu, in->reg));                        \
+		if (OP != ALU_CMP)                                             \
+			*gpr(cpu, in->rm) = r;                                 \
+	}                                                                      \
+	static void name##_rm_r_mem(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 ea = fast_ea(cpu, in);                                     \
+		u32 r = fast_alu32(cpu, OP, mem_read32(cpu, in->seg, ea),      \
+				   *gpr(cpu, in->reg));                        \
+		if (OP != ALU_CMP)                                             \
+			mem_write32(cpu, in->seg, ea, r);                      \
+	}                                                                      \
+	static void name##_r_rm_reg(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->reg),                \
+				   *gpr(cpu, in->rm));                         \
+		if (OP != ALU_CMP)                                             \
+			*gpr(cpu, in->reg) = r;                                \
+	}                                                                      \
+	static void name##_r_rm_mem(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));            \
+		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->reg), v);            \
+		if (OP != ALU_CMP)                                             \
+			*gpr(cpu, in->reg) = r;                                \
+	}                                                                      \
+	static void name##_rm_i_reg(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 imm = in->op == 0x83 ? (u32)(s32)(s8)in->imm : in->imm;    \
+		u32 r = fast_alu32(cpu, OP, *gpr(cpu, in->rm), imm);           \
+		if (OP != ALU_CMP)                                             \
+			*gpr(cpu, in->rm) = r;                                 \
+	}                                                                      \
+	static void name##_rm_i_mem(struct soft_cpu *cpu, struct insn *in)     \
+	{                                                                      \
+		u32 imm = in->op == 0x83 ? (u32)(s32)(s8)in->imm : in->imm;    \
+		u32 ea = fast_ea(cpu, in);                                     \
+		u32 r = fast_alu32(cpu, OP, mem_read32(cpu, in->seg, ea),      \
+				   imm);                                       \
+		if (OP != ALU_CMP)                                             \
+			mem_write32(cpu, in->seg, ea, r);                      \
 	}
 
 DEFINE_ALU(add, ALU_ADD)
@@ -107,9 +107,11 @@ DEFINE_ALU(cmp, ALU_CMP)
 
 /* The six forms of each ALU operation, in enum alu_op order. */
 static const insn_fn alu_forms[8][6] = {
-#define ALU_ROW(name)                                                         \
-	{ name##_rm_r_reg, name##_rm_r_mem, name##_r_rm_reg, name##_r_rm_mem, \
-	  name##_rm_i_reg, name##_rm_i_mem }
+#define ALU_ROW(name)                                                          \
+	{                                                                      \
+		name##_rm_r_reg, name##_rm_r_mem, name##_r_rm_reg,             \
+			name##_r_rm_mem, name##_rm_i_reg, name##_rm_i_mem      \
+	}
 	ALU_ROW(add), ALU_ROW(or),  ALU_ROW(adc), ALU_ROW(sbb),
 	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
 #undef ALU_ROW
