@@ -769,17 +769,32 @@ static void ide_dma_end(struct ide_channel *ch, bool table_done)
 		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
 }
 
+/* Host I/O errors logged; a guest that retries must not flood the log. */
+#define IDE_IO_ERRORS_LOGGED 10
+
+static void ide_io_log_error(const struct ide_drive *d, const struct ide_io *io)
+{
+	static unsigned logged;
+	const char *err = strerror(-io->req.ret);
+
+	if (logged >= IDE_IO_ERRORS_LOGGED)
+		return;
+	if (io->req.op == AIO_FLUSH)
+		log_warn("ide", "disk flush failed: %s", err);
+	else
+		log_warn("ide",
+			 "disk %s of %u sectors at sector %llu failed: %s",
+			 io->req.op == AIO_READ ? "read" : "write", io->sectors,
+			 (unsigned long long)d->s.lba, err);
+	if (++logged == IDE_IO_ERRORS_LOGGED)
+		log_warn("ide", "further disk errors are not logged");
+}
+
 /* The host's I/O failed: the guest sees an ATA error at the first sector. */
 static void ide_io_failed(struct ide_drive *d, const struct ide_io *io,
 			  u8 error)
 {
-	const char *what = io->req.op == AIO_READ ? "read" : "write";
-
-	if (io->req.op == AIO_FLUSH)
-		what = "flush";
-	log_warn("ide", "disk %s of %u sectors at %llu failed: %s", what,
-		 io->sectors, (unsigned long long)d->s.lba,
-		 strerror(-io->req.ret));
+	ide_io_log_error(d, io);
 	d->chan->s.bm_status &= (u8)~BM_ST_ACTIVE;
 	if (io->req.op == AIO_FLUSH) {
 		ide_cmd_abort(d);
