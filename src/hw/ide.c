@@ -148,9 +148,21 @@ void ide_set_signature(struct ide_drive *d)
 	s->hcyl = s->hob_hcyl = ide_is_cd(d) ? 0xeb : 0;
 }
 
+/*
+ * Forget the request the drive is busy with: it still runs (ordered before
+ * any later one), but its completion finds a newer generation and only
+ * frees it.
+ */
+static void ide_io_cancel(struct ide_drive *d)
+{
+	d->io = NULL;
+	d->io_gen++;
+}
+
 /* What a drive shows after a reset: its signature, diagnostics passed. */
 static void ide_drive_reset_regs(struct ide_drive *d)
 {
+	ide_io_cancel(d);
 	ide_end_transfer(d);
 	ide_set_signature(d);
 	d->s.error = 0x01;
@@ -365,6 +377,17 @@ static void ide_set_addr(struct ide_drive *d, u64 lba)
 
 /* Buffer management */
 
+/*
+ * Before the drive calls its block device directly (PIO), let a cancelled
+ * request that still runs on a worker finish: the back ends are not
+ * thread-safe, and the order of writes must hold.
+ */
+static void ide_disk_idle(struct ide_drive *d)
+{
+	if (d->aio)
+		aio_dev_wait(d->aio);
+}
+
 /* Load more disk sectors behind buf_len; on failure the command failed. */
 static int ide_ata_load(struct ide_drive *d)
 {
@@ -377,6 +400,7 @@ static int ide_ata_load(struct ide_drive *d)
 		ide_cmd_abort(d);
 		return -EIO;
 	}
+	ide_disk_idle(d);
 	r = block_read(d->bd, s->lba * IDE_SECTOR_SIZE, s->buf + s->buf_len,
 		       (size_t)n * IDE_SECTOR_SIZE);
 	if (r) {
@@ -428,6 +452,7 @@ static bool ide_ata_store(struct ide_drive *d)
 		ide_cmd_abort(d);
 		return false;
 	}
+	ide_disk_idle(d);
 	r = block_write(d->bd, s->lba * IDE_SECTOR_SIZE, s->buf, len);
 	if (r) {
 		log_guest_once("ide", "disk write failed: %s", strerror(-r));
@@ -444,6 +469,7 @@ static bool ide_ata_store(struct ide_drive *d)
 static void ide_ata_write_done(struct ide_drive *d)
 {
 	/* Without a write cache the data must be on the medium now. */
+	ide_disk_idle(d);
 	if (!d->s.write_cache && block_flush(d->bd)) {
 		ide_cmd_abort(d);
 		return;
@@ -621,30 +647,261 @@ static enum ide_dma_result ide_dma_to_mem(struct ide_drive *d,
 	return IDE_DMA_OK;
 }
 
-static enum ide_dma_result ide_dma_from_mem(struct ide_drive *d,
-					    struct prd_walk *w)
-{
-	struct ide_drive_state *s = &d->s;
-	u32 chunk, n;
+/*
+ * A disk request on a worker (block/aio.h), with its bounce buffer: the
+ * worker only sees buf, the machine thread copies guest memory in before a
+ * write and out after a read, through the DMA path that keeps the CPU's
+ * decoded code coherent.
+ */
+struct ide_io {
+	struct aio_req req;
+	struct ide_drive *d;
+	u32 gen;
+	u32 sectors;
+	bool table_done; /* a write's PRD table ended with its data */
+	size_t cap;	 /* of buf */
+	u8 buf[];
+};
 
-	while (s->xfer_left) {
-		chunk = (u32)MIN(s->xfer_left,
-				 IDE_BUF_SIZE & ~(IDE_SECTOR_SIZE - 1));
-		s->buf_pos = 0;
-		s->buf_len = chunk;
-		while (s->buf_pos < chunk) {
-			if (!prd_advance(w))
-				return IDE_DMA_SHORT;
-			n = MIN(w->left, chunk - s->buf_pos);
-			mem_dma_read(w->mem, w->addr, s->buf + s->buf_pos, n);
-			w->addr += n;
-			w->left -= n;
-			s->buf_pos += n;
-		}
-		if (!ide_ata_store(d))
-			return IDE_DMA_FAILED;
+static void ide_io_done(struct aio_req *req);
+
+/*
+ * The drive keeps its last request for the next one: a fresh buffer of
+ * many MiB costs a page fault per page, on the vCPU's time for a write.
+ */
+static struct ide_io *ide_io_alloc(struct ide_drive *d, size_t len)
+{
+	struct ide_io *io = d->spare;
+
+	d->spare = NULL;
+	if (io && io->cap >= len)
+		return io;
+	free(io);
+	io = malloc(sizeof(*io) + len);
+	if (io)
+		io->cap = len;
+	else
+		log_warn("ide", "no memory for a %zu-byte disk request", len);
+	return io;
+}
+
+static void ide_io_free(struct ide_drive *d, struct ide_io *io)
+{
+	if (d->spare && d->spare->cap >= io->cap) {
+		free(io);
+		return;
 	}
-	return IDE_DMA_OK;
+	free(d->spare);
+	d->spare = io;
+}
+
+static struct ide_io *ide_io_new(struct ide_drive *d, enum aio_op op,
+				 u32 sectors)
+{
+	size_t len = (size_t)sectors * IDE_SECTOR_SIZE;
+	struct ide_io *io = ide_io_alloc(d, len);
+
+	if (!io)
+		return NULL;
+	*io = (struct ide_io){
+		.req = {.op = op,
+			.offset = d->s.lba * IDE_SECTOR_SIZE,
+			.buf = io->buf,
+			.len = len,
+			.done = ide_io_done,
+			.opaque = io},
+		.d = d,
+		.gen = d->io_gen,
+		.sectors = sectors,
+		.cap = io->cap,
+	};
+	return io;
+}
+
+/*
+ * Hand io to the worker; the drive is busy until its completion. In a
+ * synchronous setup the completion has run when this returns.
+ */
+static void ide_io_submit(struct ide_drive *d, struct ide_io *io)
+{
+	d->s.status = ATA_SR_BSY;
+	d->io = io;
+	if (aio_submit(d->aio, &io->req)) {
+		d->io = NULL;
+		ide_io_free(d, io);
+		ide_cmd_abort(d);
+	}
+}
+
+/* Copy len bytes between buf and the PRD regions; false: table too short. */
+static bool ide_dma_copy(struct prd_walk *w, u8 *buf, u64 len, bool to_mem)
+{
+	u64 done = 0;
+	u32 n;
+
+	while (done < len) {
+		if (!prd_advance(w))
+			return false;
+		n = (u32)MIN(w->left, len - done);
+		if (to_mem)
+			mem_dma_write(w->mem, w->addr, buf + done, n);
+		else
+			mem_dma_read(w->mem, w->addr, buf + done, n);
+		w->addr += n;
+		w->left -= n;
+		done += n;
+	}
+	return true;
+}
+
+/* The engine stops; the table ended before the drive's data did. */
+static void ide_dma_short(struct ide_channel *ch, struct ide_drive *d)
+{
+	ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+	ch->s.bm_status |= BM_ST_ERROR;
+	ide_fail_transfer(d);
+}
+
+/* A table longer than the transfer leaves the engine active. */
+static void ide_dma_end(struct ide_channel *ch, bool table_done)
+{
+	if (table_done)
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+}
+
+/* Host I/O errors logged; a guest that retries must not flood the log. */
+#define IDE_IO_ERRORS_LOGGED 10
+
+static void ide_io_log_error(const struct ide_drive *d, const struct ide_io *io)
+{
+	static unsigned logged;
+	const char *err = strerror(-io->req.ret);
+
+	if (logged >= IDE_IO_ERRORS_LOGGED)
+		return;
+	if (io->req.op == AIO_FLUSH)
+		log_warn("ide", "disk flush failed: %s", err);
+	else
+		log_warn("ide",
+			 "disk %s of %u sectors at sector %llu failed: %s",
+			 io->req.op == AIO_READ ? "read" : "write", io->sectors,
+			 (unsigned long long)d->s.lba, err);
+	if (++logged == IDE_IO_ERRORS_LOGGED)
+		log_warn("ide", "further disk errors are not logged");
+}
+
+/* The host's I/O failed: the guest sees an ATA error at the first sector. */
+static void ide_io_failed(struct ide_drive *d, const struct ide_io *io,
+			  u8 error)
+{
+	ide_io_log_error(d, io);
+	d->chan->s.bm_status &= (u8)~BM_ST_ACTIVE;
+	if (io->req.op == AIO_FLUSH) {
+		ide_cmd_abort(d);
+		return;
+	}
+	ide_set_addr(d, d->s.lba);
+	ide_ata_fail(d, error);
+}
+
+static void ide_dma_read_done(struct ide_drive *d, struct ide_io *io)
+{
+	struct ide_channel *ch = d->chan;
+	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
+
+	if (io->req.ret) {
+		ide_io_failed(d, io, ATA_ER_UNC);
+		return;
+	}
+	/* Stopped by the guest while the drive read: nowhere to go. */
+	if (!(ch->s.bm_status & BM_ST_ACTIVE) ||
+	    !pci_function_bus_master(&ch->ide->pci)) {
+		ide_fail_transfer(d);
+		return;
+	}
+	if (!ide_dma_copy(&w, io->buf, io->req.len, true)) {
+		ide_dma_short(ch, d);
+		return;
+	}
+	d->s.lba += io->sectors;
+	d->s.load_left = 0;
+	d->s.xfer_left = 0;
+	ide_dma_end(ch, w.eot && !w.left);
+	ide_data_in_done(d);
+}
+
+static void ide_dma_write_done(struct ide_drive *d, struct ide_io *io)
+{
+	if (io->req.ret) {
+		ide_io_failed(d, io, ATA_ER_ABRT);
+		return;
+	}
+	d->s.lba += io->sectors;
+	d->s.xfer_left = 0;
+	ide_dma_end(d->chan, io->table_done);
+	ide_set_addr(d, d->s.lba - 1);
+	ide_cmd_ok(d, 0);
+}
+
+static void ide_flush_done(struct ide_drive *d, struct ide_io *io)
+{
+	if (io->req.ret)
+		ide_io_failed(d, io, ATA_ER_ABRT);
+	else
+		ide_cmd_ok(d, 0);
+}
+
+/* Machine thread: finish the command, unless the drive was reset since. */
+static void ide_io_done(struct aio_req *req)
+{
+	struct ide_io *io = req->opaque;
+	struct ide_drive *d = io->d;
+
+	if (io->gen == d->io_gen) {
+		d->io = NULL;
+		if (req->op == AIO_READ)
+			ide_dma_read_done(d, io);
+		else if (req->op == AIO_WRITE)
+			ide_dma_write_done(d, io);
+		else
+			ide_flush_done(d, io);
+	}
+	ide_io_free(d, io);
+}
+
+/*
+ * READ/WRITE DMA (EXT) of a disk: the whole command is one request of at
+ * most 65536 sectors (AIO_MAX_LEN). A write gathers its data now, as the
+ * engine would read it; a read scatters it when the data is there.
+ */
+static void ide_dma_disk_start(struct ide_channel *ch, struct ide_drive *d)
+{
+	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
+	bool write = d->s.op == IDE_OP_ATA_WRITE;
+	u64 sectors = d->s.xfer_left / IDE_SECTOR_SIZE;
+	struct ide_io *io;
+
+	if (!sectors || sectors * IDE_SECTOR_SIZE > AIO_MAX_LEN) {
+		ide_cmd_abort(d);
+		return;
+	}
+	io = ide_io_new(d, write ? AIO_WRITE : AIO_READ, (u32)sectors);
+	if (!io) {
+		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
+		ide_cmd_abort(d);
+		return;
+	}
+	if (write) {
+		if (!ide_dma_copy(&w, io->buf, io->req.len, false)) {
+			ide_io_free(d, io);
+			ide_dma_short(ch, d);
+			return;
+		}
+		io->table_done = w.eot && !w.left;
+		/* Without a write cache the data must be on the medium. */
+		io->req.flush_after = !d->s.write_cache;
+	}
+	ide_io_submit(d, io);
 }
 
 static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
@@ -652,28 +909,22 @@ static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
 	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
 	enum ide_dma_result r;
 
-	if (d->s.op == IDE_OP_ATA_WRITE)
-		r = ide_dma_from_mem(d, &w);
-	else
-		r = ide_dma_to_mem(d, &w);
+	if (d->s.op == IDE_OP_ATA_READ || d->s.op == IDE_OP_ATA_WRITE) {
+		ide_dma_disk_start(ch, d);
+		return;
+	}
+	/* ATAPI data: from the drive's buffer, as PIO would take it. */
+	r = ide_dma_to_mem(d, &w);
 	if (r == IDE_DMA_FAILED) {
 		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
 		return;
 	}
 	if (r == IDE_DMA_SHORT) {
-		/* The table ended before the drive's data did. */
-		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
-		ch->s.bm_status |= BM_ST_ERROR;
-		ide_fail_transfer(d);
+		ide_dma_short(ch, d);
 		return;
 	}
-	/* A table longer than the transfer leaves the engine active. */
-	if (w.eot && !w.left)
-		ch->s.bm_status &= (u8)~BM_ST_ACTIVE;
-	if (d->s.op == IDE_OP_ATA_WRITE)
-		ide_ata_write_done(d);
-	else
-		ide_data_in_done(d);
+	ide_dma_end(ch, w.eot && !w.left);
+	ide_data_in_done(d);
 }
 
 static struct ide_drive *ide_dma_pending(struct ide_channel *ch)
@@ -683,7 +934,8 @@ static struct ide_drive *ide_dma_pending(struct ide_channel *ch)
 	for (i = 0; i < 2; i++) {
 		struct ide_drive *d = &ch->drive[i];
 
-		if (d->s.op != IDE_OP_NONE && d->s.op != IDE_OP_CDB && d->s.dma)
+		if (d->s.op != IDE_OP_NONE && d->s.op != IDE_OP_CDB &&
+		    d->s.dma && !d->io)
 			return d;
 	}
 	return NULL;
@@ -803,13 +1055,25 @@ static void ide_cmd_verify(struct ide_drive *d, unsigned flags)
 	ide_cmd_ok(d, flags);
 }
 
+/* A disk's flush waits on a worker; a CD has nothing to write back. */
 static void ide_cmd_flush(struct ide_drive *d, unsigned flags)
 {
-	if (d->bd && block_flush(d->bd)) {
+	struct ide_io *io;
+
+	if (ide_is_cd(d) || !d->aio) {
+		if (d->bd && block_flush(d->bd)) {
+			ide_cmd_abort(d);
+			return;
+		}
+		ide_cmd_ok(d, flags);
+		return;
+	}
+	io = ide_io_new(d, AIO_FLUSH, 0);
+	if (!io) {
 		ide_cmd_abort(d);
 		return;
 	}
-	ide_cmd_ok(d, flags);
+	ide_io_submit(d, io);
 }
 
 static void ide_cmd_set_multiple(struct ide_drive *d, unsigned flags)
@@ -965,6 +1229,11 @@ static void ide_exec(struct ide_channel *ch, u8 cmd)
 
 	if (ch->s.ctrl & ATA_CTL_SRST)
 		return;
+	/* The command register is written only while BSY is clear (7.4). */
+	if (d->io) {
+		log_guest_once("ide", "command %02x while busy ignored", cmd);
+		return;
+	}
 	if (cmd == ATA_CMD_DIAGNOSTIC) {
 		ide_cmd_diagnostic(ch);
 		return;
@@ -1119,6 +1388,7 @@ static void ide_ctl_write(void *opaque, u16 offset, u32 value, unsigned size)
 		/* Software reset (ATA/ATAPI-6, 9.2): busy while SRST is
 		 * set, signature when it is cleared. */
 		if ((v & ATA_CTL_SRST) && !(old & ATA_CTL_SRST)) {
+			ide_io_cancel(d);
 			ide_end_transfer(d);
 			d->s.status = ATA_SR_BSY;
 		} else if (!(v & ATA_CTL_SRST) && (old & ATA_CTL_SRST)) {
@@ -1257,12 +1527,27 @@ static void ide_reset(void *opaque)
 	}
 }
 
+/*
+ * Finish every request in flight, so that the state has no command
+ * half-done on a worker (a loaded machine could not finish it).
+ */
+static void ide_drain(struct ide_controller *ide)
+{
+	unsigned c, u;
+
+	for (c = 0; c < 2; c++)
+		for (u = 0; u < 2; u++)
+			if (ide->chan[c].drive[u].aio)
+				aio_dev_drain(ide->chan[c].drive[u].aio);
+}
+
 static int ide_save(void *opaque, struct snap_writer *w)
 {
 	struct ide_controller *ide = opaque;
 	char name[32];
 	unsigned c, u;
 
+	ide_drain(ide);
 	snap_put(w, "ide.pci", IDE_SAVE_VER, ide->pci.config,
 		 sizeof(ide->pci.config));
 	for (c = 0; c < 2; c++) {
@@ -1346,9 +1631,14 @@ static int ide_load(void *opaque, const struct snap_reader *r)
 		memcpy(ide->pci.config, config, sizeof(config));
 		for (c = 0; c < 2; c++) {
 			ide->chan[c].s = cs[c];
-			for (u = 0; u < 2; u++)
-				if (ds[c * 2 + u].kind != IDE_NONE)
-					ide->chan[c].drive[u].s = ds[c * 2 + u];
+			for (u = 0; u < 2; u++) {
+				struct ide_drive *d = &ide->chan[c].drive[u];
+
+				if (ds[c * 2 + u].kind == IDE_NONE)
+					continue;
+				ide_io_cancel(d);
+				d->s = ds[c * 2 + u];
+			}
 			ide_irq_update(&ide->chan[c]);
 		}
 		/* Rewriting the command register remaps the BAR. */
@@ -1407,9 +1697,23 @@ static int ide_register_ports(struct ide_controller *ide)
 static void ide_destroy(void *opaque)
 {
 	struct ide_controller *ide = opaque;
+	unsigned c, u;
 
 	if (!ide)
 		return;
+	/* Requests in flight still write the disk; their completions are
+	 * dropped before the drives go away. */
+	for (c = 0; c < 2; c++) {
+		for (u = 0; u < 2; u++) {
+			struct ide_drive *d = &ide->chan[c].drive[u];
+
+			ide_io_cancel(d);
+			aio_dev_destroy(d->aio);
+			d->aio = NULL;
+			free(d->spare);
+			d->spare = NULL;
+		}
+	}
 	ide_unregister_ports(ide, ARRAY_SIZE(ide_legacy_ports));
 	if (ide->bus->fn[ide->pci.devfn] == &ide->pci)
 		ide->bus->fn[ide->pci.devfn] = NULL;
@@ -1471,6 +1775,18 @@ struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
 	return ide;
 }
 
+int ide_set_aio(struct ide_controller *ide, struct aio_ctx *aio)
+{
+	unsigned c, u;
+
+	for (c = 0; c < 2; c++)
+		for (u = 0; u < 2; u++)
+			if (ide->chan[c].drive[u].aio)
+				return -EBUSY;
+	ide->aio = aio;
+	return 0;
+}
+
 int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
 	       enum ide_drive_kind kind, struct block_dev *bd)
 {
@@ -1485,6 +1801,12 @@ int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
 		return -EINVAL;
 	if (kind == IDE_CDROM && bd && bd->size < CD_SECTOR_SIZE)
 		return -EINVAL;
+	/* Disks do their DMA and flushes through aio, even synchronously. */
+	if (kind == IDE_DISK) {
+		d->aio = aio_dev_create(ide->aio, bd);
+		if (!d->aio)
+			return -ENOMEM;
+	}
 	d->s.kind = (u8)kind;
 	ide_drive_power_on(d);
 	if (kind == IDE_DISK) {

@@ -17,10 +17,17 @@
 enum ide_drive_kind { IDE_NONE, IDE_DISK, IDE_CDROM };
 
 struct ide_controller;
+struct aio_ctx;
 
 struct ide_controller *ide_create(struct pci_bus *pci, u8 devfn,
 				  struct irq_line irq14,
 				  struct irq_line irq15);
+/*
+ * Run disk DMA and FLUSH CACHE on the worker threads of aio (see
+ * block/aio.h) instead of inside the vCPU's port access. Call before
+ * attaching drives (-EBUSY otherwise); aio must outlive the controller.
+ */
+int ide_set_aio(struct ide_controller *ide, struct aio_ctx *aio);
 /*
  * Attach a drive at channel (0, 1) and unit (0 master, 1 slave). A CD-ROM
  * may have no medium (bd NULL). Returns 0 or -errno.

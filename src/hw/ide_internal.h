@@ -5,14 +5,17 @@
  * commands of the CD-ROM).
  *
  * Every command runs to completion inside the port write that starts it (or
- * inside the bus master start for DMA), so BSY is never visible outside a
- * software reset. A data phase moves bytes through the drive's buffer:
+ * inside the bus master start for DMA), except the disk's DMA reads and
+ * writes and FLUSH CACHE: those go to a worker thread (block/aio.h) and
+ * the drive shows BSY until their completion runs on the machine thread.
+ * A data phase moves bytes through the drive's buffer:
  * op says where they come from or go to, xfer_left how many remain in the
  * whole command, drq_left how many remain in the current PIO DRQ block.
  */
 #ifndef TWOOSTWO_HW_IDE_INTERNAL_H
 #define TWOOSTWO_HW_IDE_INTERNAL_H
 
+#include "block/aio.h"
 #include "hw/ide.h"
 
 #define IDE_SECTOR_SIZE 512
@@ -106,6 +109,7 @@ struct ide_channel_state {
 };
 
 struct ide_channel;
+struct ide_io;
 
 struct ide_drive {
 	struct ide_drive_state s;
@@ -113,6 +117,15 @@ struct ide_drive {
 	u64 sectors;	      /* of the medium, in this drive's sector size */
 	struct ide_channel *chan;
 	unsigned unit;
+	/*
+	 * A disk's asynchronous requests: the one the drive is busy with
+	 * (NULL: none), and a generation that a reset bumps so that the
+	 * completion of a request from before the reset is dropped.
+	 */
+	struct aio_dev *aio;
+	struct ide_io *io;
+	struct ide_io *spare; /* the last one, kept for its buffer */
+	u32 io_gen;
 };
 
 struct ide_channel {
@@ -127,6 +140,7 @@ struct ide_controller {
 	struct pci_function pci;
 	struct pci_bus *bus;
 	struct ide_channel chan[2];
+	struct aio_ctx *aio; /* NULL: disk I/O runs synchronously */
 };
 
 /* ide.c */

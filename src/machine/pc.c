@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block/aio.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "hw/debugcon.h"
@@ -323,6 +324,9 @@ static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 	ret = evloop_init(&pc->loop);
 	if (ret)
 		return pc_fail(err, errlen, ret, "event loop");
+	ret = aio_ctx_create(&pc->loop, &pc->aio);
+	if (ret)
+		return pc_fail(err, errlen, ret, "disk I/O threads");
 	ret = mem_init(&pc->mem, pc->cfg.ram_size, pc->cfg.ram_size);
 	if (ret) {
 		snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
@@ -470,6 +474,9 @@ static int pc_create_ide(struct pc *pc, char *err, size_t errlen)
 	ret = pc_adopt(pc, ide_device(pc->ide), "IDE controller", err, errlen);
 	if (ret)
 		return ret;
+	ret = ide_set_aio(pc->ide, pc->aio);
+	if (ret)
+		return pc_fail(err, errlen, ret, "IDE controller");
 	if (pc->hda)
 		ret = ide_attach(pc->ide, 0, 0, IDE_DISK, pc->hda);
 	if (!ret && pc->cdrom)
@@ -591,6 +598,8 @@ void pc_destroy(struct pc *pc)
 	for (i = pc->nr_devices; i-- > 0;)
 		if (pc->devices[i].ops->destroy)
 			pc->devices[i].ops->destroy(pc->devices[i].opaque);
+	/* The devices drained their requests; no worker touches a disk. */
+	aio_ctx_destroy(pc->aio);
 	if (pc->serial)
 		chardev_close(pc->serial);
 	block_close(pc->cdrom);

@@ -63,6 +63,7 @@ struct pc {
 	struct fw_cfg *fw;
 	struct vga *vga;
 	struct ide_controller *ide;
+	struct aio_ctx *aio; /* disk I/O workers */
 	struct device devices[PC_MAX_DEVICES];
 	unsigned nr_devices;
 
