@@ -50,10 +50,10 @@ static void disk_usage(FILE *out)
 	      "\n"
 	      "check exits 0 if the image is clean, 1 if it cannot be "
 	      "checked,\n"
-	      "2 if corruptions remain (in-use flag, bad or duplicated BAT "
-	      "entries),\n"
-	      "3 if only leaked clusters remain. --repair fixes what it "
-	      "reports.\n",
+	      "2 if corruptions remain (bad or duplicated BAT entries),\n"
+	      "3 if only leaked clusters or the in-use flag of a crash "
+	      "remain.\n"
+	      "--repair fixes what it reports.\n",
 	      out);
 }
 
@@ -259,12 +259,14 @@ static int disk_check(int argc, char **argv)
 	}
 	if (hdd_check(a.pos[0], a.repair, stdout, &res, err, sizeof(err)))
 		return disk_fail(err);
-	if (!res.corruptions && !res.leaks) {
+	if (!res.corruptions && !res.leaks && !res.unclean) {
 		printf("No errors were found on the image.\n");
 		return 0;
 	}
-	printf("%u corruption(s), %u leaked cluster(s), %u repaired\n",
-	       res.corruptions, res.leaks, res.repaired);
+	printf("%u corruption(s), %u leaked cluster(s), %s, %u repaired\n",
+	       res.corruptions, res.leaks,
+	       res.unclean ? "not closed cleanly" : "closed cleanly",
+	       res.repaired);
 	if (!res.remaining)
 		return 0;
 	return res.corruptions ? DISK_CHECK_CORRUPT : DISK_CHECK_LEAKS;

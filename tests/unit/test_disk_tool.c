@@ -119,11 +119,11 @@ static void test_create_info_check_resize(void)
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 3);
 	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
 	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 0);
-	/* The in-use flag left by a crash is a corruption: status 2. */
+	/* The in-use flag left by a crash is no corruption: status 3. */
 	fd = open(p, O_RDWR);
 	CHECK(pwrite(fd, "Ynot", 4, 44) == 4);
 	close(fd);
-	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 2);
+	CHECK_EQ(disk("check", p, NULL, NULL, NULL), 3);
 	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), CLI_EXIT_ERROR);
 	CHECK_EQ(disk("check", "--repair", p, NULL, NULL), 0);
 	CHECK_EQ(disk("resize", p, "8M", NULL, NULL), 0);
