@@ -96,7 +96,7 @@ int block_lock(int fd, const char *path, char *err, size_t errlen)
 	int e;
 
 	if (!block_ofd_lock(fd, F_OFD_SETLK, 0, BLOCK_LOCK_PID_BASE, &fl)) {
-		/* Only names the holder: a failure costs the pid in messages. */
+		/* It only names the holder: failing loses just the pid. */
 		block_ofd_lock(fd, F_OFD_SETLK, BLOCK_LOCK_PID_BASE + getpid(),
 			       1, &fl);
 		return 0;

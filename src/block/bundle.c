@@ -664,9 +664,10 @@ int bundle_files(const char *dir, struct bundle_files *f, char *err,
 	struct bundle_desc d = {0};
 	struct xml_node *root = NULL;
 	unsigned i;
-	int r = bundle_load(dir, &d, &root, err, errlen);
+	int r;
 
 	memset(f, 0, sizeof(*f));
+	r = bundle_load(dir, &d, &root, err, errlen);
 	for (i = 0; !r && i < d.nchain; i++) {
 		const struct bundle_image *im = bundle_image_of(&d, d.chain[i]);
 

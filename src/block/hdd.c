@@ -471,10 +471,8 @@ static int hdd_mark_open(int fd, const struct hdd *h, bool read_only,
 	int r;
 
 	if (h->dirty)
-		log_warn("block",
-			 "%s: was not closed cleanly; opening anyway ('twoostwo "
-			 "disk check --repair %s' reclaims leaked space)",
-			 path, path);
+		log_warn("block", "%s: was not closed cleanly; opening anyway",
+			 path);
 	if (read_only || h->dirty)
 		return 0;
 	r = hdd_set_inuse(fd, HDD_INUSE_MAGIC);
