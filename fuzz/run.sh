@@ -1,65 +1,92 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Build the Parallels/raw image fuzzer (libFuzzer, ASan + UBSan) into
-# build/fuzz/ and run it for a bounded time.
+# Build the image fuzzers (libFuzzer, ASan + UBSan) into build/fuzz/ and
+# run each for a share of a bounded time:
+#   fuzz_hdd  any bytes as an image file behind block_open (raw, .hdd)
+#   fuzz_xml  any bytes as a bundle's DiskDescriptor.xml
 #
-# usage: fuzz/run.sh [SECONDS]   (default 60)
+# usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
-# Seeds come from fuzz/corpus/hdd/ and are never written to; inputs the
-# fuzzer finds go to build/fuzz/corpus-hdd/, a crashing input to
-# build/fuzz/crash-* (or leak-*, timeout-*, oom-*). Prints the number of
-# executions and crashes, then "fuzz: N passed, N failed"; exits non-zero
-# on a crash or if the harness does not build.
+# SECONDS is split evenly between the harnesses. Seeds come from
+# fuzz/corpus/NAME/ and are never written to; inputs the fuzzer finds go
+# to build/fuzz/corpus-NAME/, a crashing input to build/fuzz/NAME-crash-*
+# (or leak-*, timeout-*, oom-*). Prints each harness's executions and
+# crashes, then "fuzz: N passed, N failed"; exits non-zero on a crash or
+# if a harness does not build.
 set -u
 
 seconds=${1:-60}
 case $seconds in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS]" >&2
+	echo "usage: $0 [SECONDS [HARNESS...]]" >&2
 	exit 2
 	;;
 esac
+shift $(($# > 0 ? 1 : 0))
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
-bin=$out/fuzz_hdd
-log=$out/fuzz_hdd.log
-mkdir -p "$out/corpus-hdd" || exit 1
-rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*
+mkdir -p "$out" || exit 1
+share=$((seconds / ${#harnesses[@]}))
+[ "$share" -gt 0 ] || share=1
+passed=0
+failed=0
 
-# Only the block layer and the logger: small, and quick to build.
-if ! clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-g -O1 -std=gnu11 -Isrc -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-	-Wmissing-prototypes fuzz/fuzz_hdd.c src/block/*.c src/core/log.c \
-	-o "$bin"; then
-	echo "fuzz: build failed (clang with libclang-rt for libFuzzer needed)"
-	echo "fuzz: 0 passed, 1 failed"
-	exit 1
-fi
+artifacts() {
+	find "$out" -maxdepth 1 -type f \( -name "$1-crash-*" -o \
+		-name "$1-leak-*" -o -name "$1-timeout-*" -o -name "$1-oom-*" \)
+}
 
-# The outer timeout only catches a hung fuzzer; -max_total_time is the
-# real bound.
-timeout $((seconds + 120)) "$bin" -max_total_time="$seconds" \
-	-timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-	-artifact_prefix="$out/" "$out/corpus-hdd" fuzz/corpus/hdd \
-	>"$log" 2>&1
-rc=$?
+# fuzz_one NAME: build fuzz/fuzz_NAME.c, run it for $share seconds.
+fuzz_one() {
+	local name=$1 bin=$out/fuzz_$1 log=$out/fuzz_$1.log
+	local rc execs crashes
 
-execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' \
-	"$log" | tail -n 1)
-[ -n "$execs" ] ||
-	execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
-crashes=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o \
-	-name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
-[ $rc -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
-
-echo "fuzz: ${execs:-0} executions in ${seconds}s, $crashes crashes" \
-	"(log: $log)"
-if [ "$crashes" -ne 0 ]; then
+	mkdir -p "$out/corpus-$name" || return 1
+	artifacts "$name" | xargs -r rm -f
+	# Only the block layer and the logger: small, and quick to build.
+	if ! clang -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
+		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+		-Wmissing-prototypes "fuzz/fuzz_$name.c" src/block/*.c \
+		src/core/log.c -o "$bin"; then
+		echo "fuzz_$name: build failed (clang with libclang-rt for" \
+			"libFuzzer needed)"
+		return 1
+	fi
+	# The outer timeout only catches a hung fuzzer; -max_total_time is
+	# the real bound.
+	timeout $((share + 120)) "$bin" -max_total_time="$share" \
+		-timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+		-print_final_stats=1 -artifact_prefix="$out/$name-" \
+		"$out/corpus-$name" "fuzz/corpus/$name" >"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' \
+		"$log" | tail -n 1)
+	[ -n "$execs" ] ||
+		execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" |
+			tail -n 1)
+	crashes=$(artifacts "$name" | wc -l)
+	[ $rc -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
+	echo "fuzz_$name: ${execs:-0} executions in ${share}s, $crashes" \
+		"crashes (log: $log)"
+	[ "$crashes" -eq 0 ] && return 0
 	grep -m 1 -A 20 '^==[0-9]*==ERROR\|runtime error' "$log"
-	find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
-		-o -name 'timeout-*' -o -name 'oom-*' \)
-	echo "fuzz: 0 passed, 1 failed"
-	exit 1
-fi
-echo "fuzz: 1 passed, 0 failed"
+	artifacts "$name"
+	return 1
+}
+
+for h in "${harnesses[@]}"; do
+	if [ ! -f "fuzz/fuzz_$h.c" ]; then
+		echo "fuzz: no harness fuzz/fuzz_$h.c" >&2
+		failed=$((failed + 1))
+	elif fuzz_one "$h"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -57,30 +57,50 @@ void block_close(struct block_dev *bd)
 	free(bd);
 }
 
-/* The pid holding a conflicting lock, or 0 when the kernel cannot say. */
+/*
+ * OFD locks have no owner pid (F_OFD_GETLK reports -1), so the holder also
+ * locks one byte at BLOCK_LOCK_PID_BASE + its pid, far beyond any image's
+ * end; a refused opener finds that byte and so the pid. The image lock
+ * itself covers everything below BLOCK_LOCK_PID_BASE.
+ */
+#define BLOCK_LOCK_PID_BASE (1ll << 62)
+#define BLOCK_LOCK_PID_SPAN (1ll << 32)
+
+static int block_ofd_lock(int fd, int cmd, off_t start, off_t len,
+			  struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = F_WRLCK;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = start;
+	fl->l_len = len;
+	return fcntl(fd, cmd, fl);
+}
+
+/* The pid holding a conflicting lock, or 0 when it cannot be found. */
 static pid_t block_lock_holder(int fd)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct flock fl;
 
-	if (!fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type != F_UNLCK &&
-	    fl.l_pid > 0)
-		return fl.l_pid;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (!fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK && fl.l_pid > 0)
-		return fl.l_pid;
+	if (!block_ofd_lock(fd, F_OFD_GETLK, BLOCK_LOCK_PID_BASE,
+			    BLOCK_LOCK_PID_SPAN, &fl) &&
+	    fl.l_type != F_UNLCK && fl.l_start > BLOCK_LOCK_PID_BASE)
+		return (pid_t)(fl.l_start - BLOCK_LOCK_PID_BASE);
 	return 0;
 }
 
 int block_lock(int fd, const char *path, char *err, size_t errlen)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct flock fl;
 	pid_t pid;
 	int e;
 
-	if (!fcntl(fd, F_OFD_SETLK, &fl))
+	if (!block_ofd_lock(fd, F_OFD_SETLK, 0, BLOCK_LOCK_PID_BASE, &fl)) {
+		/* It only names the holder: failing loses just the pid. */
+		block_ofd_lock(fd, F_OFD_SETLK, BLOCK_LOCK_PID_BASE + getpid(),
+			       1, &fl);
 		return 0;
+	}
 	e = errno;
 	if (e != EAGAIN && e != EACCES) {
 		snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));

@@ -255,12 +255,17 @@ static int bundle_parse_chain(const struct xml_node *root,
 	if (!guid)
 		guid = BUNDLE_DEFAULT_TOP;
 	while (strcasecmp(guid, BUNDLE_ROOT_PARENT)) {
-		const struct xml_node *shot = bundle_find_shot(snaps, guid);
+		const struct xml_node *shot;
 		unsigned i;
 
+		/* Checked first: a GUID is printed in the messages below. */
+		if (!bundle_guid_ok(guid))
+			return bundle_fail(err, errlen, dir,
+					   "snapshot chain has a bad GUID");
+		shot = bundle_find_shot(snaps, guid);
 		if (!shot)
 			return bundle_fail(err, errlen, dir,
-					   "no Shot with GUID %.64s", guid);
+					   "no Shot with GUID %s", guid);
 		for (i = 0; i < d->nchain; i++)
 			if (!strcasecmp(d->chain[i], guid))
 				return bundle_fail(err, errlen, dir,
@@ -564,20 +569,49 @@ static const struct block_ops bundle_ops = {
 	.close = bundle_close,
 };
 
+/* Parse a descriptor held in memory; d points into *root afterwards. */
+static int bundle_decode(const char *buf, size_t len, const char *dir,
+			 struct bundle_desc *d, struct xml_node **root,
+			 char *err, size_t errlen)
+{
+	char xerr[160];
+	unsigned i;
+	int r = xml_parse(buf, len, root, xerr, sizeof(xerr));
+
+	if (r)
+		return bundle_fail(err, errlen, dir, "%s", xerr);
+	r = bundle_parse(*root, d, err, errlen, dir);
+	for (i = 0; !r && i < d->nchain; i++)
+		if (!bundle_image_of(d, d->chain[i]))
+			r = bundle_fail(err, errlen, dir,
+					"snapshot %s has no Image",
+					d->chain[i]);
+	return r;
+}
+
+int bundle_check_descriptor(const char *buf, size_t len, const char *dir,
+			    char *err, size_t errlen)
+{
+	struct bundle_desc d = {0};
+	struct xml_node *root = NULL;
+	int r = bundle_decode(buf, len, dir, &d, &root, err, errlen);
+
+	xml_free(root);
+	return r;
+}
+
 static int bundle_load(const char *dir, struct bundle_desc *d,
 		       struct xml_node **root, char *err, size_t errlen)
 {
-	char *buf = NULL, xerr[160];
+	char *buf = NULL;
 	size_t len = 0;
 	int r = bundle_read_file(dir, &buf, &len, err, errlen);
 
 	if (r)
 		return r;
-	r = xml_parse(buf, len, root, xerr, sizeof(xerr));
+	r = bundle_decode(buf, len, dir, d, root, err, errlen);
 	free(buf);
-	if (r)
-		return bundle_fail(err, errlen, dir, "%s", xerr);
-	return bundle_parse(*root, d, err, errlen, dir);
+	return r;
 }
 
 int block_open_bundle(const char *dir, unsigned flags, struct block_dev **out,
@@ -622,4 +656,229 @@ int block_open_bundle(const char *dir, unsigned flags, struct block_dev **out,
 	bd->priv = b;
 	*out = bd;
 	return 0;
+}
+
+int bundle_files(const char *dir, struct bundle_files *f, char *err,
+		 size_t errlen)
+{
+	struct bundle_desc d = {0};
+	struct xml_node *root = NULL;
+	unsigned i;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	r = bundle_load(dir, &d, &root, err, errlen);
+	for (i = 0; !r && i < d.nchain; i++) {
+		const struct bundle_image *im = bundle_image_of(&d, d.chain[i]);
+
+		if (asprintf(&f->path[i], "%s/%s", dir, im->file) < 0) {
+			f->path[i] = NULL;
+			snprintf(err, errlen, "%s: out of memory", dir);
+			r = -ENOMEM;
+			break;
+		}
+		f->plain[i] = im->plain;
+		f->n++;
+	}
+	xml_free(root);
+	if (r)
+		bundle_files_free(f);
+	return r;
+}
+
+void bundle_files_free(struct bundle_files *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->path[i]);
+	f->n = 0;
+}
+
+int bundle_stats(struct block_dev *bd, struct bundle_stats *st)
+{
+	struct bundle *b = bd->priv;
+
+	if (bd->ops != &bundle_ops)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->images = b->n;
+	st->top = b->dev[0]->path;
+	st->plain = !b->cluster[0];
+	if (!st->plain)
+		hdd_stats(b->dev[0], &st->top_hdd);
+	return 0;
+}
+
+/*
+ * Cylinders x Heads x Sectors must equal Disk_size: the usual 16 x 32 when
+ * the size allows it, else one head of one sector per cylinder.
+ */
+static int bundle_geometry(u64 sectors, u64 *c, u64 *h, u64 *s)
+{
+	if (!(sectors % (16 * 32)) && sectors / (16 * 32) <= UINT32_MAX) {
+		*c = sectors / (16 * 32);
+		*h = 16;
+		*s = 32;
+		return 0;
+	}
+	if (sectors > UINT32_MAX)
+		return -EINVAL;
+	*c = sectors;
+	*h = 1;
+	*s = 1;
+	return 0;
+}
+
+static int bundle_write_desc(const char *dir, const char *file, u64 sectors,
+			     u64 cluster, bool overwrite, char *err,
+			     size_t errlen)
+{
+	u64 c, h, s;
+	char *path = NULL;
+	FILE *f = NULL;
+	int fd, r = 0;
+
+	if (bundle_geometry(sectors, &c, &h, &s)) {
+		snprintf(err, errlen,
+			 "%s: a bundle over 2T must be a multiple of 256K",
+			 dir);
+		return -EINVAL;
+	}
+	if (asprintf(&path, "%s/%s", dir, BUNDLE_DESCRIPTOR) < 0)
+		return -ENOMEM;
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_CLOEXEC |
+			  (overwrite ? O_TRUNC : O_EXCL),
+		  0644);
+	if (fd >= 0)
+		f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		free(path);
+		return r;
+	}
+	fprintf(f,
+		"<?xml version='1.0' encoding='UTF-8'?>\n"
+		"<Parallels_disk_image Version=\"1.0\">\n"
+		"  <Disk_Parameters>\n"
+		"    <Disk_size>%llu</Disk_size>\n"
+		"    <Cylinders>%llu</Cylinders>\n"
+		"    <Heads>%llu</Heads>\n"
+		"    <Sectors>%llu</Sectors>\n"
+		"    <Padding>0</Padding>\n"
+		"  </Disk_Parameters>\n"
+		"  <StorageData>\n"
+		"    <Storage>\n"
+		"      <Start>0</Start>\n"
+		"      <End>%llu</End>\n"
+		"      <Blocksize>%llu</Blocksize>\n"
+		"      <Image>\n"
+		"        <GUID>%s</GUID>\n"
+		"        <Type>Compressed</Type>\n"
+		"        <File>%s</File>\n"
+		"      </Image>\n"
+		"    </Storage>\n"
+		"  </StorageData>\n"
+		"  <Snapshots>\n"
+		"    <TopGUID>%s</TopGUID>\n"
+		"    <Shot>\n"
+		"      <GUID>%s</GUID>\n"
+		"      <ParentGUID>%s</ParentGUID>\n"
+		"    </Shot>\n"
+		"  </Snapshots>\n"
+		"</Parallels_disk_image>\n",
+		(unsigned long long)sectors, (unsigned long long)c,
+		(unsigned long long)h, (unsigned long long)s,
+		(unsigned long long)sectors,
+		(unsigned long long)(cluster / HDD_SECTOR), BUNDLE_DEFAULT_TOP,
+		file, BUNDLE_DEFAULT_TOP, BUNDLE_DEFAULT_TOP,
+		BUNDLE_ROOT_PARENT);
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (r)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	free(path);
+	return r;
+}
+
+/* a followed by b in a new string, or NULL. */
+static char *bundle_join(const char *a, const char *b)
+{
+	char *s;
+
+	return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
+/* dir/name in a new string, or NULL. */
+static char *bundle_join_path(const char *dir, const char *name)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%s", dir, name) < 0 ? NULL : s;
+}
+
+/* The last component of dir, without trailing slashes. */
+static char *bundle_base_name(const char *dir)
+{
+	size_t end = strlen(dir), start;
+
+	while (end > 1 && dir[end - 1] == '/')
+		end--;
+	start = end;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	return strndup(dir + start, end - start);
+}
+
+int bundle_create(const char *dir, u64 size, u64 cluster, bool overwrite,
+		  char *err, size_t errlen)
+{
+	char *base = bundle_base_name(dir), *file = NULL, *path = NULL;
+	bool made = false;
+	int r = 0;
+
+	/* Named as Parallels names them: BUNDLE.0.{GUID}.hds */
+	if (base)
+		file = bundle_join(base, ".0." BUNDLE_DEFAULT_TOP ".hds");
+	if (file)
+		path = bundle_join_path(dir, file);
+	if (!path) {
+		snprintf(err, errlen, "%s: out of memory", dir);
+		r = -ENOMEM;
+	}
+	if (!r && mkdir(dir, 0755)) {
+		r = -errno;
+		if (r == -EEXIST && overwrite && bundle_probe(dir))
+			r = 0;
+		else
+			snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+	} else if (!r) {
+		made = true;
+	}
+	if (!r)
+		r = hdd_create(path, size, cluster, overwrite, err, errlen);
+	if (!r)
+		r = bundle_write_desc(dir, file,
+				      (size + HDD_SECTOR - 1) / HDD_SECTOR,
+				      cluster, overwrite, err, errlen);
+	if (r && made) {
+		if (path)
+			unlink(path);
+		char *desc = bundle_join_path(dir, BUNDLE_DESCRIPTOR);
+
+		if (desc)
+			unlink(desc);
+		free(desc);
+		rmdir(dir);
+	}
+	free(base);
+	free(file);
+	free(path);
+	return r;
 }

@@ -10,6 +10,7 @@
 #define TWOOSTWO_BLOCK_BUNDLE_H
 
 #include "block/block.h"
+#include "block/hdd.h"
 
 #define BUNDLE_DESCRIPTOR "DiskDescriptor.xml"
 #define BUNDLE_MAX_IMAGES 16
@@ -22,5 +23,43 @@ bool bundle_probe(const char *path);
 /* Open the bundle directory dir; -errno with one line in err on failure. */
 int block_open_bundle(const char *dir, unsigned flags, struct block_dev **out,
 		      char *err, size_t errlen);
+
+/*
+ * Parse and interpret a descriptor held in memory (the fuzzer's entry):
+ * 0 if block_open_bundle would accept it, else -errno and one line in err
+ * naming dir.
+ */
+int bundle_check_descriptor(const char *buf, size_t len, const char *dir,
+			    char *err, size_t errlen);
+
+/* The image files of a bundle's snapshot chain, top first. */
+struct bundle_files {
+	char *path[BUNDLE_MAX_IMAGES];
+	bool plain[BUNDLE_MAX_IMAGES]; /* raw, not a Parallels image */
+	unsigned n;
+};
+
+int bundle_files(const char *dir, struct bundle_files *f, char *err,
+		 size_t errlen);
+void bundle_files_free(struct bundle_files *f);
+
+struct bundle_stats {
+	unsigned images;	  /* in the snapshot chain */
+	const char *top;	  /* path of the writable image */
+	bool plain;		  /* the top image is raw */
+	struct hdd_stats top_hdd; /* of the top image unless plain */
+};
+
+/* Statistics of an open bundle; -EINVAL if bd is not one. */
+int bundle_stats(struct block_dev *bd, struct bundle_stats *st);
+
+/*
+ * Make a new bundle directory dir holding one empty expanding image
+ * ("Compressed", a v2 Parallels image of cluster bytes per cluster) and its
+ * DiskDescriptor.xml. dir must not exist unless overwrite is set and it is
+ * a bundle already.
+ */
+int bundle_create(const char *dir, u64 size, u64 cluster, bool overwrite,
+		  char *err, size_t errlen);
 
 #endif

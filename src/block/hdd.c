@@ -461,25 +461,19 @@ static int hdd_load(int fd, const char *path, u64 size, struct hdd *h,
 	return hdd_validate_bat(&h->g, h->bat, path, err, errlen);
 }
 
-/* The in-use flag: refuse a dirty image for writing, else set it. */
+/*
+ * The in-use flag: set it for writing. A flag already set means a crash;
+ * the data is intact (see the top of this file), so say so and go on.
+ */
 static int hdd_mark_open(int fd, const struct hdd *h, bool read_only,
 			 const char *path, char *err, size_t errlen)
 {
 	int r;
 
-	if (h->dirty && read_only) {
-		log_warn("block", "%s: was not closed cleanly; reading anyway",
+	if (h->dirty)
+		log_warn("block", "%s: was not closed cleanly; opening anyway",
 			 path);
-		return 0;
-	}
-	if (h->dirty) {
-		snprintf(err, errlen,
-			 "%s: was not closed cleanly; run 'twoostwo disk check "
-			 "--repair %s'",
-			 path, path);
-		return -EINVAL;
-	}
-	if (read_only)
+	if (read_only || h->dirty)
 		return 0;
 	r = hdd_set_inuse(fd, HDD_INUSE_MAGIC);
 	if (r)
@@ -802,9 +796,9 @@ static int hdd_check_all(struct hdd_raw *img, bool repair, FILE *out,
 	int r = 0;
 
 	if (img->g.inuse == HDD_INUSE_MAGIC) {
-		res->corruptions++;
+		res->unclean++;
 		fprintf(out, "%s: image was not closed cleanly\n",
-			repair ? "Repairing" : "ERROR");
+			repair ? "Repairing" : "Warning");
 	}
 	r = hdd_check_entries(img, repair, out, res);
 	if (!r)
@@ -834,7 +828,8 @@ int hdd_check(const char *path, bool repair, FILE *out,
 	r = hdd_check_all(&img, repair, out, res);
 	if (r)
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-	res->remaining = res->corruptions + res->leaks - res->repaired;
+	res->remaining =
+		res->corruptions + res->leaks + res->unclean - res->repaired;
 	hdd_raw_close(&img);
 	return r;
 }

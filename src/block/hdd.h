@@ -56,9 +56,10 @@ int hdd_parse_header(const u8 *hdr, u64 file_size, const char *path,
 u64 hdd_entry_offset(const struct hdd_geom *g, u32 entry);
 
 /*
- * Open a Parallels image. Read-write opens take an exclusive lock, refuse
- * an image whose in-use flag is set, and set that flag until
- * block_close(); read-only opens of a dirty image warn and proceed.
+ * Open a Parallels image. Read-write opens take an exclusive lock and set
+ * the in-use flag until block_close(); opening an image whose flag is
+ * already set (a crash) warns and proceeds: the write order leaves at
+ * worst leaked clusters, which new allocations never reuse.
  */
 int block_open_hdd(const char *path, unsigned flags, struct block_dev **out,
 		   char *err, size_t errlen);
@@ -84,8 +85,13 @@ int hdd_stats(struct block_dev *bd, struct hdd_stats *st);
 bool hdd_cluster_allocated(struct block_dev *bd, u64 offset);
 
 struct hdd_check_result {
-	unsigned corruptions; /* bad or duplicated BAT entries, dirty flag */
+	unsigned corruptions; /* bad or duplicated BAT entries */
 	unsigned leaks;	      /* clusters after the last referenced one */
+	/*
+	 * The in-use flag a crash leaves. Not a corruption: writes are
+	 * ordered so that a crash loses at most unreferenced space.
+	 */
+	unsigned unclean;
 	unsigned repaired;
 	unsigned remaining; /* problems left after --repair */
 };

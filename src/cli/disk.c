@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * `twoostwo disk`: create, inspect, check, convert and grow disk images
- * (raw and Parallels .hdd). Every error is one line on stderr and a
- * non-zero status; `check` uses qemu-img's statuses (see disk_usage).
+ * (raw, Parallels .hdd and Parallels bundle directories). Every error is
+ * one line on stderr and a non-zero status; `check` uses qemu-img's
+ * statuses (see disk_usage).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "block/bundle.h"
 #include "block/hdd.h"
 #include "cli/cli.h"
 
@@ -31,12 +33,12 @@ struct disk_args {
 
 static void disk_usage(FILE *out)
 {
-	fputs("usage: twoostwo disk create [--format raw|hdd] "
+	fputs("usage: twoostwo disk create [--format raw|hdd|bundle] "
 	      "[--cluster-size SIZE] [--force] FILE SIZE\n"
 	      "       twoostwo disk info FILE\n"
 	      "       twoostwo disk check [--repair] FILE\n"
-	      "       twoostwo disk convert [-O raw|hdd] [--cluster-size "
-	      "SIZE] [--force] SRC DST\n"
+	      "       twoostwo disk convert [-O raw|hdd|bundle] "
+	      "[--cluster-size SIZE] [--force] SRC DST\n"
 	      "       twoostwo disk resize FILE SIZE\n"
 	      "\n"
 	      "SIZE is a number with a K, M or G suffix; a bare number is "
@@ -45,15 +47,19 @@ static void disk_usage(FILE *out)
 	      "else raw.\n"
 	      "Parallels images are made as QEMU makes them (v2 header, 1M "
 	      "clusters).\n"
+	      "A bundle is a directory FILE holding DiskDescriptor.xml and "
+	      "one\nexpanding .hds image; info, check and convert read "
+	      "bundles too.\n"
+	      "Progress is shown on stderr when it is a terminal.\n"
 	      "Existing files are never overwritten without --force.\n"
 	      "resize only grows an image.\n"
 	      "\n"
 	      "check exits 0 if the image is clean, 1 if it cannot be "
 	      "checked,\n"
-	      "2 if corruptions remain (in-use flag, bad or duplicated BAT "
-	      "entries),\n"
-	      "3 if only leaked clusters remain. --repair fixes what it "
-	      "reports.\n",
+	      "2 if corruptions remain (bad or duplicated BAT entries),\n"
+	      "3 if only leaked clusters or the in-use flag of a crash "
+	      "remain.\n"
+	      "--repair fixes what it reports.\n",
 	      out);
 }
 
@@ -84,7 +90,8 @@ static int disk_parse_option(int argc, char **argv, int *i, struct disk_args *a)
 		if (++*i >= argc)
 			return disk_usage_error("missing value for", o);
 		a->format = argv[*i];
-		if (strcmp(a->format, "raw") && strcmp(a->format, "hdd"))
+		if (strcmp(a->format, "raw") && strcmp(a->format, "hdd") &&
+		    strcmp(a->format, "bundle"))
 			return disk_usage_error("unknown format", a->format);
 	} else if (!strcmp(o, "--cluster-size")) {
 		if (++*i >= argc)
@@ -182,11 +189,25 @@ static int disk_create(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
-	r = hdd_create(a.pos[0], size, a.cluster, a.force, err, sizeof(err));
+	if (!strcmp(disk_format_for(&a, a.pos[0]), "bundle"))
+		r = bundle_create(a.pos[0], size, a.cluster, a.force, err,
+				  sizeof(err));
+	else
+		r = hdd_create(a.pos[0], size, a.cluster, a.force, err,
+			       sizeof(err));
 	if (r == -EEXIST)
 		strncat(err, " (use --force to overwrite)",
 			sizeof(err) - strlen(err) - 1);
 	return r ? disk_fail(err) : 0;
+}
+
+static void disk_print_hdd_stats(const struct hdd_stats *st)
+{
+	printf("allocated size: %llu bytes (%llu clusters)\n",
+	       (unsigned long long)(st->allocated * st->cluster),
+	       (unsigned long long)st->allocated);
+	printf("cluster size: %llu bytes\n", (unsigned long long)st->cluster);
+	printf("dirty: %s\n", st->dirty ? "yes (not closed cleanly)" : "no");
 }
 
 static int disk_info_hdd(struct block_dev *bd)
@@ -197,11 +218,29 @@ static int disk_info_hdd(struct block_dev *bd)
 		return disk_fail("internal error: not a Parallels image");
 	printf("format: hdd (Parallels v%d)\n", st.version);
 	printf("virtual size: %llu bytes\n", (unsigned long long)bd->size);
-	printf("allocated size: %llu bytes (%llu clusters)\n",
-	       (unsigned long long)(st.allocated * st.cluster),
-	       (unsigned long long)st.allocated);
-	printf("cluster size: %llu bytes\n", (unsigned long long)st.cluster);
-	printf("dirty: %s\n", st.dirty ? "yes (not closed cleanly)" : "no");
+	disk_print_hdd_stats(&st);
+	return 0;
+}
+
+static int disk_info_bundle(struct block_dev *bd)
+{
+	struct bundle_stats st;
+	struct stat sb;
+
+	if (bundle_stats(bd, &st))
+		return disk_fail("internal error: not a Parallels bundle");
+	printf("format: bundle (Parallels, %u image%s in the snapshot "
+	       "chain)\n",
+	       st.images, st.images == 1 ? "" : "s");
+	printf("top image: %s (%s)\n", st.top,
+	       st.plain ? "Plain" : "Compressed");
+	printf("virtual size: %llu bytes\n", (unsigned long long)bd->size);
+	if (!st.plain) {
+		disk_print_hdd_stats(&st.top_hdd);
+	} else if (!stat(st.top, &sb)) {
+		printf("allocated size: %llu bytes\n",
+		       (unsigned long long)sb.st_blocks * 512);
+	}
 	return 0;
 }
 
@@ -223,6 +262,8 @@ static int disk_info(int argc, char **argv)
 	printf("image: %s\n", a.pos[0]);
 	if (!strcmp(bd->ops->format, "hdd")) {
 		r = disk_info_hdd(bd);
+	} else if (!strcmp(bd->ops->format, "parallels-bundle")) {
+		r = disk_info_bundle(bd);
 	} else {
 		printf("format: raw\n");
 		printf("virtual size: %llu bytes\n",
@@ -232,6 +273,42 @@ static int disk_info(int argc, char **argv)
 			       (unsigned long long)st.st_blocks * 512);
 	}
 	block_close(bd);
+	return r;
+}
+
+/* Add the findings of one image of a bundle to the bundle's. */
+static void disk_check_add(struct hdd_check_result *sum,
+			   const struct hdd_check_result *one)
+{
+	sum->corruptions += one->corruptions;
+	sum->leaks += one->leaks;
+	sum->unclean += one->unclean;
+	sum->repaired += one->repaired;
+	sum->remaining += one->remaining;
+}
+
+/* Check every Parallels image of a bundle's chain; raw ones have nothing. */
+static int disk_check_bundle(const char *dir, bool repair,
+			     struct hdd_check_result *res, char *err,
+			     size_t errlen)
+{
+	struct hdd_check_result one;
+	struct bundle_files f;
+	unsigned i;
+	int r = bundle_files(dir, &f, err, errlen);
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; !r && i < f.n; i++) {
+		if (f.plain[i]) {
+			printf("%s: raw image, nothing to check\n", f.path[i]);
+			continue;
+		}
+		printf("%s:\n", f.path[i]);
+		r = hdd_check(f.path[i], repair, stdout, &one, err, errlen);
+		if (!r)
+			disk_check_add(res, &one);
+	}
+	bundle_files_free(&f);
 	return r;
 }
 
@@ -248,23 +325,30 @@ static int disk_check(int argc, char **argv)
 			disk_usage(stdout);
 		return r;
 	}
-	/* Only the magic is read here: a broken header is check's job. */
-	if (!block_file_is_hdd(a.pos[0])) {
+	if (bundle_probe(a.pos[0])) {
+		if (disk_check_bundle(a.pos[0], a.repair, &res, err,
+				      sizeof(err)))
+			return disk_fail(err);
+	} else if (!block_file_is_hdd(a.pos[0])) {
+		/* Only the magic is read here: a broken header is check's. */
 		if (block_open_raw(a.pos[0], BLOCK_OPEN_READ_ONLY, &bd, err,
 				   sizeof(err)))
 			return disk_fail(err);
 		block_close(bd);
 		printf("%s: raw image, nothing to check\n", a.pos[0]);
 		return 0;
-	}
-	if (hdd_check(a.pos[0], a.repair, stdout, &res, err, sizeof(err)))
+	} else if (hdd_check(a.pos[0], a.repair, stdout, &res, err,
+			     sizeof(err))) {
 		return disk_fail(err);
-	if (!res.corruptions && !res.leaks) {
+	}
+	if (!res.corruptions && !res.leaks && !res.unclean) {
 		printf("No errors were found on the image.\n");
 		return 0;
 	}
-	printf("%u corruption(s), %u leaked cluster(s), %u repaired\n",
-	       res.corruptions, res.leaks, res.repaired);
+	printf("%u corruption(s), %u leaked cluster(s), %s, %u repaired\n",
+	       res.corruptions, res.leaks,
+	       res.unclean ? "not closed cleanly" : "closed cleanly",
+	       res.repaired);
 	if (!res.remaining)
 		return 0;
 	return res.corruptions ? DISK_CHECK_CORRUPT : DISK_CHECK_LEAKS;
@@ -287,10 +371,10 @@ static void disk_progress(u64 done, u64 total, int *last)
 		fputc('\n', stderr);
 }
 
-/* Where convert writes: a raw fd or an open Parallels image. */
+/* Where convert writes: a raw fd or an open Parallels image or bundle. */
 struct disk_sink {
 	int fd;
-	struct block_dev *hdd;
+	struct block_dev *img;
 };
 
 static int disk_sink_write(struct disk_sink *s, u64 off, const u8 *buf,
@@ -298,9 +382,9 @@ static int disk_sink_write(struct disk_sink *s, u64 off, const u8 *buf,
 {
 	size_t i, k;
 
-	if (s->hdd)
+	if (s->img)
 		return disk_is_zero(buf, n) ? 0 :
-					      block_write(s->hdd, off, buf, n);
+					      block_write(s->img, off, buf, n);
 	for (i = 0; i < n; i += k) {
 		k = MIN(n - i, (size_t)DISK_RAW_BLOCK);
 		if (!disk_is_zero(buf + i, k) &&
@@ -337,18 +421,23 @@ static int disk_open_sink(const struct disk_args *a, u64 size,
 	char err[600];
 	int r;
 
-	s->hdd = NULL;
+	s->img = NULL;
 	s->fd = -1;
 	if (!strcmp(disk_format_for(a, dst), "raw")) {
 		s->fd = disk_create_raw(dst, size, a->force);
 		return s->fd < 0 ? -1 : 0;
 	}
-	r = hdd_create(dst, size, a->cluster, a->force, err, sizeof(err));
+	if (!strcmp(disk_format_for(a, dst), "bundle"))
+		r = bundle_create(dst, size, a->cluster, a->force, err,
+				  sizeof(err));
+	else
+		r = hdd_create(dst, size, a->cluster, a->force, err,
+			       sizeof(err));
 	if (r == -EEXIST)
 		strncat(err, " (use --force to overwrite)",
 			sizeof(err) - strlen(err) - 1);
 	if (!r)
-		r = block_open_hdd(dst, 0, &s->hdd, err, sizeof(err));
+		r = block_open(dst, 0, &s->img, err, sizeof(err));
 	if (r)
 		disk_fail(err);
 	return r;
@@ -358,9 +447,9 @@ static int disk_close_sink(struct disk_sink *s)
 {
 	int r = 0;
 
-	if (s->hdd) {
-		r = block_flush(s->hdd);
-		block_close(s->hdd);
+	if (s->img) {
+		r = block_flush(s->img);
+		block_close(s->img);
 	} else if (s->fd >= 0) {
 		r = fdatasync(s->fd) ? -errno : 0;
 		close(s->fd);
@@ -387,7 +476,7 @@ static int disk_convert(int argc, char **argv)
 		block_close(src);
 		return CLI_EXIT_ERROR;
 	}
-	r = disk_copy(src, &sink, sink.hdd ? a.cluster : HDD_DEFAULT_CLUSTER);
+	r = disk_copy(src, &sink, sink.img ? a.cluster : HDD_DEFAULT_CLUSTER);
 	w = disk_close_sink(&sink);
 	block_close(src);
 	if (r || w) {
@@ -423,7 +512,7 @@ static int disk_resize(int argc, char **argv)
 	struct block_dev *bd;
 	char err[600];
 	u64 size;
-	bool hdd;
+	bool hdd, bundle;
 	int r = disk_parse(argc, argv, 2, &a);
 
 	if (r || a.help) {
@@ -436,7 +525,13 @@ static int disk_resize(int argc, char **argv)
 	if (block_open(a.pos[0], BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)))
 		return disk_fail(err);
 	hdd = !strcmp(bd->ops->format, "hdd");
+	bundle = !strcmp(bd->ops->format, "parallels-bundle");
 	block_close(bd);
+	if (bundle) {
+		snprintf(err, sizeof(err),
+			 "%s: resizing a bundle is not supported", a.pos[0]);
+		return disk_fail(err);
+	}
 	if (!hdd)
 		return disk_resize_raw(a.pos[0], size);
 	return hdd_resize(a.pos[0], size, err, sizeof(err)) ? disk_fail(err) :

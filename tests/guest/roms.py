@@ -232,3 +232,400 @@ def write_rom(path, data):
     with open(path, 'wb') as f:
         f.write(data)
     return path
+
+
+# --- crash_workload_rom: a disk write workload for kill -9 tests ----------
+#
+# Memory (real mode, DS = ES = SS = 0; below 0x7C00, free without a BIOS)
+CRASH_SEQ = 0x0500  # dword: sequence number of the last write issued
+CRASH_X = 0x0504  # dword: xorshift32 state
+CRASH_CNT = 0x0508  # word: writes since the last flush
+CRASH_DMAF = 0x050A  # word: this write goes through the bus master
+CRASH_PRD = 0x0800  # one PRD entry: BUF, 1024 bytes, end of table
+CRASH_BUF = 0x1000  # two sectors of records
+CRASH_STACK = 0x7C00
+CRASH_BM = 0xC000  # I/O base given to the PIIX3 IDE bus master (BAR4)
+# PCI configuration address of 00:01.1 (PIIX3 IDE), mechanism #1
+CRASH_PCI_IDE = 0x80000000 | (1 << 11) | (1 << 8)
+
+CRASH_MAGIC = 0x48535243  # "CRSH"
+CRASH_SECTORS_PER_WRITE = 2
+CRASH_FILL_STEP = 0x9E37
+CRASH_BOOT_MARK = b'B\n'
+CRASH_ERROR_MARK = b'E'
+CRASH_M32 = 0xFFFFFFFF
+
+
+def crash_xorshift32(x):
+    """The ROM's generator (Marsaglia's xorshift32: 13, 17, 5)."""
+    x ^= (x << 13) & CRASH_M32
+    x ^= x >> 17
+    x ^= (x << 5) & CRASH_M32
+    return x
+
+
+def crash_writes(seed, seq_base, count, slots, spacing, dma):
+    """The first count writes of crash_workload_rom, as the ROM makes
+    them: a list of (seq, first lba, through the bus master)."""
+    x = seed
+    out = []
+    for i in range(count):
+        x = crash_xorshift32(x)
+        off = (x >> 24) & 7
+        use_dma = dma and bool((x >> 16) & 1)
+        lba = (x % slots) * spacing + off
+        out.append(((seq_base + i + 1) & CRASH_M32, lba, use_dma))
+    return out
+
+
+def crash_record(seq, lba):
+    """The 512 bytes the ROM writes at lba for write seq."""
+    w = (seq ^ lba) & 0xFFFF
+    fill = [(w + k * CRASH_FILL_STEP) & 0xFFFF for k in range(248)]
+    head = struct.unpack('<6H', struct.pack('<III', CRASH_MAGIC, seq,
+                                            lba & CRASH_M32))
+    check = -(sum(head) + sum(fill)) & 0xFFFF
+    return struct.pack('<8H248H', *head, check, 0, *fill)
+
+
+def crash_parse_record(sector):
+    """(seq, lba) of a sector that holds a well-formed record, else None:
+    magic, checksum (all 256 words sum to 0) and the whole fill."""
+    if len(sector) != 512:
+        return None
+    magic, seq, lba = struct.unpack_from('<III', sector)
+    if magic != CRASH_MAGIC or sum(struct.unpack('<256H', sector)) & 0xFFFF:
+        return None
+    if sector != crash_record(seq, lba):
+        return None
+    return seq, lba
+
+
+def _crash_fill(a):
+    """fill: DI = where, EAX = lba; one record of seq [CRASH_SEQ].
+    Leaves EBP = lba and DI just past the record."""
+    a.label('fill')
+    a.emit(0x66, 0x89, 0xC5)  # mov ebp, eax
+    a.emit(0x66, 0xB8, struct.pack('<I', CRASH_MAGIC))  # mov eax, MAGIC
+    a.emit(0x66, 0xAB)  # stosd
+    a.emit(0x66, 0xA1)  # mov eax, [SEQ]
+    a.imm16(CRASH_SEQ)
+    a.emit(0x66, 0xAB)  # stosd
+    a.emit(0x66, 0x89, 0xE8)  # mov eax, ebp
+    a.emit(0x66, 0xAB)  # stosd
+    a.emit(0x66, 0x31, 0xC0)  # xor eax, eax
+    a.emit(0x66, 0xAB)  # stosd (checksum 0 while summing, pad)
+    a.emit(0xA1)  # mov ax, [SEQ]
+    a.imm16(CRASH_SEQ)
+    a.emit(0x31, 0xE8)  # xor ax, bp
+    a.emit(0xB9)  # mov cx, 248
+    a.imm16(248)
+    a.label('fill_word')
+    a.emit(0xAB)  # stosw
+    a.emit(0x05)  # add ax, STEP
+    a.imm16(CRASH_FILL_STEP)
+    a.jump(0xE2, 'fill_word')  # loop fill_word
+    a.emit(0x81, 0xEF)  # sub di, 512
+    a.imm16(512)
+    a.emit(0x89, 0xFE)  # mov si, di
+    a.emit(0x31, 0xDB)  # xor bx, bx
+    a.emit(0xB9)  # mov cx, 256
+    a.imm16(256)
+    a.label('sum_word')
+    a.emit(0xAD)  # lodsw
+    a.emit(0x01, 0xC3)  # add bx, ax
+    a.jump(0xE2, 'sum_word')  # loop sum_word
+    a.emit(0xF7, 0xDB)  # neg bx
+    a.emit(0x89, 0x5D, 12)  # mov [di+12], bx
+    a.emit(0x81, 0xC7)  # add di, 512
+    a.imm16(512)
+    a.emit(0xC3)  # ret
+
+
+def _crash_wait_ready(a):
+    """wait_ready: spin while BSY; AL = status."""
+    a.label('wait_ready')
+    _mov_dx(a, 0x1F7)
+    a.label('wait_ready_spin')
+    a.emit(0xEC)  # in al, dx
+    a.emit(0xA8, 0x80)  # test al, BSY
+    a.jump(0x75, 'wait_ready_spin')  # jnz
+    a.emit(0xC3)  # ret
+
+
+def _crash_taskfile(a, command):
+    """Two sectors at LBA EBP (28-bit), master drive, then command."""
+    _mov_dx(a, 0x1F2)
+    a.emit(0xB0, CRASH_SECTORS_PER_WRITE)  # mov al, 2
+    a.emit(0xEE)  # out dx, al
+    a.emit(0x66, 0x89, 0xE8)  # mov eax, ebp
+    for _ in range(3):  # 0x1F3, 0x1F4, 0x1F5: LBA bits 0-23
+        a.emit(0x42)  # inc dx
+        a.emit(0xEE)  # out dx, al
+        a.emit(0x66, 0xC1, 0xE8, 8)  # shr eax, 8
+    a.emit(0x24, 0x0F)  # and al, 0x0F (LBA bits 24-27)
+    a.emit(0x0C, 0xE0)  # or al, 0xE0 (LBA, master)
+    a.emit(0x42)  # inc dx (0x1F6)
+    a.emit(0xEE)  # out dx, al
+    a.emit(0x42)  # inc dx (0x1F7)
+    a.emit(0xB0, command)  # mov al, command
+    a.emit(0xEE)  # out dx, al
+
+
+def _crash_pio_write(a):
+    """pio_write: WRITE SECTORS (0x30) of BUF; fails on ERR or no DRQ."""
+    a.label('pio_write')
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    _crash_taskfile(a, 0x30)
+    a.emit(0xBE)  # mov si, BUF
+    a.imm16(CRASH_BUF)
+    a.emit(0xBB)  # mov bx, 2
+    a.imm16(CRASH_SECTORS_PER_WRITE)
+    a.label('pio_sector')
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    a.emit(0xA8, 0x21)  # test al, ERR | DF
+    a.jump16((0x0F, 0x85), 'fail')  # jnz fail
+    a.emit(0xA8, 0x08)  # test al, DRQ
+    a.jump16((0x0F, 0x84), 'fail')  # jz fail
+    _mov_dx(a, 0x1F0)
+    a.emit(0xB9)  # mov cx, 256
+    a.imm16(256)
+    a.emit(0xF3, 0x6F)  # rep outsw
+    a.emit(0x4B)  # dec bx
+    a.jump(0x75, 'pio_sector')  # jnz pio_sector
+    a.jump16(0xE9, 'write_done')  # jmp write_done
+
+
+def _crash_dma_write(a):
+    """dma_write: WRITE DMA (0xCA) of BUF through the bus master."""
+    a.label('dma_write')
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    _mov_dx(a, CRASH_BM)
+    a.emit(0xB0, 0x00)  # mov al, 0 (stopped; memory to disk)
+    a.emit(0xEE)  # out dx, al
+    _mov_dx(a, CRASH_BM + 2)
+    a.emit(0xB0, 0x06)  # mov al, IRQ | ERR (write 1 to clear)
+    a.emit(0xEE)  # out dx, al
+    _mov_dx(a, CRASH_BM + 4)
+    a.emit(0x66, 0xB8, struct.pack('<I', CRASH_PRD))  # mov eax, PRD
+    a.emit(0x66, 0xEF)  # out dx, eax
+    _crash_taskfile(a, 0xCA)
+    _mov_dx(a, CRASH_BM)
+    a.emit(0xB0, 0x01)  # mov al, START
+    a.emit(0xEE)  # out dx, al
+    _mov_dx(a, CRASH_BM + 2)
+    a.label('dma_spin')
+    a.emit(0xEC)  # in al, dx
+    a.emit(0xA8, 0x02)  # test al, ERR
+    a.jump16((0x0F, 0x85), 'fail')  # jnz fail
+    a.emit(0xA8, 0x04)  # test al, IRQ
+    a.jump(0x74, 'dma_spin')  # jz dma_spin
+    _mov_dx(a, CRASH_BM)
+    a.emit(0xB0, 0x00)  # mov al, 0 (stop the engine)
+    a.emit(0xEE)  # out dx, al
+    a.label('write_done')
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    a.emit(0xA8, 0x29)  # test al, ERR | DF | DRQ
+    a.jump16((0x0F, 0x85), 'fail')  # jnz fail
+    a.emit(0xC3)  # ret
+
+
+def _crash_flush(a):
+    """flush: FLUSH CACHE (0xE7), wait, then "F<seq in hex>\\n" on 0x402."""
+    a.label('flush')
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    _mov_dx(a, 0x1F6)
+    a.emit(0xB0, 0xE0)  # mov al, 0xE0 (master)
+    a.emit(0xEE)  # out dx, al
+    a.emit(0x42)  # inc dx (0x1F7)
+    a.emit(0xB0, 0xE7)  # mov al, FLUSH CACHE
+    a.emit(0xEE)  # out dx, al
+    a.jump16(0xE8, 'wait_ready')  # call wait_ready
+    a.emit(0xA8, 0x29)  # test al, ERR | DF | DRQ
+    a.jump16((0x0F, 0x85), 'fail')  # jnz fail
+    _mov_dx(a, DEBUG_PORT)
+    a.emit(0xB0, ord('F'))  # mov al, 'F'
+    a.emit(0xEE)  # out dx, al
+    a.emit(0x66, 0xA1)  # mov eax, [SEQ]
+    a.imm16(CRASH_SEQ)
+    a.emit(0xB9)  # mov cx, 8
+    a.imm16(8)
+    a.label('hex_digit')
+    a.emit(0x66, 0xC1, 0xC0, 4)  # rol eax, 4
+    a.emit(0x89, 0xC3)  # mov bx, ax
+    a.emit(0x83, 0xE3, 0x0F)  # and bx, 0x0F
+    a.emit(0x2E, 0x8A, 0x9F)  # mov bl, cs:[bx + hex]
+    a.abs16('hex')
+    a.emit(0x66, 0x50)  # push eax
+    a.emit(0x88, 0xD8)  # mov al, bl
+    a.emit(0xEE)  # out dx, al
+    a.emit(0x66, 0x58)  # pop eax
+    a.jump(0xE2, 'hex_digit')  # loop hex_digit
+    a.emit(0xB0, 0x0A)  # mov al, '\n'
+    a.emit(0xEE)  # out dx, al
+    a.emit(0xC3)  # ret
+
+
+def _crash_init(a, seed, seq_base):
+    a.emit(0xFA)  # cli
+    a.emit(0x31, 0xC0)  # xor ax, ax
+    a.emit(0x8E, 0xD8)  # mov ds, ax
+    a.emit(0x8E, 0xC0)  # mov es, ax
+    a.emit(0x8E, 0xD0)  # mov ss, ax
+    a.emit(0xBC)  # mov sp, STACK
+    a.imm16(CRASH_STACK)
+    a.emit(0xFC)  # cld
+    # PIIX3 IDE: decode both channels (IDETIM bit 15), bus master I/O at
+    # CRASH_BM (BAR4), I/O space and bus mastering on (command register).
+    for reg, value in ((0x40, 0x80008000), (0x20, CRASH_BM | 1),
+                       (0x04, 0x00000005)):
+        _mov_dx(a, 0xCF8)
+        a.emit(0x66, 0xB8, struct.pack('<I', CRASH_PCI_IDE | reg))
+        a.emit(0x66, 0xEF)  # out dx, eax
+        _mov_dx(a, 0xCFC)
+        a.emit(0x66, 0xB8, struct.pack('<I', value))  # mov eax, value
+        a.emit(0x66, 0xEF)  # out dx, eax
+    _mov_dx(a, 0x3F6)
+    a.emit(0xB0, 0x02)  # mov al, nIEN: poll, no interrupts
+    a.emit(0xEE)  # out dx, al
+    for addr, value in ((CRASH_PRD, CRASH_BUF),
+                        (CRASH_PRD + 4, 0x80000000 | 512 *
+                         CRASH_SECTORS_PER_WRITE),
+                        (CRASH_X, seed), (CRASH_SEQ, seq_base)):
+        a.emit(0x66, 0xB8, struct.pack('<I', value))  # mov eax, value
+        a.emit(0x66, 0xA3)  # mov [addr], eax
+        a.imm16(addr)
+    a.emit(0xC7, 0x06)  # mov word [CNT], 0
+    a.imm16(CRASH_CNT)
+    a.imm16(0)
+    _mov_dx(a, DEBUG_PORT)
+    for b in CRASH_BOOT_MARK:
+        a.emit(0xB0, b)  # mov al, imm8
+        a.emit(0xEE)  # out dx, al
+
+
+def _crash_next_write(a, slots, shift, dma):
+    """EBP = the next write's first LBA, [DMAF] its path, [SEQ] + 1."""
+    a.emit(0x66, 0xA1)  # mov eax, [X]
+    a.imm16(CRASH_X)
+    for op, n in ((0xE3, 13), (0xEB, 17), (0xE3, 5)):
+        a.emit(0x66, 0x89, 0xC3)  # mov ebx, eax
+        a.emit(0x66, 0xC1, op, n)  # shl/shr ebx, n
+        a.emit(0x66, 0x31, 0xD8)  # xor eax, ebx
+    a.emit(0x66, 0xA3)  # mov [X], eax
+    a.imm16(CRASH_X)
+    a.emit(0x66, 0x89, 0xC1)  # mov ecx, eax
+    a.emit(0x66, 0xC1, 0xE9, 16)  # shr ecx, 16
+    a.emit(0x66, 0x83, 0xE1, 1 if dma else 0)  # and ecx, dma
+    a.emit(0x89, 0x0E)  # mov [DMAF], cx
+    a.imm16(CRASH_DMAF)
+    a.emit(0x66, 0x89, 0xC3)  # mov ebx, eax
+    a.emit(0x66, 0xC1, 0xEB, 24)  # shr ebx, 24
+    a.emit(0x66, 0x83, 0xE3, 7)  # and ebx, 7
+    a.emit(0x66, 0x31, 0xD2)  # xor edx, edx
+    a.emit(0x66, 0xB9, struct.pack('<I', slots))  # mov ecx, slots
+    a.emit(0x66, 0xF7, 0xF1)  # div ecx
+    a.emit(0x66, 0x89, 0xD0)  # mov eax, edx
+    a.emit(0x66, 0xC1, 0xE0, shift)  # shl eax, shift
+    a.emit(0x66, 0x01, 0xD8)  # add eax, ebx
+    a.emit(0x66, 0x89, 0xC5)  # mov ebp, eax
+    a.emit(0x66, 0xFF, 0x06)  # inc dword [SEQ]
+    a.imm16(CRASH_SEQ)
+
+
+class _AbsAsm(Asm):
+    """Asm with 16-bit absolute addresses of labels (CS offsets)."""
+
+    def __init__(self, origin):
+        super().__init__(origin)
+        self.abs_fixups = []
+
+    def abs16(self, label):
+        self.abs_fixups.append((len(self.code), label))
+        self.imm16(0)
+
+    def assemble(self):
+        for pos, label in self.abs_fixups:
+            self.code[pos:pos + 2] = struct.pack('<H', self.labels[label])
+        return super().assemble()
+
+
+def crash_workload_rom(seed, seq_base=0, slots=4096, spacing=16,
+                       flush_every=4, dma=True):
+    """Writes records to the primary master disk until killed.
+
+    Each write covers CRASH_SECTORS_PER_WRITE sectors from LBA
+    (x % slots) * spacing + ((x >> 24) & 7), x the next xorshift32 value
+    from seed; every sector carries crash_record(seq, its lba), seq
+    counting up from seq_base + 1. Bit 16 of x picks WRITE DMA through
+    the PIIX3 bus master (if dma) or WRITE SECTORS by PIO. After every
+    flush_every writes, FLUSH CACHE, then "F%08x\\n" (the last seq issued)
+    on the debug port: every write up to it is on the disk. Any error
+    prints "E" and halts. crash_writes() lists the writes in order.
+    """
+    shift = spacing.bit_length() - 1
+    if seed == 0 or spacing != 1 << shift or spacing < 8:
+        raise ValueError('seed must be non-zero, spacing a power of 2 >= 8')
+
+    def build(a):
+        _crash_init(a, seed, seq_base)
+        a.label('loop')
+        _crash_next_write(a, slots, shift, dma)
+        a.emit(0xBF)  # mov di, BUF
+        a.imm16(CRASH_BUF)
+        for i in range(CRASH_SECTORS_PER_WRITE):
+            a.emit(0x66, 0x89, 0xE8)  # mov eax, ebp
+            if i:
+                a.emit(0x66, 0x40)  # inc eax
+            a.jump16(0xE8, 'fill')  # call fill (EBP = its lba)
+        a.emit(0x66, 0x83, 0xED, CRASH_SECTORS_PER_WRITE - 1)  # sub ebp
+        a.emit(0x83, 0x3E)  # cmp word [DMAF], 0
+        a.imm16(CRASH_DMAF)
+        a.emit(0)
+        a.jump(0x74, 'use_pio')  # je use_pio
+        a.jump16(0xE8, 'dma_write')  # call dma_write
+        a.jump(0xEB, 'written')  # jmp written
+        a.label('use_pio')
+        a.jump16(0xE8, 'pio_write')  # call pio_write
+        a.label('written')
+        a.emit(0xFF, 0x06)  # inc word [CNT]
+        a.imm16(CRASH_CNT)
+        a.emit(0x83, 0x3E)  # cmp word [CNT], flush_every
+        a.imm16(CRASH_CNT)
+        a.emit(flush_every)
+        a.jump16((0x0F, 0x82), 'loop')  # jb loop
+        a.emit(0xC7, 0x06)  # mov word [CNT], 0
+        a.imm16(CRASH_CNT)
+        a.imm16(0)
+        a.jump16(0xE8, 'flush')  # call flush
+        a.jump16(0xE9, 'loop')  # jmp loop
+        a.label('fail')
+        _mov_dx(a, DEBUG_PORT)
+        a.emit(0xB0, CRASH_ERROR_MARK[0])  # mov al, 'E'
+        a.emit(0xEE)  # out dx, al
+        _halt_forever(a)
+        _crash_fill(a)
+        _crash_wait_ready(a)
+        _crash_pio_write(a)
+        _crash_dma_write(a)
+        _crash_flush(a)
+        a.label('hex')
+        a.emit(b'0123456789abcdef')
+
+    return _image_abs(build)
+
+
+def _image_abs(build):
+    """_image for builders that use _AbsAsm."""
+    rom = bytearray(b'\xff' * ROM_SIZE)
+    code = _AbsAsm(CODE)
+    code.label('start')
+    build(code)
+    body = code.assemble()
+    rom[CODE:CODE + len(body)] = body
+    reset = Asm(RESET_VECTOR)
+    reset.labels['start'] = CODE
+    reset.jump16(0xE9, 'start')  # jmp near start
+    vec = reset.assemble()
+    rom[RESET_VECTOR:RESET_VECTOR + len(vec)] = vec
+    return bytes(rom)

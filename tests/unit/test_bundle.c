@@ -127,6 +127,66 @@ static void test_single_compressed(void)
 	block_close(bd);
 }
 
+/* bundle_create makes what block_open_bundle reads; its files are listed. */
+static void test_create(void)
+{
+	struct bundle_files f;
+	struct block_dev *bd;
+	char err[300], xml[4096];
+	u8 buf[512];
+	size_t n;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/made.hdd", tmpdir);
+	CHECK_EQ(bundle_create(dir, SIZE, CL, false, err, sizeof(err)), 0);
+	CHECK(bundle_probe(dir));
+	CHECK_EQ(bundle_create(dir, SIZE, CL, false, err, sizeof(err)),
+		 -EEXIST);
+	CHECK(!strchr(err, '\n'));
+	CHECK_EQ(block_open(dir, 0, &bd, err, sizeof(err)), 0);
+	CHECK_EQ(bd->size, SIZE);
+	memset(buf, 0x5a, sizeof(buf));
+	CHECK_EQ(block_write(bd, SIZE - 512, buf, sizeof(buf)), 0);
+	block_close(bd);
+	CHECK_EQ(bundle_files(dir, &f, err, sizeof(err)), 0);
+	CHECK_EQ(f.n, 1);
+	CHECK(!f.plain[0]);
+	CHECK(strstr(f.path[0], "made.hdd.0." BUNDLE_DEFAULT_TOP ".hds") !=
+	      NULL);
+	bundle_files_free(&f);
+	CHECK_EQ(block_open(dir, BLOCK_OPEN_READ_ONLY, &bd, err, sizeof(err)),
+		 0);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(block_read(bd, SIZE - 512, buf, sizeof(buf)), 0);
+	CHECK(all_is(buf, sizeof(buf), 0x5a));
+	block_close(bd);
+	/* The descriptor alone, as the fuzzer feeds it. */
+	fp = fopen(in_dir(BUNDLE_DESCRIPTOR), "r");
+	CHECK(fp != NULL);
+	n = fread(xml, 1, sizeof(xml), fp);
+	fclose(fp);
+	CHECK_EQ(bundle_check_descriptor(xml, n, dir, err, sizeof(err)), 0);
+	/* The fuzzer's first finding: a GUID with a line break in a message. */
+	{
+		static const char nl[] =
+			"<Parallels_disk_image "
+			"Version=\"1.0\"><Disk_Parameters>"
+			"<Disk_size>2048</Disk_size><Cylinders>4</Cylinders>"
+			"<Heads>16</Heads><Sectors>32</Sectors>"
+			"</Disk_Parameters><StorageData><Storage><Start>0"
+			"</Start><End>2048</End><Blocksize>8</Blocksize>"
+			"<Image><GUID>" G2 "</GUID><Type>Compressed</Type>"
+			"<File>a.hds</File></Image></Storage></StorageData>"
+			"<Snapshots><TopGUID>{000\n\n}</TopGUID></Snapshots>"
+			"</Parallels_disk_image>";
+
+		CHECK_EQ(bundle_check_descriptor(nl, sizeof(nl) - 1, dir, err,
+						 sizeof(err)),
+			 -EINVAL);
+		CHECK(err[0] && !strchr(err, '\n'));
+	}
+}
+
 static void test_plain(void)
 {
 	struct block_dev *bd;
@@ -400,6 +460,7 @@ int main(void)
 	CHECK(mkdtemp(tmpdir) != NULL);
 	RUN_TEST(test_single_compressed);
 	RUN_TEST(test_plain);
+	RUN_TEST(test_create);
 	RUN_TEST(test_chain);
 	RUN_TEST(test_malformed);
 	RUN_TEST(test_mutations);
