@@ -14,6 +14,7 @@
 #include "block/block.h"
 #include "block/bundle.h"
 #include "block/hdd.h"
+#include "block/hostdev.h"
 
 static bool block_in_range(const struct block_dev *bd, u64 offset, size_t len)
 {
@@ -73,9 +74,10 @@ static pid_t block_lock_holder(int fd)
 	return 0;
 }
 
-int block_lock(int fd, const char *path, char *err, size_t errlen)
+static int block_lock_type(int fd, short type, const char *path, char *err,
+			   size_t errlen)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
 	pid_t pid;
 	int e;
 
@@ -95,6 +97,16 @@ int block_lock(int fd, const char *path, char *err, size_t errlen)
 	return -EBUSY;
 }
 
+int block_lock(int fd, const char *path, char *err, size_t errlen)
+{
+	return block_lock_type(fd, F_WRLCK, path, err, errlen);
+}
+
+int block_lock_read(int fd, const char *path, char *err, size_t errlen)
+{
+	return block_lock_type(fd, F_RDLCK, path, err, errlen);
+}
+
 int block_pwrite_all(int fd, const void *buf, size_t len, u64 off)
 {
 	const u8 *p = buf;
@@ -107,6 +119,26 @@ int block_pwrite_all(int fd, const void *buf, size_t len, u64 off)
 		if (n < 0)
 			return -errno;
 		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (u64)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int block_pread_all(int fd, void *buf, size_t len, u64 off)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) /* past the end: the file or device shrank */
 			return -EIO;
 		p += n;
 		off += (u64)n;
@@ -134,6 +166,8 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
 {
 	int r;
 
+	if (hostdev_probe(path))
+		return block_open_hostdev(path, flags, out, err, errlen);
 	if (bundle_probe(path))
 		return block_open_bundle(path, flags, out, err, errlen);
 	if (block_file_is_hdd(path))

@@ -75,7 +75,7 @@ static void test_defaults(void)
 	CHECK_EQ(parse(&a, err, sizeof(err), NULL), 0);
 	CHECK_EQ(a.cfg.ram_size, PC_DEFAULT_RAM);
 	CHECK_EQ(a.cfg.boot, PC_BOOT_DEFAULT);
-	CHECK(!a.cfg.cdrom_path && !a.cfg.hda_path && !a.cfg.bios_path);
+	CHECK(!a.cfg.cdrom_path && !a.cfg.disk[PC_HDA].path && !a.cfg.bios_path);
 	CHECK(!a.display_set && !a.serial_set && !a.help);
 	CHECK_EQ(a.cfg.timeout_ns, 0);
 	CHECK_STR(a.cfg.engine, "soft");
@@ -95,7 +95,7 @@ static void test_all_options(void)
 		 0);
 	CHECK_STR(err, "");
 	CHECK_STR(a.cfg.cdrom_path, "x.iso");
-	CHECK_STR(a.cfg.hda_path, "d.img");
+	CHECK_STR(a.cfg.disk[PC_HDA].path, "d.img");
 	CHECK_EQ(a.cfg.ram_size, 256 * MIB);
 	CHECK_EQ(a.cfg.boot, PC_BOOT_DISK);
 	CHECK_STR(a.cfg.bios_path, "b.bin");
@@ -158,7 +158,7 @@ static void test_usage_errors(void)
 		 CLI_EXIT_USAGE);
 	/* Parsing again after an error starts afresh. */
 	CHECK_EQ(parse(&a, err, sizeof(err), "--hda", "d.img", NULL), 0);
-	CHECK_STR(a.cfg.hda_path, "d.img");
+	CHECK_STR(a.cfg.disk[PC_HDA].path, "d.img");
 }
 
 int main(void)
