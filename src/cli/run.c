@@ -259,7 +259,7 @@ static int run_set_disk(struct run_args *a, int opt, const char *v, char *err,
 	size_t len = strlen(v);
 
 	d->access = PC_DISK_DEFAULT;
-	if (len > 3 &&
+	if (len >= 3 &&
 	    (!strcmp(v + len - 3, ",rw") || !strcmp(v + len - 3, ",ro"))) {
 		d->access = v[len - 1] == 'w' ? PC_DISK_RW : PC_DISK_RO;
 		len -= 3;

@@ -20,7 +20,7 @@
 static char tmpdir[] = "/tmp/twoostwo-hostdev-XXXXXX";
 static char backing[300];
 static char loopdev[64];
-static char skip_reason[256];
+static char skip_reason[768];
 
 static u8 pattern(u64 off)
 {
@@ -78,7 +78,7 @@ static bool loop_attach(const char *extra)
 		return false;
 	if (strncmp(out, "/dev/", 5) || strlen(out) >= sizeof(loopdev)) {
 		snprintf(skip_reason, sizeof(skip_reason),
-			 "losetup printed '%s', not a device", out);
+			 "losetup printed '%.200s', not a device", out);
 		return false;
 	}
 	strcpy(loopdev, out);
