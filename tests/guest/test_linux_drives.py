@@ -307,8 +307,16 @@ def host_checks(r, s, m, names):
             if f.read() != s.pattern:
                 raise TestFailure('the read-only loop device changed')
 
+    def hostdev_rw_skipped():
+        raise Skip('%s (the raw image was --hda itself)' % s.no_loop)
+
     r.run('linux_poweroff', poweroff, *m.vms())
-    r.run('linux_hda_readback', hda_readback, *m.vms())
+    if s.no_loop:
+        r.run('linux_hostdev_rw_readback', hostdev_rw_skipped)
+        r.run('linux_hda_readback', hda_readback, *m.vms())
+    else:
+        # The raw image, written by the guest through its loop device.
+        r.run('linux_hostdev_rw_readback', hda_readback, *m.vms())
     r.run('linux_hdd_readback', hdd_readback, *m.vms())
     r.run('linux_hostdev_ro_untouched', hostdev_ro_untouched, *m.vms())
 
