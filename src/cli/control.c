@@ -111,9 +111,30 @@ static int control_read_answer(int fd, const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The machine runs in its own directory: a relative ISO path is made
+ * absolute here, where the user typed it.
+ */
+static void control_absolute_path(int argc, char **argv, char *buf, size_t len)
+{
+	char *abs;
+
+	if (argc != 4 || strcmp(argv[2], "insert") || argv[3][0] == '/')
+		return;
+	abs = realpath(argv[3], NULL);
+	if (!abs)
+		return; /* the machine will name the problem */
+	if (strlen(abs) < len) {
+		strcpy(buf, abs);
+		argv[3] = buf;
+	}
+	free(abs);
+}
+
 int cli_cmd_control(int argc, char **argv)
 {
 	char line[CONTROL_LINE_MAX + 1], answer[CONTROL_REPLY_MAX];
+	char path[CONTROL_LINE_MAX];
 	int fd, ret;
 
 	if (argc == 2 &&
@@ -125,6 +146,7 @@ int cli_cmd_control(int argc, char **argv)
 		fputs(control_usage, stderr);
 		return CLI_EXIT_USAGE;
 	}
+	control_absolute_path(argc, argv, path, sizeof(path));
 	if (control_build_line(argc - 2, argv + 2, line, sizeof(line))) {
 		fprintf(stderr, "twoostwo: control: command too long\n");
 		return CLI_EXIT_USAGE;
