@@ -14,6 +14,7 @@
 #include "block/block.h"
 #include "block/bundle.h"
 #include "block/hdd.h"
+#include "block/hostdev.h"
 
 static bool block_in_range(const struct block_dev *bd, u64 offset, size_t len)
 {
@@ -66,11 +67,11 @@ void block_close(struct block_dev *bd)
 #define BLOCK_LOCK_PID_BASE (1ll << 62)
 #define BLOCK_LOCK_PID_SPAN (1ll << 32)
 
-static int block_ofd_lock(int fd, int cmd, off_t start, off_t len,
-			  struct flock *fl)
+static int block_ofd_lock(int fd, int cmd, short type, off_t start,
+			  off_t len, struct flock *fl)
 {
 	memset(fl, 0, sizeof(*fl));
-	fl->l_type = F_WRLCK;
+	fl->l_type = type;
 	fl->l_whence = SEEK_SET;
 	fl->l_start = start;
 	fl->l_len = len;
@@ -82,23 +83,25 @@ static pid_t block_lock_holder(int fd)
 {
 	struct flock fl;
 
-	if (!block_ofd_lock(fd, F_OFD_GETLK, BLOCK_LOCK_PID_BASE,
+	if (!block_ofd_lock(fd, F_OFD_GETLK, F_WRLCK, BLOCK_LOCK_PID_BASE,
 			    BLOCK_LOCK_PID_SPAN, &fl) &&
 	    fl.l_type != F_UNLCK && fl.l_start > BLOCK_LOCK_PID_BASE)
 		return (pid_t)(fl.l_start - BLOCK_LOCK_PID_BASE);
 	return 0;
 }
 
-int block_lock(int fd, const char *path, char *err, size_t errlen)
+static int block_lock_type(int fd, short type, const char *path, char *err,
+			   size_t errlen)
 {
 	struct flock fl;
 	pid_t pid;
 	int e;
 
-	if (!block_ofd_lock(fd, F_OFD_SETLK, 0, BLOCK_LOCK_PID_BASE, &fl)) {
+	if (!block_ofd_lock(fd, F_OFD_SETLK, type, 0, BLOCK_LOCK_PID_BASE,
+			    &fl)) {
 		/* It only names the holder: failing loses just the pid. */
-		block_ofd_lock(fd, F_OFD_SETLK, BLOCK_LOCK_PID_BASE + getpid(),
-			       1, &fl);
+		block_ofd_lock(fd, F_OFD_SETLK, type,
+			       BLOCK_LOCK_PID_BASE + getpid(), 1, &fl);
 		return 0;
 	}
 	e = errno;
@@ -115,6 +118,16 @@ int block_lock(int fd, const char *path, char *err, size_t errlen)
 	return -EBUSY;
 }
 
+int block_lock(int fd, const char *path, char *err, size_t errlen)
+{
+	return block_lock_type(fd, F_WRLCK, path, err, errlen);
+}
+
+int block_lock_read(int fd, const char *path, char *err, size_t errlen)
+{
+	return block_lock_type(fd, F_RDLCK, path, err, errlen);
+}
+
 int block_pwrite_all(int fd, const void *buf, size_t len, u64 off)
 {
 	const u8 *p = buf;
@@ -127,6 +140,26 @@ int block_pwrite_all(int fd, const void *buf, size_t len, u64 off)
 		if (n < 0)
 			return -errno;
 		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (u64)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int block_pread_all(int fd, void *buf, size_t len, u64 off)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) /* past the end: the file or device shrank */
 			return -EIO;
 		p += n;
 		off += (u64)n;
@@ -154,6 +187,8 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
 {
 	int r;
 
+	if (hostdev_probe(path))
+		return block_open_hostdev(path, flags, out, err, errlen);
 	if (bundle_probe(path))
 		return block_open_bundle(path, flags, out, err, errlen);
 	if (block_file_is_hdd(path))

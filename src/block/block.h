@@ -37,6 +37,12 @@ struct block_dev {
  * host files on the next start.
  */
 #define BLOCK_OPEN_PROBED BIT(1)
+/*
+ * A host block device may be opened read-write. Without this flag
+ * block_open() opens host devices read-only, whatever else is asked: a
+ * mistyped /dev path must not become a guest's writable disk.
+ */
+#define BLOCK_OPEN_DEVICE_WRITE BIT(2)
 
 /*
  * Open an image. Returns 0 or -errno, writing a one-line reason ("PATH: is
@@ -45,8 +51,9 @@ struct block_dev {
 int block_open_raw(const char *path, unsigned flags, struct block_dev **out,
 		   char *err, size_t errlen);
 /*
- * Open an image of any known format: a Parallels bundle directory (with
- * DiskDescriptor.xml), a Parallels image by its magic, else raw.
+ * Open an image of any known format: a host block device (hostdev.h), a
+ * Parallels bundle directory (with DiskDescriptor.xml), a Parallels image
+ * by its magic, else raw.
  * Read-write opens are locked (block_lock), raw ones included; a bare
  * block_open_raw() takes no lock.
  */
@@ -57,10 +64,14 @@ int block_open(const char *path, unsigned flags, struct block_dev **out,
  * writer fails with "PATH: in use by another process (pid N)".
  */
 int block_lock(int fd, const char *path, char *err, size_t errlen);
+/* A shared OFD lock for readers: fails while another process writes. */
+int block_lock_read(int fd, const char *path, char *err, size_t errlen);
 /* Reads and writes must stay inside the device; -EINVAL otherwise. */
 int block_read(struct block_dev *bd, u64 offset, void *buf, size_t len);
 /* pwrite all of buf at off, retrying short writes and EINTR; 0 or -errno. */
 int block_pwrite_all(int fd, const void *buf, size_t len, u64 off);
+/* pread all of buf from off; end of file is -EIO. 0 or -errno. */
+int block_pread_all(int fd, void *buf, size_t len, u64 off);
 /* Whether the file at path starts with a Parallels image header. */
 bool block_file_is_hdd(const char *path);
 int block_write(struct block_dev *bd, u64 offset, const void *buf, size_t len);

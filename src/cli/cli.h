@@ -32,9 +32,14 @@ int cli_cmd_run(int argc, char **argv);
 /* `twoostwo disk`: create, info, check, convert and resize images. */
 int cli_cmd_disk(int argc, char **argv);
 
+/* `twoostwo control`: send one command to a running machine's socket. */
+int cli_cmd_control(int argc, char **argv);
+
 /* What `twoostwo run` was asked for, before defaults that need a tty. */
 struct run_args {
 	struct pc_config cfg;
+	/* The --hdX paths without their ",rw"/",ro" suffix. */
+	char disk_path[PC_IDE_SLOTS][4096];
 	bool display_set; /* --display given */
 	bool serial_set;  /* --serial given */
 	bool help;

@@ -22,6 +22,10 @@
 enum run_opt {
 	OPT_CDROM = 256,
 	OPT_HDA,
+	OPT_HDB,
+	OPT_HDC,
+	OPT_HDD,
+	OPT_CONTROL,
 	OPT_MEMORY,
 	OPT_BOOT,
 	OPT_BIOS,
@@ -37,6 +41,10 @@ enum run_opt {
 static const struct option run_options[] = {
 	{"cdrom", required_argument, NULL, OPT_CDROM},
 	{"hda", required_argument, NULL, OPT_HDA},
+	{"hdb", required_argument, NULL, OPT_HDB},
+	{"hdc", required_argument, NULL, OPT_HDC},
+	{"hdd", required_argument, NULL, OPT_HDD},
+	{"control", required_argument, NULL, OPT_CONTROL},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"boot", required_argument, NULL, OPT_BOOT},
 	{"bios", required_argument, NULL, OPT_BIOS},
@@ -56,8 +64,20 @@ static const char run_usage[] =
 	"\n"
 	"Start a virtual PC (i440FX, SeaBIOS) and run it in this process.\n"
 	"\n"
-	"  --cdrom ISO             ISO 9660 image in the CD-ROM drive\n"
-	"  --hda IMG               raw disk image as the first hard disk\n"
+	"  --cdrom ISO|/dev/srN    CD-ROM drive (secondary master) with an "
+	"ISO\n"
+	"                          9660 image or the host's CD reader\n"
+	"  --hda DISK[,rw|,ro]     primary master hard disk: a raw or "
+	"Parallels\n"
+	"                          .hdd image (file or bundle) or a host "
+	"block\n"
+	"                          device; devices are read-only unless ,rw\n"
+	"  --hdb DISK[,rw|,ro]     primary slave hard disk\n"
+	"  --hdc DISK[,rw|,ro]     secondary master hard disk (not with "
+	"--cdrom)\n"
+	"  --hdd DISK[,rw|,ro]     secondary slave hard disk\n"
+	"  --control PATH          listen on the Unix socket PATH for\n"
+	"                          'twoostwo control' (CD eject and insert)\n"
 	"  --memory SIZE           RAM: 512 (MiB), 64M, 1G, 65536K; 2M to 3G\n"
 	"                          (default 128M)\n"
 	"  --boot cd|disk          boot device (default: cd when --cdrom is "
@@ -227,6 +247,34 @@ static int run_set_timeout(struct run_args *a, const char *v, char *err,
 	return 0;
 }
 
+/*
+ * DISK[,rw|,ro]: the path, then how to open it. Only a trailing ",rw" or
+ * ",ro" is a suffix, so other commas stay part of the path.
+ */
+static int run_set_disk(struct run_args *a, int opt, const char *v, char *err,
+			size_t errlen)
+{
+	unsigned slot = (unsigned)(opt - OPT_HDA);
+	struct pc_disk_config *d = &a->cfg.disk[slot];
+	size_t len = strlen(v);
+
+	d->access = PC_DISK_DEFAULT;
+	if (len >= 3 &&
+	    (!strcmp(v + len - 3, ",rw") || !strcmp(v + len - 3, ",ro"))) {
+		d->access = v[len - 1] == 'w' ? PC_DISK_RW : PC_DISK_RO;
+		len -= 3;
+	}
+	if (!len || len >= sizeof(a->disk_path[slot])) {
+		snprintf(err, errlen, "invalid disk path '%s' for --hd%c", v,
+			 'a' + slot);
+		return CLI_EXIT_USAGE;
+	}
+	memcpy(a->disk_path[slot], v, len);
+	a->disk_path[slot][len] = '\0';
+	d->path = a->disk_path[slot];
+	return 0;
+}
+
 static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 			  size_t errlen)
 {
@@ -235,7 +283,12 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		a->cfg.cdrom_path = v;
 		return 0;
 	case OPT_HDA:
-		a->cfg.hda_path = v;
+	case OPT_HDB:
+	case OPT_HDC:
+	case OPT_HDD:
+		return run_set_disk(a, opt, v, err, errlen);
+	case OPT_CONTROL:
+		a->cfg.control_path = v;
 		return 0;
 	case OPT_BIOS:
 		a->cfg.bios_path = v;
@@ -295,6 +348,12 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' " RUN_TRY_HELP,
 			 argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (args->cfg.cdrom_path && args->cfg.disk[PC_CDROM_SLOT].path) {
+		snprintf(err, errlen,
+			 "--cdrom and --hdc both want the secondary master; "
+			 "use --hdd for the disk");
 		return CLI_EXIT_USAGE;
 	}
 	return 0;

@@ -44,6 +44,25 @@ int ide_attach(struct ide_controller *ide, unsigned channel, unsigned unit,
  */
 int ide_change_medium(struct ide_controller *ide, unsigned channel,
 		      unsigned unit, struct block_dev *bd);
+
+/* What the user of a CD-ROM drive sees of it (ide_cd_state). */
+struct ide_cd_state {
+	bool medium;	/* a disc is in the drive */
+	bool tray_open; /* the tray is out */
+	bool locked;	/* the guest prevents medium removal */
+};
+
+/* -ENOTSUP when the drive is not a CD-ROM. */
+int ide_cd_state(struct ide_controller *ide, unsigned channel, unsigned unit,
+		 struct ide_cd_state *out);
+/*
+ * The user pushes the drive's eject button: the tray opens and the disc
+ * is out (the caller may close its block device). While the guest
+ * prevents removal the drive refuses with -EBUSY and tells the guest an
+ * eject was requested (GET EVENT STATUS NOTIFICATION), unless force.
+ */
+int ide_cd_eject(struct ide_controller *ide, unsigned channel, unsigned unit,
+		 bool force);
 struct device ide_device(struct ide_controller *ide);
 
 #endif

@@ -29,6 +29,7 @@
 
 /* GET EVENT STATUS NOTIFICATION media events (MMC-3, 5.6.4). */
 #define MEDIA_EVENT_NONE 0
+#define MEDIA_EVENT_EJECT_REQUEST 1
 #define MEDIA_EVENT_NEW 2
 #define MEDIA_EVENT_REMOVED 3
 #define GESN_CLASS_MEDIA 4
@@ -695,4 +696,53 @@ void ide_atapi_set_medium(struct ide_drive *d, struct block_dev *bd)
 		s->media_event = MEDIA_EVENT_REMOVED;
 		s->unit_attention = 0;
 	}
+}
+
+/* The user's side of the drive */
+
+static struct ide_drive *ide_cd_drive(struct ide_controller *ide,
+				      unsigned channel, unsigned unit)
+{
+	struct ide_drive *d;
+
+	if (channel > 1 || unit > 1)
+		return NULL;
+	d = &ide->chan[channel].drive[unit];
+	return d->s.kind == IDE_CDROM ? d : NULL;
+}
+
+int ide_cd_state(struct ide_controller *ide, unsigned channel, unsigned unit,
+		 struct ide_cd_state *out)
+{
+	struct ide_drive *d = ide_cd_drive(ide, channel, unit);
+
+	if (!d)
+		return -ENOTSUP;
+	out->medium = d->bd != NULL;
+	out->tray_open = d->s.tray_open;
+	out->locked = d->s.locked;
+	return 0;
+}
+
+int ide_cd_eject(struct ide_controller *ide, unsigned channel, unsigned unit,
+		 bool force)
+{
+	struct ide_drive *d = ide_cd_drive(ide, channel, unit);
+
+	if (!d)
+		return -ENOTSUP;
+	if (d->s.locked && !force) {
+		/* A pending media change says more than the request. */
+		if (d->s.media_event == MEDIA_EVENT_NONE)
+			d->s.media_event = MEDIA_EVENT_EJECT_REQUEST;
+		return -EBUSY;
+	}
+	/*
+	 * Forced, like the emergency eject hole: the disc goes, the guest's
+	 * prevent state stays until it allows removal again.
+	 */
+	if (d->bd)
+		ide_atapi_set_medium(d, NULL);
+	d->s.tray_open = 1;
+	return 0;
 }

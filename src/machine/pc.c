@@ -26,6 +26,7 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "machine/control.h"
 #include "machine/pc_internal.h"
 #include "ui/terminal.h"
 
@@ -308,6 +309,12 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 			 "terminal");
 		return -EINVAL;
 	}
+	if (cfg->cdrom_path && cfg->disk[PC_CDROM_SLOT].path) {
+		snprintf(err, errlen,
+			 "the CD-ROM and --hdc both want the "
+			 "secondary master");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -451,22 +458,64 @@ static int pc_create_host_io(struct pc *pc, char *err, size_t errlen)
 	return ret ? pc_fail(err, errlen, ret, "firmware configuration") : 0;
 }
 
+/* Where each --hdX sits: channel, then unit (0 master, 1 slave). */
+static void pc_slot_position(enum pc_ide_slot slot, unsigned *channel,
+			     unsigned *unit)
+{
+	*channel = slot / 2;
+	*unit = slot % 2;
+}
+
+struct block_dev *pc_first_disk(const struct pc *pc)
+{
+	unsigned i;
+
+	for (i = 0; i < PC_IDE_SLOTS; i++)
+		if (pc->disk[i])
+			return pc->disk[i];
+	return NULL;
+}
+
+/* Images are writable by default, host devices only when asked. */
+static unsigned pc_disk_open_flags(enum pc_disk_access access)
+{
+	switch (access) {
+	case PC_DISK_RO:
+		return BLOCK_OPEN_READ_ONLY;
+	case PC_DISK_RW:
+		return BLOCK_OPEN_DEVICE_WRITE;
+	default:
+		return 0;
+	}
+}
+
 static int pc_open_drives(struct pc *pc, char *err, size_t errlen)
 {
+	char why[512];
+	unsigned i;
 	int ret = 0;
 
 	if (pc->cfg.cdrom_path)
 		ret = pc_open_cdrom(pc->cfg.cdrom_path, &pc->cdrom, err,
 				    errlen);
-	/* Raw or Parallels .hdd, found by content; locked while in use. */
-	if (!ret && pc->cfg.hda_path)
-		ret = block_open(pc->cfg.hda_path, 0, &pc->hda, err, errlen);
+	/* Raw, Parallels .hdd or host device, found by content or type. */
+	for (i = 0; !ret && i < PC_IDE_SLOTS; i++) {
+		const struct pc_disk_config *d = &pc->cfg.disk[i];
+
+		if (!d->path)
+			continue;
+		ret = block_open(d->path, pc_disk_open_flags(d->access),
+				 &pc->disk[i], why, sizeof(why));
+		if (ret)
+			snprintf(err, errlen, "--hd%c %s", 'a' + i, why);
+	}
 	return ret;
 }
 
-/* IDE: disk on the primary master, CD on the secondary master (as QEMU). */
+/* IDE: up to four drives; the CD on the secondary master (as QEMU). */
 static int pc_create_ide(struct pc *pc, char *err, size_t errlen)
 {
+	unsigned i, channel, unit;
 	int ret;
 
 	pc->ide = ide_create(&pc->pci, PC_DEVFN_IDE, pc_isa_irq(pc, 14),
@@ -477,11 +526,124 @@ static int pc_create_ide(struct pc *pc, char *err, size_t errlen)
 	ret = ide_set_aio(pc->ide, pc->aio);
 	if (ret)
 		return pc_fail(err, errlen, ret, "IDE controller");
-	if (pc->hda)
-		ret = ide_attach(pc->ide, 0, 0, IDE_DISK, pc->hda);
-	if (!ret && pc->cdrom)
-		ret = ide_attach(pc->ide, 1, 0, IDE_CDROM, pc->cdrom);
+	for (i = 0; !ret && i < PC_IDE_SLOTS; i++) {
+		pc_slot_position(i, &channel, &unit);
+		if (pc->disk[i])
+			ret = ide_attach(pc->ide, channel, unit, IDE_DISK,
+					 pc->disk[i]);
+		else if (i == PC_CDROM_SLOT && pc->cfg.cdrom_path)
+			ret = ide_attach(pc->ide, channel, unit, IDE_CDROM,
+					 pc->cdrom);
+	}
 	return ret ? pc_fail(err, errlen, ret, "IDE drives") : 0;
+}
+
+/* The --control commands, on the machine thread between time slices. */
+
+static int pc_cd_position(struct pc *pc, unsigned *channel, unsigned *unit,
+			  char *msg, size_t len)
+{
+	if (!pc->cfg.cdrom_path) {
+		snprintf(msg, len,
+			 "this machine has no CD-ROM drive (start "
+			 "it with --cdrom)");
+		return -ENODEV;
+	}
+	pc_slot_position(PC_CDROM_SLOT, channel, unit);
+	return 0;
+}
+
+static int pc_ctl_eject(void *opaque, bool force, char *msg, size_t len)
+{
+	struct pc *pc = opaque;
+	unsigned channel, unit;
+	int ret = pc_cd_position(pc, &channel, &unit, msg, len);
+
+	if (ret)
+		return ret;
+	ret = ide_cd_eject(pc->ide, channel, unit, force);
+	if (ret == -EBUSY) {
+		snprintf(msg, len,
+			 "the guest has locked the tray (eject "
+			 "--force takes the disc anyway)");
+		return ret;
+	}
+	if (ret) {
+		snprintf(msg, len, "cannot eject: %s", strerror(-ret));
+		return ret;
+	}
+	snprintf(msg, len, "ejected%s",
+		 pc->cdrom ? "" :
+			     " (the drive was "
+			     "empty)");
+	block_close(pc->cdrom);
+	pc->cdrom = NULL;
+	return 0;
+}
+
+static int pc_ctl_insert(void *opaque, const char *path, char *msg, size_t len)
+{
+	struct pc *pc = opaque;
+	struct ide_cd_state st;
+	struct block_dev *bd;
+	unsigned channel, unit;
+	int ret = pc_cd_position(pc, &channel, &unit, msg, len);
+
+	if (ret)
+		return ret;
+	ide_cd_state(pc->ide, channel, unit, &st);
+	if (st.medium && st.locked) {
+		snprintf(msg, len, "the guest has locked the tray");
+		return -EBUSY;
+	}
+	ret = pc_open_cdrom(path, &bd, msg, len);
+	if (ret)
+		return ret;
+	if (!bd) {
+		snprintf(msg, len, "%s: no disc in the host drive", path);
+		return -ENOMEDIUM;
+	}
+	ret = ide_change_medium(pc->ide, channel, unit, bd);
+	if (ret) {
+		block_close(bd);
+		snprintf(msg, len, "%s: cannot insert: %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+	block_close(pc->cdrom);
+	pc->cdrom = bd;
+	snprintf(msg, len, "inserted %s", path);
+	return 0;
+}
+
+static int pc_ctl_status(void *opaque, char *msg, size_t len)
+{
+	struct pc *pc = opaque;
+	struct ide_cd_state st;
+	unsigned channel, unit;
+	int ret = pc_cd_position(pc, &channel, &unit, msg, len);
+
+	if (ret)
+		return ret;
+	ide_cd_state(pc->ide, channel, unit, &st);
+	snprintf(msg, len, "cdrom=%s tray=%s locked=%s",
+		 pc->cdrom ? pc->cdrom->path : "empty",
+		 st.tray_open ? "open" : "closed", st.locked ? "yes" : "no");
+	return 0;
+}
+
+static const struct control_ops pc_control_ops = {
+	.eject = pc_ctl_eject,
+	.insert = pc_ctl_insert,
+	.status = pc_ctl_status,
+};
+
+static int pc_create_control(struct pc *pc, char *err, size_t errlen)
+{
+	if (!pc->cfg.control_path)
+		return 0;
+	return control_open(&pc->loop, pc->cfg.control_path, &pc_control_ops,
+			    pc, &pc->control, err, errlen);
 }
 
 static int pc_create_vga(struct pc *pc, char *err, size_t errlen)
@@ -576,6 +738,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	ret = ret ?: pc_create_host_io(pc, err, errlen);
 	ret = ret ?: pc_create_pci(pc, err, errlen);
 	ret = ret ?: pc_create_vcpu(pc, err, errlen);
+	ret = ret ?: pc_create_control(pc, err, errlen);
 	if (ret) {
 		pc_destroy(pc);
 		return ret;
@@ -591,6 +754,7 @@ void pc_destroy(struct pc *pc)
 
 	if (!pc)
 		return;
+	control_close(pc->control);
 	if (pc->ui)
 		terminal_ui_destroy(pc->ui);
 	if (pc->vcpu)
@@ -603,7 +767,8 @@ void pc_destroy(struct pc *pc)
 	if (pc->serial)
 		chardev_close(pc->serial);
 	block_close(pc->cdrom);
-	block_close(pc->hda);
+	for (i = 0; i < PC_IDE_SLOTS; i++)
+		block_close(pc->disk[i]);
 	if (pc->debug_fd >= 0)
 		close(pc->debug_fd);
 	if (pc->pio)

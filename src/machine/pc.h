@@ -12,6 +12,24 @@
 enum pc_boot { PC_BOOT_DEFAULT, PC_BOOT_CDROM, PC_BOOT_DISK };
 enum pc_display { PC_DISPLAY_NONE, PC_DISPLAY_TERMINAL };
 
+/*
+ * The four IDE positions: primary master and slave, secondary master and
+ * slave (--hda to --hdd). The CD-ROM takes the secondary master.
+ */
+enum pc_ide_slot { PC_HDA, PC_HDB, PC_HDC, PC_HDD, PC_IDE_SLOTS };
+#define PC_CDROM_SLOT PC_HDC
+
+/*
+ * How a disk is opened: images read-write and host block devices
+ * read-only unless the user says otherwise (",rw" or ",ro").
+ */
+enum pc_disk_access { PC_DISK_DEFAULT, PC_DISK_RO, PC_DISK_RW };
+
+struct pc_disk_config {
+	const char *path; /* image or host block device, or NULL */
+	enum pc_disk_access access;
+};
+
 #define PC_MIN_RAM (2ull << 20)
 /*
  * All RAM below 0xC0000000, where SeaBIOS starts the PCI window when RAM
@@ -26,8 +44,9 @@ struct pc_config {
 	u64 ram_size;
 	const char *bios_path;	  /* default: Debian's SeaBIOS */
 	const char *vgabios_path; /* default: Debian's vgabios-stdvga.bin */
-	const char *cdrom_path;	  /* ISO image, or NULL */
-	const char *hda_path;	  /* raw disk image, or NULL */
+	/* ISO image or host CD reader, or NULL; the secondary master. */
+	const char *cdrom_path;
+	struct pc_disk_config disk[PC_IDE_SLOTS];
 	enum pc_boot boot;
 	const char *serial_spec;    /* chardev spec for COM1 */
 	const char *debug_log_path; /* port 0x402 log, or NULL */
@@ -37,6 +56,8 @@ struct pc_config {
 	u64 timeout_ns;		      /* stop after this long (0: never) */
 	/* Stop with status 0 once the text screen shows this (or NULL). */
 	const char *exit_when_screen;
+	/* Unix socket for `twoostwo control` (CD change), or NULL. */
+	const char *control_path;
 };
 
 /* pc_run's status when cfg->timeout_ns ran out. */

@@ -121,7 +121,7 @@ void pc_cmos_init(struct pc *pc)
 	rtc_cmos_write(rtc, CMOS_FLOPPY_TYPES, 0);
 	rtc_cmos_write(rtc, CMOS_EQUIPMENT, CMOS_EQUIP_FPU | CMOS_EQUIP_MOUSE);
 	pc_cmos_memory(rtc, pc->cfg.ram_size);
-	pc_cmos_disk(rtc, pc->hda);
+	pc_cmos_disk(rtc, pc_first_disk(pc));
 	pc_cmos_boot_order(rtc, &pc->cfg);
 	pc_cmos_checksum(rtc);
 }

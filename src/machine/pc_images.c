@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "block/hostdev.h"
 #include "machine/pc_internal.h"
 
 #define FIRMWARE_UNIT (64u << 10)
@@ -151,12 +152,44 @@ static int pc_check_iso(struct block_dev *bd, const char *path, char *err,
 	return 0;
 }
 
+/*
+ * A host CD reader: whatever disc is in it (audio, a blank, a data disc
+ * of any file system) is the guest's business; only its size must be in
+ * whole CD sectors. No disc is an empty drive, not an error.
+ */
+static int pc_open_host_cdrom(const char *path, struct block_dev **out,
+			      char *err, size_t errlen)
+{
+	int ret = block_open_hostdev(path, BLOCK_OPEN_READ_ONLY, out, err,
+				     errlen);
+
+	if (ret == -ENOMEDIUM) {
+		*out = NULL;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	if ((*out)->size % ISO_SECTOR) {
+		snprintf(err, errlen,
+			 "%s: size %llu is not a whole number of 2048-byte CD "
+			 "sectors",
+			 path, (unsigned long long)(*out)->size);
+		block_close(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pc_open_cdrom(const char *path, struct block_dev **out, char *err,
 		  size_t errlen)
 {
 	struct block_dev *bd;
-	int ret = block_open_raw(path, BLOCK_OPEN_READ_ONLY, &bd, err, errlen);
+	int ret;
 
+	if (hostdev_probe(path))
+		return pc_open_host_cdrom(path, out, err, errlen);
+	ret = block_open_raw(path, BLOCK_OPEN_READ_ONLY, &bd, err, errlen);
 	if (ret)
 		return ret;
 	ret = pc_check_iso(bd, path, err, errlen);

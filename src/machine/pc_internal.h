@@ -36,6 +36,7 @@
 #define PC_CPU_APIC_ID 0
 #define PC_IOAPIC_ID 1
 
+struct control;
 struct ioapic;
 struct pic;
 struct vga;
@@ -71,7 +72,9 @@ struct pc {
 	bool a20_kbc, a20_port92;
 	struct i8042_host kbc_host, port92_host;
 
-	struct block_dev *cdrom, *hda;
+	/* Drives, owned here; the IDE controller only borrows them. */
+	struct block_dev *cdrom, *disk[PC_IDE_SLOTS];
+	struct control *control; /* --control socket, or NULL */
 	struct chardev *serial;
 	int debug_fd;
 	struct terminal_ui *ui;
@@ -115,7 +118,13 @@ int pc_load_firmware(const char *path, u8 **out, u64 *size, char *err,
 		     size_t errlen);
 int pc_load_option_rom(const char *path, u8 **out, size_t *size, char *err,
 		       size_t errlen);
+/*
+ * An ISO image, or a host CD reader; a reader without a disc gives 0 and
+ * *out NULL (an empty drive).
+ */
 int pc_open_cdrom(const char *path, struct block_dev **out, char *err,
 		  size_t errlen);
+/* The first hard disk present (primary master first), or NULL. */
+struct block_dev *pc_first_disk(const struct pc *pc);
 
 #endif

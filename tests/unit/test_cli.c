@@ -75,7 +75,8 @@ static void test_defaults(void)
 	CHECK_EQ(parse(&a, err, sizeof(err), NULL), 0);
 	CHECK_EQ(a.cfg.ram_size, PC_DEFAULT_RAM);
 	CHECK_EQ(a.cfg.boot, PC_BOOT_DEFAULT);
-	CHECK(!a.cfg.cdrom_path && !a.cfg.hda_path && !a.cfg.bios_path);
+	CHECK(!a.cfg.cdrom_path && !a.cfg.disk[PC_HDA].path &&
+	      !a.cfg.bios_path);
 	CHECK(!a.display_set && !a.serial_set && !a.help);
 	CHECK_EQ(a.cfg.timeout_ns, 0);
 	CHECK_STR(a.cfg.engine, "soft");
@@ -95,7 +96,7 @@ static void test_all_options(void)
 		 0);
 	CHECK_STR(err, "");
 	CHECK_STR(a.cfg.cdrom_path, "x.iso");
-	CHECK_STR(a.cfg.hda_path, "d.img");
+	CHECK_STR(a.cfg.disk[PC_HDA].path, "d.img");
 	CHECK_EQ(a.cfg.ram_size, 256 * MIB);
 	CHECK_EQ(a.cfg.boot, PC_BOOT_DISK);
 	CHECK_STR(a.cfg.bios_path, "b.bin");
@@ -158,7 +159,34 @@ static void test_usage_errors(void)
 		 CLI_EXIT_USAGE);
 	/* Parsing again after an error starts afresh. */
 	CHECK_EQ(parse(&a, err, sizeof(err), "--hda", "d.img", NULL), 0);
-	CHECK_STR(a.cfg.hda_path, "d.img");
+	CHECK_STR(a.cfg.disk[PC_HDA].path, "d.img");
+}
+
+static void test_drive_options(void)
+{
+	static struct run_args a;
+	char err[256];
+
+	CHECK_EQ(parse(&a, err, sizeof(err), "--hda", "a.img", "--hdb",
+		       "/dev/loop3,rw", "--hdc", "c,d.hdd", "--hdd", "x.img,ro",
+		       "--control", "/tmp/s", NULL),
+		 0);
+	CHECK_STR(a.cfg.disk[PC_HDA].path, "a.img");
+	CHECK_EQ(a.cfg.disk[PC_HDA].access, PC_DISK_DEFAULT);
+	CHECK_STR(a.cfg.disk[PC_HDB].path, "/dev/loop3");
+	CHECK_EQ(a.cfg.disk[PC_HDB].access, PC_DISK_RW);
+	/* Only a trailing ,rw or ,ro is a suffix. */
+	CHECK_STR(a.cfg.disk[PC_HDC].path, "c,d.hdd");
+	CHECK_STR(a.cfg.disk[PC_HDD].path, "x.img");
+	CHECK_EQ(a.cfg.disk[PC_HDD].access, PC_DISK_RO);
+	CHECK_STR(a.cfg.control_path, "/tmp/s");
+	CHECK_EQ(parse(&a, err, sizeof(err), "--cdrom", "x.iso", "--hdc",
+		       "d.img", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK(strstr(err, "--cdrom and --hdc") != NULL);
+	CHECK_EQ(parse(&a, err, sizeof(err), "--hdb", ",rw", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK(strstr(err, "--hdb") != NULL);
 }
 
 int main(void)
@@ -168,5 +196,6 @@ int main(void)
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_all_options);
 	RUN_TEST(test_usage_errors);
+	RUN_TEST(test_drive_options);
 	return unit_summary();
 }
