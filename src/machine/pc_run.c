@@ -219,9 +219,28 @@ static void pc_print_stats(struct pc *pc, u64 start_ns)
 		ns ? (double)insns * 1e3 / (double)ns : 0.0);
 }
 
+/*
+ * TWOOSTWO_MAX_INSNS=N in the environment: stop once N guest instructions
+ * ran, so a profile (valgrind --tool=callgrind) covers the same guest work
+ * however fast the host is. 0 or unset: no limit.
+ */
+static u64 pc_instruction_limit(void)
+{
+	const char *want = getenv("TWOOSTWO_MAX_INSNS");
+
+	return want ? strtoull(want, NULL, 0) : 0;
+}
+
+static bool pc_instruction_limit_reached(struct pc *pc, u64 limit)
+{
+	return limit && pc->engine->instructions &&
+	       pc->engine->instructions(pc->vcpu) >= limit;
+}
+
 int pc_run(struct pc *pc)
 {
 	u64 start_ns = clock_now_ns();
+	u64 insn_limit = pc_instruction_limit();
 	int ret = pc_catch_signals(pc);
 
 	if (ret) {
@@ -238,7 +257,8 @@ int pc_run(struct pc *pc)
 		return 1;
 	}
 	pc_start_timers(pc);
-	while (!pc->quit_requested)
+	while (!pc->quit_requested &&
+	       !pc_instruction_limit_reached(pc, insn_limit))
 		pc_step(pc);
 	pc_stop_timers(pc);
 	pc_print_stats(pc, start_ns);
