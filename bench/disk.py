@@ -242,7 +242,7 @@ def fmt_rate(value, phase):
 
 
 def fmt_ratio(a, b):
-    return '-' if a is None or not b else '%.3f' % (a / b)
+    return '-' if a is None or not b else '%.3g' % (a / b)
 
 
 def run(args):
