@@ -14,25 +14,32 @@
 # unchanged does nothing. Downloaded packages are kept in build/cache/debs.
 #
 # The image: ISOLINUX (Debian's isolinux and syslinux-common) boots Debian's
-# kernel with an initramfs of busybox-static, guest/linux/init and the disk
-# and CD drivers that Debian builds as modules. The init prints
+# kernel with an initramfs of busybox-static, guest/linux/init, the disk, CD
+# and file system drivers that Debian builds as modules, and
+# /bin/diskbench (guest/diskbench.c, compiled here with gcc -m32 -static:
+# the disk benchmark of bench/disk.sh). The init prints
 # TWOOSTWO-LINUX-READY on COM1 and on the screen, then runs a shell on each.
 #
 # Needs root the first time only: it adds the i386 architecture to dpkg
-# and updates apt's package lists.
+# and updates apt's package lists. Needs gcc-multilib (install-deps.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(git -C "$here" rev-parse --show-toplevel)
-inputs=("$here/build-linux-guest.sh" "$root"/guest/linux/*)
+inputs=("$here/build-linux-guest.sh" "$root"/guest/linux/* \
+	"$root/guest/diskbench.c")
 cache=$root/build/cache/debs
 out=$root/build/guests
 flavor=686
 
 # The drivers the guest needs that Debian's 686 kernels build as modules:
-# the PIIX IDE controller, disks, CD-ROMs and the ISO 9660 file system.
-# Their dependencies are found and loaded first.
-modules=(ata_piix sd_mod sr_mod isofs)
+# the PIIX IDE controller, disks, CD-ROMs, the ISO 9660 file system and
+# ext4, which also mounts ext2 (CONFIG_EXT4_USE_FOR_EXT2; the kernel has no
+# ext2 driver of its own). Their dependencies are found and loaded first.
+# crc32c_generic is no dependency by depends=: ext4 and jbd2 ask the crypto
+# API for "crc32c" when they mount a file system with metadata checksums,
+# and the SSE4.2 crc32c-intel does not load on our CPU.
+modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4)
 
 die() {
 	echo "build-linux-guest: $*" >&2
@@ -165,6 +172,7 @@ fetch() {
 # is in the repository, then the package versions.
 stamp_local() {
 	echo "kernel $flavor"
+	echo "compiler $(gcc --version | head -n 1)"
 	sha256sum "${inputs[@]}" | sed "s| $root/| |"
 }
 
@@ -230,6 +238,16 @@ stage_modules() {
 	done <"$work/order" >"$dest/etc/modules"
 }
 
+# The guest's disk benchmark, static: the initramfs has no libc.
+build_diskbench() {
+	gcc -m32 -static -O2 -s -Wall -Wextra -Werror -o "$1" \
+		"$root/guest/diskbench.c" 2>"$work/gcc.log" || {
+		cat "$work/gcc.log" >&2
+		die "gcc -m32 -static failed: run scripts/install-deps.sh" \
+			"(gcc-multilib)"
+	}
+}
+
 build_initramfs() {
 	local rd=$work/initramfs d
 	for d in bin dev etc lib mnt proc root sys tmp; do
@@ -240,6 +258,7 @@ build_initramfs() {
 	cp "$root/guest/linux/init" "$rd/init"
 	chmod 755 "$rd/init" "$rd/bin/busybox"
 	stage_modules "$rd"
+	build_diskbench "$rd/bin/diskbench"
 	python3 "$root/guest/linux/mkinitramfs.py" "$rd" "$work/initrd.gz"
 }
 
@@ -265,7 +284,8 @@ build_iso() {
 main() {
 	local start=$SECONDS p tool
 	parse_args "$@"
-	for tool in apt-get apt-cache dpkg-deb xorriso python3 xz sha256sum; do
+	for tool in apt-get apt-cache dpkg-deb xorriso python3 xz sha256sum \
+		gcc; do
 		command -v "$tool" >/dev/null ||
 			die "$tool not found: run scripts/install-deps.sh"
 	done

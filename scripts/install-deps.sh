@@ -17,8 +17,8 @@ packages=(
 	# Debian's bochs has no headless display of its own: SDL2 with SDL's
 	# dummy video driver is the one that runs without a screen.
 	bochs-sdl
-	# guest images
-	xorriso isolinux syslinux-common mtools
+	# guest images; gcc-multilib builds their static i386 disk benchmark
+	xorriso isolinux syslinux-common mtools gcc-multilib
 	# benchmarks
 	hyperfine
 )
