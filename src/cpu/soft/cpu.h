@@ -94,11 +94,15 @@ struct icache_entry {
 	struct insn in;
 };
 
+struct block;
+
 struct icache {
 	struct icache_entry *entries;
+	struct block *blocks; /* decoded basic blocks (block.c) */
 	u8 *ram; /* guest RAM: the range line generations cover */
 	u64 ram_size;
 	u32 *line_gen; /* one per ICACHE_LINE bytes of RAM */
+	u32 code_epoch; /* bumped whenever a store hits cached code */
 	u8 *code_page; /* per 4 KiB RAM page: instructions were cached */
 };
 
@@ -231,6 +235,10 @@ void stack_set_sp(struct soft_cpu *cpu, u32 sp);
 int icache_init(struct soft_cpu *cpu);
 void icache_free(struct soft_cpu *cpu);
 struct insn *icache_fetch_slow(struct soft_cpu *cpu);
+/* Aim fetch_page/host/gen at CS:EIP's page if the TLB maps it for exec. */
+bool icache_map_fetch_page(struct soft_cpu *cpu);
+/* Instructions were decoded from host (RAM): stores there must notify. */
+void icache_mark_code(struct soft_cpu *cpu, const u8 *host);
 /* RAM at host address p, len bytes, is about to be written. */
 void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len);
 bool icache_is_code_page(const struct soft_cpu *cpu, const u8 *host_page);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "cpu/soft/block.h"
 #include "cpu/soft/icache.h"
 
 #define CLOCK_CHECK_INTERVAL 256
@@ -111,6 +112,52 @@ cpu_step(struct soft_cpu *cpu, struct insn *in)
 		cpu_single_step_trap(cpu);
 }
 
+/*
+ * Run the instructions of block b, leaving early if one of them stored
+ * into cached code (the rest of the block may be stale). The number run.
+ */
+static inline __attribute__((always_inline)) unsigned
+cpu_run_block(struct soft_cpu *cpu, struct block *b)
+{
+	u32 epoch = cpu->icache.code_epoch;
+	unsigned i;
+
+	for (i = 0; i < b->n; i++) {
+		struct insn *in = &b->insns[i];
+		u32 next;
+
+		cpu->insn_eip = cpu->s.eip;
+		cpu->insn_esp = cpu->s.gpr[R_ESP];
+		cpu->in = in;
+		next = cpu->s.eip + in->len;
+		cpu->s.eip = cpu->code32 ? next : next & 0xffff;
+		in->fn(cpu, in);
+		cpu->icount++;
+		if (unlikely(cpu->icache.code_epoch != epoch))
+			return i + 1;
+	}
+	return i;
+}
+
+/*
+ * One block, or one instruction when there is no block to run: with TF
+ * set (a trap after each instruction), on the 8086 and 286 models (kept
+ * instruction by instruction, as their test suites check), or where
+ * block_fetch() declines.
+ */
+static inline __attribute__((always_inline)) unsigned
+cpu_run_some(struct soft_cpu *cpu, struct insn *scratch)
+{
+	struct block *b = NULL;
+
+	if (likely(!(cpu->s.eflags & FL_TF)) && !is_286_or_older(cpu))
+		b = block_fetch(cpu);
+	if (likely(b))
+		return cpu_run_block(cpu, b);
+	cpu_step(cpu, scratch);
+	return 1;
+}
+
 /* Deliver NMI or INTR if the CPU accepts one now. */
 static void cpu_check_interrupts(struct soft_cpu *cpu)
 {
@@ -170,8 +217,8 @@ static enum vcpu_exit soft_run(struct vcpu *v, u64 deadline_ns)
 			cpu_check_interrupts(cpu);
 			if (cpu->s.halted)
 				return VCPU_EXIT_HALT;
-			for (n = 0; n < CLOCK_CHECK_INTERVAL; n++) {
-				cpu_step(cpu, &in);
+			for (n = 0; n < CLOCK_CHECK_INTERVAL;) {
+				n += cpu_run_some(cpu, &in);
 				if (unlikely(cpu->inhibit_irq)) {
 					cpu_step(cpu, &in);
 					cpu->inhibit_irq = false;

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "cpu/soft/block.h"
 #include "cpu/soft/icache.h"
 
 int icache_init(struct soft_cpu *cpu)
@@ -23,7 +24,8 @@ int icache_init(struct soft_cpu *cpu)
 	ic->line_gen = calloc((ic->ram_size >> ICACHE_LINE_SHIFT) + 1,
 			      sizeof(u32));
 	ic->code_page = calloc((ic->ram_size >> MEM_PAGE_SHIFT) + 1, 1);
-	if (!ic->entries || !ic->line_gen || !ic->code_page) {
+	ic->blocks = block_cache_alloc();
+	if (!ic->entries || !ic->line_gen || !ic->code_page || !ic->blocks) {
 		icache_free(cpu);
 		return -1;
 	}
@@ -37,6 +39,7 @@ void icache_free(struct soft_cpu *cpu)
 	free(ic->entries);
 	free(ic->line_gen);
 	free(ic->code_page);
+	block_cache_free(ic->blocks);
 	*ic = (struct icache){ 0 };
 }
 
@@ -95,6 +98,38 @@ void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len)
 	last = (off + len - 1) >> ICACHE_LINE_SHIFT;
 	for (line = first; line <= last; line++)
 		ic->line_gen[line]++;
+	ic->code_epoch++;
+}
+
+bool icache_map_fetch_page(struct soft_cpu *cpu)
+{
+	struct icache *ic = &cpu->icache;
+	u32 lin = cpu->s.seg[S_CS].base + cpu->s.eip;
+	u32 page = lin & ~(MEM_PAGE_SIZE - 1);
+	const struct tlb_entry *t;
+	const u8 *host;
+	u64 off;
+
+	t = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+	if (t->exec_tag != page)
+		return false;
+	host = (const u8 *)(t->addend + page);
+	off = icache_ram_offset(ic, host);
+	cpu->fetch_page = page;
+	cpu->fetch_host = host;
+	cpu->fetch_gen = off == UINT64_MAX
+				 ? NULL
+				 : &ic->line_gen[off >> ICACHE_LINE_SHIFT];
+	return true;
+}
+
+void icache_mark_code(struct soft_cpu *cpu, const u8 *host)
+{
+	struct icache *ic = &cpu->icache;
+	u64 off = icache_ram_offset(ic, host);
+
+	if (off != UINT64_MAX && !ic->code_page[off >> MEM_PAGE_SHIFT])
+		icache_mark_code_page(cpu, off);
 }
 
 /*
@@ -107,28 +142,19 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 {
 	struct icache *ic = &cpu->icache;
 	const struct x86_segment *cs = &cpu->s.seg[S_CS];
-	u32 eip = cpu->s.eip, lin = cs->base + eip;
-	struct tlb_entry *t;
+	u32 eip = cpu->s.eip, lin = cs->base + eip, in_page = lin & 0xfff;
 	struct icache_entry *e;
 	const u8 *host;
-	u64 off;
 	u32 gen;
 
 	if ((!cpu->code32 && eip > 0xffff - INSN_MAX_LEN) ||
-	    (lin & (MEM_PAGE_SIZE - 1)) > MEM_PAGE_SIZE - INSN_MAX_LEN)
+	    in_page > MEM_PAGE_SIZE - INSN_MAX_LEN)
 		return NULL;
-	t = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
-	if (t->exec_tag != (lin & ~0xfffu))
+	if (!icache_map_fetch_page(cpu))
 		return NULL;
-	host = (const u8 *)(t->addend + lin);
-	off = icache_ram_offset(ic, host);
-	gen = off == UINT64_MAX ? 0 : ic->line_gen[off >> ICACHE_LINE_SHIFT];
-	cpu->fetch_page = lin & ~0xfffu;
-	cpu->fetch_host = host - (lin & 0xfff);
-	cpu->fetch_gen = off == UINT64_MAX
-				 ? NULL
-				 : &ic->line_gen[(off & ~(u64)0xfff) >>
-						 ICACHE_LINE_SHIFT];
+	host = cpu->fetch_host + in_page;
+	gen = cpu->fetch_gen ? cpu->fetch_gen[in_page >> ICACHE_LINE_SHIFT]
+			     : 0;
 	e = &ic->entries[icache_hash(host)];
 	if (likely(e->key == host && e->gen == gen &&
 		   e->code32 == cpu->code32)) {
@@ -141,7 +167,6 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 	e->key = host;
 	e->gen = gen;
 	e->code32 = cpu->code32;
-	if (off != UINT64_MAX && !ic->code_page[off >> MEM_PAGE_SHIFT])
-		icache_mark_code_page(cpu, off);
+	icache_mark_code(cpu, host);
 	return &e->in;
 }
