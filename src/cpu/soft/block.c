@@ -43,21 +43,21 @@ static unsigned block_hash(const u8 *p)
 static bool two_byte_continues(const struct insn *in)
 {
 	switch (in->op & 0xff) {
-	case 0x31: /* RDTSC */
+	case 0x31:	    /* RDTSC */
 	case 0x40 ... 0x4f: /* CMOVcc */
 	case 0x90 ... 0x9f: /* SETcc */
-	case 0xa0: /* PUSH FS */
-	case 0xa2: /* CPUID */
+	case 0xa0:	    /* PUSH FS */
+	case 0xa2:	    /* CPUID */
 	case 0xa3 ... 0xa5: /* BT, SHLD */
-	case 0xa8: /* PUSH GS */
+	case 0xa8:	    /* PUSH GS */
 	case 0xab ... 0xad: /* BTS, SHRD */
-	case 0xaf: /* IMUL */
+	case 0xaf:	    /* IMUL */
 	case 0xb0 ... 0xb1: /* CMPXCHG */
-	case 0xb3: /* BTR */
+	case 0xb3:	    /* BTR */
 	case 0xb6 ... 0xb7: /* MOVZX */
 	case 0xba ... 0xbf: /* BT* imm, BTC, BSF, BSR, MOVSX */
 	case 0xc0 ... 0xc1: /* XADD */
-	case 0xc7: /* CMPXCHG8B */
+	case 0xc7:	    /* CMPXCHG8B */
 	case 0xc8 ... 0xcf: /* BSWAP */
 		return true;
 	default:
@@ -88,7 +88,7 @@ static bool insn_continues_block(const struct insn *in)
 	case 0xb0 ... 0xc1: /* MOV imm, shifts */
 	case 0xc4 ... 0xc9: /* LES, LDS, MOV imm, ENTER, LEAVE */
 	case 0xd0 ... 0xdf: /* shifts, AAM, AAD, SALC, XLAT, x87 */
-	case 0xf5: /* CMC */
+	case 0xf5:	    /* CMC */
 	case 0xf6 ... 0xf7: /* TEST, NOT, NEG, MUL, DIV */
 	case 0xf8 ... 0xfa: /* CLC, STC, CLI */
 	case 0xfc ... 0xfe: /* CLD, STD, INC/DEC r/m8 */
@@ -136,8 +136,7 @@ static bool block_room_at(const struct soft_cpu *cpu, u32 eip, u32 in_page,
  * decoding (an over-long instruction) only ends the block early: the
  * instruction loop meets it again and raises it then.
  */
-static unsigned block_decode(struct soft_cpu *cpu, struct block *b,
-			     u32 in_page)
+static unsigned block_decode(struct soft_cpu *cpu, struct block *b, u32 in_page)
 {
 	const u32 start = cpu->s.eip;
 	const unsigned first_line = in_page >> ICACHE_LINE_SHIFT;
@@ -180,8 +179,8 @@ static struct block *block_build(struct soft_cpu *cpu, struct block *b,
 	b->n_lines = (u8)(((in_page + b->bytes - 1) >> ICACHE_LINE_SHIFT) -
 			  b->first_line + 1);
 	for (i = 0; i < b->n_lines; i++)
-		b->gen[i] = cpu->fetch_gen ? cpu->fetch_gen[b->first_line + i]
-					   : 0;
+		b->gen[i] =
+			cpu->fetch_gen ? cpu->fetch_gen[b->first_line + i] : 0;
 	icache_mark_code(cpu, host);
 	b->key = host;
 	return b;

@@ -18,7 +18,7 @@
 struct block {
 	const u8 *key; /* host address of the first byte; NULL: empty */
 	bool code32;
-	u8 n; /* instructions */
+	u8 n;	       /* instructions */
 	u8 first_line; /* first RAM line, counted within the page */
 	u8 n_lines;
 	u16 bytes; /* from the first byte to the end of the last insn */

@@ -40,14 +40,15 @@ void cpu_update_mode(struct soft_cpu *cpu)
 		cpu->code32 = cpu->stack32 = false;
 		cpu->addr_mask = is_8086(cpu) ? 0xfffffull : 0xffffffull;
 	} else {
-		cpu->addr_mask = s->a20_masked ? 0xfffefffffull : 0xfffffffffull;
+		cpu->addr_mask =
+			s->a20_masked ? 0xfffefffffull : 0xfffffffffull;
 	}
 }
 
 static void seg_reset(struct x86_segment *sg, u16 sel, u32 base, u16 type)
 {
-	*sg = (struct x86_segment){ sel, base, 0xffff,
-				    SEG_ATTR_P | SEG_ATTR_S | type };
+	*sg = (struct x86_segment){sel, base, 0xffff,
+				   SEG_ATTR_P | SEG_ATTR_S | type};
 }
 
 /* Power-on state, Intel SDM vol. 3, table 9-1. */
@@ -56,7 +57,7 @@ void cpu_reset(struct soft_cpu *cpu)
 	struct x86_state *s = &cpu->s;
 	unsigned i;
 
-	*s = (struct x86_state){ 0 };
+	*s = (struct x86_state){0};
 	cpu->lazy.op = LAZY_NONE;
 	s->eip = 0xfff0;
 	s->eflags = 2;
@@ -68,8 +69,8 @@ void cpu_reset(struct soft_cpu *cpu)
 	if (is_286_or_older(cpu))
 		s->seg[S_CS].base = 0xf0000; /* 8086/286: F000:FFF0 */
 	s->gdtr.limit = s->idtr.limit = 0xffff;
-	s->ldtr = (struct x86_segment){ 0, 0, 0xffff, SEG_ATTR_P | 0x2 };
-	s->tr = (struct x86_segment){ 0, 0, 0xffff, SEG_ATTR_P | 0xb };
+	s->ldtr = (struct x86_segment){0, 0, 0xffff, SEG_ATTR_P | 0x2};
+	s->tr = (struct x86_segment){0, 0, 0xffff, SEG_ATTR_P | 0xb};
 	s->dr[6] = 0xffff0ff0u;
 	s->dr[7] = 0x400;
 	s->pat = 0x0007040600070406ull;
@@ -89,8 +90,8 @@ static void cpu_single_step_trap(struct soft_cpu *cpu)
 	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
 }
 
-static inline __attribute__((always_inline)) void
-cpu_step(struct soft_cpu *cpu, struct insn *in)
+static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
+							   struct insn *in)
 {
 	bool trap = cpu->s.eflags & FL_TF;
 	struct insn *cached;
@@ -168,7 +169,8 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 		return;
 	}
 	if (cpu->s.nmi_pending && !cpu->s.nmi_blocked) {
-		/* Further NMIs wait for the handler's IRET (SDM vol. 3, 6.7.1). */
+		/* Further NMIs wait for the handler's IRET (SDM vol. 3, 6.7.1).
+		 */
 		cpu->s.nmi_pending = false;
 		cpu->s.nmi_blocked = true;
 		cpu_deliver_interrupt(cpu, EXC_NMI, false, false, 0,
@@ -267,7 +269,7 @@ static void soft_dma_written(void *opaque, u64 paddr, u64 len)
 static int soft_create(const struct vcpu_env *env, struct vcpu **out)
 {
 	struct vcpu *v = calloc(1, sizeof(*v));
-	struct mem_listener l = { soft_map_changed, soft_dma_written, NULL };
+	struct mem_listener l = {soft_map_changed, soft_dma_written, NULL};
 
 	if (!v)
 		return -ENOMEM;

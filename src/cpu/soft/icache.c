@@ -21,8 +21,8 @@ int icache_init(struct soft_cpu *cpu)
 	ic->ram = mem->ram;
 	ic->ram_size = mem->ram_size;
 	ic->entries = calloc(ICACHE_SIZE, sizeof(*ic->entries));
-	ic->line_gen = calloc((ic->ram_size >> ICACHE_LINE_SHIFT) + 1,
-			      sizeof(u32));
+	ic->line_gen =
+		calloc((ic->ram_size >> ICACHE_LINE_SHIFT) + 1, sizeof(u32));
 	ic->code_page = calloc((ic->ram_size >> MEM_PAGE_SHIFT) + 1, 1);
 	ic->blocks = block_cache_alloc();
 	if (!ic->entries || !ic->line_gen || !ic->code_page || !ic->blocks) {
@@ -40,7 +40,7 @@ void icache_free(struct soft_cpu *cpu)
 	free(ic->line_gen);
 	free(ic->code_page);
 	block_cache_free(ic->blocks);
-	*ic = (struct icache){ 0 };
+	*ic = (struct icache){0};
 }
 
 /* Offset of p in guest RAM, or UINT64_MAX (ROM, or no RAM). */
@@ -117,9 +117,9 @@ bool icache_map_fetch_page(struct soft_cpu *cpu)
 	off = icache_ram_offset(ic, host);
 	cpu->fetch_page = page;
 	cpu->fetch_host = host;
-	cpu->fetch_gen = off == UINT64_MAX
-				 ? NULL
-				 : &ic->line_gen[off >> ICACHE_LINE_SHIFT];
+	cpu->fetch_gen = off == UINT64_MAX ?
+				 NULL :
+				 &ic->line_gen[off >> ICACHE_LINE_SHIFT];
 	return true;
 }
 
@@ -153,8 +153,7 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 	if (!icache_map_fetch_page(cpu))
 		return NULL;
 	host = cpu->fetch_host + in_page;
-	gen = cpu->fetch_gen ? cpu->fetch_gen[in_page >> ICACHE_LINE_SHIFT]
-			     : 0;
+	gen = cpu->fetch_gen ? cpu->fetch_gen[in_page >> ICACHE_LINE_SHIFT] : 0;
 	e = &ic->entries[icache_hash(host)];
 	if (likely(e->key == host && e->gen == gen &&
 		   e->code32 == cpu->code32)) {
