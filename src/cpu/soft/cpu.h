@@ -41,7 +41,7 @@ struct tlb_entry {
 	u32 write_tag;
 	u32 exec_tag;
 	uintptr_t addend;
-};
+} __attribute__((aligned(32))); /* a power of two: indexed by a shift */
 
 /* Kinds of access, for paging checks and #PF error codes. */
 #define ACC_WRITE BIT(1)
