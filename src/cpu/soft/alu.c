@@ -324,15 +324,17 @@ void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 		set_flag(cpu, FL_AF, false);
 }
 
+/*
+ * IMUL r, r/m (and imm): CF = OF = overflow; SF, ZF, PF follow the result
+ * and AF reads as 0 (all four undefined), recorded lazily like a shift.
+ */
 u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
 {
 	s64 r = sign_extend(a, size) * sign_extend(b, size);
 	u32 res = (u32)r & size_mask(size);
-	bool overflow = r != sign_extend(res, size);
+	u32 overflow = r != sign_extend(res, size);
 
-	set_cf_of(cpu, overflow, overflow);
-	flags_szp(cpu, res, size);
-	return res;
+	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, size);
 }
 
 void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)

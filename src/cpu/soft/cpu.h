@@ -41,7 +41,7 @@ struct tlb_entry {
 	u32 write_tag;
 	u32 exec_tag;
 	uintptr_t addend;
-};
+} __attribute__((aligned(32))); /* a power of two: indexed by a shift */
 
 /* Kinds of access, for paging checks and #PF error codes. */
 #define ACC_WRITE BIT(1)
@@ -122,7 +122,7 @@ enum lazy_op {
 	LAZY_LOGIC,
 	LAZY_INC,
 	LAZY_DEC,
-	LAZY_SHIFT, /* SHL/SHR/SAR: carry is CF, b is OF */
+	LAZY_SHIFT, /* SHL/SHR/SAR, IMUL r,r/m: carry is CF, b is OF */
 };
 
 struct lazy_flags {
@@ -163,6 +163,7 @@ struct soft_cpu {
 	struct insn *in;
 	u32 insn_eip; /* where the current instruction started */
 	u32 insn_esp; /* ESP before it, restored on faults */
+	struct insn *block_insns; /* the block being run (for icount) */
 	u32 ea; /* effective offset of the memory operand */
 	bool ea_valid;
 
@@ -250,6 +251,11 @@ void decode(struct soft_cpu *cpu, struct insn *in);
 void exec(struct soft_cpu *cpu, struct insn *in);
 /* The executor for a decoded instruction: a fast path, or exec. */
 insn_fn fast_handler(const struct soft_cpu *cpu, const struct insn *in);
+/*
+ * Whether the decoder may pick fast paths (true). Tests clear it to run the
+ * same code through exec() alone and compare; it is read at decode time.
+ */
+extern bool soft_fast_paths;
 void exec_0f(struct soft_cpu *cpu, struct insn *in);
 void exec_string(struct soft_cpu *cpu, struct insn *in);
 

@@ -117,27 +117,41 @@ static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
  * Run the instructions of block b, leaving early if one of them stored
  * into cached code (the rest of the block may be stale). The number run.
  */
-static inline __attribute__((always_inline)) unsigned
-cpu_run_block(struct soft_cpu *cpu, struct block *b)
+static __attribute__((noinline)) unsigned cpu_run_block(struct soft_cpu *cpu,
+							struct block *b)
 {
-	u32 epoch = cpu->icache.code_epoch;
-	unsigned i;
+	const u32 epoch = cpu->icache.code_epoch;
+	const u32 ip_mask = cpu->code32 ? 0xffffffffu : 0xffffu;
+	struct insn *in = b->insns, *end = in + b->n;
 
-	for (i = 0; i < b->n; i++) {
-		struct insn *in = &b->insns[i];
-		u32 next;
+	/*
+	 * Out of line (noinline): soft_run() calls setjmp, which makes the
+	 * compiler keep its locals in memory; here cpu and the cursor stay
+	 * in registers.
+	 */
+	cpu->block_insns = in;
+	do {
+		u32 eip = cpu->s.eip;
 
-		cpu->insn_eip = cpu->s.eip;
+		cpu->insn_eip = eip;
 		cpu->insn_esp = cpu->s.gpr[R_ESP];
 		cpu->in = in;
-		next = cpu->s.eip + in->len;
-		cpu->s.eip = cpu->code32 ? next : next & 0xffff;
+		cpu->s.eip = (eip + in->len) & ip_mask;
 		in->fn(cpu, in);
-		cpu->icount++;
-		if (unlikely(cpu->icache.code_epoch != epoch))
-			return i + 1;
+		in++;
+	} while (in != end && likely(cpu->icache.code_epoch == epoch));
+	cpu->block_insns = NULL;
+	cpu->icount += (u64)(in - b->insns);
+	return (unsigned)(in - b->insns);
+}
+
+/* A fault cut a block short: count the instructions it completed. */
+static void cpu_count_block_before_fault(struct soft_cpu *cpu)
+{
+	if (cpu->block_insns) {
+		cpu->icount += (u64)(cpu->in - cpu->block_insns);
+		cpu->block_insns = NULL;
 	}
-	return i;
 }
 
 /*
@@ -201,6 +215,7 @@ static enum vcpu_exit soft_run(struct vcpu *v, u64 deadline_ns)
 	cpu->in = &in;
 	for (;;) {
 		if (setjmp(cpu->unwind)) {
+			cpu_count_block_before_fault(cpu);
 			cpu_deliver_fault(cpu);
 			if (cpu->shutdown) {
 				cpu->shutdown = false;

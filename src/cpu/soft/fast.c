@@ -220,16 +220,85 @@ static void pop_r(struct soft_cpu *cpu, struct insn *in)
 	*gpr(cpu, in->op & 7) = v;
 }
 
+/*
+ * Condition cc straight from the lazy record of the usual producers, a
+ * 32-bit CMP/SUB or a logic operation (TEST, AND...); cond_true() for
+ * everything else. Same results as cond_true(), without a call.
+ */
+static inline __attribute__((always_inline)) bool
+fast_cond(struct soft_cpu *cpu, unsigned cc)
+{
+	const struct lazy_flags *l = &cpu->lazy;
+	bool r;
+
+	if (l->op == LAZY_NONE || l->size != 4)
+		return cond_true(cpu, cc);
+	/* Every lazy record keeps its result: ZF and SF. */
+	if ((cc >> 1) == 2)
+		return (l->res == 0) ^ (cc & 1);
+	if ((cc >> 1) == 4)
+		return (l->res >> 31) ^ (cc & 1);
+	if (l->op == LAZY_SUB && !l->carry) {
+		switch (cc >> 1) {
+		case 1: /* B: CF */
+			r = l->a < l->b;
+			break;
+		case 2: /* Z */
+			r = l->res == 0;
+			break;
+		case 3: /* BE: CF or ZF */
+			r = l->a <= l->b;
+			break;
+		case 4: /* S */
+			r = l->res >> 31;
+			break;
+		case 6: /* L: SF != OF */
+			r = (s32)l->a < (s32)l->b;
+			break;
+		case 7: /* LE: ZF or SF != OF */
+			r = (s32)l->a <= (s32)l->b;
+			break;
+		default: /* O, P */
+			return cond_true(cpu, cc);
+		}
+		return r ^ (cc & 1);
+	}
+	if (l->op == LAZY_LOGIC) {
+		/* CF = OF = 0. */
+		switch (cc >> 1) {
+		case 0: /* O */
+		case 1: /* B */
+			r = false;
+			break;
+		case 2: /* Z */
+		case 3: /* BE */
+			r = l->res == 0;
+			break;
+		case 4: /* S */
+		case 6: /* L */
+			r = l->res >> 31;
+			break;
+		case 7: /* LE */
+			r = l->res == 0 || l->res >> 31;
+			break;
+		default: /* P */
+			return cond_true(cpu, cc);
+		}
+		return r ^ (cc & 1);
+	}
+	return cond_true(cpu, cc);
+}
+
 /* Jcc rel8 (70+cc) and rel32 (0F 80+cc); imm is sign-extended here. */
 static void jcc_short(struct soft_cpu *cpu, struct insn *in)
 {
-	if (cond_true(cpu, in->op & 0xf))
+	if (fast_cond(cpu, in->op & 0xf))
 		jump_near(cpu, cpu->s.eip + (u32)(s32)(s8)in->imm, 4);
 }
 
 static void jcc_near(struct soft_cpu *cpu, struct insn *in)
 {
-	if (cond_true(cpu, in->op & 0xf))
+	if (fast_cond(cpu, in->op & 0xf))
 		jump_near(cpu, cpu->s.eip + in->imm, 4);
 }
 
@@ -252,6 +321,288 @@ static void call_near(struct soft_cpu *cpu, struct insn *in)
 static void ret_near(struct soft_cpu *cpu, struct insn *in)
 {
 	jump_near(cpu, pop_sz(cpu, 4), 4);
+}
+
+/*
+ * SHL/SHR/SAR r32 by a count (C1 imm8, D1 one, D3 CL), flags recorded
+ * lazily exactly as alu_shift() records them; rotates use alu_shift().
+ */
+static inline __attribute__((always_inline)) u32
+fast_shift32(struct soft_cpu *cpu, unsigned op, u32 v, unsigned count)
+{
+	u32 prev, res, cf, of;
+
+	count &= 0x1f;
+	if (!count)
+		return v;
+	switch (op) {
+	case SH_SHL:
+	case SH_SAL:
+		prev = v << (count - 1);
+		res = prev << 1;
+		cf = prev >> 31;
+		of = (res >> 31) ^ cf;
+		break;
+	case SH_SHR:
+		prev = v >> (count - 1);
+		res = prev >> 1;
+		cf = prev & 1;
+		of = prev >> 31;
+		break;
+	case SH_SAR:
+		prev = (u32)((s32)v >> (count - 1));
+		res = (u32)((s32)prev >> 1);
+		cf = prev & 1;
+		of = 0;
+		break;
+	default:
+		return alu_shift(cpu, (int)op, v, count, 4);
+	}
+	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, res, 4);
+}
+
+static unsigned shift_count(const struct soft_cpu *cpu, const struct insn *in)
+{
+	switch (in->op) {
+	case 0xd1:
+		return 1;
+	case 0xd3:
+		return (u8)cpu->s.gpr[R_ECX];
+	default:
+		return (u8)in->imm;
+	}
+}
+
+static void shift_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 *r = gpr(cpu, in->rm);
+
+	*r = fast_shift32(cpu, in->reg, *r, shift_count(cpu, in));
+}
+
+/* IMUL r32, r/m32 (0F AF): CF = OF = overflow; SF, ZF, PF follow. */
+static inline u32 fast_imul32(struct soft_cpu *cpu, u32 a, u32 b)
+{
+	s64 wide = (s64)(s32)a * (s32)b;
+	u32 res = (u32)wide;
+	u32 overflow = wide != (s32)res;
+
+	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, 4);
+}
+
+static void imul_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 *r = gpr(cpu, in->reg);
+
+	*r = fast_imul32(cpu, *r, *gpr(cpu, in->rm));
+}
+
+static void imul_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));
+	u32 *r = gpr(cpu, in->reg);
+
+	*r = fast_imul32(cpu, *r, v);
+}
+
+/* MOVZX r32, r8 / r16: register forms. */
+static void movzx8_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	*gpr(cpu, in->reg) = reg8_read(cpu, in->rm);
+}
+
+static void movzx16_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	*gpr(cpu, in->reg) = (u16)*gpr(cpu, in->rm);
+}
+
+/* 16-bit MOV to and from memory in 32-bit code (66 89, 66 8B). */
+static void mov16_rm_r_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	mem_write16(cpu, in->seg, fast_ea(cpu, in), (u16)*gpr(cpu, in->reg));
+}
+
+static void mov16_r_rm_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	u16 v = mem_read16(cpu, in->seg, fast_ea(cpu, in));
+	u32 *r = gpr(cpu, in->reg);
+
+	*r = (*r & ~0xffffu) | v;
+}
+
+/* 8-bit ALU forms (00, 02 ... 3A, 04 ... 3C) and TEST r/m8, r8 (84). */
+static void alu8_rm_r(struct soft_cpu *cpu, struct insn *in)
+{
+	int op = (in->op >> 3) & 7;
+	u32 r = alu(cpu, op, rm_read(cpu, in, 1), reg8_read(cpu, in->reg), 1);
+
+	if (op != ALU_CMP)
+		rm_write(cpu, in, r, 1);
+}
+
+static void alu8_r_rm(struct soft_cpu *cpu, struct insn *in)
+{
+	int op = (in->op >> 3) & 7;
+	u32 r = alu(cpu, op, reg8_read(cpu, in->reg), rm_read(cpu, in, 1), 1);
+
+	if (op != ALU_CMP)
+		reg8_write(cpu, in->reg, (u8)r);
+}
+
+static void alu8_al_imm(struct soft_cpu *cpu, struct insn *in)
+{
+	int op = (in->op >> 3) & 7;
+	u32 r = alu(cpu, op, reg8_read(cpu, R_EAX), in->imm, 1);
+
+	if (op != ALU_CMP)
+		reg8_write(cpu, R_EAX, (u8)r);
+}
+
+static void test8(struct soft_cpu *cpu, struct insn *in)
+{
+	alu(cpu, ALU_AND, rm_read(cpu, in, 1), reg8_read(cpu, in->reg), 1);
+}
+
+/* rm_read/rm_write want cpu->ea: the 8-bit forms set it first. */
+static void alu8_rm_r_ea(struct soft_cpu *cpu, struct insn *in)
+{
+	cpu->ea = fast_ea(cpu, in);
+	alu8_rm_r(cpu, in);
+}
+
+static void alu8_r_rm_ea(struct soft_cpu *cpu, struct insn *in)
+{
+	cpu->ea = fast_ea(cpu, in);
+	alu8_r_rm(cpu, in);
+}
+
+static void test8_ea(struct soft_cpu *cpu, struct insn *in)
+{
+	cpu->ea = fast_ea(cpu, in);
+	test8(cpu, in);
+}
+
+static void alu_form8(const struct insn *in, insn_fn *out)
+{
+	bool mem = in->mod != 3;
+
+	switch (in->op & 7) {
+	case 0:
+		*out = mem ? alu8_rm_r_ea : alu8_rm_r;
+		break;
+	case 2:
+		*out = mem ? alu8_r_rm_ea : alu8_r_rm;
+		break;
+	case 4:
+		*out = alu8_al_imm;
+		break;
+	}
+}
+
+/* SETcc r/m8 (0F 90+cc) and CMOVcc r32, r/m32 (0F 40+cc). */
+static void setcc_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	reg8_write(cpu, in->rm, fast_cond(cpu, in->op & 0xf));
+}
+
+static void setcc_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	mem_write8(cpu, in->seg, fast_ea(cpu, in),
+		   fast_cond(cpu, in->op & 0xf));
+}
+
+static void cmov_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	if (fast_cond(cpu, in->op & 0xf))
+		*gpr(cpu, in->reg) = *gpr(cpu, in->rm);
+}
+
+static void cmov_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	/* The load happens (and may fault) whatever the condition. */
+	u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));
+
+	if (fast_cond(cpu, in->op & 0xf))
+		*gpr(cpu, in->reg) = v;
+}
+
+/* FF /2 CALL r/m32 and FF /4 JMP r/m32, memory forms. */
+static void call_indirect_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 target = mem_read32(cpu, in->seg, fast_ea(cpu, in));
+
+	push_sz(cpu, cpu->s.eip, 4);
+	jump_near(cpu, target, 4);
+}
+
+static void jmp_indirect_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	jump_near(cpu, mem_read32(cpu, in->seg, fast_ea(cpu, in)), 4);
+}
+
+static void call_indirect_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 target = *gpr(cpu, in->rm);
+
+	push_sz(cpu, cpu->s.eip, 4);
+	jump_near(cpu, target, 4);
+}
+
+static void jmp_indirect_reg(struct soft_cpu *cpu, struct insn *in)
+{
+	jump_near(cpu, *gpr(cpu, in->rm), 4);
+}
+
+static void incdec_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	u32 ea = fast_ea(cpu, in);
+	u32 v = mem_read32(cpu, in->seg, ea);
+
+	v = in->reg ? alu_dec(cpu, v, 4) : alu_inc(cpu, v, 4);
+	mem_write32(cpu, in->seg, ea, v);
+}
+
+static void push_mem(struct soft_cpu *cpu, struct insn *in)
+{
+	push_sz(cpu, mem_read32(cpu, in->seg, fast_ea(cpu, in)), 4);
+}
+
+static insn_fn fast_group5(const struct insn *in)
+{
+	bool reg_form = in->mod == 3;
+
+	switch (in->reg) {
+	case 0:
+	case 1:
+		return reg_form ? NULL : incdec_mem;
+	case 2:
+		return reg_form ? call_indirect_reg : call_indirect_mem;
+	case 4:
+		return reg_form ? jmp_indirect_reg : jmp_indirect_mem;
+	case 6:
+		return reg_form ? NULL : push_mem;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Instructions with 16-bit operands in 32-bit code that are common
+ * enough to deserve a fast path; their 8-bit forms have no operand size.
+ */
+static insn_fn fast_any_size(const struct insn *in)
+{
+	insn_fn fn = NULL;
+
+	if (in->op < 0x40 && (in->op & 7) <= 4 && !(in->op & 1))
+		alu_form8(in, &fn);
+	else if (in->op == 0x84)
+		fn = in->mod == 3 ? test8 : test8_ea;
+	else if (in->osize == 2 && in->mod != 3 && in->op == 0x89)
+		fn = mov16_rm_r_mem;
+	else if (in->osize == 2 && in->mod != 3 && in->op == 0x8b)
+		fn = mov16_r_rm_mem;
+	return fn;
 }
 
 /* One-byte opcodes with 32-bit operands. */
@@ -292,6 +643,10 @@ static insn_fn fast_one_byte(const struct insn *in)
 		return reg_form ? NULL : lea;
 	case 0xb8 ... 0xbf:
 		return mov_r_imm;
+	case 0xc1:
+	case 0xd1:
+	case 0xd3:
+		return reg_form ? shift_reg : NULL;
 	case 0xc3:
 		return ret_near;
 	case 0xc7:
@@ -302,6 +657,8 @@ static insn_fn fast_one_byte(const struct insn *in)
 		return jmp_near;
 	case 0xeb:
 		return jmp_short;
+	case 0xff:
+		return fast_group5(in);
 	default:
 		return NULL;
 	}
@@ -310,24 +667,36 @@ static insn_fn fast_one_byte(const struct insn *in)
 static insn_fn fast_two_byte(const struct insn *in)
 {
 	switch (in->op) {
+	case 0x140 ... 0x14f:
+		return in->mod == 3 ? cmov_reg : cmov_mem;
 	case 0x180 ... 0x18f:
 		return jcc_near;
+	case 0x190 ... 0x19f:
+		return in->mod == 3 ? setcc_reg : setcc_mem;
+	case 0x1af:
+		return in->mod == 3 ? imul_reg : imul_mem;
 	case 0x1b6:
-		return in->mod == 3 ? NULL : movzx8_mem;
+		return in->mod == 3 ? movzx8_reg : movzx8_mem;
 	case 0x1b7:
-		return in->mod == 3 ? NULL : movzx16_mem;
+		return in->mod == 3 ? movzx16_reg : movzx16_mem;
 	default:
 		return NULL;
 	}
 }
 
+bool soft_fast_paths = true;
+
 insn_fn fast_handler(const struct soft_cpu *cpu, const struct insn *in)
 {
 	insn_fn fn;
 
-	/* 16-bit operands and the older models' quirks stay in exec(). */
-	if (is_286_or_older(cpu) || in->osize != 4 || in->lock)
+	if (!soft_fast_paths)
 		return exec;
-	fn = in->op < 0x100 ? fast_one_byte(in) : fast_two_byte(in);
+	/* The older models' quirks and LOCK stay in exec(). */
+	if (is_286_or_older(cpu) || in->lock)
+		return exec;
+	fn = in->op < 0x100 ? fast_any_size(in) : NULL;
+	if (!fn && in->osize == 4)
+		fn = in->op < 0x100 ? fast_one_byte(in) : fast_two_byte(in);
 	return fn ? fn : exec;
 }

@@ -34,7 +34,9 @@ void cpu_tlb_flush(struct soft_cpu *cpu)
 	for (u = 0; u < 2; u++)
 		for (i = 0; i < TLB_SIZE; i++)
 			cpu->tlb[u][i] = (struct tlb_entry){
-				TLB_INVALID, TLB_INVALID, TLB_INVALID, 0
+				.read_tag = TLB_INVALID,
+				.write_tag = TLB_INVALID,
+				.exec_tag = TLB_INVALID,
 			};
 }
 
@@ -48,8 +50,9 @@ void mmu_invlpg(struct soft_cpu *cpu, u32 lin)
 		cpu_tlb_flush(cpu);
 		return;
 	}
-	cpu->tlb[0][i] = (struct tlb_entry){ TLB_INVALID, TLB_INVALID,
-					     TLB_INVALID, 0 };
+	cpu->tlb[0][i] = (struct tlb_entry){.read_tag = TLB_INVALID,
+					    .write_tag = TLB_INVALID,
+					    .exec_tag = TLB_INVALID};
 	cpu->tlb[1][i] = cpu->tlb[0][i];
 }
 
@@ -63,8 +66,8 @@ static u32 phys_read32(struct soft_cpu *cpu, u64 pa)
 	return (u32)mem_read(cpu->env.mem, pa & cpu->addr_mask, 4);
 }
 
-__attribute__((noreturn)) static void page_fault(struct soft_cpu *cpu,
-						 u32 lin, u32 err)
+__attribute__((noreturn)) static void page_fault(struct soft_cpu *cpu, u32 lin,
+						 u32 err)
 {
 	cpu->s.cr2 = lin;
 	cpu_fault(cpu, EXC_PF, err);
@@ -146,8 +149,8 @@ static u64 pae_reserved(struct soft_cpu *cpu, bool leaf_large)
 	return rsvd;
 }
 
-static void pae_check_entry(struct soft_cpu *cpu, u32 lin, unsigned acc,
-			    u64 e, bool leaf_large)
+static void pae_check_entry(struct soft_cpu *cpu, u32 lin, unsigned acc, u64 e,
+			    bool leaf_large)
 {
 	if (!(e & PTE_P))
 		page_fault(cpu, lin, pf_code(acc, false));
@@ -214,13 +217,15 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 	if (!host)
 		return pa;
 	if (e->addend != (uintptr_t)host - tag) {
-		*e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, TLB_INVALID,
-					 (uintptr_t)host - tag };
+		*e = (struct tlb_entry){.read_tag = TLB_INVALID,
+					.write_tag = TLB_INVALID,
+					.exec_tag = TLB_INVALID,
+					.addend = (uintptr_t)host - tag};
 	}
 	if (write) {
 		/* Stores into cached code must reach icache_note_write(). */
-		e->write_tag = icache_is_code_page(cpu, host) ? tag | TLB_CODE
-							      : tag;
+		e->write_tag =
+			icache_is_code_page(cpu, host) ? tag | TLB_CODE : tag;
 	} else if (acc & ACC_EXEC)
 		e->exec_tag = tag;
 	else
@@ -328,9 +333,9 @@ u8 fetch8(struct soft_cpu *cpu, u32 eip)
 	e = tlb_entry_for(cpu, lin, user);
 	if (likely(e->exec_tag == (lin & ~0xfffu)))
 		return *(u8 *)(e->addend + lin);
-	return (u8)mem_read(cpu->env.mem,
-			    tlb_fill(cpu, lin, ACC_EXEC | (user ? ACC_USER : 0)),
-			    1);
+	return (u8)mem_read(
+		cpu->env.mem,
+		tlb_fill(cpu, lin, ACC_EXEC | (user ? ACC_USER : 0)), 1);
 }
 
 /* #GP(0), or #SS(0) for the stack segment (SDM vol. 3, 6.15). */
@@ -341,4 +346,3 @@ __attribute__((noreturn)) void seg_fault(struct soft_cpu *cpu, int seg)
 
 	cpu_fault(cpu, stack ? EXC_SS : EXC_GP, 0);
 }
-

@@ -40,21 +40,22 @@ static inline u8 lin_read8(struct soft_cpu *cpu, u32 lin, bool user)
 	return p ? *p : (u8)lin_read_slow(cpu, lin, 1, user);
 }
 
+/* The tag compare also rejects an access that crosses into the next page. */
 static inline u16 lin_read16(struct soft_cpu *cpu, u32 lin, bool user)
 {
-	u8 *p = tlb_read_ptr(cpu, lin, user);
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
 
-	if (p && (lin & 0xfff) <= 0xffe)
-		return get_le16(p);
+	if (likely(e->read_tag == (lin & ~0xfffu) && (lin & 0xfff) <= 0xffe))
+		return get_le16((u8 *)(e->addend + lin));
 	return (u16)lin_read_slow(cpu, lin, 2, user);
 }
 
 static inline u32 lin_read32(struct soft_cpu *cpu, u32 lin, bool user)
 {
-	u8 *p = tlb_read_ptr(cpu, lin, user);
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
 
-	if (p && (lin & 0xfff) <= 0xffc)
-		return get_le32(p);
+	if (likely(e->read_tag == (lin & ~0xfffu) && (lin & 0xfff) <= 0xffc))
+		return get_le32((u8 *)(e->addend + lin));
 	return lin_read_slow(cpu, lin, 4, user);
 }
 
@@ -70,20 +71,20 @@ static inline void lin_write8(struct soft_cpu *cpu, u32 lin, u8 v, bool user)
 
 static inline void lin_write16(struct soft_cpu *cpu, u32 lin, u16 v, bool user)
 {
-	u8 *p = tlb_write_ptr(cpu, lin, user);
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
 
-	if (p && (lin & 0xfff) <= 0xffe)
-		put_le16(p, v);
+	if (likely(e->write_tag == (lin & ~0xfffu) && (lin & 0xfff) <= 0xffe))
+		put_le16((u8 *)(e->addend + lin), v);
 	else
 		lin_write_slow(cpu, lin, v, 2, user);
 }
 
 static inline void lin_write32(struct soft_cpu *cpu, u32 lin, u32 v, bool user)
 {
-	u8 *p = tlb_write_ptr(cpu, lin, user);
+	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
 
-	if (p && (lin & 0xfff) <= 0xffc)
-		put_le32(p, v);
+	if (likely(e->write_tag == (lin & ~0xfffu) && (lin & 0xfff) <= 0xffc))
+		put_le32((u8 *)(e->addend + lin), v);
 	else
 		lin_write_slow(cpu, lin, v, 4, user);
 }
@@ -105,11 +106,22 @@ static inline bool seg_within_limit(const struct x86_segment *sg, u32 off,
 	return last <= sg->limit;
 }
 
+/*
+ * A present, expand-up, writable data segment: whatever the mode, an
+ * access within its limit needs no other check (SDM vol. 3, 5.3-5.5).
+ * Flat protected-mode data segments are such, and so is real mode's data.
+ */
+#define SEG_FAST_MASK (SEG_ATTR_P | SEG_ATTR_S | 0xe) /* code, E, W */
+#define SEG_FAST_RW (SEG_ATTR_P | SEG_ATTR_S | 0x2)
+
 static inline u32 seg_linear(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
 	       bool write)
 {
 	const struct x86_segment *sg = &cpu->s.seg[seg];
 
+	if (likely((sg->attr & SEG_FAST_MASK) == SEG_FAST_RW &&
+		   (u64)off + size - 1 <= sg->limit))
+		return sg->base + off;
 	if (is_8086(cpu))
 		return sg->base + off;
 	if (cpu->pe && !cpu->vm86) {
