@@ -51,8 +51,8 @@ int block_flush(struct block_dev *bd)
 
 int block_discard(struct block_dev *bd, u64 offset, u64 len)
 {
-	if (offset % BLOCK_SECTOR || len % BLOCK_SECTOR ||
-	    offset > bd->size || len > bd->size - offset)
+	if (offset % BLOCK_SECTOR || len % BLOCK_SECTOR || offset > bd->size ||
+	    len > bd->size - offset)
 		return -EINVAL;
 	if (bd->read_only)
 		return -EROFS;

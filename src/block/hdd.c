@@ -402,8 +402,8 @@ static int hdd_discard(struct block_dev *bd, u64 offset, u64 len)
 		int r;
 
 		if (e) {
-			r = block_punch_hole(bd->fd,
-					     hdd_entry_offset(&h->g, e) + in, n);
+			r = block_punch_hole(
+				bd->fd, hdd_entry_offset(&h->g, e) + in, n);
 			if (r)
 				return r;
 		}

@@ -283,8 +283,7 @@ static void aio_done(struct aio_req *req)
 static void test_aio_discard(void)
 {
 	const char *p = tmp("aio.img");
-	struct aio_range ranges[3] = {
-		{0, 512}, {8192, 4096}, {RAW_SIZE, 512}};
+	struct aio_range ranges[3] = {{0, 512}, {8192, 4096}, {RAW_SIZE, 512}};
 	struct block_dev *bd = NULL;
 	struct aio_dev *dev;
 	struct aio_req req;
