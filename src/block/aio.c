@@ -40,6 +40,17 @@ struct aio_ctx {
 	struct evloop *loop;
 };
 
+static int aio_discard(struct block_dev *bd, const struct aio_req *req)
+{
+	const struct aio_range *range = req->buf;
+	size_t i, n = req->len / sizeof(*range);
+	int r = 0;
+
+	for (i = 0; !r && i < n; i++)
+		r = block_discard(bd, range[i].offset, range[i].len);
+	return r;
+}
+
 static void aio_execute(struct block_dev *bd, struct aio_req *req)
 {
 	switch (req->op) {
@@ -53,6 +64,9 @@ static void aio_execute(struct block_dev *bd, struct aio_req *req)
 		break;
 	case AIO_FLUSH:
 		req->ret = block_flush(bd);
+		break;
+	case AIO_DISCARD:
+		req->ret = aio_discard(bd, req);
 		break;
 	default:
 		req->ret = -EINVAL;
@@ -278,10 +292,14 @@ static bool aio_req_valid(const struct aio_dev *dev, const struct aio_req *req)
 {
 	u64 size = dev->bd->size;
 
-	if (!req->done || req->op > AIO_FLUSH)
+	if (!req->done || req->op > AIO_DISCARD)
 		return false;
 	if (req->op == AIO_FLUSH)
 		return true;
+	/* Each range is checked by block_discard on the worker. */
+	if (req->op == AIO_DISCARD)
+		return req->buf && req->len <= AIO_MAX_LEN &&
+		       !(req->len % sizeof(struct aio_range));
 	return req->buf && req->len <= AIO_MAX_LEN && req->offset <= size &&
 	       req->len <= size - req->offset;
 }

@@ -42,7 +42,16 @@
 /* The largest request: an ATA command's 65536 sectors. */
 #define AIO_MAX_LEN (32u << 20)
 
-enum aio_op { AIO_READ, AIO_WRITE, AIO_FLUSH };
+enum aio_op { AIO_READ, AIO_WRITE, AIO_FLUSH, AIO_DISCARD };
+
+/*
+ * AIO_DISCARD carries a list of ranges in buf (len is its size in bytes,
+ * a multiple of sizeof(struct aio_range)); offset is unused. Each range
+ * goes to block_discard() in order; the first error ends the request.
+ */
+struct aio_range {
+	u64 offset, len; /* bytes */
+};
 
 struct aio_req;
 typedef void (*aio_done_fn)(struct aio_req *req);
@@ -82,7 +91,8 @@ struct aio_dev *aio_dev_create(struct aio_ctx *ctx, struct block_dev *bd);
 void aio_dev_destroy(struct aio_dev *dev);
 /*
  * Queue req; req->done runs later on the machine thread, unless submit
- * fails (-EINVAL: a length above AIO_MAX_LEN or outside the device).
+ * fails (-EINVAL: a length above AIO_MAX_LEN or outside the device, or a
+ * discard list that is not whole ranges).
  * req and its buffer must stay valid until done.
  */
 int aio_submit(struct aio_dev *dev, struct aio_req *req);

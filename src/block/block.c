@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,25 @@ int block_flush(struct block_dev *bd)
 	if (bd->read_only || !bd->ops->flush)
 		return 0;
 	return bd->ops->flush(bd);
+}
+
+int block_discard(struct block_dev *bd, u64 offset, u64 len)
+{
+	if (offset % BLOCK_SECTOR || len % BLOCK_SECTOR || offset > bd->size ||
+	    len > bd->size - offset)
+		return -EINVAL;
+	if (bd->read_only)
+		return -EROFS;
+	if (!bd->ops->discard)
+		return -EOPNOTSUPP;
+	if (!len)
+		return 0;
+	return bd->ops->discard(bd, offset, len);
+}
+
+bool block_can_discard(const struct block_dev *bd)
+{
+	return !bd->read_only && bd->ops->discard;
 }
 
 void block_close(struct block_dev *bd)
@@ -166,6 +186,19 @@ int block_pread_all(int fd, void *buf, size_t len, u64 off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int block_punch_hole(int fd, u64 off, u64 len)
+{
+	int r;
+
+	do {
+		r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, (off_t)len);
+	} while (r && errno == EINTR);
+	if (!r)
+		return 0;
+	return errno == ENOSYS ? -EOPNOTSUPP : -errno;
 }
 
 /* Read the first bytes of path to pick its format; false if unreadable. */

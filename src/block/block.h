@@ -11,12 +11,24 @@
 
 struct block_dev;
 
+/* The unit of block_discard's alignment: the guest's smallest sector. */
+#define BLOCK_SECTOR 512u
+
 struct block_ops {
 	const char *format;
 	int (*read)(struct block_dev *bd, u64 offset, void *buf, size_t len);
 	int (*write)(struct block_dev *bd, u64 offset, const void *buf,
 		     size_t len);
 	int (*flush)(struct block_dev *bd);
+	/*
+	 * Tell the back end that the guest no longer needs these bytes
+	 * (ATA TRIM). Advisory: afterwards the range reads as zeros or as
+	 * its old data, whichever the format and host give; callers promise
+	 * nothing more to the guest. -EOPNOTSUPP when the host cannot do it
+	 * (a file system without hole punching); NULL when the format
+	 * never can.
+	 */
+	int (*discard)(struct block_dev *bd, u64 offset, u64 len);
 	void (*close)(struct block_dev *bd);
 };
 
@@ -72,10 +84,24 @@ int block_read(struct block_dev *bd, u64 offset, void *buf, size_t len);
 int block_pwrite_all(int fd, const void *buf, size_t len, u64 off);
 /* pread all of buf from off; end of file is -EIO. 0 or -errno. */
 int block_pread_all(int fd, void *buf, size_t len, u64 off);
+/*
+ * Deallocate len bytes of the file at off, keeping its size: the range
+ * then reads as zeros. 0, -EOPNOTSUPP if the file system cannot punch
+ * holes, or -errno.
+ */
+int block_punch_hole(int fd, u64 off, u64 len);
 /* Whether the file at path starts with a Parallels image header. */
 bool block_file_is_hdd(const char *path);
 int block_write(struct block_dev *bd, u64 offset, const void *buf, size_t len);
 int block_flush(struct block_dev *bd);
+/*
+ * Discard sectors (see block_ops.discard): offset and len must be
+ * multiples of BLOCK_SECTOR inside the device (-EINVAL); -EROFS on a
+ * read-only device; -EOPNOTSUPP if the back end cannot discard.
+ */
+int block_discard(struct block_dev *bd, u64 offset, u64 len);
+/* Whether block_discard can succeed on bd: writable, with a discard op. */
+bool block_can_discard(const struct block_dev *bd);
 void block_close(struct block_dev *bd);
 
 #endif

@@ -555,6 +555,18 @@ static int bundle_flush(struct block_dev *bd)
 	return block_flush(b->dev[0]);
 }
 
+/*
+ * Only the top image is writable: discard there (its own clusters, see
+ * hdd_discard). A cluster the top has not allocated keeps reading from the
+ * parents, which a discard allows.
+ */
+static int bundle_discard(struct block_dev *bd, u64 offset, u64 len)
+{
+	struct bundle *b = bd->priv;
+
+	return block_discard(b->dev[0], offset, len);
+}
+
 static void bundle_close(struct block_dev *bd)
 {
 	bundle_free(bd->priv);
@@ -566,6 +578,7 @@ static const struct block_ops bundle_ops = {
 	.read = bundle_read,
 	.write = bundle_write,
 	.flush = bundle_flush,
+	.discard = bundle_discard,
 	.close = bundle_close,
 };
 

@@ -375,6 +375,44 @@ static int hdd_write(struct block_dev *bd, u64 offset, const void *buf,
 	return 0;
 }
 
+/*
+ * Discard: punch the discarded bytes out of the clusters that hold them and
+ * keep every BAT entry. The BAT and the file size never change, so there
+ * is nothing to order against a crash (a punched range reads as zeros or,
+ * before the host file system commits the punch, as its old data: both
+ * are what a discard allows), `disk check` and `qemu-img check` see the
+ * same image as before, and a later write to the cluster simply lands in
+ * the hole. Dropping BAT entries instead would free space in the middle of
+ * the data area that appending allocation never reuses, and would need a
+ * sync between the BAT update and any reuse; the punched hole already
+ * gives the space back to the host.
+ *
+ * Any sector-aligned part of a cluster is punched, not just whole
+ * clusters: it costs the same and the guest asked for it. Unallocated
+ * clusters read as zeros already.
+ */
+static int hdd_discard(struct block_dev *bd, u64 offset, u64 len)
+{
+	struct hdd *h = bd->priv;
+
+	while (len) {
+		u64 idx = offset / h->g.cluster, in = offset % h->g.cluster;
+		u64 n = MIN(len, h->g.cluster - in);
+		u32 e = h->bat[idx];
+		int r;
+
+		if (e) {
+			r = block_punch_hole(
+				bd->fd, hdd_entry_offset(&h->g, e) + in, n);
+			if (r)
+				return r;
+		}
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static int hdd_flush(struct block_dev *bd)
 {
 	return hdd_sync(bd->fd);
@@ -402,6 +440,7 @@ static const struct block_ops hdd_ops = {
 	.read = hdd_read,
 	.write = hdd_write,
 	.flush = hdd_flush,
+	.discard = hdd_discard,
 	.close = hdd_close,
 };
 

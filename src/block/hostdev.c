@@ -42,6 +42,31 @@ static int hostdev_flush(struct block_dev *bd)
 	return fdatasync(bd->fd) ? -errno : 0;
 }
 
+/*
+ * BLKDISCARD, as the guest would issue it to this drive on bare metal. The
+ * device only takes whole logical blocks, so the range shrinks to the
+ * blocks it covers entirely (a discard may do less than asked). Only
+ * writable devices get here (block_discard refuses read-only ones): the
+ * ioctl needs a writable fd, and a read-only pass-through must never lose
+ * data. Drives without discard answer -EOPNOTSUPP.
+ */
+static int hostdev_discard(struct block_dev *bd, u64 offset, u64 len)
+{
+	u64 range[2], end = offset + len;
+	int ssz = 0;
+
+	if (ioctl(bd->fd, BLKSSZGET, &ssz))
+		return -errno;
+	if (ssz <= 0)
+		return -EIO;
+	range[0] = (offset + (u64)ssz - 1) / (u64)ssz * (u64)ssz;
+	end -= end % (u64)ssz;
+	if (end <= range[0])
+		return 0;
+	range[1] = end - range[0];
+	return ioctl(bd->fd, BLKDISCARD, range) ? -errno : 0;
+}
+
 static void hostdev_close(struct block_dev *bd)
 {
 	if (bd->fd >= 0)
@@ -54,6 +79,7 @@ static const struct block_ops hostdev_ops = {
 	.read = hostdev_read,
 	.write = hostdev_write,
 	.flush = hostdev_flush,
+	.discard = hostdev_discard,
 	.close = hostdev_close,
 };
 

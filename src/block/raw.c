@@ -77,6 +77,16 @@ static int raw_flush(struct block_dev *bd)
 	return fdatasync(bd->fd) ? -errno : 0;
 }
 
+/*
+ * A hole reads as zeros. A block device opened as a raw image (a bare
+ * block_open_raw) gets the same call: the kernel turns it into a discard
+ * or a zero-out of the device.
+ */
+static int raw_discard(struct block_dev *bd, u64 offset, u64 len)
+{
+	return block_punch_hole(bd->fd, offset, len);
+}
+
 static void raw_close(struct block_dev *bd)
 {
 	if (bd->fd >= 0)
@@ -89,6 +99,7 @@ static const struct block_ops raw_ops = {
 	.read = raw_read,
 	.write = raw_write,
 	.flush = raw_flush,
+	.discard = raw_discard,
 	.close = raw_close,
 };
 
@@ -97,6 +108,7 @@ static const struct block_ops raw_probed_ops = {
 	.read = raw_read,
 	.write = raw_probed_write,
 	.flush = raw_flush,
+	.discard = raw_discard,
 	.close = raw_close,
 };
 

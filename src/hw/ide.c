@@ -38,6 +38,20 @@
 
 #define ATA_CMD_DIAGNOSTIC 0x90
 
+/*
+ * DATA SET MANAGEMENT (ACS-2, 7.10): feature bit 0 is TRIM; the data is
+ * 512-byte blocks of 8-byte LBA range entries, each a 48-bit LBA and a
+ * 16-bit sector count (0: the entry is unused).
+ */
+#define ATA_DSM_TRIM 0x01
+#define ATA_DSM_ENTRY_SIZE 8
+#define ATA_DSM_LBA_MASK 0xffffffffffffull
+/*
+ * IDENTIFY word 105: the blocks of entries one command may carry. Linux
+ * sends one; eight bound the drive's work per command (512 ranges).
+ */
+#define IDE_DSM_MAX_BLOCKS 8
+
 /* Bus master IDE registers, per channel (PIIX3 datasheet, 2.7). */
 #define BM_CMD 0
 #define BM_STATUS 2
@@ -265,6 +279,30 @@ static u32 ide_disk_cylinders(const struct ide_drive *d, unsigned heads,
 	return (u32)MAX(1, MIN(cyls, IDE_MAX_CYLS));
 }
 
+/* TRIM is offered only when the back end can discard at all. */
+static bool ide_disk_trims(const struct ide_drive *d)
+{
+	return d->bd && block_can_discard(d->bd);
+}
+
+/*
+ * Word 169 bit 0: TRIM (ACS-2, 7.12.7.78); word 105: blocks per command.
+ * Linux reads word 169 only from a drive that claims ATA/ATAPI-7 in word
+ * 80, so the versions go up to 7 for such a disk.
+ *
+ * Word 69 bits 14 and 5 (deterministic data, zeros after TRIM) stay
+ * clear: discard is advisory in the block layer. A host file system that
+ * cannot punch holes, or a host drive that keeps its data, leaves the old
+ * sectors in place, and promising zeros would turn every TRIM into a
+ * write of zeros.
+ */
+static void ide_identify_trim(u8 *id)
+{
+	ide_id_word(id, 80, 0x00fe);
+	ide_id_word(id, 105, IDE_DSM_MAX_BLOCKS);
+	ide_id_word(id, 169, 0x0001);
+}
+
 static void ide_disk_identify(struct ide_drive *d, u8 *id)
 {
 	const struct ide_drive_state *s = &d->s;
@@ -305,6 +343,8 @@ static void ide_disk_identify(struct ide_drive *d, u8 *id)
 	ide_id_word(id, 101, (u16)(d->sectors >> 16));
 	ide_id_word(id, 102, (u16)(d->sectors >> 32));
 	ide_id_word(id, 103, (u16)(d->sectors >> 48));
+	if (ide_disk_trims(d))
+		ide_identify_trim(id);
 	ide_identify_finish(id);
 }
 
@@ -658,7 +698,7 @@ struct ide_io {
 	struct ide_drive *d;
 	u32 gen;
 	u32 sectors;
-	bool table_done; /* a write's PRD table ended with its data */
+	bool table_done; /* a write's or TRIM's PRD table ended with its data */
 	size_t cap;	 /* of buf */
 	u8 buf[];
 };
@@ -695,10 +735,10 @@ static void ide_io_free(struct ide_drive *d, struct ide_io *io)
 	d->spare = io;
 }
 
-static struct ide_io *ide_io_new(struct ide_drive *d, enum aio_op op,
-				 u32 sectors)
+/* A request of len bytes of buffer, at the drive's current LBA. */
+static struct ide_io *ide_io_new_bytes(struct ide_drive *d, enum aio_op op,
+				       size_t len)
 {
-	size_t len = (size_t)sectors * IDE_SECTOR_SIZE;
 	struct ide_io *io = ide_io_alloc(d, len);
 
 	if (!io)
@@ -712,10 +752,16 @@ static struct ide_io *ide_io_new(struct ide_drive *d, enum aio_op op,
 			.opaque = io},
 		.d = d,
 		.gen = d->io_gen,
-		.sectors = sectors,
+		.sectors = (u32)(len / IDE_SECTOR_SIZE),
 		.cap = io->cap,
 	};
 	return io;
+}
+
+static struct ide_io *ide_io_new(struct ide_drive *d, enum aio_op op,
+				 u32 sectors)
+{
+	return ide_io_new_bytes(d, op, (size_t)sectors * IDE_SECTOR_SIZE);
 }
 
 /*
@@ -781,6 +827,8 @@ static void ide_io_log_error(const struct ide_drive *d, const struct ide_io *io)
 		return;
 	if (io->req.op == AIO_FLUSH)
 		log_warn("ide", "disk flush failed: %s", err);
+	else if (io->req.op == AIO_DISCARD)
+		log_warn("ide", "disk discard (TRIM) failed: %s", err);
 	else
 		log_warn("ide",
 			 "disk %s of %u sectors at sector %llu failed: %s",
@@ -796,7 +844,8 @@ static void ide_io_failed(struct ide_drive *d, const struct ide_io *io,
 {
 	ide_io_log_error(d, io);
 	d->chan->s.bm_status &= (u8)~BM_ST_ACTIVE;
-	if (io->req.op == AIO_FLUSH) {
+	/* Neither names a sector that failed. */
+	if (io->req.op == AIO_FLUSH || io->req.op == AIO_DISCARD) {
 		ide_cmd_abort(d);
 		return;
 	}
@@ -851,6 +900,27 @@ static void ide_flush_done(struct ide_drive *d, struct ide_io *io)
 		ide_cmd_ok(d, 0);
 }
 
+/*
+ * TRIM is advisory: a host that cannot discard keeps the data, which the
+ * guest was not promised would change (see ide_identify_trim).
+ */
+static void ide_dsm_done(struct ide_drive *d, struct ide_io *io)
+{
+	if (io->req.ret == -EOPNOTSUPP) {
+		log_guest_once("ide",
+			       "%s: the host cannot discard; TRIM leaves "
+			       "the data in place",
+			       d->bd->path);
+		io->req.ret = 0;
+	}
+	if (io->req.ret) {
+		ide_io_failed(d, io, ATA_ER_ABRT);
+		return;
+	}
+	ide_dma_end(d->chan, io->table_done);
+	ide_cmd_ok(d, 0);
+}
+
 /* Machine thread: finish the command, unless the drive was reset since. */
 static void ide_io_done(struct aio_req *req)
 {
@@ -863,6 +933,8 @@ static void ide_io_done(struct aio_req *req)
 			ide_dma_read_done(d, io);
 		else if (req->op == AIO_WRITE)
 			ide_dma_write_done(d, io);
+		else if (req->op == AIO_DISCARD)
+			ide_dsm_done(d, io);
 		else
 			ide_flush_done(d, io);
 	}
@@ -904,6 +976,72 @@ static void ide_dma_disk_start(struct ide_channel *ch, struct ide_drive *d)
 	ide_io_submit(d, io);
 }
 
+/*
+ * Turn the range entries in buf (len bytes) into byte ranges, merging
+ * neighbours; unused entries (count 0) are skipped. false if an entry
+ * reaches past the end of the disk: the command is then aborted before
+ * anything is discarded.
+ */
+static bool ide_dsm_ranges(const struct ide_drive *d, const u8 *buf, size_t len,
+			   struct aio_range *out, size_t *nr)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + ATA_DSM_ENTRY_SIZE <= len; i += ATA_DSM_ENTRY_SIZE) {
+		u64 e = get_le64(buf + i);
+		u64 lba = e & ATA_DSM_LBA_MASK, count = e >> 48;
+
+		if (!count)
+			continue;
+		if (lba > d->sectors || count > d->sectors - lba)
+			return false;
+		if (n && out[n - 1].offset + out[n - 1].len ==
+				 lba * IDE_SECTOR_SIZE) {
+			out[n - 1].len += count * IDE_SECTOR_SIZE;
+			continue;
+		}
+		out[n].offset = lba * IDE_SECTOR_SIZE;
+		out[n].len = count * IDE_SECTOR_SIZE;
+		n++;
+	}
+	*nr = n;
+	return true;
+}
+
+/*
+ * DATA SET MANAGEMENT: the entries come into the drive's buffer by DMA now
+ * (at most IDE_DSM_MAX_BLOCKS sectors); the discards run on a worker, as
+ * punching holes in a large range can take the host a while.
+ */
+static void ide_dsm_start(struct ide_channel *ch, struct ide_drive *d)
+{
+	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
+	size_t len = (size_t)d->s.xfer_left, nr = 0;
+	struct ide_io *io;
+
+	if (!ide_dma_copy(&w, d->s.buf, len, false)) {
+		ide_dma_short(ch, d);
+		return;
+	}
+	d->s.xfer_left = 0;
+	io = ide_io_new_bytes(d, AIO_DISCARD,
+			      len / ATA_DSM_ENTRY_SIZE *
+				      sizeof(struct aio_range));
+	if (io && !ide_dsm_ranges(d, d->s.buf, len, io->req.buf, &nr)) {
+		log_guest_once("ide", "TRIM range beyond the end of the disk");
+		ide_io_free(d, io);
+		io = NULL;
+	}
+	if (!io) {
+		ide_dma_end(ch, w.eot && !w.left);
+		ide_cmd_abort(d);
+		return;
+	}
+	io->req.len = nr * sizeof(struct aio_range);
+	io->table_done = w.eot && !w.left;
+	ide_io_submit(d, io);
+}
+
 static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
 {
 	struct prd_walk w = {.mem = ch->ide->bus->mem, .next = ch->s.bm_prd};
@@ -911,6 +1049,10 @@ static void ide_dma_run(struct ide_channel *ch, struct ide_drive *d)
 
 	if (d->s.op == IDE_OP_ATA_READ || d->s.op == IDE_OP_ATA_WRITE) {
 		ide_dma_disk_start(ch, d);
+		return;
+	}
+	if (d->s.op == IDE_OP_DSM) {
+		ide_dsm_start(ch, d);
 		return;
 	}
 	/* ATAPI data: from the drive's buffer, as PIO would take it. */
@@ -1076,6 +1218,31 @@ static void ide_cmd_flush(struct ide_drive *d, unsigned flags)
 	ide_io_submit(d, io);
 }
 
+/*
+ * DATA SET MANAGEMENT (ACS-2, 7.10), a DMA data-out command. Only TRIM
+ * exists; the count (0 is reserved) is bounded by IDENTIFY word 105, and
+ * a drive that did not offer TRIM refuses it.
+ */
+static void ide_cmd_dsm(struct ide_drive *d, unsigned flags)
+{
+	struct ide_drive_state *s = &d->s;
+	u32 blocks = (u32)s->hob_nsector << 8 | s->nsector;
+
+	if (!(s->feature & ATA_DSM_TRIM) || !blocks ||
+	    blocks > IDE_DSM_MAX_BLOCKS || !ide_disk_trims(d)) {
+		ide_cmd_abort(d);
+		return;
+	}
+	s->addr_mode = IDE_ADDR_LBA48;
+	s->xfer_left = (u64)blocks * IDE_SECTOR_SIZE;
+	s->drq_size = IDE_SECTOR_SIZE;
+	s->dma = 1;
+	s->buf_pos = 0;
+	s->buf_len = 0;
+	s->op = IDE_OP_DSM;
+	ide_dma_request(d);
+}
+
 static void ide_cmd_set_multiple(struct ide_drive *d, unsigned flags)
 {
 	u8 n = d->s.nsector;
@@ -1163,6 +1330,7 @@ static void ide_cmd_device_reset(struct ide_drive *d, unsigned flags)
 }
 
 static const struct ide_cmd ide_cmds[256] = {
+	[0x06] = {ide_cmd_dsm, IDE_CMD_LBA48 | IDE_CMD_DMA | IDE_CMD_WRITE},
 	[0x08] = {ide_cmd_device_reset, IDE_CMD_CD | IDE_CMD_NO_DISK},
 	[0x10 ... 0x1f] = {ide_cmd_ok, 0}, /* RECALIBRATE */
 	[0x20] = {ide_cmd_rw, 0},
@@ -1569,7 +1737,8 @@ static int ide_save(void *opaque, struct snap_writer *w)
 /* A loaded drive state must keep every buffer invariant the code relies on. */
 static bool ide_drive_state_valid(const struct ide_drive_state *s, u8 kind)
 {
-	bool ata = s->op == IDE_OP_ATA_READ || s->op == IDE_OP_ATA_WRITE;
+	bool ata = s->op == IDE_OP_ATA_READ || s->op == IDE_OP_ATA_WRITE ||
+		   s->op == IDE_OP_DSM;
 
 	if (s->kind != kind || s->op >= IDE_OP_COUNT ||
 	    s->buf_len > IDE_BUF_SIZE || s->buf_pos > IDE_BUF_SIZE ||
@@ -1593,7 +1762,12 @@ static bool ide_drive_state_valid(const struct ide_drive_state *s, u8 kind)
 		return false;
 	if (ata && s->drq_size % IDE_SECTOR_SIZE)
 		return false;
-	return s->op != IDE_OP_ATA_WRITE || !(s->xfer_left % IDE_SECTOR_SIZE);
+	/* The entries of a TRIM come by DMA and fit the drive's buffer. */
+	if (s->op == IDE_OP_DSM &&
+	    (!s->dma || s->xfer_left > IDE_DSM_MAX_BLOCKS * IDE_SECTOR_SIZE))
+		return false;
+	return (s->op != IDE_OP_ATA_WRITE && s->op != IDE_OP_DSM) ||
+	       !(s->xfer_left % IDE_SECTOR_SIZE);
 }
 
 static int ide_load(void *opaque, const struct snap_reader *r)

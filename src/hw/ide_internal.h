@@ -6,8 +6,9 @@
  *
  * Every command runs to completion inside the port write that starts it (or
  * inside the bus master start for DMA), except the disk's DMA reads and
- * writes and FLUSH CACHE: those go to a worker thread (block/aio.h) and
- * the drive shows BSY until their completion runs on the machine thread.
+ * writes, FLUSH CACHE and DATA SET MANAGEMENT (TRIM): those go to a
+ * worker thread (block/aio.h) and the drive shows BSY until their
+ * completion runs on the machine thread.
  * A data phase moves bytes through the drive's buffer:
  * op says where they come from or go to, xfer_left how many remain in the
  * whole command, drq_left how many remain in the current PIO DRQ block.
@@ -57,6 +58,7 @@ enum ide_op {
 	IDE_OP_ATA_WRITE, /* from the host, stored one block at a time */
 	IDE_OP_CDB,	  /* from the host: the 12-byte ATAPI packet */
 	IDE_OP_CD_READ,	  /* to the host, CD sectors loaded as needed */
+	IDE_OP_DSM,	  /* from the host by DMA: TRIM range entries */
 	IDE_OP_COUNT
 };
 

@@ -9,6 +9,12 @@ then checks the image (`twoostwo disk check`, `qemu-img check -f
 parallels`, and e2fsck on a raw copy); the guest boots again and reads the
 files back, and their sha256 must be those the host computed.
 
+TRIM rides on the first boot: the guest kernel must see it on the disk
+(discard_max_bytes), and `fstrim` after deleting a file must give the
+file's space back to the host (the image's allocated blocks drop). Every
+later check (disk check, qemu-img check, e2fsck, sha256 after the second
+boot) then also proves that fstrim discarded nothing still in use.
+
 Two boots of two minutes each: every check of one boot shares it.
 TWOOSTWO_GUEST_SKIP=linux_hdd skips the whole file (a slow build, such as
 the sanitizer one, may not have the time for two more boots).
@@ -44,9 +50,11 @@ DISK = '/tmp/disk'
 BIG_SKIP_MIB, BIG_MIB = 1, 5
 SMALL_TEXT = 'twoostwo keeps this line\n'
 MANY = 24
+# A file of this many MiB is written, deleted and trimmed.
+TRIM_MIB = 2
 
 CHECKS = ['linux_hdd_create', 'linux_hdd_boot', 'linux_hdd_write',
-          'linux_hdd_poweroff', 'linux_hdd_disk_check',
+          'linux_hdd_trim', 'linux_hdd_poweroff', 'linux_hdd_disk_check',
           'linux_hdd_qemu_img_check', 'linux_hdd_e2fsck',
           'linux_hdd_boot_again', 'linux_hdd_read_back',
           'linux_hdd_poweroff_again']
@@ -261,7 +269,12 @@ def host_checks(r, image, tmp, files, own_tool):
     r.run('linux_hdd_e2fsck', linux_hdd_e2fsck)
 
 
-def first_boot(r, m):
+def host_bytes(path):
+    """Bytes the host file system has allocated for path."""
+    return os.stat(path).st_blocks * 512
+
+
+def first_boot(r, m, own_tool):
     def linux_hdd_boot():
         m.boot()
 
@@ -272,8 +285,32 @@ def first_boot(r, m):
         print('# mke2fs, files written and unmounted in %.1f s'
               % (time.monotonic() - start), flush=True)
 
+    def linux_hdd_trim():
+        if not own_tool:
+            raise Skip('%s is not twoostwo: TRIM is checked on twoostwo '
+                       'only' % harness.TWOOSTWO)
+        out = m.run('cat /sys/block/sda/queue/discard_max_bytes')
+        if int(out.split()[-1]) == 0:
+            raise TestFailure('the guest sees no TRIM on /dev/sda '
+                              '(discard_max_bytes is 0)')
+        m.run('mount -t ext2 /dev/sda %s' % DISK)
+        m.run('dd if=/dev/sr0 of=%s/trim.bin bs=1M count=%d && sync' % (
+            DISK, TRIM_MIB))
+        before = host_bytes(m.image)
+        m.run('rm %s/trim.bin && sync' % DISK)
+        m.run('fstrim %s' % DISK)
+        after = host_bytes(m.image)
+        m.run('umount %s' % DISK)
+        print('# fstrim: the image went from %d to %d bytes on the host'
+              % (before, after), flush=True)
+        if before - after < (TRIM_MIB << 20) * 3 // 4:
+            raise TestFailure('fstrim after deleting a %d MiB file freed '
+                              'only %d bytes of the image on the host'
+                              % (TRIM_MIB, before - after))
+
     r.run('linux_hdd_boot', linux_hdd_boot, *m.vms())
     r.run('linux_hdd_write', linux_hdd_write, *m.vms())
+    r.run('linux_hdd_trim', linux_hdd_trim, *m.vms())
     r.run('linux_hdd_poweroff', m.power_off, *m.vms())
 
 
@@ -322,7 +359,7 @@ def tests(r):
         if not files:
             return
         machines.append(Machine(image))
-        first_boot(r, machines[-1])
+        first_boot(r, machines[-1], own_tool)
         # Not powered off: SIGTERM ends it as cleanly as it can be, so
         # that the image can be checked.
         machines[-1].close()

@@ -188,6 +188,64 @@ static void test_read_write(void)
 	block_close(reader);
 }
 
+/* Whether len bytes of bd at off read as zeros, or as the pattern. */
+static bool dev_reads(struct block_dev *bd, u64 off, size_t len, bool zeros)
+{
+	u8 buf[16384];
+	size_t i;
+
+	if (len > sizeof(buf) || block_read(bd, off, buf, len))
+		return false;
+	for (i = 0; i < len; i++)
+		if (buf[i] != (zeros ? 0 : pattern(off + i)))
+			return false;
+	return true;
+}
+
+/*
+ * BLKDISCARD on a writable device (a loop device punches its file, so the
+ * range reads as zeros); a read-only one refuses. off must hold the
+ * pattern; the device's logical blocks are ssz bytes, and a range that
+ * covers them only in part shrinks to the whole ones.
+ */
+static void check_device_discard(const char *name, u64 off, unsigned ssz)
+{
+	struct block_dev *bd = NULL;
+	char err[512];
+	int r;
+
+	if (loop_skip(name))
+		return;
+	CHECK_EQ(block_open(loopdev, 0, &bd, err, sizeof(err)), 0);
+	CHECK(bd && !block_can_discard(bd));
+	if (bd)
+		CHECK_EQ(block_discard(bd, off, ssz),
+			 (unsigned long long)-EROFS);
+	block_close(bd);
+	CHECK_EQ(block_open(loopdev, BLOCK_OPEN_DEVICE_WRITE, &bd, err,
+			    sizeof(err)),
+		 0);
+	if (!bd)
+		return;
+	CHECK(block_can_discard(bd));
+	r = block_discard(bd, off + 512, 3 * ssz - 512);
+	if (r == -EOPNOTSUPP) {
+		printf("skip %s: the loop device cannot discard\n", name);
+		block_close(bd);
+		return;
+	}
+	CHECK_EQ(r, 0);
+	CHECK(dev_reads(bd, off, ssz, false));
+	CHECK(dev_reads(bd, off + ssz, 2 * ssz, true));
+	CHECK(dev_reads(bd, off + 3 * ssz, ssz, false));
+	block_close(bd);
+}
+
+static void test_discard(void)
+{
+	check_device_discard("test_discard", 256 << 10, 512);
+}
+
 /* O_EXCL is what the kernel gives a mounted device's other openers. */
 static void test_busy_device(void)
 {
@@ -229,6 +287,7 @@ static void test_large_sectors(void)
 	CHECK_EQ(block_read(bd, 3 * 512, buf, sizeof(buf)), 0);
 	CHECK_EQ(buf[0], pattern(3 * 512));
 	block_close(bd);
+	check_device_discard("test_large_sectors_discard", 512 << 10, 4096);
 }
 
 int main(void)
@@ -243,6 +302,7 @@ int main(void)
 	RUN_TEST(test_probe);
 	RUN_TEST(test_read_only_default);
 	RUN_TEST(test_read_write);
+	RUN_TEST(test_discard);
 	RUN_TEST(test_busy_device);
 	RUN_TEST(test_large_sectors);
 	loop_detach();
