@@ -7,241 +7,15 @@
  * a reset, SRST or destroy while a request is out drops its completion.
  * The disk is an in-memory back end whose requests can be held at a gate.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <time.h>
+#include "ide_rig.h"
 
-#include "block/aio.h"
-#include "bus/pci.h"
-#include "core/clock.h"
-#include "hw/ide.h"
-#include "unit.h"
-
-#define PRI 0x1f0
-#define PRI_CTL 0x3f6
-#define BM_BASE 0xc000
-#define IDE_DEVFN PCI_DEVFN(1, 1)
 #define RAM_SIZE (40u << 20)
 #define DISK_SIZE (33u << 20)
-#define PRD_TABLE 0x1000u
 #define BUF 0x100000u
-#define WAIT_NS (5 * NSEC_PER_SEC)
-
-#define ST_ERR 0x01
-#define ST_DRQ 0x08
-#define ST_BSY 0x80
-#define ER_ABRT 0x04
-#define ER_UNC 0x40
-#define BM_ACTIVE 0x01
-#define BM_ERROR 0x02
-#define BM_IRQ 0x04
-
-struct mem_disk {
-	struct block_dev bd;
-	u8 *data;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool gated, at_gate;
-	int fail; /* -errno for every op while set */
-	unsigned writes, flushes;
-	u64 reads[4]; /* byte offsets of the first reads, in order */
-	unsigned nr_reads;
-	unsigned flush_saw_writes; /* writes done when the last flush ran */
-};
-
-/* Worker side: wait while gated (bounded), then say how the op ends. */
-static int disk_gate(struct mem_disk *m)
-{
-	u64 deadline = clock_now_ns() + WAIT_NS;
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	m->at_gate = true;
-	while (m->gated && clock_now_ns() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		pthread_cond_timedwait(&m->cond, &m->lock, &ts);
-	}
-	m->at_gate = false;
-	ret = m->fail;
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int disk_read(struct block_dev *bd, u64 off, void *buf, size_t len)
-{
-	struct mem_disk *m = bd->priv;
-	int ret = disk_gate(m);
-
-	if (!ret)
-		memcpy(buf, m->data + off, len);
-	pthread_mutex_lock(&m->lock);
-	if (m->nr_reads < ARRAY_SIZE(m->reads))
-		m->reads[m->nr_reads] = off;
-	m->nr_reads++;
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int disk_write(struct block_dev *bd, u64 off, const void *buf,
-		      size_t len)
-{
-	struct mem_disk *m = bd->priv;
-	int ret = disk_gate(m);
-
-	if (!ret) {
-		memcpy(m->data + off, buf, len);
-		m->writes++;
-	}
-	return ret;
-}
-
-static int disk_flush(struct block_dev *bd)
-{
-	struct mem_disk *m = bd->priv;
-	int ret = disk_gate(m);
-
-	m->flushes++;
-	m->flush_saw_writes = m->writes;
-	return ret;
-}
-
-static const struct block_ops disk_ops = {
-	.format = "memory",
-	.read = disk_read,
-	.write = disk_write,
-	.flush = disk_flush,
-};
-
-static void disk_set_gate(struct mem_disk *m, bool gated)
-{
-	pthread_mutex_lock(&m->lock);
-	m->gated = gated;
-	pthread_cond_broadcast(&m->cond);
-	pthread_mutex_unlock(&m->lock);
-}
-
-static bool disk_wait_at_gate(struct mem_disk *m)
-{
-	u64 deadline = clock_now_ns() + WAIT_NS;
-	bool at;
-
-	pthread_mutex_lock(&m->lock);
-	while (!m->at_gate && clock_now_ns() < deadline) {
-		pthread_mutex_unlock(&m->lock);
-		sched_yield();
-		pthread_mutex_lock(&m->lock);
-	}
-	at = m->at_gate;
-	pthread_mutex_unlock(&m->lock);
-	return at;
-}
-
-struct rig {
-	struct evloop loop;
-	struct aio_ctx *aio;
-	struct pio_bus *pio;
-	struct phys_mem mem;
-	struct pci_bus pci;
-	struct ide_controller *ide;
-	struct mem_disk disk;
-	unsigned irqs;
-	bool level;
-	/* DMA writes into guest memory seen by a listener, and where. */
-	unsigned dma_writes;
-	bool dma_wrong_thread;
-	pthread_t thread;
-};
-
-static void irq_cb(void *opaque, unsigned pin, bool level)
-{
-	struct rig *r = opaque;
-
-	if (level && !r->level)
-		r->irqs++;
-	r->level = level;
-}
-
-static void dma_written(void *opaque, u64 paddr, u64 len)
-{
-	struct rig *r = opaque;
-
-	r->dma_writes++;
-	if (!pthread_equal(pthread_self(), r->thread))
-		r->dma_wrong_thread = true;
-}
-
-static void map_changed(void *opaque)
-{
-}
-
-static void outb(struct rig *r, u16 port, u8 v)
-{
-	pio_write(r->pio, port, v, 1);
-}
-
-static u8 inb(struct rig *r, u16 port)
-{
-	return (u8)pio_read(r->pio, port, 1);
-}
 
 static u16 inw_data(struct rig *r)
 {
 	return (u16)pio_read(r->pio, PRI, 2);
-}
-
-static u8 disk_byte(u64 pos)
-{
-	return (u8)(pos * 7 + (pos >> 9));
-}
-
-static void rig_init(struct rig *r)
-{
-	struct mem_listener l = {map_changed, dma_written, r};
-	struct mem_disk *m = &r->disk;
-	u64 i;
-
-	memset(r, 0, sizeof(*r));
-	r->thread = pthread_self();
-	CHECK_EQ(evloop_init(&r->loop), 0);
-	CHECK_EQ(aio_ctx_create(&r->loop, &r->aio), 0);
-	r->pio = pio_bus_new();
-	CHECK_EQ(mem_init(&r->mem, RAM_SIZE, RAM_SIZE), 0);
-	CHECK_EQ(pci_bus_init(&r->pci, r->pio, &r->mem), 0);
-	r->ide =
-		ide_create(&r->pci, IDE_DEVFN, (struct irq_line){irq_cb, r, 14},
-			   (struct irq_line){irq_cb, r, 15});
-	CHECK(r->ide != NULL);
-	CHECK_EQ(ide_set_aio(r->ide, r->aio), 0);
-	m->data = malloc(DISK_SIZE);
-	for (i = 0; i < DISK_SIZE; i++)
-		m->data[i] = disk_byte(i);
-	m->bd = (struct block_dev){
-		.ops = &disk_ops, .size = DISK_SIZE, .fd = -1, .priv = m};
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->cond, NULL);
-	CHECK_EQ(ide_attach(r->ide, 0, 0, IDE_DISK, &m->bd), 0);
-	CHECK_EQ(ide_set_aio(r->ide, r->aio), -EBUSY);
-	pci_config_write(&r->pci, IDE_DEVFN, 0x20, BM_BASE, 4);
-	pci_config_write(&r->pci, IDE_DEVFN, PCI_COMMAND,
-			 PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
-	CHECK_EQ(mem_add_listener(&r->mem, &l), 0);
-}
-
-static void rig_free(struct rig *r)
-{
-	struct device dev = ide_device(r->ide);
-
-	dev.ops->destroy(dev.opaque);
-	aio_ctx_destroy(r->aio);
-	evloop_destroy(&r->loop);
-	pio_bus_free(r->pio);
-	mem_destroy(&r->mem);
-	free(r->disk.data);
 }
 
 /* One region per 64 KiB of the transfer, all at BUF. */
@@ -285,16 +59,6 @@ static void dma_start(struct rig *r, bool read, u64 lba, u32 count)
 	outb(r, BM_BASE, (u8)((read ? 0x08 : 0) | 1));
 }
 
-/* Run the loop until the drive interrupts; false on timeout. */
-static bool wait_irq(struct rig *r, unsigned irqs)
-{
-	u64 deadline = clock_now_ns() + WAIT_NS;
-
-	while (r->irqs < irqs && clock_now_ns() < deadline)
-		evloop_run_once(&r->loop, clock_now_ns() + 100 * NSEC_PER_MSEC);
-	return r->irqs >= irqs;
-}
-
 /* Wait until the back end finished n reads; false on timeout. */
 static bool wait_reads(struct rig *r, unsigned n)
 {
@@ -329,7 +93,7 @@ static void test_read_async(void)
 {
 	struct rig r;
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	disk_set_gate(&r.disk, true);
 	dma_start(&r, true, 100, 16);
 	CHECK(disk_wait_at_gate(&r.disk));
@@ -363,7 +127,7 @@ static void test_write_then_flush(void)
 	struct rig r;
 	unsigned i;
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (u8)(i ^ 0xa5);
 	mem_dma_write(&r.mem, BUF, data, sizeof(data));
@@ -420,7 +184,7 @@ static void test_host_errors(void)
 	struct rig r;
 	u8 before[512], after[512];
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	r.disk.fail = -ENOSPC;
 	dma_start(&r, false, 10, 4);
 	CHECK(wait_irq(&r, 1));
@@ -458,7 +222,7 @@ static void test_reset_while_busy(void)
 	struct rig r;
 	unsigned i;
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	dev = ide_device(r.ide);
 	for (i = 0; i < 2; i++) {
 		disk_set_gate(&r.disk, true);
@@ -511,7 +275,7 @@ static void test_destroy_while_busy(void)
 {
 	struct rig r;
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	disk_set_gate(&r.disk, true);
 	dma_start(&r, false, 40, 128);
 	CHECK(disk_wait_at_gate(&r.disk));
@@ -526,7 +290,7 @@ static void test_largest_command(void)
 	struct rig r;
 	u8 e[8];
 
-	rig_init(&r);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	dma_start(&r, true, 7, 0x10000);
 	CHECK(wait_irq(&r, 1));
 	CHECK_EQ(inb(&r, PRI + 7), 0x50);

@@ -9,216 +9,14 @@
  * the command (TRIM is advisory). The disk is an in-memory back end that
  * records its discards and can hold them at a gate.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <time.h>
+#include "ide_rig.h"
 
-#include "block/aio.h"
-#include "bus/pci.h"
-#include "core/clock.h"
-#include "hw/ide.h"
-#include "unit.h"
-
-#define PRI 0x1f0
-#define PRI_CTL 0x3f6
-#define BM_BASE 0xc000
-#define IDE_DEVFN PCI_DEVFN(1, 1)
 #define RAM_SIZE (4u << 20)
 #define DISK_SECTORS 4096u
 #define DISK_SIZE (DISK_SECTORS * 512u)
-#define PRD_TABLE 0x1000u
 #define BUF 0x10000u
-#define WAIT_NS (5 * NSEC_PER_SEC)
-
-#define ST_ERR 0x01
-#define ST_OK 0x50
-#define ST_BSY 0x80
-#define ER_ABRT 0x04
-#define BM_ACTIVE 0x01
-#define BM_ERROR 0x02
-#define BM_IRQ 0x04
 
 #define CMD_DSM 0x06
-#define MAX_RANGES 16
-
-struct mem_disk {
-	struct block_dev bd;
-	u8 *data;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool gated, at_gate;
-	int fail; /* what every discard returns while set */
-	struct aio_range got[MAX_RANGES];
-	unsigned nr_got;
-};
-
-static int disk_read(struct block_dev *bd, u64 off, void *buf, size_t len)
-{
-	struct mem_disk *m = bd->priv;
-
-	memcpy(buf, m->data + off, len);
-	return 0;
-}
-
-static int disk_write(struct block_dev *bd, u64 off, const void *buf,
-		      size_t len)
-{
-	struct mem_disk *m = bd->priv;
-
-	memcpy(m->data + off, buf, len);
-	return 0;
-}
-
-/* Worker side: hold while gated (bounded), then record and zero. */
-static int disk_discard(struct block_dev *bd, u64 off, u64 len)
-{
-	struct mem_disk *m = bd->priv;
-	u64 deadline = clock_now_ns() + WAIT_NS;
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	m->at_gate = true;
-	while (m->gated && clock_now_ns() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		pthread_cond_timedwait(&m->cond, &m->lock, &ts);
-	}
-	m->at_gate = false;
-	ret = m->fail;
-	if (!ret && m->nr_got < MAX_RANGES) {
-		m->got[m->nr_got].offset = off;
-		m->got[m->nr_got].len = len;
-		memset(m->data + off, 0, len);
-	}
-	m->nr_got++;
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static const struct block_ops disk_ops = {
-	.format = "memory",
-	.read = disk_read,
-	.write = disk_write,
-	.discard = disk_discard,
-};
-
-static const struct block_ops disk_ops_no_discard = {
-	.format = "memory",
-	.read = disk_read,
-	.write = disk_write,
-};
-
-static void disk_set_gate(struct mem_disk *m, bool gated)
-{
-	pthread_mutex_lock(&m->lock);
-	m->gated = gated;
-	pthread_cond_broadcast(&m->cond);
-	pthread_mutex_unlock(&m->lock);
-}
-
-static bool disk_wait_at_gate(struct mem_disk *m)
-{
-	u64 deadline = clock_now_ns() + WAIT_NS;
-	bool at;
-
-	pthread_mutex_lock(&m->lock);
-	while (!m->at_gate && clock_now_ns() < deadline) {
-		pthread_mutex_unlock(&m->lock);
-		sched_yield();
-		pthread_mutex_lock(&m->lock);
-	}
-	at = m->at_gate;
-	pthread_mutex_unlock(&m->lock);
-	return at;
-}
-
-struct rig {
-	struct evloop loop;
-	struct aio_ctx *aio;
-	struct pio_bus *pio;
-	struct phys_mem mem;
-	struct pci_bus pci;
-	struct ide_controller *ide;
-	struct mem_disk disk;
-	unsigned irqs;
-	bool level;
-};
-
-static void irq_cb(void *opaque, unsigned pin, bool level)
-{
-	struct rig *r = opaque;
-
-	if (level && !r->level)
-		r->irqs++;
-	r->level = level;
-}
-
-static void outb(struct rig *r, u16 port, u8 v)
-{
-	pio_write(r->pio, port, v, 1);
-}
-
-static u8 inb(struct rig *r, u16 port)
-{
-	return (u8)pio_read(r->pio, port, 1);
-}
-
-static u8 disk_byte(u64 pos)
-{
-	return (u8)(pos * 5 + (pos >> 9) + 1);
-}
-
-/* A disk of DISK_SECTORS; ops picks whether it can discard. */
-static void rig_init(struct rig *r, const struct block_ops *ops, bool read_only)
-{
-	struct mem_disk *m = &r->disk;
-	u64 i;
-
-	memset(r, 0, sizeof(*r));
-	CHECK_EQ(evloop_init(&r->loop), 0);
-	CHECK_EQ(aio_ctx_create(&r->loop, &r->aio), 0);
-	r->pio = pio_bus_new();
-	CHECK_EQ(mem_init(&r->mem, RAM_SIZE, RAM_SIZE), 0);
-	CHECK_EQ(pci_bus_init(&r->pci, r->pio, &r->mem), 0);
-	r->ide =
-		ide_create(&r->pci, IDE_DEVFN, (struct irq_line){irq_cb, r, 14},
-			   (struct irq_line){irq_cb, r, 15});
-	CHECK(r->ide != NULL);
-	CHECK_EQ(ide_set_aio(r->ide, r->aio), 0);
-	m->data = malloc(DISK_SIZE);
-	for (i = 0; i < DISK_SIZE; i++)
-		m->data[i] = disk_byte(i);
-	m->bd = (struct block_dev){.ops = ops,
-				   .path = "mem.img",
-				   .size = DISK_SIZE,
-				   .read_only = read_only,
-				   .fd = -1,
-				   .priv = m};
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->cond, NULL);
-	CHECK_EQ(ide_attach(r->ide, 0, 0, IDE_DISK, &m->bd), 0);
-	pci_config_write(&r->pci, IDE_DEVFN, 0x20, BM_BASE, 4);
-	pci_config_write(&r->pci, IDE_DEVFN, PCI_COMMAND,
-			 PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
-}
-
-static void rig_free(struct rig *r)
-{
-	struct device dev = ide_device(r->ide);
-
-	dev.ops->destroy(dev.opaque);
-	aio_ctx_destroy(r->aio);
-	evloop_destroy(&r->loop);
-	pio_bus_free(r->pio);
-	mem_destroy(&r->mem);
-	pthread_cond_destroy(&r->disk.cond);
-	pthread_mutex_destroy(&r->disk.lock);
-	free(r->disk.data);
-}
 
 /* IDENTIFY DEVICE by PIO: the 256 words. */
 static void identify(struct rig *r, u16 *id)
@@ -265,16 +63,6 @@ static void dsm_start(struct rig *r, u8 feature, u16 blocks)
 	outb(r, BM_BASE, 1); /* start, host to device */
 }
 
-/* Run the loop until the drive interrupts; false on timeout. */
-static bool wait_irq(struct rig *r, unsigned irqs)
-{
-	u64 deadline = clock_now_ns() + WAIT_NS;
-
-	while (r->irqs < irqs && clock_now_ns() < deadline)
-		evloop_run_once(&r->loop, clock_now_ns() + 100 * NSEC_PER_MSEC);
-	return r->irqs >= irqs;
-}
-
 /* Whether bytes [from, to) of the disk hold zeros or the pattern. */
 static bool disk_is(struct rig *r, u64 from, u64 to, bool zeros)
 {
@@ -291,7 +79,7 @@ static void test_identify(void)
 	struct rig r;
 	u16 id[256];
 
-	rig_init(&r, &disk_ops, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	identify(&r, id);
 	CHECK_EQ(id[169] & 1, 1);
 	CHECK_EQ(id[105], 8);
@@ -301,14 +89,14 @@ static void test_identify(void)
 	CHECK_EQ(id[69] & 0x4020, 0);
 	rig_free(&r);
 
-	rig_init(&r, &disk_ops_no_discard, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops_no_discard, false);
 	identify(&r, id);
 	CHECK_EQ(id[169], 0);
 	CHECK_EQ(id[105], 0);
 	CHECK_EQ(id[80], 0x7e);
 	rig_free(&r);
 
-	rig_init(&r, &disk_ops, true);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, true);
 	identify(&r, id);
 	CHECK_EQ(id[169], 0);
 	rig_free(&r);
@@ -323,7 +111,7 @@ static void test_trim(void)
 	u64 e[72] = {0};
 	struct rig r;
 
-	rig_init(&r, &disk_ops, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	e[0] = entry(10, 8);
 	e[1] = entry(0xffffffffffffull, 0); /* unused: never checked */
 	e[2] = entry(18, 4);		    /* merges with the first */
@@ -394,7 +182,7 @@ static void test_malformed(void)
 {
 	struct rig r;
 
-	rig_init(&r, &disk_ops, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	/* Ranges past the end, including 48-bit LBAs that would wrap. */
 	expect_abort(&r, entry(DISK_SECTORS - 2, 4), 0x01, 1);
 	expect_abort(&r, entry(DISK_SECTORS, 1), 0x01, 1);
@@ -416,10 +204,10 @@ static void test_malformed(void)
 	rig_free(&r);
 
 	/* A drive that did not offer TRIM refuses it. */
-	rig_init(&r, &disk_ops_no_discard, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops_no_discard, false);
 	expect_abort(&r, entry(0, 1), 0x01, 1);
 	rig_free(&r);
-	rig_init(&r, &disk_ops, true);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, true);
 	expect_abort(&r, entry(0, 1), 0x01, 1);
 	rig_free(&r);
 }
@@ -430,7 +218,7 @@ static void test_host_errors(void)
 	u64 e = entry(20, 2);
 	struct rig r;
 
-	rig_init(&r, &disk_ops, false);
+	rig_init(&r, RAM_SIZE, DISK_SIZE, &mem_disk_ops, false);
 	r.disk.fail = -EOPNOTSUPP;
 	put_entries(&r, &e, 1, 512);
 	dsm_start(&r, 0x01, 1);
