@@ -20,22 +20,7 @@
 
 static int raw_read(struct block_dev *bd, u64 offset, void *buf, size_t len)
 {
-	u8 *p = buf;
-
-	while (len) {
-		ssize_t n = pread(bd->fd, p, len, (off_t)offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) /* the file shrank under us */
-			return -EIO;
-		p += n;
-		offset += (u64)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return block_pread_all(bd->fd, buf, len, offset);
 }
 
 static int raw_write(struct block_dev *bd, u64 offset, const void *buf,
