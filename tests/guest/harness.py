@@ -65,6 +65,26 @@ def guest(name):
     return str(path)
 
 
+def iso_file(iso, path):
+    """The content of file path inside the ISO image iso, extracted on the
+    host with xorriso."""
+    with tempfile.TemporaryDirectory(prefix='twoostwo-iso-') as tmp:
+        out = os.path.join(tmp, os.path.basename(path))
+        try:
+            proc = subprocess.run(['xorriso', '-osirrox', 'on', '-indev',
+                                   iso, '-extract', path, out],
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise TestFailure('xorriso: %s' % e)
+        if proc.returncode != 0 or not os.path.isfile(out):
+            raise TestFailure('xorriso cannot extract %s: %s' % (
+                path, proc.stdout.decode('utf-8', 'replace')[-500:]))
+        with open(out, 'rb') as f:
+            return f.read()
+
+
 def _read(path):
     try:
         with open(path, 'rb') as f:

@@ -13,7 +13,6 @@ shell which never came fails at once instead of waiting again.
 import hashlib
 import os
 import re
-import subprocess
 import tempfile
 import time
 
@@ -135,21 +134,7 @@ class Linux:
 
 
 def host_initrd_sha256(iso):
-    with tempfile.TemporaryDirectory(prefix='twoostwo-linux-') as tmp:
-        out = os.path.join(tmp, 'initrd.gz')
-        try:
-            proc = subprocess.run(['xorriso', '-osirrox', 'on', '-indev',
-                                   iso, '-extract', INITRD, out],
-                                  stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise TestFailure('xorriso: %s' % e)
-        if proc.returncode != 0 or not os.path.isfile(out):
-            raise TestFailure('xorriso cannot extract %s: %s' % (
-                INITRD, proc.stdout.decode('utf-8', 'replace')[-500:]))
-        with open(out, 'rb') as f:
-            return hashlib.sha256(f.read()).hexdigest()
+    return hashlib.sha256(harness.iso_file(iso, INITRD)).hexdigest()
 
 
 def read_only_checks(r, m):

@@ -70,29 +70,11 @@ def iso_bytes(offset, size):
     return data
 
 
-def iso_file(path, tmp):
-    """A file of linux.iso, extracted on the host with xorriso."""
-    out = os.path.join(tmp, os.path.basename(path))
-    try:
-        proc = subprocess.run(['xorriso', '-osirrox', 'on', '-indev',
-                               guest('linux.iso'), '-extract', path, out],
-                              stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise TestFailure('xorriso: %s' % e)
-    if proc.returncode != 0 or not os.path.isfile(out):
-        raise TestFailure('xorriso cannot extract %s: %s' % (
-            path, proc.stdout.decode('utf-8', 'replace')[-500:]))
-    with open(out, 'rb') as f:
-        return f.read()
-
-
-def expected_files(tmp):
+def expected_files():
     """{path under DISK: content} of everything the guest writes."""
     files = {
         'big.bin': iso_bytes(BIG_SKIP_MIB << 20, BIG_MIB << 20),
-        'boot/vmlinuz': iso_file('/boot/vmlinuz', tmp),
+        'boot/vmlinuz': harness.iso_file(guest('linux.iso'), '/boot/vmlinuz'),
         'small.txt': SMALL_TEXT.encode(),
     }
     for i in range(1, MANY + 1):
@@ -353,7 +335,7 @@ def tests(r):
 
         def linux_hdd_create():
             create_image(image, own_tool)
-            files.update(expected_files(tmp))
+            files.update(expected_files())
 
         r.run('linux_hdd_create', linux_hdd_create)
         if not files:
