@@ -119,10 +119,12 @@ u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
 		return lazy_record(cpu, LAZY_ADD, a, b, 0, (a + b) & m, size);
 	case ALU_ADC:
 		c = carry_flag(cpu);
-		return lazy_record(cpu, LAZY_ADD, a, b, c, (a + b + c) & m, size);
+		return lazy_record(cpu, LAZY_ADD, a, b, c, (a + b + c) & m,
+				   size);
 	case ALU_SBB:
 		c = carry_flag(cpu);
-		return lazy_record(cpu, LAZY_SUB, a, b, c, (a - b - c) & m, size);
+		return lazy_record(cpu, LAZY_SUB, a, b, c, (a - b - c) & m,
+				   size);
 	case ALU_SUB:
 	case ALU_CMP:
 		return lazy_record(cpu, LAZY_SUB, a, b, 0, (a - b) & m, size);
@@ -210,41 +212,6 @@ static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	}
 }
 
-/*
- * Shifts: flags come from the last one-bit step, which is how the
- * hardware (and the recorded test data) defines them for counts above 1.
- */
-static u32 shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
-		 unsigned size)
-{
-	unsigned bits = 8 * size;
-	u64 m = size_mask(size), msb = sign_bit(size);
-	u64 prev, res;
-	bool cf, of;
-
-	if (op == SH_SAR) {
-		s64 sv = (s64)((u64)(v & m) << (64 - bits)) >> (64 - bits);
-		s64 p = count - 1 >= 63 ? sv >> 63 : sv >> (count - 1);
-
-		prev = (u64)p & m;
-		res = (u64)(p >> 1) & m;
-		cf = p & 1;
-		of = false;
-	} else if (op == SH_SHR) {
-		prev = count - 1 >= 64 ? 0 : (u64)(v & m) >> (count - 1);
-		res = prev >> 1;
-		cf = prev & 1;
-		of = prev & msb;
-	} else { /* SHL, SAL */
-		prev = count - 1 >= 64 ? 0 : ((u64)(v & m) << (count - 1)) & m;
-		res = (prev << 1) & m;
-		cf = prev & msb;
-		of = !!(res & msb) ^ cf;
-	}
-	/* Flags are computed when read; AF (undefined) then reads as 0. */
-	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, (u32)res, size);
-}
-
 u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	      unsigned size)
 {
@@ -254,7 +221,7 @@ u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 		return v & size_mask(size);
 	if (op < SH_SHL)
 		return rotate(cpu, op, v, count, size);
-	return shift(cpu, op, v, count, size);
+	return alu_shift_lazy(cpu, op, v, count, size);
 }
 
 u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
@@ -270,8 +237,8 @@ u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
 	if (size == 2) {
 		/* 16-bit with count > 16: undefined; use a 32-bit pattern. */
 		wide = left ? ((u64)(dst & 0xffff) << 48 |
-			       (u64)(src & 0xffff) << 32 | (dst & 0xffff))
-			    : ((u64)(dst & 0xffff) | (u64)(src & 0xffff) << 16 |
+			       (u64)(src & 0xffff) << 32 | (dst & 0xffff)) :
+			      ((u64)(dst & 0xffff) | (u64)(src & 0xffff) << 16 |
 			       (u64)(dst & 0xffff) << 32);
 	} else {
 		wide = left ? ((u64)dst << 32 | src) : ((u64)src << 32 | dst);
@@ -290,11 +257,6 @@ u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
 	return (u32)res;
 }
 
-static s64 sign_extend(u32 v, unsigned size)
-{
-	return size == 1 ? (s8)v : size == 2 ? (s16)v : (s32)v;
-}
-
 void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 {
 	u32 *g = cpu->s.gpr;
@@ -303,10 +265,10 @@ void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 	bool overflow;
 
 	if (is_signed) {
-		s64 r = sign_extend(a, size) * sign_extend(src, size);
+		s64 r = alu_sign_extend(a, size) * alu_sign_extend(src, size);
 
 		res = (u64)r;
-		overflow = r != sign_extend((u32)r & size_mask(size), size);
+		overflow = r != alu_sign_extend((u32)r & size_mask(size), size);
 	} else {
 		res = (u64)(a & size_mask(size)) * (src & size_mask(size));
 		overflow = res >> (8 * size);
@@ -322,19 +284,6 @@ void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 	flags_szp(cpu, (u32)res, size);
 	if (!is_8086(cpu))
 		set_flag(cpu, FL_AF, false);
-}
-
-/*
- * IMUL r, r/m (and imm): CF = OF = overflow; SF, ZF, PF follow the result
- * and AF reads as 0 (all four undefined), recorded lazily like a shift.
- */
-u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
-{
-	s64 r = sign_extend(a, size) * sign_extend(b, size);
-	u32 res = (u32)r & size_mask(size);
-	u32 overflow = r != sign_extend(res, size);
-
-	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, size);
 }
 
 void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
@@ -354,9 +303,10 @@ void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 		cpu_fault_noerr(cpu, EXC_DE);
 	if (is_signed) {
 		s64 sd = (s64)(dividend << (64 - 2 * bits)) >> (64 - 2 * bits);
-		s64 ss = sign_extend(src, size);
+		s64 ss = alu_sign_extend(src, size);
 		s64 sq, sr;
-		s64 lo = -(s64)(1ull << (bits - 1)), hi = (s64)(1ull << (bits - 1)) - 1;
+		s64 lo = -(s64)(1ull << (bits - 1)),
+		    hi = (s64)(1ull << (bits - 1)) - 1;
 
 		if (size == 4 && sd == INT64_MIN && ss == -1)
 			cpu_fault_noerr(cpu, EXC_DE);
@@ -438,8 +388,9 @@ void alu_aaa(struct soft_cpu *cpu)
 
 	if (adjust) {
 		if (is_8086(cpu))
-			*ax = (*ax & ~0xffffu) | (u16)(((*ax + 0x100) & 0xff00) |
-						       ((al + 6) & 0xff));
+			*ax = (*ax & ~0xffffu) |
+			      (u16)(((*ax + 0x100) & 0xff00) |
+				    ((al + 6) & 0xff));
 		else
 			*ax = (*ax & ~0xffffu) | (u16)(*ax + 0x106);
 	}
@@ -462,8 +413,9 @@ void alu_aas(struct soft_cpu *cpu)
 
 	if (adjust) {
 		if (is_8086(cpu))
-			*ax = (*ax & ~0xffffu) | (u16)(((*ax - 0x100) & 0xff00) |
-						       ((al - 6) & 0xff));
+			*ax = (*ax & ~0xffffu) |
+			      (u16)(((*ax - 0x100) & 0xff00) |
+				    ((al - 6) & 0xff));
 		else /* SDM: AX = AX - 6, then AH = AH - 1 */
 			*ax = (*ax & ~0xffffu) | (u16)((u16)(*ax - 6) - 0x100);
 	}
@@ -499,53 +451,12 @@ void alu_aad(struct soft_cpu *cpu, u8 base)
 }
 
 /* Conditions straight from a lazy SUB/CMP or logic result, when cheap. */
-static bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
-{
-	u32 sign = sign_bit(l->size);
-	s32 sa, sb;
-
-	if (l->op != LAZY_NONE) { /* every lazy record keeps its result */
-		if ((cc >> 1) == 2) { /* Z */
-			*r = !l->res;
-			return true;
-		}
-		if ((cc >> 1) == 4) { /* S */
-			*r = l->res & sign;
-			return true;
-		}
-	}
-	if (l->op != LAZY_SUB || l->carry)
-		return false;
-	sa = (s32)(l->a << (32 - 8 * l->size));
-	sb = (s32)(l->b << (32 - 8 * l->size));
-	switch (cc >> 1) {
-	case 1: /* B */
-		*r = l->a < l->b;
-		return true;
-	case 3: /* BE */
-		*r = l->a <= l->b;
-		return true;
-	case 6: /* L */
-		*r = sa < sb;
-		return true;
-	case 7: /* LE */
-		*r = sa <= sb;
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool cond_true(struct soft_cpu *cpu, unsigned cc)
+bool cond_from_eflags(struct soft_cpu *cpu, unsigned cc)
 {
 	u32 f;
 	bool r;
 
-	if (cpu->lazy.op != LAZY_NONE) {
-		if (cond_lazy(&cpu->lazy, cc, &r))
-			return (cc & 1) ? !r : r;
-		flags_materialize(cpu);
-	}
+	flags_sync(cpu);
 	f = cpu->s.eflags;
 
 	switch (cc >> 1) {

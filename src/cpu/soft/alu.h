@@ -11,10 +11,26 @@
 
 #include "cpu/soft/cpu.h"
 
-enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
-	      ALU_CMP };
-enum shift_op { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL,
-		SH_SAR };
+enum alu_op {
+	ALU_ADD,
+	ALU_OR,
+	ALU_ADC,
+	ALU_SBB,
+	ALU_AND,
+	ALU_SUB,
+	ALU_XOR,
+	ALU_CMP
+};
+enum shift_op {
+	SH_ROL,
+	SH_ROR,
+	SH_RCL,
+	SH_RCR,
+	SH_SHL,
+	SH_SHR,
+	SH_SAL,
+	SH_SAR
+};
 
 void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size);
 
@@ -22,8 +38,62 @@ void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size);
 static inline u32 lazy_record(struct soft_cpu *cpu, u8 op, u32 a, u32 b,
 			      u32 carry, u32 res, unsigned size)
 {
-	cpu->lazy = (struct lazy_flags){ a, b, res, carry, op, (u8)size };
+	cpu->lazy = (struct lazy_flags){a, b, res, carry, op, (u8)size};
 	return res;
+}
+
+static inline s64 alu_sign_extend(u32 v, unsigned size)
+{
+	return size == 1 ? (s8)v : size == 2 ? (s16)v : (s32)v;
+}
+
+/*
+ * IMUL r, r/m (and imm): CF = OF = overflow; SF, ZF, PF follow the result
+ * and AF reads as 0 (all four undefined), recorded lazily like a shift.
+ */
+static inline u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
+{
+	s64 r = alu_sign_extend(a, size) * alu_sign_extend(b, size);
+	u32 res = (u32)r & size_mask(size);
+	u32 overflow = r != alu_sign_extend(res, size);
+
+	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, size);
+}
+
+/*
+ * SHL/SHR/SAR by count (not 0): flags come from the last one-bit step, which is
+ * how the hardware (and the recorded test data) defines them for counts
+ * above 1.
+ */
+static inline u32 alu_shift_lazy(struct soft_cpu *cpu, int op, u32 v,
+				 unsigned count, unsigned size)
+{
+	unsigned bits = 8 * size;
+	u64 m = size_mask(size), msb = sign_bit(size);
+	u64 prev, res;
+	bool cf, of;
+
+	if (op == SH_SAR) {
+		s64 sv = (s64)((u64)(v & m) << (64 - bits)) >> (64 - bits);
+		s64 p = count - 1 >= 63 ? sv >> 63 : sv >> (count - 1);
+
+		prev = (u64)p & m;
+		res = (u64)(p >> 1) & m;
+		cf = p & 1;
+		of = false;
+	} else if (op == SH_SHR) {
+		prev = count - 1 >= 64 ? 0 : (u64)(v & m) >> (count - 1);
+		res = prev >> 1;
+		cf = prev & 1;
+		of = prev & msb;
+	} else { /* SHL, SAL */
+		prev = count - 1 >= 64 ? 0 : ((u64)(v & m) << (count - 1)) & m;
+		res = (prev << 1) & m;
+		cf = prev & msb;
+		of = !!(res & msb) ^ cf;
+	}
+	/* Flags are computed when read; AF (undefined) then reads as 0. */
+	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, (u32)res, size);
 }
 
 u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size);
@@ -37,13 +107,84 @@ u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
 void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed);
 void alu_mul_negate_8086(struct soft_cpu *cpu, unsigned size);
 void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed);
-u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size);
 void alu_daa(struct soft_cpu *cpu);
 void alu_das(struct soft_cpu *cpu);
 void alu_aaa(struct soft_cpu *cpu);
 void alu_aas(struct soft_cpu *cpu);
 void alu_aam(struct soft_cpu *cpu, u8 base);
 void alu_aad(struct soft_cpu *cpu, u8 base);
-bool cond_true(struct soft_cpu *cpu, unsigned cc);
+/* cc from EFLAGS, computing lazily recorded flags first. */
+bool cond_from_eflags(struct soft_cpu *cpu, unsigned cc);
+
+/*
+ * Condition cc (its low bit clear: the condition before negation) from
+ * the lazy record alone, when the record tells: CMP/SUB and the logic
+ * operations are the usual producers. False: read EFLAGS instead.
+ */
+static inline bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
+{
+	u32 sign = sign_bit(l->size);
+	s32 sa, sb;
+
+	if (l->op != LAZY_NONE) {     /* every lazy record keeps its result */
+		if ((cc >> 1) == 2) { /* Z */
+			*r = !l->res;
+			return true;
+		}
+		if ((cc >> 1) == 4) { /* S */
+			*r = l->res & sign;
+			return true;
+		}
+	}
+	if (l->op == LAZY_LOGIC) { /* CF = OF = 0 */
+		switch (cc >> 1) {
+		case 0: /* O */
+		case 1: /* B */
+			*r = false;
+			return true;
+		case 3: /* BE: ZF */
+			*r = !l->res;
+			return true;
+		case 6: /* L: SF */
+			*r = l->res & sign;
+			return true;
+		case 7: /* LE: ZF or SF */
+			*r = !l->res || (l->res & sign);
+			return true;
+		default: /* P */
+			return false;
+		}
+	}
+	if (l->op != LAZY_SUB || l->carry)
+		return false;
+	sa = (s32)(l->a << (32 - 8 * l->size));
+	sb = (s32)(l->b << (32 - 8 * l->size));
+	switch (cc >> 1) {
+	case 1: /* B */
+		*r = l->a < l->b;
+		return true;
+	case 3: /* BE */
+		*r = l->a <= l->b;
+		return true;
+	case 6: /* L */
+		*r = sa < sb;
+		return true;
+	case 7: /* LE */
+		*r = sa <= sb;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Condition code cc of Jcc/SETcc/CMOVcc (SDM vol. 1, appendix B). */
+static inline bool cond_true(struct soft_cpu *cpu, unsigned cc)
+{
+	bool r;
+
+	if (cpu->lazy.op != LAZY_NONE && cond_lazy(&cpu->lazy, cc, &r))
+		return r ^ (cc & 1);
+	return cond_from_eflags(cpu, cc);
+}
 
 #endif

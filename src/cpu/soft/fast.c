@@ -220,85 +220,16 @@ static void pop_r(struct soft_cpu *cpu, struct insn *in)
 	*gpr(cpu, in->op & 7) = v;
 }
 
-/*
- * Condition cc straight from the lazy record of the usual producers, a
- * 32-bit CMP/SUB or a logic operation (TEST, AND...); cond_true() for
- * everything else. Same results as cond_true(), without a call.
- */
-static inline __attribute__((always_inline)) bool
-fast_cond(struct soft_cpu *cpu, unsigned cc)
-{
-	const struct lazy_flags *l = &cpu->lazy;
-	bool r;
-
-	if (l->op == LAZY_NONE || l->size != 4)
-		return cond_true(cpu, cc);
-	/* Every lazy record keeps its result: ZF and SF. */
-	if ((cc >> 1) == 2)
-		return (l->res == 0) ^ (cc & 1);
-	if ((cc >> 1) == 4)
-		return (l->res >> 31) ^ (cc & 1);
-	if (l->op == LAZY_SUB && !l->carry) {
-		switch (cc >> 1) {
-		case 1: /* B: CF */
-			r = l->a < l->b;
-			break;
-		case 2: /* Z */
-			r = l->res == 0;
-			break;
-		case 3: /* BE: CF or ZF */
-			r = l->a <= l->b;
-			break;
-		case 4: /* S */
-			r = l->res >> 31;
-			break;
-		case 6: /* L: SF != OF */
-			r = (s32)l->a < (s32)l->b;
-			break;
-		case 7: /* LE: ZF or SF != OF */
-			r = (s32)l->a <= (s32)l->b;
-			break;
-		default: /* O, P */
-			return cond_true(cpu, cc);
-		}
-		return r ^ (cc & 1);
-	}
-	if (l->op == LAZY_LOGIC) {
-		/* CF = OF = 0. */
-		switch (cc >> 1) {
-		case 0: /* O */
-		case 1: /* B */
-			r = false;
-			break;
-		case 2: /* Z */
-		case 3: /* BE */
-			r = l->res == 0;
-			break;
-		case 4: /* S */
-		case 6: /* L */
-			r = l->res >> 31;
-			break;
-		case 7: /* LE */
-			r = l->res == 0 || l->res >> 31;
-			break;
-		default: /* P */
-			return cond_true(cpu, cc);
-		}
-		return r ^ (cc & 1);
-	}
-	return cond_true(cpu, cc);
-}
-
 /* Jcc rel8 (70+cc) and rel32 (0F 80+cc); imm is sign-extended here. */
 static void jcc_short(struct soft_cpu *cpu, struct insn *in)
 {
-	if (fast_cond(cpu, in->op & 0xf))
+	if (cond_true(cpu, in->op & 0xf))
 		jump_near(cpu, cpu->s.eip + (u32)(s32)(s8)in->imm, 4);
 }
 
 static void jcc_near(struct soft_cpu *cpu, struct insn *in)
 {
-	if (fast_cond(cpu, in->op & 0xf))
+	if (cond_true(cpu, in->op & 0xf))
 		jump_near(cpu, cpu->s.eip + in->imm, 4);
 }
 
@@ -327,38 +258,16 @@ static void ret_near(struct soft_cpu *cpu, struct insn *in)
  * SHL/SHR/SAR r32 by a count (C1 imm8, D1 one, D3 CL), flags recorded
  * lazily exactly as alu_shift() records them; rotates use alu_shift().
  */
-static inline __attribute__((always_inline)) u32
-fast_shift32(struct soft_cpu *cpu, unsigned op, u32 v, unsigned count)
+/* SHL/SHR/SAR r32 inline; rotates in alu_shift(). */
+static inline u32 fast_shift32(struct soft_cpu *cpu, unsigned op, u32 v,
+			       unsigned count)
 {
-	u32 prev, res, cf, of;
-
 	count &= 0x1f;
 	if (!count)
 		return v;
-	switch (op) {
-	case SH_SHL:
-	case SH_SAL:
-		prev = v << (count - 1);
-		res = prev << 1;
-		cf = prev >> 31;
-		of = (res >> 31) ^ cf;
-		break;
-	case SH_SHR:
-		prev = v >> (count - 1);
-		res = prev >> 1;
-		cf = prev & 1;
-		of = prev >> 31;
-		break;
-	case SH_SAR:
-		prev = (u32)((s32)v >> (count - 1));
-		res = (u32)((s32)prev >> 1);
-		cf = prev & 1;
-		of = 0;
-		break;
-	default:
+	if (op < SH_SHL)
 		return alu_shift(cpu, (int)op, v, count, 4);
-	}
-	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, res, 4);
+	return alu_shift_lazy(cpu, (int)op, v, count, 4);
 }
 
 static unsigned shift_count(const struct soft_cpu *cpu, const struct insn *in)
@@ -380,21 +289,12 @@ static void shift_reg(struct soft_cpu *cpu, struct insn *in)
 	*r = fast_shift32(cpu, in->reg, *r, shift_count(cpu, in));
 }
 
-/* IMUL r32, r/m32 (0F AF): CF = OF = overflow; SF, ZF, PF follow. */
-static inline u32 fast_imul32(struct soft_cpu *cpu, u32 a, u32 b)
-{
-	s64 wide = (s64)(s32)a * (s32)b;
-	u32 res = (u32)wide;
-	u32 overflow = wide != (s32)res;
-
-	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, 4);
-}
-
+/* IMUL r32, r/m32 (0F AF). */
 static void imul_reg(struct soft_cpu *cpu, struct insn *in)
 {
 	u32 *r = gpr(cpu, in->reg);
 
-	*r = fast_imul32(cpu, *r, *gpr(cpu, in->rm));
+	*r = alu_imul2(cpu, *r, *gpr(cpu, in->rm), 4);
 }
 
 static void imul_mem(struct soft_cpu *cpu, struct insn *in)
@@ -402,7 +302,7 @@ static void imul_mem(struct soft_cpu *cpu, struct insn *in)
 	u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));
 	u32 *r = gpr(cpu, in->reg);
 
-	*r = fast_imul32(cpu, *r, v);
+	*r = alu_imul2(cpu, *r, v, 4);
 }
 
 /* MOVZX r32, r8 / r16: register forms. */
@@ -502,18 +402,18 @@ static void alu_form8(const struct insn *in, insn_fn *out)
 /* SETcc r/m8 (0F 90+cc) and CMOVcc r32, r/m32 (0F 40+cc). */
 static void setcc_reg(struct soft_cpu *cpu, struct insn *in)
 {
-	reg8_write(cpu, in->rm, fast_cond(cpu, in->op & 0xf));
+	reg8_write(cpu, in->rm, cond_true(cpu, in->op & 0xf));
 }
 
 static void setcc_mem(struct soft_cpu *cpu, struct insn *in)
 {
 	mem_write8(cpu, in->seg, fast_ea(cpu, in),
-		   fast_cond(cpu, in->op & 0xf));
+		   cond_true(cpu, in->op & 0xf));
 }
 
 static void cmov_reg(struct soft_cpu *cpu, struct insn *in)
 {
-	if (fast_cond(cpu, in->op & 0xf))
+	if (cond_true(cpu, in->op & 0xf))
 		*gpr(cpu, in->reg) = *gpr(cpu, in->rm);
 }
 
@@ -522,7 +422,7 @@ static void cmov_mem(struct soft_cpu *cpu, struct insn *in)
 	/* The load happens (and may fault) whatever the condition. */
 	u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));
 
-	if (fast_cond(cpu, in->op & 0xf))
+	if (cond_true(cpu, in->op & 0xf))
 		*gpr(cpu, in->reg) = v;
 }
 
