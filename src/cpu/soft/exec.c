@@ -47,7 +47,7 @@ void io_check(struct soft_cpu *cpu, u16 port, unsigned size)
 		cpu_fault(cpu, EXC_GP, 0);
 }
 
-static void exec_alu_rm(struct soft_cpu *cpu, struct insn *in)
+void exec_alu_rm(struct soft_cpu *cpu, struct insn *in)
 {
 	int op = (in->op >> 3) & 7;
 	unsigned size = in->op & 1 ? in->osize : 1;

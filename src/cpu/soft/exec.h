@@ -35,6 +35,8 @@ static inline void rm_write(struct soft_cpu *cpu, const struct insn *in,
 }
 
 void jump_near(struct soft_cpu *cpu, u32 target, unsigned osize);
+/* ADD...CMP in their r/m,reg / reg,r/m / eAX,imm forms (opcodes 00-3D). */
+void exec_alu_rm(struct soft_cpu *cpu, struct insn *in);
 /* PUSH/POP of a segment register (a 32-bit push writes 16 bits). */
 void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize);
 void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize);

@@ -330,73 +330,26 @@ static void mov16_r_rm_mem(struct soft_cpu *cpu, struct insn *in)
 	*r = (*r & ~0xffffu) | v;
 }
 
-/* 8-bit ALU forms (00, 02 ... 3A, 04 ... 3C) and TEST r/m8, r8 (84). */
-static void alu8_rm_r(struct soft_cpu *cpu, struct insn *in)
+/*
+ * 8-bit ALU forms (00, 02 ... 3A, 04 ... 3C): exec()'s own executor,
+ * without exec()'s dispatch; memory forms compute the address it reads.
+ */
+static void alu8_mem(struct soft_cpu *cpu, struct insn *in)
 {
-	int op = (in->op >> 3) & 7;
-	u32 r = alu(cpu, op, rm_read(cpu, in, 1), reg8_read(cpu, in->reg), 1);
-
-	if (op != ALU_CMP)
-		rm_write(cpu, in, r, 1);
+	cpu->ea = fast_ea(cpu, in);
+	exec_alu_rm(cpu, in);
 }
 
-static void alu8_r_rm(struct soft_cpu *cpu, struct insn *in)
-{
-	int op = (in->op >> 3) & 7;
-	u32 r = alu(cpu, op, reg8_read(cpu, in->reg), rm_read(cpu, in, 1), 1);
-
-	if (op != ALU_CMP)
-		reg8_write(cpu, in->reg, (u8)r);
-}
-
-static void alu8_al_imm(struct soft_cpu *cpu, struct insn *in)
-{
-	int op = (in->op >> 3) & 7;
-	u32 r = alu(cpu, op, reg8_read(cpu, R_EAX), in->imm, 1);
-
-	if (op != ALU_CMP)
-		reg8_write(cpu, R_EAX, (u8)r);
-}
-
+/* TEST r/m8, r8 (84). */
 static void test8(struct soft_cpu *cpu, struct insn *in)
 {
 	alu(cpu, ALU_AND, rm_read(cpu, in, 1), reg8_read(cpu, in->reg), 1);
 }
 
-/* rm_read/rm_write want cpu->ea: the 8-bit forms set it first. */
-static void alu8_rm_r_ea(struct soft_cpu *cpu, struct insn *in)
-{
-	cpu->ea = fast_ea(cpu, in);
-	alu8_rm_r(cpu, in);
-}
-
-static void alu8_r_rm_ea(struct soft_cpu *cpu, struct insn *in)
-{
-	cpu->ea = fast_ea(cpu, in);
-	alu8_r_rm(cpu, in);
-}
-
-static void test8_ea(struct soft_cpu *cpu, struct insn *in)
+static void test8_mem(struct soft_cpu *cpu, struct insn *in)
 {
 	cpu->ea = fast_ea(cpu, in);
 	test8(cpu, in);
-}
-
-static void alu_form8(const struct insn *in, insn_fn *out)
-{
-	bool mem = in->mod != 3;
-
-	switch (in->op & 7) {
-	case 0:
-		*out = mem ? alu8_rm_r_ea : alu8_rm_r;
-		break;
-	case 2:
-		*out = mem ? alu8_r_rm_ea : alu8_r_rm;
-		break;
-	case 4:
-		*out = alu8_al_imm;
-		break;
-	}
 }
 
 /* SETcc r/m8 (0F 90+cc) and CMOVcc r32, r/m32 (0F 40+cc). */
@@ -495,9 +448,9 @@ static insn_fn fast_any_size(const struct insn *in)
 	insn_fn fn = NULL;
 
 	if (in->op < 0x40 && (in->op & 7) <= 4 && !(in->op & 1))
-		alu_form8(in, &fn);
+		fn = in->has_modrm && in->mod != 3 ? alu8_mem : exec_alu_rm;
 	else if (in->op == 0x84)
-		fn = in->mod == 3 ? test8 : test8_ea;
+		fn = in->mod == 3 ? test8 : test8_mem;
 	else if (in->osize == 2 && in->mod != 3 && in->op == 0x89)
 		fn = mov16_rm_r_mem;
 	else if (in->osize == 2 && in->mod != 3 && in->op == 0x8b)
