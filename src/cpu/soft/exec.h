@@ -25,8 +25,8 @@ static inline u32 rm_read(struct soft_cpu *cpu, const struct insn *in,
 	return mem_read_sz(cpu, in->seg, cpu->ea, size);
 }
 
-static inline void rm_write(struct soft_cpu *cpu, const struct insn *in,
-			    u32 v, unsigned size)
+static inline void rm_write(struct soft_cpu *cpu, const struct insn *in, u32 v,
+			    unsigned size)
 {
 	if (in->mod == 3)
 		reg_write(cpu, in->rm, v, size);
