@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network back ends: what is behind a network card's cable (libslirp's
+ * user-mode NAT, a host TAP device, a VDE switch). A card and its back end
+ * meet at a net_port: the card sends whole Ethernet frames (no FCS) with
+ * net_port_send(); the back end delivers received frames to the card's
+ * receiver, asking first whether the card can take one, so a guest that
+ * drains its ring slowly gets back-pressure instead of silent drops at the
+ * back end. No card knows which back end it has; no back end knows which
+ * card uses it. Everything runs on the machine thread (the event loop).
+ *
+ * A packet capture (pcap) sits on a port as a tap: every frame that crosses
+ * the port, either way, is also written to the capture file.
+ */
+#ifndef TWOOSTWO_NET_NET_H
+#define TWOOSTWO_NET_NET_H
+
+#include "core/evloop.h"
+
+/* Largest frame a port carries: 1514 bytes + a VLAN tag, no FCS. */
+#define NET_MAX_FRAME 1518
+#define NET_MIN_FRAME 60 /* without FCS; shorter frames are padded by cards */
+#define NET_MAC_LEN 6
+
+struct net_port;
+
+struct net_receiver {
+	/* Can the card take a frame of len bytes now? */
+	bool (*can_receive)(void *opaque, size_t len);
+	/* Deliver one frame; the card copies what it keeps. */
+	void (*receive)(void *opaque, const u8 *frame, size_t len);
+	void *opaque;
+};
+
+struct net_port_ops {
+	/* Send one frame from the card to the wire; drops are fine. */
+	void (*send)(struct net_port *port, const u8 *frame, size_t len);
+	/* The card can receive again: resume delivering queued frames. */
+	void (*accept_input)(struct net_port *port);
+	void (*close)(struct net_port *port);
+};
+
+struct net_port {
+	const struct net_port_ops *ops;
+	struct net_receiver rx;
+	struct evloop *loop;
+	/* Optional capture of both directions (net/pcap.c), or NULL. */
+	struct pcap_writer *capture;
+	/* The back end failed (switch gone, TAP removed): cable unplugged. */
+	bool link_down;
+};
+
+/* Card side. */
+void net_port_set_receiver(struct net_port *port,
+			   const struct net_receiver *rx);
+void net_port_send(struct net_port *port, const u8 *frame, size_t len);
+void net_port_accept_input(struct net_port *port);
+void net_port_close(struct net_port *port);
+
+/* Back-end side: hand a received frame to the card (drops if it can't). */
+bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The display surface: what the video adapter shows, as pixels, with the
+ * rectangles that changed since the consumers last looked. The VGA model
+ * renders into it (text modes too, with its fonts); the VNC server, the
+ * PNG screen dump and any other viewer read it. Everything runs on the
+ * machine thread.
+ *
+ * Pixels are 32-bit 0x00RRGGBB, row after row, `stride` bytes apart.
+ * A mode change (new width/height) is announced through resize() before
+ * the first update of the new size; update() names a changed rectangle
+ * already clipped to the surface.
+ */
+#ifndef TWOOSTWO_UI_DISPLAY_H
+#define TWOOSTWO_UI_DISPLAY_H
+
+#include "core/types.h"
+
+#define DISPLAY_MAX_WIDTH 2560
+#define DISPLAY_MAX_HEIGHT 1600
+
+struct display_surface {
+	unsigned width, height;
+	size_t stride; /* bytes per row */
+	u32 *pixels;	/* owned by the producer; valid until the next resize */
+};
+
+struct display_listener {
+	void (*resize)(void *opaque, const struct display_surface *s);
+	void (*update)(void *opaque, const struct display_surface *s,
+		       unsigned x, unsigned y, unsigned w, unsigned h);
+	void *opaque;
+	struct display_listener *next;
+};
+
+/* Input from a viewer back to the machine (keyboard, pointer). */
+struct display_input {
+	/* A key as a PC/AT set-1 scancode sequence, make or break. */
+	void (*key)(void *opaque, u16 scancode, bool down);
+	/* Relative motion and buttons (bit 0 left, 1 right, 2 middle). */
+	void (*mouse_rel)(void *opaque, int dx, int dy, int dz, u8 buttons);
+	/* Absolute position scaled to 0..0xFFFF in both axes. */
+	void (*mouse_abs)(void *opaque, u16 x, u16 y, int dz, u8 buttons);
+	void *opaque;
+};
+
+#endif
