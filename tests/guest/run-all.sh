@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot real guests and hostile firmware in twoostwo and check what they
-# show. Runs every tests/guest/test_*.py in turn, then prints
+# show. Runs every tests/guest/test_*.py (two files at a time on a machine
+# with two CPUs: TWOOSTWO_GUEST_JOBS), then prints
 #   guest: N passed, N failed[, N skipped]
 # and exits non-zero if any check failed.
 #
@@ -35,12 +36,42 @@ if [ $# -eq 0 ]; then
 	set -- "$here"/test_*.py
 fi
 
+# Test files are independent (each makes its own folders, sockets and
+# ports): run TWOOSTWO_GUEST_JOBS of them at once (default: one per CPU,
+# at most 2) and print each file's output whole, in the order given.
+jobs=${TWOOSTWO_GUEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -gt 2 ] && jobs=2
+outdir=$(mktemp -d)
+trap 'rm -rf "$outdir"' EXIT
+
+# run_one INDEX FILE: the file's output and its exit status into outdir.
+run_one() {
+	local out=$outdir/$1
+	timeout -k 10 "$limit" python3 "$2" >"$out.out" 2>&1
+	echo $? >"$out.rc"
+}
+export -f run_one
+export outdir limit
+
+# queue_all: "INDEX\0FILE\0" for each test file, for xargs.
+queue_all() {
+	local i=0 t
+	for t in "$@"; do
+		printf '%d\0%s\0' "$i" "$t"
+		i=$((i + 1))
+	done
+}
+# shellcheck disable=SC2016 # $0 and $1 are expanded by that bash
+queue_all "$@" | xargs -0 -n 2 -P "$jobs" bash -c 'run_one "$0" "$1"'
+
 passed=0 failed=0 skipped=0
+i=0
 for t in "$@"; do
 	name=$(basename "$t" .py)
 	echo "== $name"
-	out=$(timeout -k 10 "$limit" python3 "$t" 2>&1)
-	rc=$?
+	out=$(cat "$outdir/$i.out" 2>/dev/null)
+	rc=$(cat "$outdir/$i.rc" 2>/dev/null || echo 1)
+	i=$((i + 1))
 	printf '%s\n' "$out"
 	p=$(grep -c '^ok ' <<<"$out")
 	f=$(grep -c '^FAIL ' <<<"$out")
