@@ -19,6 +19,7 @@ struct text_cell {
 struct text_screen {
 	unsigned cols, rows;
 	bool graphics; /* the adapter is in a graphics mode: no text to show */
+	unsigned gfx_width, gfx_height; /* that mode's size in pixels */
 	bool cursor_visible;
 	unsigned cursor_col, cursor_row;
 	struct text_cell cell[TEXT_SCREEN_MAX_ROWS][TEXT_SCREEN_MAX_COLS];
