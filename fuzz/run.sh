@@ -45,7 +45,7 @@ artifacts() {
 sources() {
 	case $1 in
 	vga)
-		echo src/hw/vga.c src/hw/vga_mem.c src/hw/vga_render.c \
+		echo src/hw/vga.c src/hw/vga_mem.c src/hw/vga_render.c src/hw/vga_edid.c \
 			src/bus/memory.c src/bus/pci.c src/bus/pio.c \
 			src/ui/display.c src/core/log.c src/core/timer.c \
 			src/core/snapshot.c

@@ -428,6 +428,31 @@ static void test_vbe_hostile(void)
 	rig_free(&r);
 }
 
+/* The EDID at BAR2 offset 0: header, checksum, 1024x768 preferred. */
+static void test_edid(void)
+{
+	u8 e[128];
+	unsigned i, sum = 0;
+	struct rig r;
+
+	rig_init(&r);
+	rig_map_bars(&r);
+	for (i = 0; i < 128; i++)
+		e[i] = (u8)mem_read(&r.mem, MMIO_ADDR + i, 1);
+	CHECK_EQ(get_le32(e), 0xffffff00);
+	CHECK_EQ(get_le32(e + 4), 0x00ffffff);
+	for (i = 0; i < 128; i++)
+		sum += e[i];
+	CHECK_EQ(sum % 256, 0);
+	CHECK_EQ(e[18], 1);
+	CHECK_EQ(e[19], 4);
+	/* Detailed timing 1: horizontal and vertical active pixels. */
+	CHECK_EQ(e[56] | (e[58] >> 4) << 8, 1024);
+	CHECK_EQ(e[59] | (e[61] >> 4) << 8, 768);
+	CHECK(!memcmp(e + 72 + 5, "twoostwo\n", 9));
+	rig_free(&r);
+}
+
 struct region_seen {
 	unsigned ram, rom, host, mmio;
 	u64 host_base, host_len;
@@ -545,6 +570,7 @@ int main(void)
 	RUN_TEST(test_lfb_host_mapped);
 	RUN_TEST(test_vbe_hostile);
 	RUN_TEST(test_memory_regions);
+	RUN_TEST(test_edid);
 	RUN_TEST(test_render_hostile);
 	return unit_summary();
 }
