@@ -16,7 +16,7 @@
 #include "bus/pci.h"
 #include "bus/pio.h"
 #include "core/log.h"
-#include "hw/vga.h"
+#include "hw/vga_internal.h"
 #include "ui/display.h"
 
 #define FUZZ_DEVFN PCI_DEVFN(2, 0)
@@ -38,6 +38,11 @@ static void fuzz_cfg(struct pio_bus *pio, u8 reg, u32 v)
 	pio_write(pio, 0xcf8, 0x80000000u | FUZZ_DEVFN << 8 | reg, 4);
 	pio_write(pio, 0xcfc, v, 4);
 }
+
+/* Renders are costly: a few per input cover the mode changes. */
+#define FUZZ_MAX_RENDERS 6
+
+static unsigned fuzz_renders;
 
 static void fuzz_step(struct pio_bus *pio, struct phys_mem *mem,
 		      struct display *d, const u8 *s)
@@ -81,46 +86,60 @@ static void fuzz_step(struct pio_bus *pio, struct phys_mem *mem,
 		mem_read(mem, FUZZ_MMIO + (ab & 0xfff), 1 << (c & 3));
 		break;
 	case 10: /* a write pointer, as the CPU's TLB takes one */
-		{
-			u8 *p = mem_page_ptr(mem, FUZZ_LFB + (abc << 12) %
-							     FUZZ_VRAM,
-					     true);
+	{
+		u8 *p = mem_page_ptr(mem, FUZZ_LFB + (abc << 12) % FUZZ_VRAM,
+				     true);
 
-			if (p)
-				p[ab & 0xfff] = (u8)c;
-		}
-		break;
+		if (p)
+			p[ab & 0xfff] = (u8)c;
+	} break;
 	default:
-		display_refresh(d);
+		if (fuzz_renders++ < FUZZ_MAX_RENDERS)
+			display_refresh(d);
 		break;
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/*
+ * One machine for the whole run (building it costs more than most
+ * inputs): each input starts from a reset adapter with zeroed video
+ * memory, so it behaves the same whenever it runs.
+ */
+static struct pio_bus *fuzz_pio;
+static struct phys_mem fuzz_mem;
+static struct pci_bus fuzz_pci;
+static struct vga *fuzz_vga;
+
+static void fuzz_setup(void)
 {
 	static const u8 rom[64] = {0x55, 0xaa};
-	struct pio_bus *pio = pio_bus_new();
-	struct phys_mem mem;
-	struct pci_bus pci;
-	struct vga *vga;
+
+	fuzz_pio = pio_bus_new();
+	if (!fuzz_pio || mem_init(&fuzz_mem, 1 << 20, 1 << 20) ||
+	    pci_bus_init(&fuzz_pci, fuzz_pio, &fuzz_mem))
+		__builtin_trap();
+	fuzz_vga = vga_create(&fuzz_pci, FUZZ_DEVFN, rom, sizeof(rom),
+			      FUZZ_VRAM, NULL);
+	if (!fuzz_vga)
+		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
 	struct device dev;
 	size_t i;
 
-	if (!pio || mem_init(&mem, 1 << 20, 1 << 20) ||
-	    pci_bus_init(&pci, pio, &mem))
-		__builtin_trap();
-	vga = vga_create(&pci, FUZZ_DEVFN, rom, sizeof(rom), FUZZ_VRAM, NULL);
-	if (!vga)
-		__builtin_trap();
-	fuzz_cfg(pio, 0x10, FUZZ_LFB);
-	fuzz_cfg(pio, 0x18, FUZZ_MMIO);
-	fuzz_cfg(pio, 0x04, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	if (!fuzz_vga)
+		fuzz_setup();
+	dev = vga_device(fuzz_vga);
+	dev.ops->reset(dev.opaque);
+	memset(fuzz_vga->vram, 0, fuzz_vga->vram_size);
+	fuzz_cfg(fuzz_pio, 0x10, FUZZ_LFB);
+	fuzz_cfg(fuzz_pio, 0x18, FUZZ_MMIO);
+	fuzz_cfg(fuzz_pio, 0x04, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	fuzz_renders = 0;
 	for (i = 0; i + 4 <= size; i += 4)
-		fuzz_step(pio, &mem, vga_display(vga), data + i);
-	display_refresh(vga_display(vga));
-	dev = vga_device(vga);
-	dev.ops->destroy(dev.opaque);
-	pio_bus_free(pio);
-	mem_destroy(&mem);
+		fuzz_step(fuzz_pio, &fuzz_mem, vga_display(fuzz_vga), data + i);
+	display_refresh(vga_display(fuzz_vga));
 	return 0;
 }
