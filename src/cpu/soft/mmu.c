@@ -233,9 +233,9 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 		 */
 		if (!mem_page_is_device(cpu->env.mem, pa))
 			e->exec_tag = tag;
-	}
-	else
+	} else {
 		e->read_tag = tag;
+	}
 	/*
 	 * A writable RAM page is readable too, unless a read would map
 	 * somewhere else (shadow RAM set write-only): check separately.
