@@ -6,6 +6,8 @@
 #   fuzz_xml  any bytes as a bundle's DiskDescriptor.xml
 #   fuzz_ne2000  any bytes as port I/O, PCI config writes and received
 #             frames on the NE2000 (ISA) and RTL8029AS (PCI) cards
+#   fuzz_vga  a program of VGA/VBE register, window, LFB and BAR2 accesses
+#             with renders, against 1 MiB of video memory
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -26,7 +28,7 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml ne2000)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml ne2000 vga)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
@@ -43,13 +45,20 @@ artifacts() {
 
 # sources NAME: the library sources a harness links (small, quick to
 # build): the block layer and what it uses (logger, event loop for the I/O
-# workers), or the NE2000 cards and the buses and net port they sit on.
+# workers), the NE2000 cards and the buses and net port they sit on, or the
+# VGA adapter and its display surface.
 sources() {
 	case $1 in
 	ne2000)
 		echo src/hw/dp8390.c src/hw/ne2000_isa.c src/hw/rtl8029.c \
 			src/bus/pio.c src/bus/pci.c src/bus/memory.c \
 			src/net/net.c src/core/log.c src/core/snapshot.c -lz
+		;;
+	vga)
+		echo src/hw/vga.c src/hw/vga_mem.c src/hw/vga_render.c src/hw/vga_edid.c \
+			src/bus/memory.c src/bus/pci.c src/bus/pio.c \
+			src/ui/display.c src/core/log.c src/core/timer.c \
+			src/core/snapshot.c
 		;;
 	*)
 		echo src/block/*.c src/core/log.c src/core/evloop.c \
@@ -65,8 +74,9 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	# The Makefile's warnings.
-	# shellcheck disable=SC2046 # the source list is split on purpose
+	# Only what the harness exercises (sources above). The Makefile's
+	# warnings.
+	# shellcheck disable=SC2046 # the source list splits on purpose
 	if ! clang -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
 		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \

@@ -19,6 +19,8 @@ packages=(
 	bochs-sdl
 	# guest images; gcc-multilib builds their static i386 disk benchmark
 	xorriso isolinux syslinux-common mtools gcc-multilib
+	# PNG screen dumps; the boot-sector programs of the VGA tests
+	libpng-dev nasm
 	# benchmarks
 	hyperfine
 )

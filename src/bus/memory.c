@@ -13,7 +13,7 @@
 
 int mem_init(struct phys_mem *mem, u64 ram_size, u64 low_top)
 {
-	*mem = (struct phys_mem){ 0 };
+	*mem = (struct phys_mem){0};
 	/* Anonymous mapping: untouched guest RAM costs no host memory. */
 	mem->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -83,10 +83,121 @@ int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 		if (base < r->base + r->len && r->base < base + len)
 			return -EBUSY;
 	}
-	mem->mmio[mem->nr_mmio++] = (struct mmio_range){ base, len, ops,
-							 opaque };
+	mem->mmio[mem->nr_mmio++] =
+		(struct mmio_range){base, len, ops, opaque, NULL, NULL};
 	mem_notify_map_changed(mem);
 	return 0;
+}
+
+int mem_register_host(struct phys_mem *mem, u64 base, u64 len, u8 *host,
+		      struct mem_dirty_log *dirty)
+{
+	int err;
+
+	if (!host || (base | len) & (MEM_PAGE_SIZE - 1))
+		return -EINVAL;
+	err = mem_register_mmio(mem, base, len, NULL, NULL);
+	if (err)
+		return err;
+	mem->mmio[mem->nr_mmio - 1].host = host;
+	mem->mmio[mem->nr_mmio - 1].dirty = dirty;
+	return 0;
+}
+
+static int mem_report(int (*fn)(void *opaque, const struct mem_region *r),
+		      void *opaque, enum mem_region_kind kind, u64 base,
+		      u64 len, u8 *host)
+{
+	struct mem_region r = {kind, base, len, host, NULL};
+
+	return len ? fn(opaque, &r) : 0;
+}
+
+int mem_for_each_region(struct phys_mem *mem,
+			int (*fn)(void *opaque, const struct mem_region *r),
+			void *opaque)
+{
+	u64 low =
+		mem->flat ? mem->low_top : MIN(mem->low_top, LEGACY_HOLE_START);
+	unsigned i;
+	int ret;
+
+	ret = mem_report(fn, opaque, MEM_REGION_RAM, 0, low, mem->ram);
+	if (!ret && !mem->flat && mem->low_top > LEGACY_HOLE_END)
+		ret = mem_report(fn, opaque, MEM_REGION_RAM, LEGACY_HOLE_END,
+				 mem->low_top - LEGACY_HOLE_END,
+				 mem->ram + LEGACY_HOLE_END);
+	if (!ret)
+		ret = mem_report(fn, opaque, MEM_REGION_RAM, MEM_4G,
+				 mem->ram_size - mem->low_top,
+				 mem->ram + mem->low_top);
+	if (!ret && mem->bios)
+		ret = mem_report(fn, opaque, MEM_REGION_ROM,
+				 MEM_4G - mem->bios_size, mem->bios_size,
+				 (u8 *)mem->bios);
+	for (i = 0; !ret && i < mem->nr_mmio; i++) {
+		const struct mmio_range *m = &mem->mmio[i];
+		struct mem_region r = {m->host ? MEM_REGION_HOST :
+						 MEM_REGION_MMIO,
+				       m->base, m->len, m->host, m->dirty};
+
+		ret = fn(opaque, &r);
+	}
+	return ret;
+}
+
+int mem_dirty_log_init(struct mem_dirty_log *log, u64 size)
+{
+	log->pages = (size + MEM_PAGE_SIZE - 1) >> MEM_PAGE_SHIFT;
+	log->bits = calloc((log->pages + 63) / 64, sizeof(u64));
+	log->direct_writers = false;
+	return log->bits ? 0 : -ENOMEM;
+}
+
+void mem_dirty_log_free(struct mem_dirty_log *log)
+{
+	free(log->bits);
+	log->bits = NULL;
+	log->pages = 0;
+}
+
+void mem_dirty_log_mark(struct mem_dirty_log *log, u64 off, u64 len)
+{
+	u64 p, first = off >> MEM_PAGE_SHIFT, last;
+
+	if (!len || first >= log->pages)
+		return;
+	last = MIN((off + len - 1) >> MEM_PAGE_SHIFT, log->pages - 1);
+	for (p = first; p <= last; p++)
+		log->bits[p / 64] |= 1ull << (p % 64);
+}
+
+bool mem_dirty_log_test(const struct mem_dirty_log *log, u64 off, u64 len)
+{
+	u64 p, first = off >> MEM_PAGE_SHIFT, last;
+
+	if (!len)
+		return false;
+	last = (off + len - 1) >> MEM_PAGE_SHIFT;
+	if (last >= log->pages || last < first)
+		return true;
+	for (p = first; p <= last; p++)
+		if (log->bits[p / 64] & (1ull << (p % 64)))
+			return true;
+	return false;
+}
+
+void mem_dirty_log_clear(struct mem_dirty_log *log)
+{
+	memset(log->bits, 0, (log->pages + 63) / 64 * sizeof(u64));
+}
+
+void mem_dirty_log_rearm(struct phys_mem *mem, struct mem_dirty_log *log)
+{
+	if (!log->direct_writers)
+		return;
+	log->direct_writers = false;
+	mem_notify_map_changed(mem);
 }
 
 void mem_unregister_mmio(struct phys_mem *mem, u64 base)
@@ -192,25 +303,45 @@ static u8 *mem_rom_page_ptr(const struct phys_mem *mem, u64 page)
 	return (u8 *)p;
 }
 
+/* A page of a host-backed region; a write pointer makes the page dirty. */
+static u8 *mem_host_page_ptr(struct mmio_range *r, u64 page, bool write)
+{
+	u64 off = page - r->base;
+
+	if (write && r->dirty) {
+		mem_dirty_log_mark(r->dirty, off, MEM_PAGE_SIZE);
+		r->dirty->direct_writers = true;
+	}
+	return r->host + off;
+}
+
 u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 {
 	u64 page = paddr & ~(u64)(MEM_PAGE_SIZE - 1);
+	struct mmio_range *r;
 	u64 off;
 
 	if (mem_in_legacy_hole(page) && !mem->flat) {
 		if (!mem_in_shadow(page))
 			return NULL;
-		if (write ? !mem_shadow_writes_ram(mem, page)
-			  : !mem_shadow_reads_ram(mem, page))
+		if (write ? !mem_shadow_writes_ram(mem, page) :
+			    !mem_shadow_reads_ram(mem, page))
 			return write ? NULL : mem_rom_page_ptr(mem, page);
 		return mem->ram + page;
 	}
 	off = mem_ram_offset(mem, page);
-	if (mem_find_mmio(mem, page))
-		return NULL;
+	if ((r = mem_find_mmio(mem, page)))
+		return r->host ? mem_host_page_ptr(r, page, write) : NULL;
 	if (off == UINT64_MAX)
 		return write ? NULL : mem_rom_page_ptr(mem, page);
 	return mem->ram + off;
+}
+
+bool mem_page_is_device(struct phys_mem *mem, u64 paddr)
+{
+	struct mmio_range *r = mem_find_mmio(mem, paddr);
+
+	return r && r->host;
 }
 
 static u64 load_le(const u8 *p, unsigned size)
@@ -254,10 +385,10 @@ static u64 mem_read_in_page(struct phys_mem *mem, u64 paddr, unsigned size)
 	if (p)
 		return load_le(p + (paddr & (MEM_PAGE_SIZE - 1)), size);
 	r = mem_find_mmio(mem, paddr);
-	if (r && paddr + size - r->base <= r->len)
-		return r->ops->read ? r->ops->read(r->opaque, paddr - r->base,
-						   size)
-				    : ~0ull >> (64 - 8 * size);
+	if (r && paddr + size - r->base <= r->len && r->ops)
+		return r->ops->read ?
+			       r->ops->read(r->opaque, paddr - r->base, size) :
+			       ~0ull >> (64 - 8 * size);
 	if (mem_in_shadow(paddr) && (p = mem_shadow_rom_ptr(mem, paddr)))
 		return load_le(p, size);
 	if ((p = mem_high_bios_ptr(mem, paddr)))
@@ -276,7 +407,7 @@ static void mem_write_in_page(struct phys_mem *mem, u64 paddr, u64 value,
 		return;
 	}
 	r = mem_find_mmio(mem, paddr);
-	if (r && paddr + size - r->base <= r->len && r->ops->write)
+	if (r && paddr + size - r->base <= r->len && r->ops && r->ops->write)
 		r->ops->write(r->opaque, paddr - r->base, value, size);
 }
 
@@ -314,7 +445,8 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 	u8 *out = buf;
 
 	while (len) {
-		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		u64 chunk =
+			MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
 		const u8 *p = mem_page_ptr(mem, paddr, false);
 		u64 i;
 
@@ -322,7 +454,8 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 			memcpy(out, p + (paddr & (MEM_PAGE_SIZE - 1)), chunk);
 		} else {
 			for (i = 0; i < chunk; i++)
-				out[i] = (u8)mem_read_in_page(mem, paddr + i, 1);
+				out[i] =
+					(u8)mem_read_in_page(mem, paddr + i, 1);
 		}
 		out += chunk;
 		paddr += chunk;
@@ -337,7 +470,8 @@ void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 	unsigned i;
 
 	while (len) {
-		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		u64 chunk =
+			MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
 		u8 *p = mem_page_ptr(mem, paddr, true);
 		u64 j;
 

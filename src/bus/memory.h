@@ -12,6 +12,12 @@
  *                         firmware ROM in its last bytes
  *   4 GiB ..              RAM above the hole
  *
+ * Devices add regions on top of that: MMIO ranges (a callback per access)
+ * and host-backed regions such as a video card's linear framebuffer, which
+ * the CPU maps like RAM while a dirty log records the pages it wrote.
+ * mem_for_each_region() lists the whole map (RAM, ROM, host-backed, MMIO)
+ * for an engine that must mirror it (KVM memory slots).
+ *
  * The CPU engines get host pointers for whole 4 KiB pages of RAM through
  * mem_page_ptr() and cache them; everything else goes through mem_read() and
  * mem_write(). When routing changes (PAM writes, BAR moves) listeners are told
@@ -35,8 +41,8 @@
 
 /* PAM attribute of a shadow segment (i440FX PAM register encoding). */
 enum mem_shadow_mode {
-	MEM_SHADOW_ROM = 0, /* reads from ROM, writes dropped */
-	MEM_SHADOW_READ_RAM = 1, /* reads RAM, writes dropped */
+	MEM_SHADOW_ROM = 0,	  /* reads from ROM, writes dropped */
+	MEM_SHADOW_READ_RAM = 1,  /* reads RAM, writes dropped */
 	MEM_SHADOW_WRITE_RAM = 2, /* reads ROM, writes RAM */
 	MEM_SHADOW_RW_RAM = 3,
 };
@@ -47,11 +53,41 @@ struct mmio_ops {
 	void (*write)(void *opaque, u64 offset, u64 value, unsigned size);
 };
 
+/*
+ * One bit per 4 KiB page of a host-backed region, set when the page may
+ * have been written. Handing out a write pointer (mem_page_ptr) sets the
+ * page's bit and `direct_writers`; the owner reads and clears the bits and
+ * then calls mem_dirty_log_rearm(), which makes the CPUs drop their cached
+ * pointers, so the next write to a clean page is seen again.
+ */
+struct mem_dirty_log {
+	u64 *bits;
+	u64 pages;
+	bool direct_writers;
+};
+
+enum mem_region_kind {
+	MEM_REGION_RAM,
+	MEM_REGION_ROM,
+	MEM_REGION_HOST, /* device memory mapped like RAM, dirty-logged */
+	MEM_REGION_MMIO,
+};
+
 struct mmio_range {
 	u64 base;
 	u64 len;
 	const struct mmio_ops *ops;
 	void *opaque;
+	u8 *host; /* MEM_REGION_HOST: len bytes of host memory */
+	struct mem_dirty_log *dirty;
+};
+
+/* A region as mem_for_each_region() reports it. */
+struct mem_region {
+	enum mem_region_kind kind;
+	u64 base, len;
+	u8 *host; /* RAM, ROM (read-only) and HOST regions; NULL for MMIO */
+	struct mem_dirty_log *dirty;
 };
 
 struct mem_listener {
@@ -65,7 +101,7 @@ struct mem_listener {
 struct phys_mem {
 	u8 *ram;
 	u64 ram_size;
-	u64 low_top; /* RAM below 4 GiB ends here */
+	u64 low_top;	/* RAM below 4 GiB ends here */
 	const u8 *bios; /* firmware image, mapped at 4 GiB - bios_size */
 	u64 bios_size;
 	u8 shadow_mode[MEM_SHADOW_SEGS];
@@ -85,7 +121,31 @@ void mem_set_bios(struct phys_mem *mem, const u8 *bios, u64 size);
 
 int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 		      const struct mmio_ops *ops, void *opaque);
+/*
+ * Device memory the CPU reads and writes directly (len a multiple of 4 KiB,
+ * host valid as long as it is registered); writes are logged in dirty.
+ * Removed with mem_unregister_mmio(base).
+ */
+int mem_register_host(struct phys_mem *mem, u64 base, u64 len, u8 *host,
+		      struct mem_dirty_log *dirty);
 void mem_unregister_mmio(struct phys_mem *mem, u64 base);
+/*
+ * Every region of the map, in no particular order; stops on nonzero.
+ * The PAM-routed shadow segments (0xC0000-0xFFFFF) are not listed: they
+ * follow mem_set_shadow_mode(), which tells the listeners.
+ */
+int mem_for_each_region(struct phys_mem *mem,
+			int (*fn)(void *opaque, const struct mem_region *r),
+			void *opaque);
+
+int mem_dirty_log_init(struct mem_dirty_log *log, u64 size);
+void mem_dirty_log_free(struct mem_dirty_log *log);
+void mem_dirty_log_mark(struct mem_dirty_log *log, u64 off, u64 len);
+/* Any page of [off, off + len) dirty? (out of range counts as dirty) */
+bool mem_dirty_log_test(const struct mem_dirty_log *log, u64 off, u64 len);
+void mem_dirty_log_clear(struct mem_dirty_log *log);
+/* After clearing: take back the write pointers handed out (see above). */
+void mem_dirty_log_rearm(struct phys_mem *mem, struct mem_dirty_log *log);
 int mem_add_listener(struct phys_mem *mem, const struct mem_listener *l);
 /* Remove the listener registered with this opaque pointer. */
 void mem_remove_listener(struct phys_mem *mem, void *opaque);
@@ -99,6 +159,9 @@ void mem_set_shadow_mode(struct phys_mem *mem, unsigned seg,
  * kind of access.
  */
 u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write);
+
+/* Is paddr in a host-backed device region (see mem_register_host)? */
+bool mem_page_is_device(struct phys_mem *mem, u64 paddr);
 
 /* Accesses of 1, 2, 4 or 8 bytes that may hit anything. */
 u64 mem_read(struct phys_mem *mem, u64 paddr, unsigned size);

@@ -107,6 +107,9 @@ static void pci_update_bars(struct pci_function *f)
 			err = pio_register(f->bus->pio, (u16)addr,
 					   (u16)bar->size, bar->pio,
 					   bar->opaque);
+		else if (bar->host)
+			err = mem_register_host(f->bus->mem, addr, bar->size,
+						bar->host, bar->dirty);
 		else
 			err = mem_register_mmio(f->bus->mem, addr, bar->size,
 						bar->mmio, bar->opaque);

@@ -47,6 +47,9 @@ struct pci_bar {
 	const struct pio_ops *pio; /* for I/O BARs */
 	const struct mmio_ops *mmio; /* for memory BARs and the ROM */
 	void *opaque;
+	/* Set after pci_function_set_bar(): mapped as host memory instead */
+	u8 *host;
+	struct mem_dirty_log *dirty;
 	u64 mapped_at; /* UINT64_MAX when not mapped */
 };
 

@@ -23,15 +23,18 @@ static const char control_usage[] =
 	"usage: twoostwo control SOCKET eject [--force]\n"
 	"       twoostwo control SOCKET insert ISO\n"
 	"       twoostwo control SOCKET status\n"
+	"       twoostwo control SOCKET screendump FILE.png\n"
 	"\n"
 	"Change the CD of a machine started with 'twoostwo run --control "
-	"SOCKET'.\n"
+	"SOCKET',\nor take a picture of its screen.\n"
 	"  eject [--force]  take the disc out (--force: even when the guest "
 	"has\n"
 	"                   locked the tray)\n"
 	"  insert ISO       put an ISO image or a host CD reader (/dev/srN) "
 	"in\n"
-	"  status           what is in the drive, tray and lock state\n";
+	"  status           what is in the drive, tray and lock state\n"
+	"  screendump FILE  write the screen as a PNG image (text or "
+	"graphics)\n";
 
 /* The command line to send: the words joined by spaces, then '\n'. */
 static int control_build_line(int argc, char **argv, char *line, size_t len)
@@ -117,9 +120,20 @@ static int control_read_answer(int fd, const char *path, char *buf, size_t len)
  */
 static void control_absolute_path(int argc, char **argv, char *buf, size_t len)
 {
-	char *abs;
+	char *abs, *cwd;
 
-	if (argc != 4 || strcmp(argv[2], "insert") || argv[3][0] == '/')
+	if (argc != 4 || argv[3][0] == '/')
+		return;
+	if (!strcmp(argv[2], "screendump")) {
+		/* The file does not exist yet: prefix the directory. */
+		cwd = getcwd(NULL, 0);
+		if (cwd &&
+		    (size_t)snprintf(buf, len, "%s/%s", cwd, argv[3]) < len)
+			argv[3] = buf;
+		free(cwd);
+		return;
+	}
+	if (strcmp(argv[2], "insert"))
 		return;
 	abs = realpath(argv[3], NULL);
 	if (!abs)

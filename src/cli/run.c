@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "hw/vga.h"
 
 #define RUN_TRY_HELP "(try 'twoostwo run --help')"
 #define RUN_MAX_TIMEOUT_S 1e9
@@ -27,6 +28,7 @@ enum run_opt {
 	OPT_HDD,
 	OPT_CONTROL,
 	OPT_MEMORY,
+	OPT_VRAM,
 	OPT_BOOT,
 	OPT_BIOS,
 	OPT_SERIAL,
@@ -46,6 +48,7 @@ static const struct option run_options[] = {
 	{"hdd", required_argument, NULL, OPT_HDD},
 	{"control", required_argument, NULL, OPT_CONTROL},
 	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"vram", required_argument, NULL, OPT_VRAM},
 	{"boot", required_argument, NULL, OPT_BOOT},
 	{"bios", required_argument, NULL, OPT_BIOS},
 	{"serial", required_argument, NULL, OPT_SERIAL},
@@ -80,6 +83,8 @@ static const char run_usage[] =
 	"                          'twoostwo control' (CD eject and insert)\n"
 	"  --memory SIZE           RAM: 512 (MiB), 64M, 1G, 65536K; 2M to 3G\n"
 	"                          (default 128M)\n"
+	"  --vram SIZE             video memory: a power of two, 1M to 256M\n"
+	"                          (default 16M)\n"
 	"  --boot cd|disk          boot device (default: cd when --cdrom is "
 	"given)\n"
 	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
@@ -186,6 +191,22 @@ static int run_set_memory(struct run_args *a, const char *v, char *err,
 		return CLI_EXIT_USAGE;
 	}
 	a->cfg.ram_size = bytes;
+	return 0;
+}
+
+static int run_set_vram(struct run_args *a, const char *v, char *err,
+			size_t errlen)
+{
+	u64 bytes;
+
+	if (cli_parse_size(v, &bytes) || !vga_vram_size_valid(bytes)) {
+		snprintf(err, errlen,
+			 "invalid video memory size '%s' (a power of two from "
+			 "1M to 256M, e.g. 16M) " RUN_TRY_HELP,
+			 v);
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.vram_size = (u32)bytes;
 	return 0;
 }
 
@@ -308,6 +329,8 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);
+	case OPT_VRAM:
+		return run_set_vram(a, v, err, errlen);
 	case OPT_TIMEOUT:
 		return run_set_timeout(a, v, err, errlen);
 	default:

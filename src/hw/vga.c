@@ -330,7 +330,7 @@ static u16 vga_dispi_read(const struct vga *vga, u16 index)
 			return VBE_DISPI_MAX_BPP;
 	}
 	if (index == VBE_DISPI_INDEX_VIDEO_MEMORY_64K)
-		return VBE_BANKS;
+		return (u16)MIN(vga_banks(vga), 0xffffu);
 	return d[index];
 }
 
@@ -349,7 +349,7 @@ static u16 vga_dispi_virt_height(const struct vga *vga, u32 width)
 {
 	u32 line = vga_dispi_line_bytes(vga, width);
 
-	return line ? (u16)MIN(VGA_VRAM_SIZE / line, 0xffffu) : 0;
+	return line ? (u16)MIN(vga->vram_size / line, 0xffffu) : 0;
 }
 
 static bool vga_dispi_bpp_valid(u16 bpp)
@@ -389,6 +389,10 @@ static void vga_dispi_enable(struct vga *vga, u16 v)
 			log_guest_once("vga",
 				       "DISPI enabled without a valid mode");
 			v &= (u16)~VBE_DISPI_ENABLED;
+		} else if ((u64)vga_dispi_line_bytes(vga, xres) * yres >
+			   vga->vram_size) {
+			log_guest_once("vga", "DISPI mode larger than VRAM");
+			v &= (u16)~VBE_DISPI_ENABLED;
 		} else {
 			d[VBE_DISPI_INDEX_VIRT_WIDTH] = (u16)xres;
 			d[VBE_DISPI_INDEX_VIRT_HEIGHT] =
@@ -396,7 +400,7 @@ static void vga_dispi_enable(struct vga *vga, u16 v)
 			d[VBE_DISPI_INDEX_X_OFFSET] = 0;
 			d[VBE_DISPI_INDEX_Y_OFFSET] = 0;
 			d[VBE_DISPI_INDEX_BANK] = 0;
-			/* The maximums keep xres * yres * 4 inside VRAM. */
+			/* Checked above: the mode fits in VRAM. */
 			if (!(v & VBE_DISPI_NOCLEARMEM))
 				memset(vga->vram, 0,
 				       vga_dispi_line_bytes(vga, xres) * yres);
@@ -435,7 +439,7 @@ static void vga_dispi_write(struct vga *vga, u16 index, u16 v)
 		vga_dispi_enable(vga, v);
 		break;
 	case VBE_DISPI_INDEX_BANK:
-		if (v < VBE_BANKS)
+		if (v < vga_banks(vga))
 			d[index] = v;
 		break;
 	case VBE_DISPI_INDEX_VIRT_WIDTH:
@@ -493,8 +497,8 @@ static u64 vga_vram_read(void *opaque, u64 offset, unsigned size)
 	u64 v = 0;
 	unsigned i;
 
-	if (size > 8 || offset >= VGA_VRAM_SIZE ||
-	    VGA_VRAM_SIZE - offset < size)
+	if (size > 8 || offset >= vga->vram_size ||
+	    vga->vram_size - offset < size)
 		return vga_ones(size);
 	for (i = 0; i < size; i++)
 		v |= (u64)vga->vram[offset + i] << (8 * i);
@@ -506,11 +510,12 @@ static void vga_vram_write(void *opaque, u64 offset, u64 value, unsigned size)
 	struct vga *vga = opaque;
 	unsigned i;
 
-	if (size > 8 || offset >= VGA_VRAM_SIZE ||
-	    VGA_VRAM_SIZE - offset < size)
+	if (size > 8 || offset >= vga->vram_size ||
+	    vga->vram_size - offset < size)
 		return;
 	for (i = 0; i < size; i++)
 		vga->vram[offset + i] = (u8)(value >> (8 * i));
+	vga_mark_dirty(vga, (u32)offset, size);
 }
 
 static const struct mmio_ops vga_vram_ops = {
@@ -521,10 +526,12 @@ static const struct mmio_ops vga_vram_ops = {
 
 /*
  * BAR2 byte by byte: VGA ports 0x3C0-0x3DF at 0x400, DISPI register i at
- * 0x500 + 2 * i (little endian). The EDID block at 0 is absent: zeros.
+ * 0x500 + 2 * i (little endian), the EDID at 0.
  */
 static u8 vga_mmio_read_byte(struct vga *vga, u32 off)
 {
+	if (off < VGA_EDID_SIZE)
+		return vga->edid[off];
 	if (off >= VGA_MMIO_PORTS && off < VGA_MMIO_PORTS_END)
 		return vga_port_read(vga, (u16)(0x3c0 + off - VGA_MMIO_PORTS));
 	if (off >= VGA_MMIO_DISPI && off < VGA_MMIO_DISPI_END) {
@@ -625,6 +632,7 @@ static void vga_reset(void *opaque)
 	struct vga *vga = opaque;
 
 	memset(&vga->r, 0, sizeof(vga->r));
+	vga->rs.drawn_valid = false;
 	vga->r.dac_mask = 0xff;
 	vga->r.dispi[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
 	vga->r.dispi[VBE_DISPI_INDEX_BPP] = 8;
@@ -638,7 +646,7 @@ static int vga_save(void *opaque, struct snap_writer *w)
 	err = snap_put(w, "vga", VGA_SNAP_VERSION, &vga->r, sizeof(vga->r));
 	if (!err)
 		err = snap_put(w, "vga-vram", VGA_SNAP_VERSION, vga->vram,
-			       VGA_VRAM_SIZE);
+			       vga->vram_size);
 	return err;
 }
 
@@ -651,10 +659,12 @@ static int vga_load(void *opaque, const struct snap_reader *rd)
 	err = snap_get(rd, "vga", VGA_SNAP_VERSION, &r, sizeof(r));
 	if (!err)
 		err = snap_get(rd, "vga-vram", VGA_SNAP_VERSION, vga->vram,
-			       VGA_VRAM_SIZE);
+			       vga->vram_size);
 	if (err)
 		return err;
 	vga->r = r;
+	vga->rs.drawn_valid = false;
+	mem_dirty_log_mark(&vga->dirty, 0, vga->vram_size);
 	return 0;
 }
 
@@ -687,6 +697,11 @@ static void vga_free(struct vga *vga)
 		mem_unregister_mmio(vga->bus->mem, VGA_WINDOW_BASE);
 	if (vga->pci.bus)
 		vga_unmap_bars(vga);
+	if (vga->has_timer)
+		timer_cancel(&vga->refresh_timer);
+	display_destroy(&vga->display);
+	mem_dirty_log_free(&vga->dirty);
+	free(vga->rs.line);
 	free(vga->rom);
 	free(vga->vram);
 	free(vga);
@@ -739,7 +754,10 @@ static void vga_pci_init(struct vga *vga)
 	pci_function_init(f, VGA_PCI_VENDOR, VGA_PCI_DEVICE, VGA_PCI_CLASS, 0);
 	put_le16(&f->config[PCI_SUBSYSTEM_VENDOR_ID], VGA_PCI_SUBSYS_VENDOR);
 	put_le16(&f->config[PCI_SUBSYSTEM_ID], VGA_PCI_SUBSYS_ID);
-	pci_function_set_bar(f, 0, VGA_VRAM_SIZE, false, &vga_vram_ops, vga);
+	/* The framebuffer is memory to the CPU: mapped, dirty-logged. */
+	pci_function_set_bar(f, 0, vga->vram_size, false, &vga_vram_ops, vga);
+	f->bars[0].host = vga->vram;
+	f->bars[0].dirty = &vga->dirty;
 	f->config[PCI_BAR0] |= VGA_PCI_BAR_PREFETCH;
 	pci_function_set_bar(f, VGA_MMIO_BAR, VGA_MMIO_SIZE, false,
 			     &vga_mmio_ops, vga);
@@ -779,17 +797,48 @@ static int vga_register(struct vga *vga)
 	return 0;
 }
 
-struct vga *vga_create(struct pci_bus *pci, u8 devfn, const u8 *rom,
-		       size_t rom_size)
+bool vga_vram_size_valid(u64 vram_size)
 {
-	struct vga *vga = calloc(1, sizeof(*vga));
+	return vram_size >= VGA_VRAM_MIN && vram_size <= VGA_VRAM_MAX &&
+	       !(vram_size & (vram_size - 1));
+}
+
+static void vga_display_refresh(void *opaque)
+{
+	vga_render(opaque);
+}
+
+struct display *vga_display(struct vga *vga)
+{
+	return &vga->display;
+}
+
+struct vga *vga_create(struct pci_bus *pci, u8 devfn, const u8 *rom,
+		       size_t rom_size, u32 vram_size,
+		       struct timer_list *timers)
+{
+	struct vga *vga;
 	int err;
 
+	if (!vram_size)
+		vram_size = VGA_VRAM_SIZE;
+	if (!vga_vram_size_valid(vram_size)) {
+		log_error("vga",
+			  "video memory of %u bytes: not a power of two in "
+			  "1-256 MiB",
+			  vram_size);
+		return NULL;
+	}
+	vga = calloc(1, sizeof(*vga));
 	if (!vga)
 		return NULL;
 	vga->bus = pci;
-	vga->vram = calloc(1, VGA_VRAM_SIZE);
-	err = vga->vram ? vga_copy_rom(vga, rom, rom_size) : -ENOMEM;
+	vga->vram_size = vram_size;
+	vga_edid_build(vga->edid);
+	display_init(&vga->display, vga_display_refresh, vga);
+	vga->vram = calloc(1, vram_size);
+	err = vga->vram ? mem_dirty_log_init(&vga->dirty, vram_size) : -ENOMEM;
+	err = err ?: vga_copy_rom(vga, rom, rom_size);
 	if (!err) {
 		vga_pci_init(vga);
 		err = pci_bus_attach(pci, &vga->pci, devfn);
@@ -803,5 +852,10 @@ struct vga *vga_create(struct pci_bus *pci, u8 devfn, const u8 *rom,
 		return NULL;
 	}
 	vga_reset(vga);
+	if (timers) {
+		timer_init(&vga->refresh_timer, timers, vga_refresh_tick, vga);
+		timer_arm(&vga->refresh_timer, clock_now_ns());
+		vga->has_timer = true;
+	}
 	return vga;
 }

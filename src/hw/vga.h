@@ -13,13 +13,27 @@
 #include "hw/device.h"
 #include "ui/text_screen.h"
 
-#define VGA_VRAM_SIZE (16u << 20)
+#include "core/timer.h"
+#include "ui/display.h"
+
+#define VGA_VRAM_SIZE (16u << 20) /* default */
+#define VGA_VRAM_MIN (1u << 20)
+#define VGA_VRAM_MAX (256u << 20)
 
 struct vga;
 
-/* rom: the VGA BIOS image (copied), exposed through the PCI ROM BAR. */
+/*
+ * rom: the VGA BIOS image (copied), exposed through the PCI ROM BAR.
+ * vram_size: a power of two in VGA_VRAM_MIN..VGA_VRAM_MAX (0: default).
+ * timers: where the display refresh timer runs (NULL: only on demand).
+ */
 struct vga *vga_create(struct pci_bus *pci, u8 devfn, const u8 *rom,
-		       size_t rom_size);
+		       size_t rom_size, u32 vram_size,
+		       struct timer_list *timers);
+/* The surface the adapter draws into (see ui/display.h). */
+struct display *vga_display(struct vga *vga);
+/* Is vram_size acceptable to vga_create()? */
+bool vga_vram_size_valid(u64 vram_size);
 /* What the screen shows now, when in a text mode. */
 void vga_get_text_screen(struct vga *vga, struct text_screen *out);
 struct device vga_device(struct vga *vga);

@@ -10,7 +10,9 @@
 #ifndef TWOOSTWO_HW_VGA_INTERNAL_H
 #define TWOOSTWO_HW_VGA_INTERNAL_H
 
+#include "core/timer.h"
 #include "hw/vga.h"
+#include "ui/display.h"
 
 #define VGA_PLANES 4
 #define VGA_PLANE_SIZE 0x10000u
@@ -85,7 +87,6 @@
 #define VBE_DISPI_LFB_ENABLED 0x40
 #define VBE_DISPI_NOCLEARMEM 0x80
 #define VBE_BANK_SIZE 0x10000u
-#define VBE_BANKS (VGA_VRAM_SIZE / VBE_BANK_SIZE)
 
 /*
  * The guest-visible state, saved as is. Indices are stored as written and
@@ -122,24 +123,61 @@ struct vga_pio_window {
 	u16 base;
 };
 
+#define VGA_EDID_SIZE 128
 #define VGA_PIO_WINDOWS 5
 /* Bits of vga.registered: BIT(i) for pio window i, then these. */
 #define VGA_REG_DISPI BIT(VGA_PIO_WINDOWS)
 #define VGA_REG_WINDOW BIT(VGA_PIO_WINDOWS + 1)
 
+/*
+ * What the renderer remembers between frames: the registers it drew
+ * with (any change redraws everything) and which 4 KiB VRAM pages were
+ * written since (vram_dirty; the CPU's direct LFB writes land in it
+ * through the memory map's dirty log, window writes set it here).
+ */
+struct vga_render_state {
+	struct vga_regs drawn_regs;
+	bool drawn_valid;
+	bool blink_on;
+	bool cursor_on;
+	u32 *line; /* one rendered scan line */
+};
+
 struct vga {
 	struct vga_regs r;
-	u8 *vram; /* VGA_VRAM_SIZE bytes */
+	u8 *vram;      /* vram_size bytes */
+	u32 vram_size; /* a power of two, at least 256 KiB */
+	struct mem_dirty_log dirty;
+	struct display display;
+	struct vga_render_state rs;
+	struct timer refresh_timer;
+	bool has_timer;
 	u8 *rom;
 	u32 rom_size; /* ROM BAR size: a power of two */
 	struct pci_function pci;
 	struct pci_bus *bus;
 	struct vga_pio_window pio[VGA_PIO_WINDOWS];
 	u32 registered; /* what vga_create() registered on the buses */
+	u8 edid[VGA_EDID_SIZE];
 };
 
 /* The 0xA0000-0xBFFFF window (vga_mem.c). */
 extern const struct mmio_ops vga_window_ops;
+
+/* vga_edid.c: the EDID block at BAR2 offset 0 */
+void vga_edid_build(u8 e[VGA_EDID_SIZE]);
+
+/* vga_render.c */
+void vga_render(struct vga *vga);
+void vga_refresh_tick(void *opaque);
+void vga_mark_dirty(struct vga *vga, u32 vram_off, u32 len);
+/* The size the current mode shows, in pixels. */
+void vga_display_size(const struct vga *vga, unsigned *w, unsigned *h);
+
+static inline u32 vga_banks(const struct vga *vga)
+{
+	return vga->vram_size / VBE_BANK_SIZE;
+}
 
 static inline bool vga_dispi_enabled(const struct vga *vga)
 {

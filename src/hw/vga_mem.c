@@ -177,6 +177,8 @@ static void vga_planar_write(struct vga *vga, u32 addr, u8 v)
 		if (planes & BIT(p))
 			*vga_plane_ptr(vga, p, off) =
 				vga_write_plane_value(vga, p, v);
+	vga_mark_dirty(vga, (off & (VGA_PLANE_SIZE - 1)) * VGA_PLANES,
+		       VGA_PLANES);
 }
 
 /* In a DISPI mode the first 64 KiB of the window show one VRAM bank. */
@@ -184,7 +186,7 @@ static u8 *vga_bank_ptr(struct vga *vga, u64 off)
 {
 	u32 bank = vga->r.dispi[VBE_DISPI_INDEX_BANK];
 
-	if (off >= VBE_BANK_SIZE || bank >= VBE_BANKS)
+	if (off >= VBE_BANK_SIZE || bank >= vga_banks(vga))
 		return NULL;
 	return &vga->vram[bank * VBE_BANK_SIZE + off];
 }
@@ -210,8 +212,10 @@ static void vga_window_write_byte(struct vga *vga, u64 off, u8 v)
 	if (vga_dispi_enabled(vga)) {
 		u8 *p = vga_bank_ptr(vga, off);
 
-		if (p)
+		if (p) {
 			*p = v;
+			vga_mark_dirty(vga, (u32)(p - vga->vram), 1);
+		}
 		return;
 	}
 	if (vga_window_decode(vga, off, &addr))
@@ -310,8 +314,11 @@ void vga_get_text_screen(struct vga *vga, struct text_screen *out)
 	out->cursor_visible = false;
 	out->cursor_row = out->cursor_col = 0;
 	out->graphics = !vga_in_text_mode(vga);
-	if (out->graphics)
+	out->gfx_width = out->gfx_height = 0;
+	if (out->graphics) {
+		vga_display_size(vga, &out->gfx_width, &out->gfx_height);
 		return;
+	}
 	out->cols = MIN(crtc[VGA_CRTC_H_DISP_END] + 1u, TEXT_SCREEN_MAX_COLS);
 	out->rows = vga_text_rows(vga);
 	start = (u32)crtc[VGA_CRTC_START_HI] << 8 | crtc[VGA_CRTC_START_LO];

@@ -94,8 +94,8 @@ static int control_parse_eject(char *rest, struct control_request *req,
 }
 
 /* The path is the rest of the line, so it may hold spaces. */
-static int control_parse_insert(char *rest, struct control_request *req,
-				char *err, size_t errlen)
+static int control_parse_path(char *rest, struct control_request *req,
+			      enum control_verb verb, char *err, size_t errlen)
 {
 	size_t n;
 
@@ -105,10 +105,11 @@ static int control_parse_insert(char *rest, struct control_request *req,
 	while (n && control_is_space(rest[n - 1]))
 		rest[--n] = '\0';
 	if (!n) {
-		snprintf(err, errlen, "usage: insert PATH");
+		snprintf(err, errlen, "usage: %s PATH",
+			 verb == CONTROL_INSERT ? "insert" : "screendump");
 		return -EINVAL;
 	}
-	req->verb = CONTROL_INSERT;
+	req->verb = verb;
 	req->path = rest;
 	return 0;
 }
@@ -128,13 +129,18 @@ int control_parse(char *line, size_t len, struct control_request *req,
 	line[len] = '\0';
 	verb = control_word(&rest);
 	if (!verb) {
-		snprintf(err, errlen, "empty command (eject, insert, status)");
+		snprintf(err, errlen,
+			 "empty command (eject, insert, status, screendump)");
 		return -EINVAL;
 	}
 	if (!strcmp(verb, "eject"))
 		return control_parse_eject(rest, req, err, errlen);
 	if (!strcmp(verb, "insert"))
-		return control_parse_insert(rest, req, err, errlen);
+		return control_parse_path(rest, req, CONTROL_INSERT, err,
+					  errlen);
+	if (!strcmp(verb, "screendump"))
+		return control_parse_path(rest, req, CONTROL_SCREENDUMP, err,
+					  errlen);
 	if (!strcmp(verb, "status")) {
 		if (control_word(&rest)) {
 			snprintf(err, errlen, "usage: status");
@@ -143,7 +149,8 @@ int control_parse(char *line, size_t len, struct control_request *req,
 		req->verb = CONTROL_STATUS;
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%.64s' (eject, insert, status)",
+	snprintf(err, errlen,
+		 "unknown command '%.64s' (eject, insert, status, screendump)",
 		 verb);
 	return -EINVAL;
 }
@@ -165,6 +172,14 @@ void control_handle_line(const struct control_ops *ops, void *opaque,
 			break;
 		case CONTROL_STATUS:
 			r = ops->status(opaque, msg, sizeof(msg));
+			break;
+		case CONTROL_SCREENDUMP:
+			r = ops->screendump ?
+				    ops->screendump(opaque, req.path, msg,
+						    sizeof(msg)) :
+				    -ENOTSUP;
+			if (r == -ENOTSUP && !*msg)
+				snprintf(msg, sizeof(msg), "no screen");
 			break;
 		}
 	}

@@ -8,6 +8,7 @@
  *   eject [--force]   take the disc out of the CD-ROM drive
  *   insert PATH       put an ISO image (or a host CD reader) in the drive
  *   status            what is in the drive, tray and lock state
+ *   screendump PATH   write the screen (any mode) as a PNG image
  *
  * Whatever a client sends is untrusted: lines are bounded, overlong ones
  * and control characters are answered with an error, a line cut off by a
@@ -24,12 +25,17 @@
 #define CONTROL_REPLY_MAX 4400
 #define CONTROL_MAX_CLIENTS 8
 
-enum control_verb { CONTROL_EJECT, CONTROL_INSERT, CONTROL_STATUS };
+enum control_verb {
+	CONTROL_EJECT,
+	CONTROL_INSERT,
+	CONTROL_STATUS,
+	CONTROL_SCREENDUMP,
+};
 
 struct control_request {
 	enum control_verb verb;
 	bool force;	  /* eject --force */
-	const char *path; /* insert: points into the parsed line */
+	const char *path; /* insert, screendump: points into the line */
 };
 
 /*
@@ -47,6 +53,8 @@ struct control_ops {
 	int (*eject)(void *opaque, bool force, char *msg, size_t len);
 	int (*insert)(void *opaque, const char *path, char *msg, size_t len);
 	int (*status)(void *opaque, char *msg, size_t len);
+	int (*screendump)(void *opaque, const char *path, char *msg,
+			  size_t len);
 };
 
 /* Run one line; the whole answer, newline included, goes to reply. */

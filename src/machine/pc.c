@@ -26,6 +26,7 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "ui/screen_dump.h"
 #include "machine/control.h"
 #include "machine/pc_internal.h"
 #include "ui/terminal.h"
@@ -632,10 +633,30 @@ static int pc_ctl_status(void *opaque, char *msg, size_t len)
 	return 0;
 }
 
+/* A fresh frame of whatever mode the adapter is in, as a PNG file. */
+static int pc_ctl_screendump(void *opaque, const char *path, char *msg,
+			     size_t len)
+{
+	struct pc *pc = opaque;
+	struct display *d = vga_display(pc->vga);
+	int ret;
+
+	display_refresh(d);
+	ret = screen_png_write(path, &d->surface);
+	if (ret) {
+		snprintf(msg, len, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	snprintf(msg, len, "%ux%u %s", d->surface.width, d->surface.height,
+		 path);
+	return 0;
+}
+
 static const struct control_ops pc_control_ops = {
 	.eject = pc_ctl_eject,
 	.insert = pc_ctl_insert,
 	.status = pc_ctl_status,
+	.screendump = pc_ctl_screendump,
 };
 
 static int pc_create_control(struct pc *pc, char *err, size_t errlen)
@@ -656,7 +677,8 @@ static int pc_create_vga(struct pc *pc, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
-	pc->vga = vga_create(&pc->pci, PC_DEVFN_VGA, rom, rom_size);
+	pc->vga = vga_create(&pc->pci, PC_DEVFN_VGA, rom, rom_size,
+			     pc->cfg.vram_size, &pc->loop.timers);
 	free(rom);
 	return pc_adopt(pc, vga_device(pc->vga), "VGA adapter", err, errlen);
 }

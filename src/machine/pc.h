@@ -44,6 +44,7 @@ struct pc_config {
 	u64 ram_size;
 	const char *bios_path;	  /* default: Debian's SeaBIOS */
 	const char *vgabios_path; /* default: Debian's vgabios-stdvga.bin */
+	u32 vram_size;		  /* video memory; 0: 16 MiB */
 	/* ISO image or host CD reader, or NULL; the secondary master. */
 	const char *cdrom_path;
 	struct pc_disk_config disk[PC_IDE_SLOTS];

@@ -10,6 +10,11 @@
  * A mode change (new width/height) is announced through resize() before
  * the first update of the new size; update() names a changed rectangle
  * already clipped to the surface.
+ *
+ * The producer (hw/vga.c) owns a struct display: it calls display_resize()
+ * and display_update(); consumers call display_add_listener() (which
+ * announces the current size at once) and may ask for a fresh frame with
+ * display_refresh() (a screen dump does, so it never shows a stale frame).
  */
 #ifndef TWOOSTWO_UI_DISPLAY_H
 #define TWOOSTWO_UI_DISPLAY_H
@@ -22,7 +27,7 @@
 struct display_surface {
 	unsigned width, height;
 	size_t stride; /* bytes per row */
-	u32 *pixels;	/* owned by the producer; valid until the next resize */
+	u32 *pixels;   /* owned by the producer; valid until the next resize */
 };
 
 struct display_listener {
@@ -43,5 +48,30 @@ struct display_input {
 	void (*mouse_abs)(void *opaque, u16 x, u16 y, int dz, u8 buttons);
 	void *opaque;
 };
+
+struct display {
+	struct display_surface surface;
+	struct display_listener *listeners;
+	/* Set by the producer: render what changed now. */
+	void (*refresh)(void *opaque);
+	void *producer;
+};
+
+void display_init(struct display *d, void (*refresh)(void *opaque),
+		  void *producer);
+void display_destroy(struct display *d);
+
+/* Producer side. Sizes are clamped to 1..DISPLAY_MAX_*; -ENOMEM leaves
+ * the old surface in place. The new surface starts black. */
+int display_resize(struct display *d, unsigned width, unsigned height);
+/* Tell the listeners about a changed rectangle (clipped here). */
+void display_update(struct display *d, unsigned x, unsigned y, unsigned w,
+		    unsigned h);
+
+/* Consumer side. */
+void display_add_listener(struct display *d, struct display_listener *l);
+void display_remove_listener(struct display *d, struct display_listener *l);
+/* Bring the surface up to date with the adapter (listeners hear of it). */
+void display_refresh(struct display *d);
 
 #endif

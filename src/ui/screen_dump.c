@@ -12,7 +12,6 @@
 
 #include "ui/screen_dump.h"
 
-#define SCREEN_DUMP_GRAPHICS "[graphics mode]"
 /* The longest UTF-8 form of a code page 437 character. */
 #define CP437_UTF8_MAX 3
 
@@ -46,8 +45,12 @@ char *text_screen_to_utf8(const struct text_screen *screen)
 	char *text, *p;
 	unsigned r;
 
-	if (screen->graphics)
-		return strdup(SCREEN_DUMP_GRAPHICS);
+	if (screen->graphics) {
+		if (asprintf(&text, "[graphics mode %ux%u]", screen->gfx_width,
+			     screen->gfx_height) < 0)
+			return NULL;
+		return text;
+	}
 	text = malloc((size_t)rows * (cols * CP437_UTF8_MAX + 1) + 1);
 	if (!text)
 		return NULL;

@@ -39,7 +39,9 @@
 /* Most events one decoded key makes: three modifiers around it. */
 #define TERMINAL_KEY_EVENTS_MAX 8
 #define TERMINAL_STATUS "twoostwo: press Ctrl-] to quit"
-#define TERMINAL_GRAPHICS "[graphics mode]"
+/* Where to see it: the screendump command of `twoostwo control`. */
+#define TERMINAL_GRAPHICS                                                      \
+	"[graphics mode %ux%u: twoostwo control SOCKET screendump FILE.png]"
 #define TERMINAL_ENTER "\033[?1049h\033[?25l\033[0m\033[2J"
 #define TERMINAL_LEAVE "\033[0m\033[?25h\033[?1049l"
 #define TERMINAL_DEFAULT_ROWS 25
@@ -536,10 +538,13 @@ static void terminal_clear(struct terminal_ui *ui, const struct text_screen *s)
 	if (ui->term_rows > s->rows)
 		out_status(ui, ui->term_rows - 1);
 	if (s->graphics) {
+		char line[80];
+		int n = snprintf(line, sizeof(line), TERMINAL_GRAPHICS,
+				 s->gfx_width, s->gfx_height);
+
 		out_move(ui, 0, 0);
-		out_append(
-			ui, TERMINAL_GRAPHICS,
-			MIN(strlen(TERMINAL_GRAPHICS), (size_t)ui->term_cols));
+		out_append(ui, line,
+			   MIN((size_t)MAX(n, 0), (size_t)ui->term_cols));
 		ui->pos_known = false;
 	}
 }
@@ -619,7 +624,9 @@ static void terminal_draw(struct terminal_ui *ui)
 	terminal_query_size(ui, &resized);
 	terminal_fetch(ui, s);
 	full = !ui->have_shown || resized || s->graphics != old->graphics ||
-	       s->rows != old->rows || s->cols != old->cols;
+	       s->gfx_width != old->gfx_width ||
+	       s->gfx_height != old->gfx_height || s->rows != old->rows ||
+	       s->cols != old->cols;
 	if (full)
 		terminal_clear(ui, s);
 	drew = terminal_draw_cells(ui, s, old, full) || full;

@@ -12,13 +12,14 @@
 #define TEXT_SCREEN_MAX_ROWS 60
 
 struct text_cell {
-	u8 ch; /* code page 437 character */
+	u8 ch;	 /* code page 437 character */
 	u8 attr; /* VGA attribute: fg in 3:0, bg in 6:4, blink/bright bg in 7 */
 };
 
 struct text_screen {
 	unsigned cols, rows;
 	bool graphics; /* the adapter is in a graphics mode: no text to show */
+	unsigned gfx_width, gfx_height; /* that mode's size in pixels */
 	bool cursor_visible;
 	unsigned cursor_col, cursor_row;
 	struct text_cell cell[TEXT_SCREEN_MAX_ROWS][TEXT_SCREEN_MAX_COLS];

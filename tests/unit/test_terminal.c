@@ -116,8 +116,10 @@ static void test_to_utf8(void)
 	free(text);
 
 	s.graphics = true;
+	s.gfx_width = 640;
+	s.gfx_height = 480;
 	text = text_screen_to_utf8(&s);
-	CHECK_STR(text, "[graphics mode]");
+	CHECK_STR(text, "[graphics mode 640x480]");
 	free(text);
 
 	/* Sizes beyond the cell array are bounded. */

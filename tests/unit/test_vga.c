@@ -32,7 +32,7 @@ static void rig_init(struct rig *r)
 	r->pio = pio_bus_new();
 	CHECK(mem_init(&r->mem, 1 << 20, 1 << 20) == 0);
 	CHECK(pci_bus_init(&r->pci, r->pio, &r->mem) == 0);
-	r->vga = vga_create(&r->pci, VGA_DEVFN, rom, sizeof(rom));
+	r->vga = vga_create(&r->pci, VGA_DEVFN, rom, sizeof(rom), 0, NULL);
 	CHECK(r->vga != NULL);
 }
 
