@@ -2,9 +2,15 @@
 /*
  * The card side of a net port (net/net.h): thin wrappers that keep the
  * rules in one place. A port whose back end failed is a cable pulled out:
- * frames are dropped both ways and nothing else happens.
+ * frames are dropped both ways and nothing else happens. A capture on the
+ * port sees every frame the card sends and every frame the card takes.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "net/net.h"
+#include "net/pcap.h"
 
 void net_port_set_receiver(struct net_port *port,
 			   const struct net_receiver *rx)
@@ -19,6 +25,8 @@ void net_port_send(struct net_port *port, const u8 *frame, size_t len)
 {
 	if (!port || port->link_down || len == 0 || len > NET_MAX_FRAME)
 		return;
+	if (port->capture)
+		pcap_write(port->capture, frame, len);
 	port->ops->send(port, frame, len);
 }
 
@@ -30,16 +38,88 @@ void net_port_accept_input(struct net_port *port)
 
 void net_port_close(struct net_port *port)
 {
-	if (port)
-		port->ops->close(port);
+	struct pcap_writer *capture;
+
+	if (!port)
+		return;
+	capture = port->capture;
+	port->ops->close(port);
+	pcap_close(capture);
 }
 
 bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len)
 {
+	u8 padded[NET_MIN_FRAME];
+
 	if (port->link_down || !port->rx.receive || len > NET_MAX_FRAME)
 		return false;
+	/*
+	 * A wire carries no frame shorter than 64 bytes with its FCS; libslirp
+	 * builds ARP replies of 42. Pad them, as the sender's MAC would.
+	 */
+	if (len < NET_MIN_FRAME) {
+		memset(padded, 0, sizeof(padded));
+		memcpy(padded, frame, len);
+		frame = padded;
+		len = NET_MIN_FRAME;
+	}
 	if (port->rx.can_receive && !port->rx.can_receive(port->rx.opaque, len))
 		return false;
+	if (port->capture)
+		pcap_write(port->capture, frame, len);
 	port->rx.receive(port->rx.opaque, frame, len);
 	return true;
+}
+
+bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
+		  size_t len)
+{
+	unsigned tail;
+
+	if (len > NET_MAX_FRAME || port->link_down)
+		return false;
+	if (!q->count && net_port_deliver(port, frame, len))
+		return true;
+	/* No receiver at all (no card yet, or a card without a cable). */
+	if (!port->rx.receive || net_rxq_full(q)) {
+		q->dropped++;
+		return false;
+	}
+	tail = (q->head + q->count) % NET_RXQ_FRAMES;
+	q->slot[tail].len = (u16)len;
+	memcpy(q->slot[tail].data, frame, len);
+	q->count++;
+	return true;
+}
+
+unsigned net_rxq_flush(struct net_port *port, struct net_rxq *q)
+{
+	while (q->count) {
+		if (port->link_down) {
+			q->dropped += q->count;
+			q->count = 0;
+			break;
+		}
+		if (!net_port_deliver(port, q->slot[q->head].data,
+				      q->slot[q->head].len))
+			break;
+		q->head = (q->head + 1) % NET_RXQ_FRAMES;
+		q->count--;
+	}
+	return q->count;
+}
+
+void net_port_fail(struct net_port *port, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (port->link_down)
+		return;
+	port->link_down = true;
+	fputs("twoostwo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(": network cable unplugged, the machine keeps running\n",
+	      stderr);
 }

@@ -60,4 +60,39 @@ void net_port_close(struct net_port *port);
 /* Back-end side: hand a received frame to the card (drops if it can't). */
 bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len);
 
+/*
+ * A back end's bounded receive queue: frames the card could not take yet
+ * wait here, in order, until the card's accept_input. Back ends that read
+ * a file descriptor stop reading while it is full (back-pressure reaches
+ * the host socket); libslirp cannot be stopped, so its overflow is dropped
+ * (TCP retransmits at its own pace).
+ */
+#define NET_RXQ_FRAMES 64
+
+struct net_rxq {
+	struct {
+		u16 len;
+		u8 data[NET_MAX_FRAME];
+	} slot[NET_RXQ_FRAMES];
+	unsigned head, count;
+	u64 dropped;
+};
+
+/* Deliver now, or queue behind earlier frames; false: queue full, dropped. */
+bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
+		  size_t len);
+/* Deliver queued frames while the card takes them; returns how many wait. */
+unsigned net_rxq_flush(struct net_port *port, struct net_rxq *q);
+static inline bool net_rxq_full(const struct net_rxq *q)
+{
+	return q->count == NET_RXQ_FRAMES;
+}
+
+/*
+ * A back end failed at run time: print one line naming it and what
+ * happened, and pull the cable (frames are dropped both ways from now on).
+ */
+void net_port_fail(struct net_port *port, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
