@@ -10,6 +10,7 @@
 #include <libvdeplug.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
