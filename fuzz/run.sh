@@ -4,6 +4,8 @@
 # run each for a share of a bounded time:
 #   fuzz_hdd  any bytes as an image file behind block_open (raw, .hdd)
 #   fuzz_xml  any bytes as a bundle's DiskDescriptor.xml
+#   fuzz_ne2000  any bytes as port I/O, PCI config writes and received
+#             frames on the NE2000 (ISA) and RTL8029AS (PCI) cards
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -24,7 +26,7 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml ne2000)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
@@ -39,6 +41,23 @@ artifacts() {
 		-name "$1-leak-*" -o -name "$1-timeout-*" -o -name "$1-oom-*" \)
 }
 
+# sources NAME: the library sources a harness links (small, quick to
+# build): the block layer and what it uses (logger, event loop for the I/O
+# workers), or the NE2000 cards and the buses and net port they sit on.
+sources() {
+	case $1 in
+	ne2000)
+		echo src/hw/dp8390.c src/hw/ne2000_isa.c src/hw/rtl8029.c \
+			src/bus/pio.c src/bus/pci.c src/bus/memory.c \
+			src/net/net.c src/core/log.c src/core/snapshot.c -lz
+		;;
+	*)
+		echo src/block/*.c src/core/log.c src/core/evloop.c \
+			src/core/timer.c
+		;;
+	esac
+}
+
 # fuzz_one NAME: build fuzz/fuzz_NAME.c, run it for $share seconds.
 fuzz_one() {
 	local name=$1 bin=$out/fuzz_$1 log=$out/fuzz_$1.log
@@ -46,14 +65,13 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	# Only the block layer and what it uses (logger, event loop for the
-	# I/O workers): small, and quick to build. The Makefile's warnings.
+	# The Makefile's warnings.
+	# shellcheck disable=SC2046 # the source list is split on purpose
 	if ! clang -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
 		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 		-Wno-unused-parameter -Wmissing-prototypes \
-		-fno-strict-aliasing "fuzz/fuzz_$name.c" src/block/*.c \
-		src/core/log.c src/core/evloop.c src/core/timer.c \
+		-fno-strict-aliasing "fuzz/fuzz_$name.c" $(sources "$name") \
 		-lpthread -o "$bin"; then
 		echo "fuzz_$name: build failed (clang with libclang-rt for" \
 			"libFuzzer needed)"
