@@ -779,8 +779,17 @@ static int pc_create_nic(struct pc *pc, unsigned i, unsigned pci_slot,
 	int ret = net_config_open(nc, &pc->loop, &pc->net_ports[i], err,
 				  errlen);
 
-	if (ret)
-		return ret;
+	/*
+	 * A back end that cannot start (no switch, no bridge, no privilege)
+	 * is a cable that is not plugged in: say so, and run without it.
+	 */
+	if (ret) {
+		fprintf(stderr,
+			"twoostwo: network card %u: %s: network cable "
+			"unplugged, the machine runs without it\n",
+			i + 1, err);
+		pc->net_ports[i] = NULL;
+	}
 	if (nc->card == NET_CARD_NE2K_ISA) {
 		intx = pc_isa_irq(pc, nc->irq);
 		ret = ne2000_isa_create(pc->pio, nc->io, &intx, nc->mac,
