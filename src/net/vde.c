@@ -7,6 +7,7 @@
  * cable (one line on stderr); the VM keeps running.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libvdeplug.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,8 @@ int net_vde_open(struct evloop *loop, const char *path, struct net_port **out,
 		return ret;
 	}
 	vp->fd = vde_datafd(vp->conn);
+	/* vde_recv passes no MSG_DONTWAIT on: the fd itself must not block. */
+	fcntl(vp->fd, F_SETFL, fcntl(vp->fd, F_GETFL) | O_NONBLOCK);
 	ret = vde_start_reading(vp);
 	if (!ret && vde_ctlfd(vp->conn) >= 0) {
 		ret = evloop_add_fd(loop, vde_ctlfd(vp->conn),
