@@ -128,8 +128,7 @@ static const char run_usage[] =
 	"ways\n"
 	"      rom=FILE|none          PCI boot ROM (default with --boot "
 	"net or\n"
-	"                             bootfile=: " NET_DEFAULT_PCI_ROM
-	")\n"
+	"                             bootfile=: " NET_DEFAULT_PCI_ROM ")\n"
 	"      e.g. --net ne2k-pci,nat,hostfwd=tcp:2222:22\n"
 	"  -h, --help              show this help\n";
 

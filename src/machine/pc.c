@@ -288,8 +288,7 @@ static int pc_adopt(struct pc *pc, struct device dev, const char *what,
 }
 
 /* Two ISA cards must not share ports or an IRQ. */
-static int pc_check_nics(const struct pc_config *cfg, char *err,
-			 size_t errlen)
+static int pc_check_nics(const struct pc_config *cfg, char *err, size_t errlen)
 {
 	unsigned i, j;
 
@@ -776,8 +775,8 @@ static int pc_create_nic(struct pc *pc, unsigned i, unsigned pci_slot,
 	u8 *rom;
 	size_t rom_size;
 	u8 devfn = PCI_DEVFN(pci_slot, 0);
-	int ret = net_config_open(nc, &pc->loop, &pc->net_ports[i], err,
-				  errlen);
+	int ret =
+		net_config_open(nc, &pc->loop, &pc->net_ports[i], err, errlen);
 
 	/*
 	 * A back end that cannot start (no switch, no bridge, no privilege)

@@ -110,8 +110,7 @@ static int pc_fw_cfg_bootorder(struct pc *pc)
 			break;
 	if (i == pc->cfg.nr_nics)
 		return 0;
-	len = snprintf(order, sizeof(order), "/pci@i0cf8/ethernet@%x\n",
-		       slot);
+	len = snprintf(order, sizeof(order), "/pci@i0cf8/ethernet@%x\n", slot);
 	return fw_cfg_add_file(pc->fw, "bootorder", order, (size_t)len + 1);
 }
 

@@ -12,8 +12,7 @@
 #include "net/net.h"
 #include "net/pcap.h"
 
-void net_port_set_receiver(struct net_port *port,
-			   const struct net_receiver *rx)
+void net_port_set_receiver(struct net_port *port, const struct net_receiver *rx)
 {
 	if (rx)
 		port->rx = *rx;
@@ -120,6 +119,5 @@ void net_port_fail(struct net_port *port, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(": network cable unplugged, the machine keeps running\n",
-	      stderr);
+	fputs(": network cable unplugged, the machine keeps running\n", stderr);
 }

@@ -21,8 +21,8 @@ static int netdev_bad(char *err, size_t errlen, const char *opt,
 	return -EINVAL;
 }
 
-static int netdev_copy(char *dst, size_t size, const char *opt,
-		       const char *v, char *err, size_t errlen)
+static int netdev_copy(char *dst, size_t size, const char *opt, const char *v,
+		       char *err, size_t errlen)
 {
 	if (!*v || strlen(v) >= size)
 		return netdev_bad(err, errlen, opt,
@@ -31,8 +31,7 @@ static int netdev_copy(char *dst, size_t size, const char *opt,
 	return 0;
 }
 
-static bool netdev_number(const char *v, unsigned long max,
-			  unsigned long *out)
+static bool netdev_number(const char *v, unsigned long max, unsigned long *out)
 {
 	char *end;
 
@@ -140,9 +139,8 @@ static int netdev_parse_key(struct net_config *cfg, bool *backend_set,
 		return netdev_set_backend(cfg, backend_set, NET_BACKEND_TAP,
 					  opt, v, err, errlen);
 	if (!strcmp(key, "bridge"))
-		return netdev_set_backend(cfg, backend_set,
-					  NET_BACKEND_BRIDGE, opt, v, err,
-					  errlen);
+		return netdev_set_backend(cfg, backend_set, NET_BACKEND_BRIDGE,
+					  opt, v, err, errlen);
 	if (!strcmp(key, "vde"))
 		return netdev_set_backend(cfg, backend_set, NET_BACKEND_VDE,
 					  opt, v, err, errlen);
@@ -190,11 +188,11 @@ static int netdev_parse_key(struct net_config *cfg, bool *backend_set,
 	if (!strcmp(key, "hostfwd"))
 		return netdev_parse_hostfwd(cfg, opt, v, err, errlen);
 	if (!strcmp(key, "tftp"))
-		return netdev_copy(cfg->tftp_dir, sizeof(cfg->tftp_dir), opt,
-				   v, err, errlen);
+		return netdev_copy(cfg->tftp_dir, sizeof(cfg->tftp_dir), opt, v,
+				   err, errlen);
 	if (!strcmp(key, "bootfile"))
-		return netdev_copy(cfg->bootfile, sizeof(cfg->bootfile), opt,
-				   v, err, errlen);
+		return netdev_copy(cfg->bootfile, sizeof(cfg->bootfile), opt, v,
+				   err, errlen);
 	return netdev_bad(err, errlen, opt, "unknown option");
 }
 
@@ -220,8 +218,7 @@ static int netdev_parse_option(struct net_config *cfg, bool *backend_set,
 		return netdev_bad(err, errlen, opt, "unknown option");
 	memcpy(key, opt, (size_t)(eq - opt));
 	key[eq - opt] = '\0';
-	ret = netdev_parse_key(cfg, backend_set, opt, key, eq + 1, err,
-			       errlen);
+	ret = netdev_parse_key(cfg, backend_set, opt, key, eq + 1, err, errlen);
 	return ret;
 }
 
@@ -238,14 +235,13 @@ static int netdev_parse_card(struct net_config *cfg, const char *name,
 		cfg->irq = NET_ISA_DEFAULT_IRQ;
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "--net: unknown card '%s' (ne2k-pci or ne2k-isa)", name);
+	snprintf(err, errlen, "--net: unknown card '%s' (ne2k-pci or ne2k-isa)",
+		 name);
 	return -EINVAL;
 }
 
 /* NAT-only options with another back end are a mistake worth saying. */
-static int netdev_check(const struct net_config *cfg, char *err,
-			size_t errlen)
+static int netdev_check(const struct net_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->backend == NET_BACKEND_NAT)
 		return 0;
@@ -304,14 +300,12 @@ int net_config_parse(const char *spec, unsigned index, const char *identity,
 	strcpy(buf, spec);
 	opt = strtok_r(buf, ",", &save);
 	if (!opt) {
-		snprintf(err, errlen,
-			 "--net: empty (try --net ne2k-pci,nat)");
+		snprintf(err, errlen, "--net: empty (try --net ne2k-pci,nat)");
 		return -EINVAL;
 	}
 	ret = netdev_parse_card(cfg, opt, err, errlen);
 	while (!ret && (opt = strtok_r(NULL, ",", &save)))
-		ret = netdev_parse_option(cfg, &backend_set, opt, err,
-					  errlen);
+		ret = netdev_parse_option(cfg, &backend_set, opt, err, errlen);
 	ret = ret ?: netdev_check(cfg, err, errlen);
 	if (ret)
 		return ret;

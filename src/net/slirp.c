@@ -141,8 +141,8 @@ static void slirp_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	struct slirp_timer *st = timer;
 
 	if (st)
-		timer_arm(&st->t, expire_ms < 0 ? 0 :
-						  (u64)expire_ms * NSEC_PER_MSEC);
+		timer_arm(&st->t,
+			  expire_ms < 0 ? 0 : (u64)expire_ms * NSEC_PER_MSEC);
 }
 
 /*
@@ -270,8 +270,7 @@ static void slirp_watch_fd(struct slirp_port *sp, int fd, u32 events)
 	}
 	if (sp->nwatched == sp->watched_cap) {
 		unsigned cap = sp->watched_cap ? sp->watched_cap * 2 : 16;
-		struct slirp_watch *p =
-			realloc(sp->watched, cap * sizeof(*p));
+		struct slirp_watch *p = realloc(sp->watched, cap * sizeof(*p));
 
 		if (!p)
 			return;
@@ -349,8 +348,7 @@ static void slirp_poll_timer(void *opaque)
 	slirp_poll_now(opaque);
 }
 
-static void slirp_port_send(struct net_port *port, const u8 *frame,
-			    size_t len)
+static void slirp_port_send(struct net_port *port, const u8 *frame, size_t len)
 {
 	struct slirp_port *sp = to_slirp(port);
 

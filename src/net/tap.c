@@ -57,8 +57,9 @@ static void tap_fail(struct tap_port *tp, int err)
 	if (tp->port.link_down)
 		return;
 	net_port_fail(&tp->port, "TAP %s: %s", tp->name,
-		      err == EBADFD || err == ENODEV ? "the device was removed" :
-						       strerror(err));
+		      err == EBADFD || err == ENODEV ?
+			      "the device was removed" :
+			      strerror(err));
 	timer_arm(&tp->unwatch, 0);
 }
 
@@ -200,9 +201,8 @@ static int tap_configure(struct tap_port *tp, const char *bridge, char *err,
 		snprintf(err, errlen, "bridge=%s: cannot add TAP %s: %s%s",
 			 bridge, tp->name,
 			 ret == -ENODEV ? "no such bridge" :
-			 ret == -EOPNOTSUPP || ret == -EINVAL ?
-					  "not a bridge" :
-					  strerror(-ret),
+			 ret == -EOPNOTSUPP || ret == -EINVAL ? "not a bridge" :
+								strerror(-ret),
 			 tap_privilege_hint(-ret));
 	return ret;
 }

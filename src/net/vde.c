@@ -22,7 +22,7 @@
 struct vde_port {
 	struct net_port port;
 	VDECONN *conn;
-	int fd; /* vde_datafd: frames arrive here */
+	int fd;	    /* vde_datafd: frames arrive here */
 	int ctl_fd; /* vde_ctlfd: silent until the switch closes it */
 	bool reading;
 	/* Unwatches the fds after a failure, outside the epoll dispatch. */
@@ -177,8 +177,9 @@ int net_vde_open(struct evloop *loop, const char *path, struct net_port **out,
 	vp->conn = vde_open(vp->path, "twoostwo", &args);
 	if (!vp->conn) {
 		ret = errno ? -errno : -ECONNREFUSED;
-		snprintf(err, errlen, "vde=%s: cannot connect to the switch: %s",
-			 path, strerror(-ret));
+		snprintf(err, errlen,
+			 "vde=%s: cannot connect to the switch: %s", path,
+			 strerror(-ret));
 		vde_port_close(&vp->port);
 		return ret;
 	}

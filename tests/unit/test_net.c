@@ -103,8 +103,8 @@ static void test_parse_options(void)
 	CHECK_STR(c.bootfile, "boot.ipxe");
 	CHECK_STR(c.capture, "/tmp/x.pcap");
 	CHECK(c.rom_none);
-	CHECK_EQ(net_config_parse("ne2000,io=0x280,irq=10,vde=/tmp/sw", 0,
-				  NULL, &c, err, sizeof(err)),
+	CHECK_EQ(net_config_parse("ne2000,io=0x280,irq=10,vde=/tmp/sw", 0, NULL,
+				  &c, err, sizeof(err)),
 		 0);
 	CHECK_EQ(c.io, 0x280);
 	CHECK_EQ(c.irq, 10);
@@ -252,8 +252,7 @@ static void test_pcap_file(void)
 	CHECK(strstr(err, "/nonexistent/dir/x.pcap") != NULL);
 }
 
-static void run_loop(struct evloop *loop, struct sink *s, unsigned want,
-		     u64 ms)
+static void run_loop(struct evloop *loop, struct sink *s, unsigned want, u64 ms)
 {
 	u64 end = clock_now_ns() + ms * NSEC_PER_MSEC;
 
