@@ -789,6 +789,9 @@ static int pc_create_nic(struct pc *pc, unsigned i, unsigned pci_slot,
 			i + 1, err);
 		pc->net_ports[i] = NULL;
 	}
+	ret = net_config_open_capture(nc, pc->net_ports[i], err, errlen);
+	if (ret)
+		return ret;
 	if (nc->card == NET_CARD_NE2K_ISA) {
 		intx = pc_isa_irq(pc, nc->irq);
 		ret = ne2000_isa_create(pc->pio, nc->io, &intx, nc->mac,

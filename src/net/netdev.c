@@ -345,21 +345,22 @@ static int netdev_open_backend(const struct net_config *cfg,
 int net_config_open(const struct net_config *cfg, struct evloop *loop,
 		    struct net_port **out, char *err, size_t errlen)
 {
-	struct net_port *port = NULL;
-	struct pcap_writer *capture;
-	int ret = netdev_open_backend(cfg, loop, &port, err, errlen);
+	*out = NULL;
+	return netdev_open_backend(cfg, loop, out, err, errlen);
+}
 
+int net_config_open_capture(const struct net_config *cfg, struct net_port *port,
+			    char *err, size_t errlen)
+{
+	struct pcap_writer *capture;
+	int ret;
+
+	if (!cfg->capture[0] || !port)
+		return 0;
+	ret = pcap_open(cfg->capture, &capture, err, errlen);
 	if (ret)
 		return ret;
-	if (cfg->capture[0] && port) {
-		ret = pcap_open(cfg->capture, &capture, err, errlen);
-		if (ret) {
-			net_port_close(port);
-			return ret;
-		}
-		port->capture = capture;
-	}
-	*out = port;
+	port->capture = capture;
 	return 0;
 }
 

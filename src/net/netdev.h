@@ -74,9 +74,12 @@ struct net_config {
 int net_config_parse(const char *spec, unsigned index, const char *identity,
 		     struct net_config *cfg, char *err, size_t errlen);
 
-/* Open cfg's back end and capture. */
+/* Open cfg's back end (none: *out NULL). */
 int net_config_open(const struct net_config *cfg, struct evloop *loop,
 		    struct net_port **out, char *err, size_t errlen);
+/* Start cfg's capture=, if any, on port (NULL: nothing to capture). */
+int net_config_open_capture(const struct net_config *cfg, struct net_port *port,
+			    char *err, size_t errlen);
 
 /* "52:54:00:12:34:56" */
 void net_format_mac(const u8 mac[6], char out[18]);
