@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "net/net.h"
 #include "net/pcap.h"
 
@@ -70,6 +71,42 @@ bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len)
 	return true;
 }
 
+/* The card's own receiver, past can_receive: a frame off the wire. */
+static void net_port_force(struct net_port *port, const u8 *frame, size_t len)
+{
+	u8 padded[NET_MIN_FRAME];
+
+	if (len < NET_MIN_FRAME) {
+		memset(padded, 0, sizeof(padded));
+		memcpy(padded, frame, len);
+		frame = padded;
+		len = NET_MIN_FRAME;
+	}
+	if (port->capture)
+		pcap_write(port->capture, frame, len);
+	port->rx.receive(port->rx.opaque, frame, len);
+}
+
+static void net_rxq_stall_due(void *opaque)
+{
+	struct net_rxq *q = opaque;
+
+	/* Through the back end: it may resume reading its fd as well. */
+	net_port_accept_input(q->port);
+}
+
+static void net_rxq_arm(struct net_port *port, struct net_rxq *q)
+{
+	if (!port->loop)
+		return;
+	if (q->port != port) {
+		q->port = port;
+		timer_init(&q->stall, &port->loop->timers, net_rxq_stall_due,
+			   q);
+	}
+	timer_arm(&q->stall, q->refused_since + NET_RXQ_STALL_NS);
+}
+
 bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
 		  size_t len)
 {
@@ -77,12 +114,18 @@ bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
 
 	if (len > NET_MAX_FRAME || port->link_down)
 		return false;
+	if (q->count)
+		net_rxq_flush(port, q);
 	if (!q->count && net_port_deliver(port, frame, len))
 		return true;
 	/* No receiver at all (no card yet, or a card without a cable). */
 	if (!port->rx.receive || net_rxq_full(q)) {
 		q->dropped++;
 		return false;
+	}
+	if (!q->count) {
+		q->refused_since = clock_now_ns();
+		net_rxq_arm(port, q);
 	}
 	tail = (q->head + q->count) % NET_RXQ_FRAMES;
 	q->slot[tail].len = (u16)len;
@@ -91,21 +134,44 @@ bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
 	return true;
 }
 
+static void net_rxq_pop(struct net_rxq *q)
+{
+	q->head = (q->head + 1) % NET_RXQ_FRAMES;
+	q->count--;
+	q->refused_since = clock_now_ns();
+}
+
 unsigned net_rxq_flush(struct net_port *port, struct net_rxq *q)
 {
 	while (q->count) {
-		if (port->link_down) {
+		if (port->link_down || !port->rx.receive) {
 			q->dropped += q->count;
 			q->count = 0;
 			break;
 		}
-		if (!net_port_deliver(port, q->slot[q->head].data,
-				      q->slot[q->head].len))
+		if (net_port_deliver(port, q->slot[q->head].data,
+				     q->slot[q->head].len)) {
+			net_rxq_pop(q);
+			continue;
+		}
+		if (clock_now_ns() - q->refused_since < NET_RXQ_STALL_NS) {
+			net_rxq_arm(port, q);
 			break;
-		q->head = (q->head + 1) % NET_RXQ_FRAMES;
-		q->count--;
+		}
+		net_port_force(port, q->slot[q->head].data,
+			       q->slot[q->head].len);
+		net_rxq_pop(q);
 	}
+	if (!q->count && q->port)
+		timer_cancel(&q->stall);
 	return q->count;
+}
+
+/* A back end's close: the queue's timer must not outlive it. */
+void net_rxq_destroy(struct net_rxq *q)
+{
+	if (q->port)
+		timer_cancel(&q->stall);
 }
 
 void net_port_fail(struct net_port *port, const char *fmt, ...)

@@ -368,6 +368,7 @@ static void slirp_port_close(struct net_port *port)
 {
 	struct slirp_port *sp = to_slirp(port);
 
+	net_rxq_destroy(&sp->rxq);
 	timer_cancel(&sp->poll_timer);
 	if (sp->epfd >= 0) {
 		evloop_del_fd(port->loop, sp->epfd);

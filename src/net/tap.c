@@ -120,6 +120,7 @@ static void tap_port_close(struct net_port *port)
 {
 	struct tap_port *tp = to_tap(port);
 
+	net_rxq_destroy(&tp->rxq);
 	timer_cancel(&tp->unwatch);
 	tap_stop_reading(tp);
 	if (tp->fd >= 0)

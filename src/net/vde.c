@@ -133,6 +133,7 @@ static void vde_port_close(struct net_port *port)
 {
 	struct vde_port *vp = to_vde(port);
 
+	net_rxq_destroy(&vp->rxq);
 	timer_cancel(&vp->unwatch);
 	vde_unwatch(vp);
 	if (vp->conn)

@@ -15,7 +15,7 @@ from harness import SerialShell, TestFailure, Vm, guest
 
 MARKER = 'TWOOSTWO-LINUX-READY'
 PROMPT = 'twoostwo:/# '
-BOOT_S = 300
+BOOT_S = 480
 COMMAND_S = 30
 
 

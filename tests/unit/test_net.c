@@ -192,6 +192,13 @@ static void test_rxq_backpressure(void)
 	CHECK_EQ(s.got, NET_RXQ_FRAMES + 1);
 	for (i = 0; i < NET_RXQ_FRAMES + 1; i++)
 		CHECK_EQ(s.first_byte[i], (u8)i);
+	/* A frame refused for too long goes to the card regardless. */
+	s.room = 0;
+	CHECK(net_rxq_push(&port, q, frame, sizeof(frame)));
+	CHECK_EQ(net_rxq_flush(&port, q), 1);
+	usleep(NET_RXQ_STALL_NS / 1000 + 5000);
+	CHECK_EQ(net_rxq_flush(&port, q), 0);
+	CHECK_EQ(s.got, NET_RXQ_FRAMES + 2);
 	/* A pulled cable: nothing is delivered, the queue empties. */
 	s.room = 0;
 	CHECK(net_rxq_push(&port, q, frame, sizeof(frame)));
