@@ -668,16 +668,15 @@ void dp8390_io_write(struct dp8390 *dp, u16 offset, u32 value, unsigned size)
 /* --- lifecycle ----------------------------------------------------------- */
 
 /*
- * The board reset: the chip stops with remote DMA aborted, ISR.RST set,
- * interrupts masked and the transmitter in loopback; the rest is left
- * for the driver to program (it always does).
+ * The board reset: the chip stops with remote DMA aborted, ISR.RST set
+ * and interrupts masked; the rest is left for the driver to program (the
+ * datasheet's initialization sequence sets every register).
  */
 void dp8390_reset(struct dp8390 *dp)
 {
 	dp->r.cr = DP_CR_STP | DP_CR_RD_ABORT;
 	dp->r.isr = DP_ISR_RST;
 	dp->r.imr = 0;
-	dp->r.tcr = 0x02;
 	dp->r.remaining = 0;
 	dp_update_irq(dp);
 }

@@ -411,6 +411,23 @@ static void test_isa_linux_probe(void)
 	CHECK(!r.level[ISA_IRQ]);
 	/* Ports outside the card stay unowned. */
 	CHECK_EQ(pio_read(r.pio, ISA_BASE + 0x20, 1), 0xff);
+	/* A taken or misaligned base is refused with a reason. */
+	{
+		struct irq_line none = {0};
+		struct ne2000 *nic = NULL;
+		char err[128];
+
+		CHECK(ne2000_isa_create(r.pio, ISA_BASE, &none, isa_mac, NULL,
+					&nic, err, sizeof(err)) < 0);
+		CHECK(strstr(err, "taken") != NULL);
+		CHECK(ne2000_isa_create(r.pio, 0x310, &none, isa_mac, NULL,
+					&nic, err, sizeof(err)) < 0);
+		CHECK(ne2000_isa_create(r.pio, 0xffe0, &none, isa_mac, NULL,
+					&nic, err, sizeof(err)) == 0);
+		CHECK_EQ(in8(&r, 0xffe0, CMD), 0x21);
+		ne2000_device(nic).ops->destroy(nic);
+		CHECK_EQ(in8(&r, 0xffe0, CMD), 0xff);
+	}
 	rig_free(&r);
 }
 
