@@ -1,15 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Networking of the default Linux guest: both NE2000 cards over
-libslirp's NAT and over a VDE switch, a TAP on a bridge in a network
-namespace, and a disk-less network boot through the RTL8029's iPXE ROM.
+libslirp's NAT and over a VDE switch (test_linux_netboot.py has the
+network boot and the bridge).
 
 Boots are few and shared (a boot is minutes of soft CPU on a busy host):
 
   A  ne2k-pci on nat (port forward, pcap-less) + ne2k-isa on a VDE switch
   B  ne2k-isa on nat (port forward) + ne2k-pci on the same switch (pcap)
-  C  no disk, --boot net: ne2k-pci on nat with TFTP (iPXE script, kernel,
-     initramfs from linux.iso) + ne2k-pci on a bridge in a namespace
 
 A and B boot side by side. Each card's driver is found by its MAC.
 """
@@ -23,7 +21,7 @@ import tempfile
 import time
 
 import harness
-from harness import KEEP, Skip, TestFailure, guest, run_command
+from harness import KEEP, Skip, TestFailure, run_command
 from netlib import HttpServer, NetLinux, free_port, random_file
 
 MAC = {
@@ -37,8 +35,6 @@ FWD_SIZE = 1 << 20
 VDE_NET = '192.168.77.'
 NC_PORT = 5000
 NC_KIB = 512
-NS = 'twoostwo-net-test'
-NS_NET = '192.168.78.'
 
 
 def iface(m, mac):
@@ -237,96 +233,6 @@ def ab_tests(r, tmp):
         web.close()
 
 
-def netns_setup():
-    """A bridge with an address inside a new network namespace."""
-    if os.geteuid() != 0:
-        raise Skip('needs root (network namespaces, TAP)')
-    if not os.path.exists('/dev/net/tun'):
-        raise Skip('no /dev/net/tun')
-    if not shutil.which('ip'):
-        raise Skip('no ip command (iproute2)')
-    subprocess.run(['ip', 'netns', 'del', NS], capture_output=True)
-    for cmd in (['ip', 'netns', 'add', NS],
-                ['ip', '-n', NS, 'link', 'set', 'lo', 'up'],
-                ['ip', '-n', NS, 'link', 'add', 'br0', 'type', 'bridge'],
-                ['ip', '-n', NS, 'addr', 'add', NS_NET + '1/24', 'dev',
-                 'br0'],
-                ['ip', '-n', NS, 'link', 'set', 'br0', 'up']):
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode:
-            raise Skip('%s: %s' % (' '.join(cmd), p.stderr.strip()))
-
-
-def c_tests(r, tmp):
-    tftp = os.path.join(tmp, 'tftp')
-    os.mkdir(tftp)
-    iso = guest('linux.iso')
-    for src, dst in (('/boot/vmlinuz', 'vmlinuz'),
-                     ('/boot/initrd.gz', 'initrd.gz')):
-        with open(os.path.join(tftp, dst), 'wb') as f:
-            f.write(harness.iso_file(iso, src))
-    with open(os.path.join(tftp, 'boot.ipxe'), 'w') as f:
-        f.write('#!ipxe\n'
-                'kernel vmlinuz initrd=initrd.gz console=tty0 '
-                'console=ttyS0,115200 loglevel=4\n'
-                'initrd initrd.gz\n'
-                'boot\n')
-    bridged = None
-    try:
-        netns_setup()
-        bridged = ('--net', 'ne2k-pci,bridge=br0,rom=none,mac=%s'
-                   % MAC['c_br'])
-    except Skip as e:
-        r.run('net_bridge_setup', lambda: (_ for _ in ()).throw(e))
-    args = ('--memory', '256M', '--net',
-            'ne2k-pci,nat,tftp=%s,bootfile=boot.ipxe,mac=%s'
-            % (tftp, MAC['c_nat'])) + (bridged or ())
-    wrapper = None
-    if bridged:
-        wrapper = os.path.join(tmp, 'in-netns.sh')
-        with open(wrapper, 'w') as f:
-            f.write('#!/bin/sh\nexec ip netns exec %s %s "$@"\n'
-                    % (NS, harness.TWOOSTWO))
-        os.chmod(wrapper, 0o755)
-    saved = harness.TWOOSTWO
-    if wrapper:
-        harness.TWOOSTWO = wrapper
-    c = NetLinux(*args, boot=('--boot', 'net'))
-    try:
-        def netboot():
-            c.start()
-            # The command line is the iPXE script's, not ISOLINUX's.
-            out = c.run('cat /proc/cmdline')
-            if 'initrd=initrd.gz' not in out:
-                raise TestFailure('booted with %r, not the iPXE script\'s '
-                                  'command line' % out.strip())
-
-        r.run('net_boot_pxe', netboot, *c.vms())
-        harness.TWOOSTWO = saved
-
-        def bridge():
-            if not bridged:
-                raise Skip('no namespace (see net_bridge_setup)')
-            dev = iface(c, MAC['c_br'])
-            c.run('killall udhcpc 2>/dev/null; ifconfig %s %s2 netmask '
-                  '255.255.255.0 up' % (dev, NS_NET))
-            c.run('ping -c 3 -W 5 %s1' % NS_NET, 60)
-            p = subprocess.run(['ip', 'netns', 'exec', NS, 'ping', '-c',
-                                '3', '-W', '5', NS_NET + '2'],
-                               capture_output=True, text=True,
-                               timeout=harness.scaled(60))
-            if p.returncode:
-                raise TestFailure('namespace to guest: %s'
-                                  % p.stdout.strip())
-
-        r.run('net_bridge', bridge, *c.vms())
-    finally:
-        harness.TWOOSTWO = saved
-        c.close()
-        if bridged:
-            subprocess.run(['ip', 'netns', 'del', NS], capture_output=True)
-
-
 def tests(r):
     tmp = tempfile.mkdtemp(prefix='twoostwo-net-')
     try:
@@ -336,7 +242,6 @@ def tests(r):
             ab_tests(r, tmp)
         except Skip as e:
             print('skip net_vde: %s' % e, flush=True)
-        c_tests(r, tmp)
     finally:
         if not KEEP:
             shutil.rmtree(tmp, ignore_errors=True)
