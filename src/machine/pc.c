@@ -738,6 +738,37 @@ static int pc_create_pci(struct pc *pc, char *err, size_t errlen)
 	return ret ?: pc_create_vga(pc, err, errlen);
 }
 
+/* The RTL8029AS's PCI IDs (its datasheet, PCI configuration space). */
+#define PC_RTL8029_VENDOR 0x10ec
+#define PC_RTL8029_DEVICE 0x8029
+
+/*
+ * Debian's iPXE ROM for the NE2000 family serves several cards, so its PCI
+ * data structure (PCI Firmware Spec 3.0, 5.1.2: "PCIR" at the offset in
+ * ROM bytes 0x18-0x19) names vendor and device 0, and SeaBIOS runs a ROM
+ * only for the device it names. Give it the card's IDs and keep the
+ * ROM's byte sum by adjusting iPXE's checksum byte at offset 6.
+ */
+static void pc_nic_rom_set_ids(u8 *rom, size_t size)
+{
+	static const u8 ids[4] = {
+		PC_RTL8029_VENDOR & 0xff, PC_RTL8029_VENDOR >> 8,
+		PC_RTL8029_DEVICE & 0xff, PC_RTL8029_DEVICE >> 8};
+	size_t pcir, i;
+	u8 delta = 0;
+
+	if (size < 0x1a)
+		return;
+	pcir = (size_t)(rom[0x18] | rom[0x19] << 8);
+	if (pcir < 8 || pcir + 8 > size || memcmp(rom + pcir, "PCIR", 4))
+		return;
+	for (i = 0; i < 4; i++) {
+		delta = (u8)(delta + ids[i] - rom[pcir + 4 + i]);
+		rom[pcir + 4 + i] = ids[i];
+	}
+	rom[6] = (u8)(rom[6] - delta);
+}
+
 /*
  * The PCI card's option ROM: rom=FILE, none with rom=none, and by default
  * Debian's iPXE for the card when the machine is to boot from the network
@@ -758,6 +789,8 @@ static int pc_nic_rom(const struct pc *pc, const struct net_config *nc,
 	if (!path)
 		return 0;
 	ret = pc_load_option_rom(path, rom, size, err, errlen);
+	if (!ret)
+		pc_nic_rom_set_ids(*rom, *size);
 	if (ret && !nc->rom[0] && ret == -ENOENT)
 		snprintf(err, errlen,
 			 "%s: no network boot ROM (install Debian's "
