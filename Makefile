@@ -10,7 +10,10 @@ CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -Isrc -g
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(SAN) -MMD -MP
 LDFLAGS += $(SAN)
-LDLIBS += -lpng -lz -lpthread -lm
+# libslirp (NAT) and libvdeplug (VDE switches). pkg-config is not used:
+# Debian 12's slirp.pc requires glib-2.0's .pc, which only the unneeded
+# libglib2.0-dev has, and libvdeplug-dev ships no .pc file.
+LDLIBS += -lpng -lz -lpthread -lm -lslirp -lvdeplug
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c

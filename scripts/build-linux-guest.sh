@@ -17,7 +17,10 @@
 # kernel with an initramfs of busybox-static, guest/linux/init, the disk, CD
 # and file system drivers that Debian builds as modules, and
 # /bin/diskbench (guest/diskbench.c, compiled here with gcc -m32 -static:
-# the disk benchmark of bench/disk.sh). The init prints
+# the disk benchmark of bench/disk.sh), the network card drivers and
+# guest/linux/udhcpc.script (busybox udhcpc's lease script). The init
+# configures every network card it finds with DHCP, in the background,
+# and prints
 # TWOOSTWO-LINUX-READY on COM1 and on the screen, then runs a shell on each.
 #
 # Needs root the first time only: it adds the i386 architecture to dpkg
@@ -39,7 +42,11 @@ flavor=686
 # crc32c_generic is no dependency by depends=: ext4 and jbd2 ask the crypto
 # API for "crc32c" when they mount a file system with metadata checksums,
 # and the SSE4.2 crc32c-intel does not load on our CPU.
-modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4)
+#
+# The network cards' drivers: ne2k-pci (RTL8029, PCI) and 8390, ne (the
+# ISA NE2000, loaded by /init with its io= and irq=, not from
+# /etc/modules) and e1000 (QEMU's e1000, bench/net.sh's reference card).
+modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 ne2k-pci ne e1000)
 
 die() {
 	echo "build-linux-guest: $*" >&2
@@ -256,6 +263,8 @@ build_initramfs() {
 	cp "$work/pkg/bin/busybox" "$rd/bin/busybox"
 	ln -s busybox "$rd/bin/sh"
 	cp "$root/guest/linux/init" "$rd/init"
+	cp "$root/guest/linux/udhcpc.script" "$rd/etc/udhcpc.script"
+	chmod 755 "$rd/etc/udhcpc.script"
 	chmod 755 "$rd/init" "$rd/bin/busybox"
 	stage_modules "$rd"
 	build_diskbench "$rd/bin/diskbench"

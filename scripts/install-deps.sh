@@ -21,6 +21,9 @@ packages=(
 	xorriso isolinux syslinux-common mtools gcc-multilib
 	# PNG screen dumps; the boot-sector programs of the VGA tests
 	libpng-dev nasm
+	# networking: libslirp (NAT), libvdeplug and vde_switch (VDE), iPXE
+	# boot ROMs (ipxe-qemu), pcap checks (tshark), namespaces (iproute2)
+	libslirp-dev libvdeplug-dev vde2 ipxe-qemu tshark iproute2
 	# benchmarks
 	hyperfine
 )
@@ -48,6 +51,9 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; they need not.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' |
+	debconf-set-selections
 # The package lists may be stale or absent on a fresh machine. An update
 # that fails (one unreachable mirror) is not fatal by itself: the install
 # below decides.

@@ -40,6 +40,9 @@ struct run_args {
 	struct pc_config cfg;
 	/* The --hdX paths without their ",rw"/",ro" suffix. */
 	char disk_path[PC_IDE_SLOTS][4096];
+	/* --net specifications, parsed once all options are known. */
+	const char *net_spec[NET_MAX_CARDS];
+	struct net_config nics[NET_MAX_CARDS];
 	bool display_set; /* --display given */
 	bool serial_set;  /* --serial given */
 	bool help;

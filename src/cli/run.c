@@ -38,6 +38,7 @@ enum run_opt {
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
 	OPT_ENGINE,
+	OPT_NET,
 };
 
 static const struct option run_options[] = {
@@ -58,6 +59,7 @@ static const struct option run_options[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
 	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"net", required_argument, NULL, OPT_NET},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -85,8 +87,9 @@ static const char run_usage[] =
 	"                          (default 128M)\n"
 	"  --vram SIZE             video memory: a power of two, 1M to 256M\n"
 	"                          (default 16M)\n"
-	"  --boot cd|disk          boot device (default: cd when --cdrom is "
-	"given)\n"
+	"  --boot cd|disk|net      boot device (default: cd when --cdrom is "
+	"given);\n"
+	"                          net: the first ne2k-pci card's iPXE ROM\n"
 	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
 	")\n"
 	"  --serial SPEC           COM1: stdio, file:PATH or none\n"
@@ -103,6 +106,35 @@ static const char run_usage[] =
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
 	"  --engine soft           CPU engine (default soft)\n"
+	"  --net CARD[,BACKEND][,OPTION...]\n"
+	"                          a network card (repeatable, up to 4):\n"
+	"      CARD     ne2k-pci (RTL8029AS, PCI) or ne2k-isa (NE2000, "
+	"ISA)\n"
+	"      BACKEND  nat (default: user-mode NAT, DHCP 10.0.2.15, "
+	"host\n"
+	"               10.0.2.2, DNS 10.0.2.3), tap=NAME (host TAP "
+	"device),\n"
+	"               bridge=NAME (a new TAP on that host bridge; "
+	"root),\n"
+	"               vde=PATH (VDE switch: vde_switch -s PATH -d), "
+	"none\n"
+	"      mac=52:54:00:xx:xx:xx  (default: derived from the "
+	"configuration)\n"
+	"      io=0x300,irq=5         ISA card's I/O base and IRQ (these "
+	"defaults;\n"
+	"                             IRQs 3, 5, 7, 10, 11)\n"
+	"      hostfwd=tcp:HOSTPORT:GUESTPORT  nat: host 127.0.0.1 port to "
+	"guest\n"
+	"                             (also udp:, tcp:ADDR:HPORT:GPORT; "
+	"repeatable)\n"
+	"      tftp=DIR,bootfile=NAME nat: TFTP server and DHCP boot "
+	"file\n"
+	"      capture=FILE.pcap      write the card's frames, both "
+	"ways\n"
+	"      rom=FILE|none          PCI boot ROM (default with --boot "
+	"net or\n"
+	"                             bootfile=: " NET_DEFAULT_PCI_ROM ")\n"
+	"      e.g. --net ne2k-pci,nat,hostfwd=tcp:2222:22\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -230,7 +262,9 @@ static int run_pick(const char *opt, const char *v, const char *const *names,
 static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 			  size_t errlen)
 {
-	static const char *const boots[] = {"cd", "disk", NULL};
+	static const char *const boots[] = {"cd", "disk", "net", NULL};
+	static const enum pc_boot boot_values[] = {PC_BOOT_CDROM, PC_BOOT_DISK,
+						   PC_BOOT_NET};
 	static const char *const displays[] = {"none", "terminal", NULL};
 	static const char *const engines[] = {"soft", NULL};
 	int i;
@@ -239,7 +273,7 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 	case OPT_BOOT:
 		if (run_pick("boot", v, boots, &i, err, errlen))
 			return CLI_EXIT_USAGE;
-		a->cfg.boot = i ? PC_BOOT_DISK : PC_BOOT_CDROM;
+		a->cfg.boot = boot_values[i];
 		return 0;
 	case OPT_DISPLAY:
 		if (run_pick("display", v, displays, &i, err, errlen))
@@ -333,9 +367,37 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		return run_set_vram(a, v, err, errlen);
 	case OPT_TIMEOUT:
 		return run_set_timeout(a, v, err, errlen);
+	case OPT_NET:
+		if (a->cfg.nr_nics == NET_MAX_CARDS) {
+			snprintf(err, errlen, "at most %u --net cards",
+				 NET_MAX_CARDS);
+			return CLI_EXIT_USAGE;
+		}
+		a->net_spec[a->cfg.nr_nics++] = v;
+		return 0;
 	default:
 		return run_set_choice(a, opt, v, err, errlen);
 	}
+}
+
+/*
+ * The --net cards, once every option is known: a card's default MAC
+ * depends on its position, its specification and the VM's first disk or
+ * CD, so a VM started again the same way keeps its MAC.
+ */
+static int run_parse_nets(struct run_args *a, char *err, size_t errlen)
+{
+	const char *identity = a->cfg.disk[PC_HDA].path ?
+				       a->cfg.disk[PC_HDA].path :
+				       a->cfg.cdrom_path;
+	unsigned i;
+
+	for (i = 0; i < a->cfg.nr_nics; i++)
+		if (net_config_parse(a->net_spec[i], i, identity, &a->nics[i],
+				     err, errlen))
+			return CLI_EXIT_USAGE;
+	a->cfg.nics = a->nics;
+	return 0;
 }
 
 int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
@@ -379,7 +441,7 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 			 "use --hdd for the disk");
 		return CLI_EXIT_USAGE;
 	}
-	return 0;
+	return run_parse_nets(args, err, errlen);
 }
 
 /*

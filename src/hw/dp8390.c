@@ -220,13 +220,27 @@ static bool dp_accepts(const struct dp8390 *dp, const u8 *dest)
 	return dp->r.mar[idx >> 3] & BIT(idx & 7);
 }
 
-/* PSTART < PSTOP and both pointers inside: otherwise nothing is stored. */
-static bool ring_valid(const struct dp8390 *dp)
+/*
+ * PSTART < PSTOP and both pointers inside: otherwise nothing is stored.
+ * BNRY may also be PSTART - 1: Linux's 8390 core writes "next frame - 1"
+ * after reading the frame that ends at PSTOP, and the chip only compares
+ * BNRY with the next page, so that value is the page before PSTART,
+ * PSTOP - 1.
+ */
+static u8 ring_boundary(const struct dp8390 *dp)
 {
 	const struct dp8390_regs *r = &dp->r;
 
+	return r->bnry == (u8)(r->pstart - 1) ? (u8)(r->pstop - 1) : r->bnry;
+}
+
+static bool ring_valid(const struct dp8390 *dp)
+{
+	const struct dp8390_regs *r = &dp->r;
+	u8 bnry = ring_boundary(dp);
+
 	return r->pstart < r->pstop && r->curr >= r->pstart &&
-	       r->curr < r->pstop && r->bnry >= r->pstart && r->bnry < r->pstop;
+	       r->curr < r->pstop && bnry >= r->pstart && bnry < r->pstop;
 }
 
 /*
@@ -237,7 +251,7 @@ static bool ring_valid(const struct dp8390 *dp)
 static unsigned ring_free_pages(const struct dp8390 *dp)
 {
 	unsigned size = dp->r.pstop - dp->r.pstart;
-	unsigned d = (dp->r.bnry + size - dp->r.curr) % size;
+	unsigned d = (ring_boundary(dp) + size - dp->r.curr) % size;
 
 	return (d ? d : size) - 1;
 }

@@ -19,6 +19,7 @@
 #include "hw/i440fx.h"
 #include "hw/ide.h"
 #include "hw/ioapic.h"
+#include "hw/ne2000.h"
 #include "hw/pic.h"
 #include "hw/piix3.h"
 #include "hw/piix4_pm.h"
@@ -287,6 +288,48 @@ static int pc_adopt(struct pc *pc, struct device dev, const char *what,
 	return 0;
 }
 
+/* Two ISA cards must not share ports or an IRQ. */
+static int pc_check_nics(const struct pc_config *cfg, char *err, size_t errlen)
+{
+	unsigned i, j;
+
+	if (cfg->nr_nics > NET_MAX_CARDS) {
+		snprintf(err, errlen, "at most %u network cards",
+			 NET_MAX_CARDS);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_nics; i++)
+		if (cfg->nics[i].card == NET_CARD_NE2K_PCI)
+			break;
+	if (cfg->boot == PC_BOOT_NET && i == cfg->nr_nics) {
+		snprintf(err, errlen,
+			 "--boot net needs a PCI network card (--net "
+			 "ne2k-pci,...): the ISA card has no boot ROM");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_nics; i++) {
+		const struct net_config *a = &cfg->nics[i];
+
+		for (j = 0; j < i; j++) {
+			const struct net_config *b = &cfg->nics[j];
+
+			if (a->card != NET_CARD_NE2K_ISA ||
+			    b->card != NET_CARD_NE2K_ISA)
+				continue;
+			if (a->io == b->io || a->irq == b->irq) {
+				snprintf(err, errlen,
+					 "--net: ISA cards %u and %u share %s; "
+					 "give each its own io= and irq=",
+					 j + 1, i + 1,
+					 a->io == b->io ? "an I/O base" :
+							  "an IRQ");
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 static int pc_check_config(const struct pc_config *cfg, char *err,
 			   size_t errlen)
 {
@@ -316,7 +359,7 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 			 "secondary master");
 		return -EINVAL;
 	}
-	return 0;
+	return pc_check_nics(cfg, err, errlen);
 }
 
 /* Memory, buses and firmware: everything devices attach to. */
@@ -710,10 +753,133 @@ static int pc_create_pci(struct pc *pc, char *err, size_t errlen)
 		pirq_out[i] = pc_isa_irq(pc, PC_PIRQ_PIN_BASE + i);
 	piix = piix3_create(&pc->pci, PC_DEVFN_ISA, pirq_out, pc_reset_line,
 			    pc);
+	pc->piix3 = piix;
 	ret = pc_adopt(pc, piix3_device(piix), "ISA bridge", err, errlen);
 	ret = ret ?: pc_create_ide(pc, err, errlen);
 	ret = ret ?: pc_create_pm(pc, err, errlen);
 	return ret ?: pc_create_vga(pc, err, errlen);
+}
+
+/* The RTL8029AS's PCI IDs (its datasheet, PCI configuration space). */
+#define PC_RTL8029_VENDOR 0x10ec
+#define PC_RTL8029_DEVICE 0x8029
+
+/*
+ * Debian's iPXE ROM for the NE2000 family serves several cards, so its PCI
+ * data structure (PCI Firmware Spec 3.0, 5.1.2: "PCIR" at the offset in
+ * ROM bytes 0x18-0x19) names vendor and device 0, and SeaBIOS runs a ROM
+ * only for the device it names. Give it the card's IDs and keep the
+ * ROM's byte sum by adjusting iPXE's checksum byte at offset 6.
+ */
+static void pc_nic_rom_set_ids(u8 *rom, size_t size)
+{
+	static const u8 ids[4] = {
+		PC_RTL8029_VENDOR & 0xff, PC_RTL8029_VENDOR >> 8,
+		PC_RTL8029_DEVICE & 0xff, PC_RTL8029_DEVICE >> 8};
+	size_t pcir, i;
+	u8 delta = 0;
+
+	if (size < 0x1a)
+		return;
+	pcir = (size_t)(rom[0x18] | rom[0x19] << 8);
+	if (pcir < 8 || pcir + 8 > size || memcmp(rom + pcir, "PCIR", 4))
+		return;
+	for (i = 0; i < 4; i++) {
+		delta = (u8)(delta + ids[i] - rom[pcir + 4 + i]);
+		rom[pcir + 4 + i] = ids[i];
+	}
+	rom[6] = (u8)(rom[6] - delta);
+}
+
+/*
+ * The PCI card's option ROM: rom=FILE, none with rom=none, and by default
+ * Debian's iPXE for the card when the machine is to boot from the network
+ * (--boot net or a bootfile=), none otherwise (no PXE delay at boot).
+ */
+static int pc_nic_rom(const struct pc *pc, const struct net_config *nc,
+		      u8 **rom, size_t *size, char *err, size_t errlen)
+{
+	const char *path = nc->rom[0] ? nc->rom : NULL;
+	int ret;
+
+	*rom = NULL;
+	*size = 0;
+	if (nc->rom_none)
+		return 0;
+	if (!path && (pc->cfg.boot == PC_BOOT_NET || nc->bootfile[0]))
+		path = NET_DEFAULT_PCI_ROM;
+	if (!path)
+		return 0;
+	ret = pc_load_option_rom(path, rom, size, err, errlen);
+	if (!ret)
+		pc_nic_rom_set_ids(*rom, *size);
+	if (ret && !nc->rom[0] && ret == -ENOENT)
+		snprintf(err, errlen,
+			 "%s: no network boot ROM (install Debian's "
+			 "ipxe-qemu, or give rom=FILE)",
+			 path);
+	return ret;
+}
+
+static int pc_create_nic(struct pc *pc, unsigned i, unsigned pci_slot,
+			 char *err, size_t errlen)
+{
+	const struct net_config *nc = &pc->cfg.nics[i];
+	struct ne2000 *nic = NULL;
+	struct irq_line intx;
+	u8 *rom;
+	size_t rom_size;
+	u8 devfn = PCI_DEVFN(pci_slot, 0);
+	int ret =
+		net_config_open(nc, &pc->loop, &pc->net_ports[i], err, errlen);
+
+	/*
+	 * A back end that cannot start (no switch, no bridge, no privilege)
+	 * is a cable that is not plugged in: say so, and run without it.
+	 */
+	if (ret) {
+		fprintf(stderr,
+			"twoostwo: network card %u: %s: network cable "
+			"unplugged, the machine runs without it\n",
+			i + 1, err);
+		pc->net_ports[i] = NULL;
+	}
+	ret = net_config_open_capture(nc, pc->net_ports[i], err, errlen);
+	if (ret)
+		return ret;
+	if (nc->card == NET_CARD_NE2K_ISA) {
+		intx = pc_isa_irq(pc, nc->irq);
+		ret = ne2000_isa_create(pc->pio, nc->io, &intx, nc->mac,
+					pc->net_ports[i], &nic, err, errlen);
+	} else {
+		ret = pc_nic_rom(pc, nc, &rom, &rom_size, err, errlen);
+		if (ret)
+			return ret;
+		intx = piix3_pci_irq(pc->piix3, devfn, 1);
+		ret = rtl8029_create(&pc->pci, devfn, &intx, nc->mac,
+				     pc->net_ports[i], rom, rom_size, &nic, err,
+				     errlen);
+		free(rom);
+	}
+	if (ret)
+		return ret;
+	return pc_adopt(pc, ne2000_device(nic), "network card", err, errlen);
+}
+
+/* The --net cards, PCI ones in slots 3, 4, ... in command-line order. */
+static int pc_create_nics(struct pc *pc, char *err, size_t errlen)
+{
+	unsigned i, slot = PC_NIC_FIRST_SLOT;
+	int ret;
+
+	for (i = 0; i < pc->cfg.nr_nics; i++) {
+		ret = pc_create_nic(pc, i, slot, err, errlen);
+		if (ret)
+			return ret;
+		if (pc->cfg.nics[i].card == NET_CARD_NE2K_PCI)
+			slot++;
+	}
+	return 0;
 }
 
 static int pc_create_vcpu(struct pc *pc, char *err, size_t errlen)
@@ -759,6 +925,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	ret = ret ?: pc_create_isa(pc, err, errlen);
 	ret = ret ?: pc_create_host_io(pc, err, errlen);
 	ret = ret ?: pc_create_pci(pc, err, errlen);
+	ret = ret ?: pc_create_nics(pc, err, errlen);
 	ret = ret ?: pc_create_vcpu(pc, err, errlen);
 	ret = ret ?: pc_create_control(pc, err, errlen);
 	if (ret) {
@@ -784,6 +951,9 @@ void pc_destroy(struct pc *pc)
 	for (i = pc->nr_devices; i-- > 0;)
 		if (pc->devices[i].ops->destroy)
 			pc->devices[i].ops->destroy(pc->devices[i].opaque);
+	/* The cards are gone: their back ends have no receiver. */
+	for (i = 0; i < NET_MAX_CARDS; i++)
+		net_port_close(pc->net_ports[i]);
 	/* The devices drained their requests; no worker touches a disk. */
 	aio_ctx_destroy(pc->aio);
 	if (pc->serial)

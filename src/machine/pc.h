@@ -8,8 +8,9 @@
 #define TWOOSTWO_MACHINE_PC_H
 
 #include "core/types.h"
+#include "net/netdev.h"
 
-enum pc_boot { PC_BOOT_DEFAULT, PC_BOOT_CDROM, PC_BOOT_DISK };
+enum pc_boot { PC_BOOT_DEFAULT, PC_BOOT_CDROM, PC_BOOT_DISK, PC_BOOT_NET };
 enum pc_display { PC_DISPLAY_NONE, PC_DISPLAY_TERMINAL };
 
 /*
@@ -59,6 +60,12 @@ struct pc_config {
 	const char *exit_when_screen;
 	/* Unix socket for `twoostwo control` (CD change), or NULL. */
 	const char *control_path;
+	/*
+	 * Network cards (--net), in command-line order: PCI cards take
+	 * slots 3, 4... after the VGA; ISA cards their I/O base and IRQ.
+	 */
+	const struct net_config *nics;
+	unsigned nr_nics;
 };
 
 /* pc_run's status when cfg->timeout_ns ran out. */

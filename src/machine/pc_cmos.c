@@ -34,6 +34,7 @@
 /* SeaBIOS boot device codes in the boot order nibbles. */
 #define CMOS_BOOT_DISK 2
 #define CMOS_BOOT_CDROM 3
+#define CMOS_BOOT_NET 4 /* a BEV: a network card's boot ROM */
 
 #define KIB 1024ull
 #define MIB (1024ull * KIB)
@@ -97,6 +98,14 @@ static void pc_cmos_boot_order(struct rtc *rtc, const struct pc_config *cfg)
 	u8 first = cd_first ? CMOS_BOOT_CDROM : CMOS_BOOT_DISK;
 	u8 second = cd_first ? CMOS_BOOT_DISK : CMOS_BOOT_CDROM;
 
+	/* --boot net: the network first, then the disk and the CD. */
+	if (cfg->boot == PC_BOOT_NET) {
+		rtc_cmos_write(rtc, CMOS_BOOT_FLAG2,
+			       (u8)(CMOS_BOOT_DISK << 4 | CMOS_BOOT_NET));
+		rtc_cmos_write(rtc, CMOS_BOOT_FLAG1,
+			       (u8)(CMOS_BOOT_CDROM << 4 | 0x01));
+		return;
+	}
 	rtc_cmos_write(rtc, CMOS_BOOT_FLAG2, (u8)(second << 4 | first));
 	/* Bit 0 set: skip the floppy boot signature check. */
 	rtc_cmos_write(rtc, CMOS_BOOT_FLAG1, 0x01);

@@ -4,6 +4,8 @@
  * RAM size, CPU counts, the E820 map of RAM, the IOAPIC wiring of IRQ 0
  * and the ACPI tables.
  */
+#include <stdio.h>
+
 #include "hw/ioapic.h"
 #include "machine/acpi.h"
 #include "machine/pc_internal.h"
@@ -90,6 +92,28 @@ static int pc_fw_cfg_acpi(struct pc *pc)
 	return err;
 }
 
+/*
+ * --boot net: SeaBIOS's "bootorder" file names the first PCI card by its
+ * Open Firmware path; SeaBIOS matches it against the card's ROM (a
+ * glob of "/pci@i0cf8/", any name, "@SLOT") and tries that entry first.
+ */
+static int pc_fw_cfg_bootorder(struct pc *pc)
+{
+	char order[64];
+	unsigned i, slot = PC_NIC_FIRST_SLOT;
+	int len;
+
+	if (pc->cfg.boot != PC_BOOT_NET)
+		return 0;
+	for (i = 0; i < pc->cfg.nr_nics; i++)
+		if (pc->cfg.nics[i].card == NET_CARD_NE2K_PCI)
+			break;
+	if (i == pc->cfg.nr_nics)
+		return 0;
+	len = snprintf(order, sizeof(order), "/pci@i0cf8/ethernet@%x\n", slot);
+	return fw_cfg_add_file(pc->fw, "bootorder", order, (size_t)len + 1);
+}
+
 int pc_fw_cfg_init(struct pc *pc)
 {
 	const u8 irq0_pin2 = 1;
@@ -106,5 +130,7 @@ int pc_fw_cfg_init(struct pc *pc)
 				       &irq0_pin2, 1);
 	if (!err)
 		err = pc_fw_cfg_acpi(pc);
+	if (!err)
+		err = pc_fw_cfg_bootorder(pc);
 	return err;
 }

@@ -23,7 +23,7 @@
 #include "machine/pc.h"
 #include "ui/text_screen.h"
 
-#define PC_MAX_DEVICES 24
+#define PC_MAX_DEVICES 28
 #define PC_ISA_IRQS 16
 
 /*
@@ -32,6 +32,9 @@
  */
 #define PC_ACPI_PM_BASE 0x600
 #define PC_SCI_IRQ 9
+/* PCI network cards take the slots after the VGA (slot 2). */
+#define PC_NIC_FIRST_SLOT 3
+
 /* APIC IDs: the processor's, and the IOAPIC's (unique on the APIC bus). */
 #define PC_CPU_APIC_ID 0
 #define PC_IOAPIC_ID 1
@@ -39,6 +42,7 @@
 struct control;
 struct ioapic;
 struct pic;
+struct piix3;
 struct vga;
 struct terminal_ui;
 
@@ -65,6 +69,9 @@ struct pc {
 	struct vga *vga;
 	struct ide_controller *ide;
 	struct aio_ctx *aio; /* disk I/O workers */
+	struct piix3 *piix3; /* routes the PCI cards' INTx */
+	/* Back ends of the network cards, closed after the cards. */
+	struct net_port *net_ports[NET_MAX_CARDS];
 	struct device devices[PC_MAX_DEVICES];
 	unsigned nr_devices;
 

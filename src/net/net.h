@@ -60,4 +60,53 @@ void net_port_close(struct net_port *port);
 /* Back-end side: hand a received frame to the card (drops if it can't). */
 bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len);
 
+/*
+ * A back end's bounded receive queue: frames the card could not take yet
+ * wait here, in order, until the card's accept_input. Back ends that read
+ * a file descriptor stop reading while it is full (back-pressure reaches
+ * the host socket); libslirp cannot be stopped, so its overflow is dropped
+ * (TCP retransmits at its own pace).
+ *
+ * A wire does not wait for ever, though: a frame the card has refused
+ * for NET_RXQ_STALL_NS is handed to it regardless, and the card does what
+ * the chip does with a frame for a full ring (drops it, counts it, raises
+ * its overflow interrupt). Without that, a driver that acknowledged its
+ * receive interrupt with frames still in a full ring (Linux's 8390 core
+ * stops after 10 frames per interrupt) would wait for an interrupt that
+ * never comes.
+ */
+#define NET_RXQ_FRAMES 64
+#define NET_RXQ_STALL_NS (20 * 1000 * 1000ull)
+
+struct net_rxq {
+	struct {
+		u16 len;
+		u8 data[NET_MAX_FRAME];
+	} slot[NET_RXQ_FRAMES];
+	unsigned head, count;
+	u64 dropped;
+	u64 refused_since; /* when the head frame was first refused */
+	struct net_port *port;
+	struct timer stall; /* hands the head frame over when due */
+};
+
+/* Deliver now, or queue behind earlier frames; false: queue full, dropped. */
+bool net_rxq_push(struct net_port *port, struct net_rxq *q, const u8 *frame,
+		  size_t len);
+/* Deliver queued frames while the card takes them; returns how many wait. */
+unsigned net_rxq_flush(struct net_port *port, struct net_rxq *q);
+/* Cancel the queue's timer (a back end's close). */
+void net_rxq_destroy(struct net_rxq *q);
+static inline bool net_rxq_full(const struct net_rxq *q)
+{
+	return q->count == NET_RXQ_FRAMES;
+}
+
+/*
+ * A back end failed at run time: print one line naming it and what
+ * happened, and pull the cable (frames are dropped both ways from now on).
+ */
+void net_port_fail(struct net_port *port, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
