@@ -38,6 +38,8 @@ enum run_opt {
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
 	OPT_ENGINE,
+	OPT_VNC,
+	OPT_VNC_PASSWORD,
 };
 
 static const struct option run_options[] = {
@@ -58,6 +60,8 @@ static const struct option run_options[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
 	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"vnc", required_argument, NULL, OPT_VNC},
+	{"vnc-password", required_argument, NULL, OPT_VNC_PASSWORD},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -103,6 +107,15 @@ static const char run_usage[] =
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
 	"  --engine soft           CPU engine (default soft)\n"
+	"  --vnc ADDR              serve the screen, keyboard and mouse to "
+	"VNC\n"
+	"                          viewers on ADDR: 127.0.0.1:5901, :5901,\n"
+	"                          [::1]:5901 or unix:PATH; a web console "
+	"(noVNC)\n"
+	"                          on port-100 is printed at start\n"
+	"  --vnc-password FILE     viewers must give the password on FILE's "
+	"first\n"
+	"                          line (needed beyond loopback)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -326,6 +339,12 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		return 0;
 	case OPT_EXIT_WHEN_SCREEN:
 		a->cfg.exit_when_screen = v;
+		return 0;
+	case OPT_VNC:
+		a->cfg.vnc_listen = v;
+		return 0;
+	case OPT_VNC_PASSWORD:
+		a->cfg.vnc_password_file = v;
 		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);

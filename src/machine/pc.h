@@ -59,6 +59,9 @@ struct pc_config {
 	const char *exit_when_screen;
 	/* Unix socket for `twoostwo control` (CD change), or NULL. */
 	const char *control_path;
+	/* VNC server address (see ui/vnc.h), or NULL: none. */
+	const char *vnc_listen;
+	const char *vnc_password_file; /* or NULL */
 };
 
 /* pc_run's status when cfg->timeout_ns ran out. */
