@@ -31,6 +31,8 @@
 #define I8042_QUEUE_SIZE 64
 /* Controller queue: the byte goes out as auxiliary (mouse) data. */
 #define Q_AUX 0x100
+/* Mouse queue: the byte belongs to a streamed movement packet. */
+#define Q_PACKET 0x200
 /*
  * Key presses may fill this much of the keyboard's queue (a real keyboard
  * buffers 16 bytes); the rest is kept for command replies.
@@ -376,6 +378,18 @@ static bool queue_pop(struct i8042_queue *q, u16 *v)
 	return true;
 }
 
+/* Remove the entries carrying tag, keeping the others in order. */
+static void queue_drop_tagged(struct i8042_queue *q, u16 tag)
+{
+	struct i8042_queue keep = {0};
+	u16 v;
+
+	while (queue_pop(q, &v))
+		if (!(v & tag))
+			queue_push(&keep, v);
+	*q = keep;
+}
+
 static bool queue_valid(const struct i8042_queue *q)
 {
 	return q->head < I8042_QUEUE_SIZE && q->count <= I8042_QUEUE_SIZE;
@@ -587,23 +601,22 @@ static void kbd_write(struct i8042 *k, u8 v)
 	kbd_command(k, v);
 }
 
-static void mouse_send(struct i8042 *k, u8 byte)
+/* A byte from the mouse; tag marks streamed packets (Q_PACKET). */
+static void mouse_send(struct i8042 *k, u16 byte)
 {
 	queue_push(&k->s.mouse.q, byte);
-	k->s.mouse.last_sent = byte;
+	k->s.mouse.last_sent = (u8)byte;
 }
 
 /*
- * Drop streamed packets still queued in the mouse (the guest is about to
- * send a command, and its answer must not follow stale motion). Only
- * whole packets sit in the queue without a command reply in stream mode.
+ * Drop streamed packets still queued in the mouse: the guest is sending
+ * a command, and its answer must not come after stale motion (the host
+ * taking the clock line aborts a packet on a real mouse). Replies to
+ * earlier commands stay.
  */
 static void mouse_drop_packets(struct i8042 *k)
 {
-	struct mouse_state *m = &k->s.mouse;
-
-	if (m->reporting && !m->remote)
-		queue_clear(&m->q);
+	queue_drop_tagged(&k->s.mouse.q, Q_PACKET);
 }
 
 static void mouse_clear_motion(struct mouse_state *m)
@@ -651,7 +664,7 @@ static unsigned mouse_packet_size(const struct mouse_state *m)
  * Take up to one packet's worth of the pending motion and queue the
  * packet; whatever did not fit in the 9-bit counters stays for the next.
  */
-static void mouse_send_packet(struct i8042 *k, bool scale)
+static void mouse_send_packet(struct i8042 *k, bool scale, u16 tag)
 {
 	struct mouse_state *m = &k->s.mouse;
 	int x = mouse_clamp(m->dx, MOUSE_MOVE_MIN, MOUSE_MOVE_MAX);
@@ -674,11 +687,11 @@ static void mouse_send_packet(struct i8042 *k, bool scale)
 		b0 |= MOUSE_PACKET_XSIGN;
 	if (y < 0)
 		b0 |= MOUSE_PACKET_YSIGN;
-	mouse_send(k, b0);
-	mouse_send(k, (u8)x);
-	mouse_send(k, (u8)y);
+	mouse_send(k, b0 | tag);
+	mouse_send(k, (u8)x | tag);
+	mouse_send(k, (u8)y | tag);
 	if (m->id == MOUSE_ID_WHEEL)
-		mouse_send(k, (u8)z);
+		mouse_send(k, (u8)z | tag);
 }
 
 static bool mouse_has_news(const struct mouse_state *m)
@@ -697,7 +710,7 @@ static void mouse_stream(struct i8042 *k)
 	if (!m->reporting || m->remote || m->wrap || m->pending_cmd)
 		return;
 	while (mouse_has_news(m) && queue_room(&m->q) >= mouse_packet_size(m))
-		mouse_send_packet(k, m->scaling_2_1);
+		mouse_send_packet(k, m->scaling_2_1, Q_PACKET);
 }
 
 /* The IntelliMouse knock: sample rates 200, 100, 80 in a row. */
@@ -793,7 +806,7 @@ static void mouse_command(struct i8042 *k, u8 cmd)
 	case MOUSE_READ_DATA:
 		/* One packet of what moved since the last, in any mode. */
 		mouse_send(k, PS2_ACK);
-		mouse_send_packet(k, false);
+		mouse_send_packet(k, false, 0);
 		break;
 	case MOUSE_GET_ID:
 		mouse_send(k, PS2_ACK);
@@ -821,8 +834,7 @@ static void mouse_command(struct i8042 *k, u8 cmd)
 
 /*
  * In wrap mode the mouse echoes every byte but reset and reset-wrap.
- * A byte from the host aborts a movement packet not yet sent, as the
- * host pulling the clock line low does; the motion is sent again later.
+ * A byte from the host drops movement packets not yet sent.
  */
 static void mouse_write(struct i8042 *k, u8 v)
 {
@@ -1059,7 +1071,7 @@ bool i8042_mouse_kick(struct i8042 *kbc)
 	if (!m->reporting || m->remote || m->wrap ||
 	    queue_room(&m->q) < mouse_packet_size(m))
 		return false;
-	mouse_send_packet(kbc, false);
+	mouse_send_packet(kbc, false, Q_PACKET);
 	i8042_sync(kbc);
 	return true;
 }
