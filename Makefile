@@ -40,6 +40,9 @@ $(BUILD)/twoostwo: $(BUILD)/src/cli/main.o $(LIB)
 $(BUILD)/twoostwo-cputest: $(BUILD)/src/cli/cputest_main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The VNC test drives the server with a real client library.
+$(BUILD)/tests/unit/test_vnc: LDLIBS += $(shell pkg-config --libs libvncclient)
+
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

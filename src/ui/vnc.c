@@ -306,7 +306,6 @@ static void vnc_pointer(int mask, int x, int y, rfbClientPtr cl)
 		vnc->input.mouse_abs(vnc->input.opaque,
 				     vnc_scale(x, vnc->width),
 				     vnc_scale(y, vnc->height), dz, buttons);
-	rfbDefaultPtrAddEvent(mask, x, y, cl);
 }
 
 static void vnc_client_gone(rfbClientPtr cl)
@@ -548,6 +547,8 @@ static int vnc_setup_screen(struct vnc *vnc, const struct vnc_config *cfg,
 	s->kbdAddEvent = vnc_key;
 	s->ptrAddEvent = vnc_pointer;
 	s->newClientHook = vnc_new_client;
+	/* The guest draws its own pointer; none from the server on top. */
+	s->cursor = NULL; /* the default is a static: nothing to free */
 	if (vnc->password) {
 		s->authPasswdData = vnc->passwords;
 		s->passwordCheck = rfbCheckPasswordByList;
