@@ -22,9 +22,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest
+# A VNC viewer on libvncclient for the guest tests (tests/guest/test_vnc.py).
+TEST_TOOLS := $(BUILD)/tests/vncclient
 
 .PHONY: all clean check check-unit check-cpu check-guest check-asan format
-all: $(PROGRAMS) $(UNIT_BINS)
+all: $(PROGRAMS) $(UNIT_BINS) $(TEST_TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -39,6 +41,10 @@ $(BUILD)/twoostwo: $(BUILD)/src/cli/main.o $(LIB)
 
 $(BUILD)/twoostwo-cputest: $(BUILD)/src/cli/cputest_main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/vncclient: tests/vncclient.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libvncclient)
 
 # The VNC test drives the server with a real client library.
 $(BUILD)/tests/unit/test_vnc: LDLIBS += $(shell pkg-config --libs libvncclient)

@@ -39,7 +39,9 @@ flavor=686
 # crc32c_generic is no dependency by depends=: ext4 and jbd2 ask the crypto
 # API for "crc32c" when they mount a file system with metadata checksums,
 # and the SSE4.2 crc32c-intel does not load on our CPU.
-modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4)
+# psmouse drives the PS/2 mouse on the 8042's aux port (and the vmmouse
+# absolute pointer); /dev/input/mice (mousedev) is built in.
+modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 psmouse)
 
 die() {
 	echo "build-linux-guest: $*" >&2

@@ -76,6 +76,7 @@ struct vnc {
 	char *passwords[2]; /* the list libvncserver checks against */
 	char web_url[128];
 	bool has_web;
+	int web_guard_fd; /* see vnc_guard_http6 */
 
 	struct timer pump_timer;
 	int fds[VNC_MAX_FDS]; /* libvncserver's sockets in the event loop */
@@ -519,6 +520,30 @@ static void vnc_setup_web(struct vnc *vnc, const struct vnc_config *cfg,
 	vnc->has_web = true;
 }
 
+/*
+ * libvncserver 0.9.14's httpCheckFds() tests FD_ISSET(httpListen6Sock)
+ * even when there is no IPv6 listener (-1), which glibc's fortified
+ * FD_ISSET aborts on as soon as a page request takes a second round. Give
+ * it a descriptor that never becomes readable: the read end of a pipe
+ * whose write end we keep.
+ */
+static void vnc_guard_http6(struct vnc *vnc)
+{
+	rfbScreenInfoPtr s = vnc->screen;
+	int p[2];
+
+	if (s->httpListen6Sock != RFB_INVALID_SOCKET)
+		return;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 || p[0] >= FD_SETSIZE) {
+		log_warn("vnc", "no web console: cannot guard libvncserver");
+		vnc->has_web = false;
+		s->httpDir = NULL;
+		return;
+	}
+	s->httpListen6Sock = p[0];
+	vnc->web_guard_fd = p[1];
+}
+
 static int vnc_setup_screen(struct vnc *vnc, const struct vnc_config *cfg,
 			    const struct vnc_addr *a)
 {
@@ -559,7 +584,10 @@ static int vnc_setup_screen(struct vnc *vnc, const struct vnc_config *cfg,
 		log_warn("vnc", "no web console: cannot listen on port %d",
 			 s->httpPort);
 		vnc->has_web = false;
+		s->httpDir = NULL;
 	}
+	if (vnc->has_web)
+		vnc_guard_http6(vnc);
 	return 0;
 }
 
@@ -577,6 +605,7 @@ int vnc_create(struct evloop *loop, struct display *display,
 	vnc->loop = loop;
 	vnc->display = display;
 	vnc->listen_fd = -1;
+	vnc->web_guard_fd = -1;
 	if (input)
 		vnc->input = *input;
 	timer_init(&vnc->pump_timer, &loop->timers, vnc_pump, vnc);
@@ -641,6 +670,8 @@ void vnc_destroy(struct vnc *vnc)
 	}
 	/* Closing the viewers above arms the pump once more. */
 	timer_cancel(&vnc->pump_timer);
+	if (vnc->web_guard_fd >= 0)
+		close(vnc->web_guard_fd);
 	if (vnc->unix_path) {
 		unlink(vnc->unix_path);
 		free(vnc->unix_path);
