@@ -12,8 +12,10 @@
  * We listen ourselves (TCP on one address, or a Unix socket, which
  * libvncserver 0.9.14 cannot) and hand accepted sockets to
  * rfbNewClient(); libvncserver tells WebSocket clients (noVNC) from RFB
- * ones by their first bytes. The web console's pages come from
- * libvncserver's HTTP server (httpDir), on its own port.
+ * ones by their first bytes. The web console's pages come from our own
+ * file server (web_console.c): libvncserver 0.9.14's HTTP server serves
+ * one connection at a time, closing the previous one, which loses the
+ * modules a browser loads in parallel.
  *
  * Blocking: libvncserver reads a started message to its end, waiting up
  * to rfbMaxClientWait; we cut that to VNC_CLIENT_WAIT_MS so a client
@@ -43,6 +45,7 @@
 #include "core/log.h"
 #include "ui/keysym.h"
 #include "ui/vnc.h"
+#include "ui/web_console.h"
 
 #define VNC_CLIENT_WAIT_MS 500
 #define VNC_MAX_CLIENTS 16
@@ -75,8 +78,7 @@ struct vnc {
 	char *password;
 	char *passwords[2]; /* the list libvncserver checks against */
 	char web_url[128];
-	bool has_web;
-	int web_guard_fd; /* see vnc_guard_http6 */
+	struct web_console *web;
 
 	struct timer pump_timer;
 	int fds[VNC_MAX_FDS]; /* libvncserver's sockets in the event loop */
@@ -119,8 +121,7 @@ static bool vnc_fd_wanted(const int *want, unsigned n, int fd)
 	return false;
 }
 
-/* The sockets libvncserver owns now: HTTP listeners and connection, and
- * every client's. */
+/* The sockets libvncserver owns now: every client's. */
 static unsigned vnc_collect_fds(struct vnc *vnc, int *want)
 {
 	rfbScreenInfoPtr s = vnc->screen;
@@ -128,12 +129,6 @@ static unsigned vnc_collect_fds(struct vnc *vnc, int *want)
 	rfbClientPtr cl;
 	unsigned n = 0, clients = 0;
 
-	if (s->httpListenSock != RFB_INVALID_SOCKET)
-		want[n++] = s->httpListenSock;
-	if (s->httpListen6Sock != RFB_INVALID_SOCKET)
-		want[n++] = s->httpListen6Sock;
-	if (s->httpSock != RFB_INVALID_SOCKET)
-		want[n++] = s->httpSock;
 	it = rfbGetClientIterator(s);
 	while ((cl = rfbClientIteratorNext(it))) {
 		if (cl->sock == RFB_INVALID_SOCKET)
@@ -494,54 +489,43 @@ fail:
 	return ret;
 }
 
-/* The web console: noVNC's pages over HTTP, IPv4 loopback or address. */
+/*
+ * The web console: noVNC's pages from our file server on the same
+ * address, port web_port; the page's WebSocket goes to the VNC port.
+ */
 static void vnc_setup_web(struct vnc *vnc, const struct vnc_config *cfg,
 			  const struct vnc_addr *a)
 {
-	rfbScreenInfoPtr s = vnc->screen;
-	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&a->ss;
-	char host[INET_ADDRSTRLEN];
+	struct sockaddr_storage ss = a->ss;
+	char host[INET6_ADDRSTRLEN], err[160];
 	int web_port = cfg->web_port;
+	bool v6 = ss.ss_family == AF_INET6;
 
-	if (!cfg->web_dir || a->is_unix || a->ss.ss_family != AF_INET)
+	if (!cfg->web_dir || a->is_unix)
 		return;
 	if (!web_port && vnc->port > 1024 + VNC_WEB_PORT_OFFSET)
 		web_port = vnc->port - VNC_WEB_PORT_OFFSET;
-	if (web_port <= 0)
+	if (web_port <= 0 || web_port > 65535)
 		return;
-	s->httpDir = (char *)cfg->web_dir;
-	s->httpPort = web_port;
-	s->http6Port = -1; /* the console is on the IPv4 address only */
-	s->listenInterface = in4->sin_addr.s_addr;
-	inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-	snprintf(vnc->web_url, sizeof(vnc->web_url),
-		 "http://%s:%d/vnc_lite.html?port=%d", host, web_port,
-		 vnc->port);
-	vnc->has_web = true;
-}
+	if (v6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
-/*
- * libvncserver 0.9.14's httpCheckFds() tests FD_ISSET(httpListen6Sock)
- * even when there is no IPv6 listener (-1), which glibc's fortified
- * FD_ISSET aborts on as soon as a page request takes a second round. Give
- * it a descriptor that never becomes readable: the read end of a pipe
- * whose write end we keep.
- */
-static void vnc_guard_http6(struct vnc *vnc)
-{
-	rfbScreenInfoPtr s = vnc->screen;
-	int p[2];
+		in6->sin6_port = htons((u16)web_port);
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+	} else {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 
-	if (s->httpListen6Sock != RFB_INVALID_SOCKET)
-		return;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 || p[0] >= FD_SETSIZE) {
-		log_warn("vnc", "no web console: cannot guard libvncserver");
-		vnc->has_web = false;
-		s->httpDir = NULL;
+		in4->sin_port = htons((u16)web_port);
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+	}
+	if (web_console_create(vnc->loop, (struct sockaddr *)&ss, a->len,
+			       cfg->web_dir, &vnc->web, err, sizeof(err)) < 0) {
+		log_warn("vnc", "no web console on port %d: %s", web_port, err);
 		return;
 	}
-	s->httpListen6Sock = p[0];
-	vnc->web_guard_fd = p[1];
+	snprintf(vnc->web_url, sizeof(vnc->web_url),
+		 "http://%s%s%s:%d/vnc_lite.html?port=%d", v6 ? "[" : "", host,
+		 v6 ? "]" : "", web_port, vnc->port);
 }
 
 static int vnc_setup_screen(struct vnc *vnc, const struct vnc_config *cfg,
@@ -580,14 +564,6 @@ static int vnc_setup_screen(struct vnc *vnc, const struct vnc_config *cfg,
 	}
 	vnc_setup_web(vnc, cfg, a);
 	rfbInitServer(s);
-	if (vnc->has_web && s->httpListenSock == RFB_INVALID_SOCKET) {
-		log_warn("vnc", "no web console: cannot listen on port %d",
-			 s->httpPort);
-		vnc->has_web = false;
-		s->httpDir = NULL;
-	}
-	if (vnc->has_web)
-		vnc_guard_http6(vnc);
 	return 0;
 }
 
@@ -605,7 +581,6 @@ int vnc_create(struct evloop *loop, struct display *display,
 	vnc->loop = loop;
 	vnc->display = display;
 	vnc->listen_fd = -1;
-	vnc->web_guard_fd = -1;
 	if (input)
 		vnc->input = *input;
 	timer_init(&vnc->pump_timer, &loop->timers, vnc_pump, vnc);
@@ -670,8 +645,7 @@ void vnc_destroy(struct vnc *vnc)
 	}
 	/* Closing the viewers above arms the pump once more. */
 	timer_cancel(&vnc->pump_timer);
-	if (vnc->web_guard_fd >= 0)
-		close(vnc->web_guard_fd);
+	web_console_destroy(vnc->web);
 	if (vnc->unix_path) {
 		unlink(vnc->unix_path);
 		free(vnc->unix_path);
@@ -688,7 +662,7 @@ int vnc_port(const struct vnc *vnc)
 
 const char *vnc_web_url(const struct vnc *vnc)
 {
-	return vnc->has_web ? vnc->web_url : NULL;
+	return vnc->web ? vnc->web_url : NULL;
 }
 
 unsigned vnc_clients(const struct vnc *vnc)
