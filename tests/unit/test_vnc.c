@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -433,10 +434,142 @@ static void test_unix_socket(void)
 	evloop_destroy(&loop);
 }
 
+/* Send req on a fresh connection; the reply once the server closes. */
+static int web_open(int port, const char *req)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((u16)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+	    errno != EINPROGRESS)
+		return -1;
+	return s;
+}
+
+struct web_req {
+	int fd;
+	const char *req;
+	size_t sent;
+	char reply[512];
+	size_t got;
+	bool done;
+};
+
+/* Drive all requests and the server's loop until every one is done. */
+static void web_drive(struct evloop *loop, struct web_req *r, unsigned n)
+{
+	u64 end = clock_now_ns() + 5 * NSEC_PER_SEC;
+	unsigned i, left = n;
+
+	while (left && clock_now_ns() < end) {
+		evloop_run_once(loop, clock_now_ns() + 2 * NSEC_PER_MSEC);
+		for (i = 0; i < n; i++) {
+			ssize_t k;
+
+			if (r[i].done)
+				continue;
+			if (r[i].sent < strlen(r[i].req)) {
+				k = write(r[i].fd, r[i].req + r[i].sent,
+					  strlen(r[i].req) - r[i].sent);
+				if (k > 0)
+					r[i].sent += (size_t)k;
+			}
+			k = read(r[i].fd, r[i].reply + r[i].got,
+				 sizeof(r[i].reply) - 1 - r[i].got);
+			if (k > 0)
+				r[i].got += (size_t)k;
+			if (k == 0 || r[i].got == sizeof(r[i].reply) - 1) {
+				r[i].reply[r[i].got] = 0;
+				r[i].done = true;
+				left--;
+			}
+		}
+	}
+}
+
+static void test_web_console_pages(void)
+{
+	struct evloop loop;
+	struct display d;
+	struct vnc *vnc;
+	char dir[64], file[96], secret[96], spec[32], err[200], up[128];
+	struct web_req r[5] = {
+		{.req = "GET /app.js?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{.req = up},
+		{.req = "GET /%2e%2e/secret HTTP/1.0\r\n\r\n"},
+		{.req = "POST /app.js HTTP/1.0\r\n\r\n"},
+		{.req = "GET /nothere.html HTTP/1.0\r\n\r\n"},
+	};
+	int slow, port, i;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/twoostwo-web-%d", getpid());
+	CHECK_EQ(mkdir(dir, 0700), 0);
+	snprintf(file, sizeof(file), "%s/app.js", dir);
+	/* A file beside the directory, which no request may reach. */
+	snprintf(secret, sizeof(secret), "%s.secret", dir);
+	snprintf(up, sizeof(up),
+		 "GET /../twoostwo-web-%d.secret HTTP/1.0\r\n\r\n", getpid());
+	f = fopen(secret, "w");
+	fputs("top secret\n", f);
+	fclose(f);
+	f = fopen(file, "w");
+	fputs("export const hello = 42;\n", f);
+	fclose(f);
+	CHECK_EQ(evloop_init(&loop), 0);
+	display_init(&d, NULL, NULL);
+	CHECK_EQ(display_resize(&d, 8, 8), 0);
+	/* A VNC port above 1124 gets its console 100 below. */
+	port = 0;
+	for (i = 0; i < 20 && !port; i++) {
+		int p = 20000 + (getpid() * 7 + i * 131) % 20000;
+		const struct vnc_config cfg = {.listen = spec, .web_dir = dir};
+
+		snprintf(spec, sizeof(spec), "127.0.0.1:%d", p);
+		if (vnc_create(&loop, &d, NULL, &cfg, &vnc, err, sizeof(err)) ==
+			    0 &&
+		    vnc_web_url(vnc))
+			port = p;
+		else if (vnc)
+			vnc_destroy(vnc);
+	}
+	CHECK(port != 0);
+	if (!port)
+		goto out;
+	CHECK(strstr(vnc_web_url(vnc), "/vnc_lite.html?port=") != NULL);
+	/* A client that never finishes its request must not hold others. */
+	slow = web_open(port - 100, NULL);
+	(void)!write(slow, "GET /app", 8);
+	for (i = 0; i < 5; i++)
+		r[i].fd = web_open(port - 100, NULL);
+	web_drive(&loop, r, 5);
+	CHECK(r[0].done && strstr(r[0].reply, "HTTP/1.0 200 OK"));
+	CHECK(strstr(r[0].reply, "Content-Type: text/javascript") != NULL);
+	CHECK(strstr(r[0].reply, "hello = 42") != NULL);
+	CHECK(strstr(r[1].reply, " 404 ") != NULL);
+	CHECK(strstr(r[1].reply, "top secret") == NULL);
+	CHECK(strstr(r[2].reply, " 404 ") != NULL);
+	CHECK(strstr(r[3].reply, " 501 ") != NULL);
+	CHECK(strstr(r[4].reply, " 404 ") != NULL);
+	for (i = 0; i < 5; i++)
+		close(r[i].fd);
+	close(slow);
+	vnc_destroy(vnc);
+out:
+	unlink(file);
+	unlink(secret);
+	rmdir(dir);
+	display_destroy(&d);
+	evloop_destroy(&loop);
+}
+
 int main(void)
 {
 	RUN_TEST(test_client_sees_screen_and_sends_input);
 	RUN_TEST(test_refuses_open_address_without_password);
 	RUN_TEST(test_unix_socket);
+	RUN_TEST(test_web_console_pages);
 	return unit_summary();
 }
