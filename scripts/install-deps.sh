@@ -21,6 +21,10 @@ packages=(
 	xorriso isolinux syslinux-common mtools gcc-multilib
 	# PNG screen dumps; the boot-sector programs of the VGA tests
 	libpng-dev nasm
+	# the VNC server and its web console (noVNC); the VNC guest test's
+	# client is built on libvncclient (in libvncserver-dev) and the web
+	# console is checked with headless Chromium
+	libvncserver-dev novnc chromium
 	# benchmarks
 	hyperfine
 )
