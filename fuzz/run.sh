@@ -4,6 +4,8 @@
 # run each for a share of a bounded time:
 #   fuzz_hdd  any bytes as an image file behind block_open (raw, .hdd)
 #   fuzz_xml  any bytes as a bundle's DiskDescriptor.xml
+#   fuzz_vga  a program of VGA/VBE register, window, LFB and BAR2 accesses
+#             with renders, against 1 MiB of video memory
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -24,7 +26,7 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml vga)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
@@ -39,6 +41,22 @@ artifacts() {
 		-name "$1-leak-*" -o -name "$1-timeout-*" -o -name "$1-oom-*" \)
 }
 
+# The sources a harness links: only what it exercises, quick to build.
+sources() {
+	case $1 in
+	vga)
+		echo src/hw/vga.c src/hw/vga_mem.c src/hw/vga_render.c src/hw/vga_edid.c \
+			src/bus/memory.c src/bus/pci.c src/bus/pio.c \
+			src/ui/display.c src/core/log.c src/core/timer.c \
+			src/core/snapshot.c
+		;;
+	*)
+		echo src/block/*.c src/core/log.c src/core/evloop.c \
+			src/core/timer.c
+		;;
+	esac
+}
+
 # fuzz_one NAME: build fuzz/fuzz_NAME.c, run it for $share seconds.
 fuzz_one() {
 	local name=$1 bin=$out/fuzz_$1 log=$out/fuzz_$1.log
@@ -46,14 +64,14 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	# Only the block layer and what it uses (logger, event loop for the
-	# I/O workers): small, and quick to build. The Makefile's warnings.
+	# Only what the harness exercises (sources above). The Makefile's
+	# warnings.
+	# shellcheck disable=SC2046 # the source list splits on purpose
 	if ! clang -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
 		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 		-Wno-unused-parameter -Wmissing-prototypes \
-		-fno-strict-aliasing "fuzz/fuzz_$name.c" src/block/*.c \
-		src/core/log.c src/core/evloop.c src/core/timer.c \
+		-fno-strict-aliasing "fuzz/fuzz_$name.c" $(sources "$name") \
 		-lpthread -o "$bin"; then
 		echo "fuzz_$name: build failed (clang with libclang-rt for" \
 			"libFuzzer needed)"

@@ -337,6 +337,13 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 	return mem->ram + off;
 }
 
+bool mem_page_is_device(struct phys_mem *mem, u64 paddr)
+{
+	struct mmio_range *r = mem_find_mmio(mem, paddr);
+
+	return r && r->host;
+}
+
 static u64 load_le(const u8 *p, unsigned size)
 {
 	switch (size) {

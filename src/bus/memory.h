@@ -156,6 +156,9 @@ void mem_set_shadow_mode(struct phys_mem *mem, unsigned seg,
  */
 u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write);
 
+/* Is paddr in a host-backed device region (see mem_register_host)? */
+bool mem_page_is_device(struct phys_mem *mem, u64 paddr);
+
 /* Accesses of 1, 2, 4 or 8 bytes that may hit anything. */
 u64 mem_read(struct phys_mem *mem, u64 paddr, unsigned size);
 void mem_write(struct phys_mem *mem, u64 paddr, u64 value, unsigned size);

@@ -526,10 +526,12 @@ static const struct mmio_ops vga_vram_ops = {
 
 /*
  * BAR2 byte by byte: VGA ports 0x3C0-0x3DF at 0x400, DISPI register i at
- * 0x500 + 2 * i (little endian). The EDID block at 0 is absent: zeros.
+ * 0x500 + 2 * i (little endian), the EDID at 0.
  */
 static u8 vga_mmio_read_byte(struct vga *vga, u32 off)
 {
+	if (off < VGA_EDID_SIZE)
+		return vga->edid[off];
 	if (off >= VGA_MMIO_PORTS && off < VGA_MMIO_PORTS_END)
 		return vga_port_read(vga, (u16)(0x3c0 + off - VGA_MMIO_PORTS));
 	if (off >= VGA_MMIO_DISPI && off < VGA_MMIO_DISPI_END) {
@@ -832,6 +834,7 @@ struct vga *vga_create(struct pci_bus *pci, u8 devfn, const u8 *rom,
 		return NULL;
 	vga->bus = pci;
 	vga->vram_size = vram_size;
+	vga_edid_build(vga->edid);
 	display_init(&vga->display, vga_display_refresh, vga);
 	vga->vram = calloc(1, vram_size);
 	err = vga->vram ? mem_dirty_log_init(&vga->dirty, vram_size) : -ENOMEM;

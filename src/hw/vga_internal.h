@@ -123,6 +123,7 @@ struct vga_pio_window {
 	u16 base;
 };
 
+#define VGA_EDID_SIZE 128
 #define VGA_PIO_WINDOWS 5
 /* Bits of vga.registered: BIT(i) for pio window i, then these. */
 #define VGA_REG_DISPI BIT(VGA_PIO_WINDOWS)
@@ -157,10 +158,14 @@ struct vga {
 	struct pci_bus *bus;
 	struct vga_pio_window pio[VGA_PIO_WINDOWS];
 	u32 registered; /* what vga_create() registered on the buses */
+	u8 edid[VGA_EDID_SIZE];
 };
 
 /* The 0xA0000-0xBFFFF window (vga_mem.c). */
 extern const struct mmio_ops vga_window_ops;
+
+/* vga_edid.c: the EDID block at BAR2 offset 0 */
+void vga_edid_build(u8 e[VGA_EDID_SIZE]);
 
 /* vga_render.c */
 void vga_render(struct vga *vga);

@@ -40,7 +40,7 @@
 #define TERMINAL_KEY_EVENTS_MAX 8
 #define TERMINAL_STATUS "twoostwo: press Ctrl-] to quit"
 /* Where to see it: the screendump command of `twoostwo control`. */
-#define TERMINAL_GRAPHICS \
+#define TERMINAL_GRAPHICS                                                      \
 	"[graphics mode %ux%u: twoostwo control SOCKET screendump FILE.png]"
 #define TERMINAL_ENTER "\033[?1049h\033[?25l\033[0m\033[2J"
 #define TERMINAL_LEAVE "\033[0m\033[?25h\033[?1049l"
@@ -625,8 +625,8 @@ static void terminal_draw(struct terminal_ui *ui)
 	terminal_fetch(ui, s);
 	full = !ui->have_shown || resized || s->graphics != old->graphics ||
 	       s->gfx_width != old->gfx_width ||
-	       s->gfx_height != old->gfx_height ||
-	       s->rows != old->rows || s->cols != old->cols;
+	       s->gfx_height != old->gfx_height || s->rows != old->rows ||
+	       s->cols != old->cols;
 	if (full)
 		terminal_clear(ui, s);
 	drew = terminal_draw_cells(ui, s, old, full) || full;

@@ -12,7 +12,7 @@
 #define TEXT_SCREEN_MAX_ROWS 60
 
 struct text_cell {
-	u8 ch; /* code page 437 character */
+	u8 ch;	 /* code page 437 character */
 	u8 attr; /* VGA attribute: fg in 3:0, bg in 6:4, blink/bright bg in 7 */
 };
 

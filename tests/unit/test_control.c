@@ -49,6 +49,9 @@ static void test_parse_commands(void)
 	CHECK_EQ(parse("insert /tmp/a b.iso  ", &req), 0);
 	CHECK_EQ(req.verb, CONTROL_INSERT);
 	CHECK_STR(req.path, "/tmp/a b.iso");
+	CHECK_EQ(parse("screendump /tmp/s.png", &req), 0);
+	CHECK_EQ(req.verb, CONTROL_SCREENDUMP);
+	CHECK_STR(req.path, "/tmp/s.png");
 }
 
 static void test_parse_rejects(void)
@@ -60,6 +63,8 @@ static void test_parse_rejects(void)
 		"eject --force --force",
 		"insert",
 		"insert   ",
+		"screendump",
+		"screendump  ",
 		"status please",
 		"EJECT",
 		"reboot",
@@ -149,6 +154,9 @@ static void test_handle_line(void)
 	CHECK_EQ(f.ejects, 1);
 	handle(&f, "insert /x.iso", reply, sizeof(reply));
 	CHECK_STR(reply, "ok inserted /x.iso\n");
+	/* No screen behind these ops: screendump is an error, not a crash. */
+	handle(&f, "screendump /s.png", reply, sizeof(reply));
+	CHECK_STR(reply, "error: no screen\n");
 	handle(&f, "fly", reply, sizeof(reply));
 	CHECK(!strncmp(reply, "error: unknown command 'fly'", 28));
 	CHECK_EQ(f.inserts, 1);

@@ -226,10 +226,16 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 		/* Stores into cached code must reach icache_note_write(). */
 		e->write_tag =
 			icache_is_code_page(cpu, host) ? tag | TLB_CODE : tag;
-	} else if (acc & ACC_EXEC)
-		e->exec_tag = tag;
-	else
+	} else if (acc & ACC_EXEC) {
+		/*
+		 * Device memory (a framebuffer) is written behind the
+		 * icache's back: code there is never cached.
+		 */
+		if (!mem_page_is_device(cpu->env.mem, pa))
+			e->exec_tag = tag;
+	} else {
 		e->read_tag = tag;
+	}
 	/*
 	 * A writable RAM page is readable too, unless a read would map
 	 * somewhere else (shadow RAM set write-only): check separately.

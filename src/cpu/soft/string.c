@@ -5,6 +5,8 @@
  * when an interrupt is waiting, EIP is left on the instruction so it
  * resumes where it stopped, exactly as the hardware interrupts a REP.
  */
+#include <string.h>
+
 #include "cpu/soft/exec.h"
 
 #define REP_BATCH 4096
@@ -81,7 +83,8 @@ static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
 		return true;
 	case 0xac:
 	case 0xad:
-		reg_write(cpu, R_EAX, mem_read_sz(cpu, in->seg, si, size), size);
+		reg_write(cpu, R_EAX, mem_read_sz(cpu, in->seg, si, size),
+			  size);
 		index_step(cpu, R_ESI, sr);
 		return true;
 	case 0xae:
@@ -99,11 +102,139 @@ static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
 		index_step(cpu, R_EDI, sr);
 		return true;
 	default: /* 0x6e, 0x6f OUTS */
-		pio_write(cpu->env.pio, port, mem_read_sz(cpu, in->seg, si, size),
-			  size);
+		pio_write(cpu->env.pio, port,
+			  mem_read_sz(cpu, in->seg, si, size), size);
 		index_step(cpu, R_ESI, sr);
 		return true;
 	}
+}
+
+/*
+ * Fast runs of REP STOS and REP MOVS (forward): the elements up to the
+ * next page boundary, when every one of them is plainly allowed (a
+ * present expand-up writable data segment with the run inside its limit,
+ * no 16-bit index wrap) and the TLB holds the page for the access (RAM
+ * or a framebuffer; not cached code, whose stores must reach the icache,
+ * and not MMIO). Anything else, faults included, takes the element path,
+ * which then finds exactly the state the element path would have left.
+ */
+static u32 run_length(const struct soft_cpu *cpu, int seg, u32 off,
+		      unsigned size, const struct str_regs *sr, u32 n)
+{
+	const struct x86_segment *sg = &cpu->s.seg[seg];
+	u32 lin = sg->base + off;
+
+	if ((sg->attr & SEG_FAST_MASK) != SEG_FAST_RW || off > sg->limit)
+		return 0;
+	n = MIN(n, (0x1000 - (lin & 0xfff)) / size);
+	n = MIN(n, (u32)(((u64)sg->limit - off + 1) / size));
+	if (sr->amask == 0xffffu)
+		n = MIN(n, (0x10000 - off) / size);
+	return n;
+}
+
+static u32 stos_run(struct soft_cpu *cpu, unsigned size,
+		    const struct str_regs *sr, u32 count)
+{
+	u32 di = cpu->s.gpr[R_EDI] & sr->amask, v = cpu->s.gpr[R_EAX], i;
+	u32 n = run_length(cpu, S_ES, di, size, sr, count);
+	u8 *p;
+
+	if (!n)
+		return 0;
+	p = tlb_write_ptr(cpu, cpu->s.seg[S_ES].base + di, user_access(cpu));
+	if (!p)
+		return 0;
+	if (size == 1)
+		memset(p, (u8)v, n);
+	else if (size == 2)
+		for (i = 0; i < n; i++)
+			put_le16(p + 2 * i, (u16)v);
+	else
+		for (i = 0; i < n; i++)
+			put_le32(p + 4 * i, v);
+	cpu->s.gpr[R_EDI] = (cpu->s.gpr[R_EDI] & ~sr->amask) |
+			    ((di + n * size) & sr->amask);
+	return n;
+}
+
+static u32 movs_run(struct soft_cpu *cpu, int src_seg, unsigned size,
+		    const struct str_regs *sr, u32 count)
+{
+	u32 si = cpu->s.gpr[R_ESI] & sr->amask;
+	u32 di = cpu->s.gpr[R_EDI] & sr->amask, i, len;
+	u32 n = run_length(cpu, S_ES, di, size, sr, count);
+	const u8 *src;
+	u8 *dst;
+
+	n = run_length(cpu, src_seg, si, size, sr, n);
+	if (!n)
+		return 0;
+	src = tlb_read_ptr(cpu, cpu->s.seg[src_seg].base + si,
+			   user_access(cpu));
+	dst = tlb_write_ptr(cpu, cpu->s.seg[S_ES].base + di, user_access(cpu));
+	if (!src || !dst)
+		return 0;
+	len = n * size;
+	/* Inside one element the overlap is the element path's business. */
+	if (dst > src && dst < src + size)
+		return 0;
+	/* A destination just above the source repeats what it copies. */
+	if (dst > src && dst < src + len)
+		for (i = 0; i < len; i++)
+			dst[i] = src[i];
+	else
+		memmove(dst, src, len);
+	cpu->s.gpr[R_ESI] =
+		(cpu->s.gpr[R_ESI] & ~sr->amask) | ((si + len) & sr->amask);
+	cpu->s.gpr[R_EDI] =
+		(cpu->s.gpr[R_EDI] & ~sr->amask) | ((di + len) & sr->amask);
+	return n;
+}
+
+/* Whole runs first; returns true when the instruction is done. */
+static bool rep_runs(struct soft_cpu *cpu, struct insn *in, unsigned size,
+		     const struct str_regs *sr)
+{
+	u32 budget = REP_BATCH * 16;
+	bool primed = false;
+
+	if (sr->delta < 0 || is_8086(cpu))
+		return false;
+	while (budget) {
+		u32 count = cpu->s.gpr[R_ECX] & sr->amask, done;
+
+		if (!count)
+			return true;
+		count = MIN(count, budget);
+		if (in->op == 0xaa || in->op == 0xab)
+			done = stos_run(cpu, size, sr, count);
+		else
+			done = movs_run(cpu, in->seg, size, sr, count);
+		if (!done && primed)
+			return false;
+		if (!done) {
+			/*
+			 * A page the TLB has not seen yet: one element the
+			 * slow way fills it (or faults, exactly as it must).
+			 */
+			string_step(cpu, in, size, sr);
+			done = 1;
+			primed = true;
+		} else {
+			primed = false;
+		}
+		cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~sr->amask) |
+				    ((cpu->s.gpr[R_ECX] - done) & sr->amask);
+		budget -= done;
+		if (cpu->intr_line && get_flag(cpu, FL_IF))
+			break;
+	}
+	if (cpu->s.gpr[R_ECX] & sr->amask) {
+		cpu->s.eip = cpu->insn_eip; /* resume here */
+		return true;
+	}
+	return true;
 }
 
 static bool is_compare(u16 op)
@@ -126,6 +257,10 @@ void exec_string(struct soft_cpu *cpu, struct insn *in)
 		string_step(cpu, in, size, &sr);
 		return;
 	}
+	if (in->op >= 0xa4 && in->op <= 0xab && in->op != 0xa6 &&
+	    in->op != 0xa7 && in->op != 0xa8 && in->op != 0xa9 &&
+	    rep_runs(cpu, in, size, &sr))
+		return;
 	for (n = 0; n < REP_BATCH; n++) {
 		u32 count = cpu->s.gpr[R_ECX] & sr.amask;
 
