@@ -24,6 +24,8 @@
 #include <rfb/rfbclient.h>
 
 #include "core/clock.h"
+#include "hw/i8042.h"
+#include "ui/keysym.h"
 #include "ui/vnc.h"
 #include "unit.h"
 
@@ -565,11 +567,58 @@ out:
 	evloop_destroy(&loop);
 }
 
+/* The US layout: every printable character and the named keys. */
+static void test_keysym_table(void)
+{
+	static const struct {
+		u32 sym;
+		u16 code;
+	} known[] = {
+		{'a', 0x1e},
+		{'A', 0x1e},
+		{'z', 0x2c},
+		{'1', 0x02},
+		{'!', 0x02},
+		{'0', 0x0b},
+		{' ', 0x39},
+		{'\\', 0x2b},
+		{'`', 0x29},
+		{'/', 0x35},
+		{0xff0d, 0x1c},
+		{0xff08, 0x0e},
+		{0xff1b, 0x01},
+		{0xffbe, 0x3b},
+		{0xffc9, 0x58},
+		{0xffe1, 0x2a},
+		{0xffe4, 0xe01d},
+		{0xffea, 0xe038},
+		{0xff52, 0xe048},
+		{0xffff, 0xe053},
+		{0xff8d, 0xe01c},
+		{0xffaf, 0xe035},
+		{0xffb7, 0x47},
+		{0xff13, I8042_KEY_PAUSE},
+		{0xff61, I8042_KEY_PRINT_SCREEN},
+		{0xffeb, 0xe05b},
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		CHECK_EQ(keysym_to_set1(known[i].sym), known[i].code);
+	for (i = 0x20; i < 0x7f; i++)
+		CHECK(keysym_to_set1(i) != 0);
+	/* No PC key: nothing is sent. */
+	CHECK_EQ(keysym_to_set1(0xe9), 0);	/* eacute */
+	CHECK_EQ(keysym_to_set1(0x1000000), 0); /* a Unicode symbol */
+	CHECK_EQ(keysym_to_set1(0xffffffff), 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_client_sees_screen_and_sends_input);
 	RUN_TEST(test_refuses_open_address_without_password);
 	RUN_TEST(test_unix_socket);
+	RUN_TEST(test_keysym_table);
 	RUN_TEST(test_web_console_pages);
 	return unit_summary();
 }
