@@ -392,6 +392,11 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 			 argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (args->cfg.vnc_password_file && !args->cfg.vnc_listen) {
+		snprintf(err, errlen,
+			 "--vnc-password needs --vnc " RUN_TRY_HELP);
+		return CLI_EXIT_USAGE;
+	}
 	if (args->cfg.cdrom_path && args->cfg.disk[PC_CDROM_SLOT].path) {
 		snprintf(err, errlen,
 			 "--cdrom and --hdc both want the secondary master; "
