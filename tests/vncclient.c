@@ -11,8 +11,9 @@
  *     --hold SECONDS     keep receiving updates this long
  *     --snapshot FILE    save the screen now as a binary PPM
  *
- * Prints "size W H" once connected and "updates N" at the end; exits 1
- * if the connection fails or breaks.
+ * Prints "size W H" once connected, and at the end "updates N" (changed
+ * rectangles) and "frames N" (complete FramebufferUpdate messages); exits
+ * 1 if the connection fails or breaks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 
 #include <rfb/rfbclient.h>
 
-static unsigned updates;
+static unsigned updates, frames;
 
 static double now_s(void)
 {
@@ -31,9 +32,18 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void quiet(const char *fmt, ...)
+{
+}
+
 static void got_update(rfbClient *c, int x, int y, int w, int h)
 {
 	updates++;
+}
+
+static void got_frame(rfbClient *c)
+{
+	frames++;
 }
 
 /* Receive for seconds; false if the connection broke. */
@@ -134,6 +144,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vncclient HOST:PORT [ACTION]...\n");
 		return 2;
 	}
+	rfbClientLog = quiet; /* errors still go to stderr */
 	c = rfbGetClient(8, 3, 4);
 	*colon = 0;
 	c->serverHost = strdup(argv[1]);
@@ -142,6 +153,7 @@ int main(int argc, char **argv)
 	c->appData.encodingsString = "zrle hextile raw";
 	c->appData.enableJPEG = FALSE;
 	c->GotFrameBufferUpdate = got_update;
+	c->FinishedFrameBufferUpdate = got_frame;
 	if (!rfbInitClient(c, NULL, NULL)) {
 		fprintf(stderr, "vncclient: cannot connect\n");
 		return 1;
@@ -155,11 +167,12 @@ int main(int argc, char **argv)
 	for (i = 2; i + 1 < argc; i += 2) {
 		if (!act(c, argv[i], argv[i + 1])) {
 			fprintf(stderr, "vncclient: %s failed\n", argv[i]);
+			printf("updates %u\nframes %u\n", updates, frames);
 			rfbClientCleanup(c);
 			return 1;
 		}
 	}
-	printf("updates %u\n", updates);
+	printf("updates %u\nframes %u\n", updates, frames);
 	rfbClientCleanup(c);
 	return updates ? 0 : 1;
 }
