@@ -147,6 +147,7 @@ int main(int argc, char **argv)
 	rfbClientLog = quiet; /* errors still go to stderr */
 	c = rfbGetClient(8, 3, 4);
 	*colon = 0;
+	free(c->serverHost);
 	c->serverHost = strdup(argv[1]);
 	c->serverPort = atoi(colon + 1);
 	c->canHandleNewFBSize = TRUE;

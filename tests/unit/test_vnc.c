@@ -110,6 +110,7 @@ static rfbClient *connect_client(struct world *w)
 
 	if (!c)
 		return NULL;
+	free(c->serverHost);
 	c->serverHost = strdup("127.0.0.1");
 	c->serverPort = w->port;
 	c->canHandleNewFBSize = TRUE;
@@ -215,6 +216,13 @@ static void rude_clients(struct world *w)
 	close(s);
 }
 
+/* rfbClientCleanup() leaves the framebuffer to its owner. */
+static void client_free(rfbClient *c)
+{
+	free(c->frameBuffer);
+	rfbClientCleanup(c);
+}
+
 static void *client_thread(void *opaque)
 {
 	struct world *w = opaque;
@@ -257,15 +265,15 @@ static void *client_thread(void *opaque)
 	if (!pump_client(c, 3000, frame_matches, &seed))
 		fail(w, "first client: no update after rude clients");
 	if (c2)
-		rfbClientCleanup(c2);
+		client_free(c2);
 	rude_clients(w);
 	/* After all that, a fresh client still gets the picture. */
 	c2 = connect_client(w);
 	if (!c2 || !pump_client(c2, 3000, frame_matches, &seed))
 		fail(w, "client after garbage");
 	if (c2)
-		rfbClientCleanup(c2);
-	rfbClientCleanup(c);
+		client_free(c2);
+	client_free(c);
 	atomic_store(&w->phase, 100);
 	return NULL;
 }
