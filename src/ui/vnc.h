@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VNC (RFB) server, with libvncserver, and its web console (noVNC
- * over WebSocket on the same port, its pages from libvncserver's HTTP
- * server). Runs on the machine's event loop: no thread of its own.
+ * over WebSocket on the same port, its pages from ui/web_console.c on
+ * port - 100). Runs on the machine's event loop: no thread of its own.
  */
 #ifndef TWOOSTWO_UI_VNC_H
 #define TWOOSTWO_UI_VNC_H
