@@ -129,7 +129,11 @@ int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 int mem_register_host(struct phys_mem *mem, u64 base, u64 len, u8 *host,
 		      struct mem_dirty_log *dirty);
 void mem_unregister_mmio(struct phys_mem *mem, u64 base);
-/* Every region of the map, in no particular order; stops on nonzero. */
+/*
+ * Every region of the map, in no particular order; stops on nonzero.
+ * The PAM-routed shadow segments (0xC0000-0xFFFFF) are not listed: they
+ * follow mem_set_shadow_mode(), which tells the listeners.
+ */
 int mem_for_each_region(struct phys_mem *mem,
 			int (*fn)(void *opaque, const struct mem_region *r),
 			void *opaque);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The VGA adapter through the BIOS and the registers, seen in PNG screen
-dumps: one boot of vga_modes.asm draws in mode 0x12 (planar, three write
-modes), 0x13, mode X and VBE 1024x768x32 with the linear framebuffer; each
+dumps: one boot of vga_modes.asm draws in text mode 0x01 (its own font),
+mode 0x12 (planar, three write modes), 0x13, mode X and VBE 1024x768x32 with the linear framebuffer; each
 `twoostwo control SOCK screendump` must match the picture vga_patterns.py
 computes, pixel for pixel. One boot, about 10 s."""
 
@@ -14,6 +14,7 @@ import vga_patterns
 from harness import Skip, TestFailure, Vm
 
 MODES = [
+    ('vga_text40_user_font', vga_patterns.text40_expected),
     ('vga_mode12_planar', vga_patterns.mode12_expected),
     ('vga_mode13', vga_patterns.mode13_expected),
     ('vga_modex', vga_patterns.modex_expected),

@@ -9,7 +9,8 @@
 ; mode 0x12 planes over and over, reporting "FILL n" after each second of
 ; the RTC's seconds counter.
 ;
-; Modes, in order: 0x12 (640x480x16 planar: write modes 2, 0 with set/reset
+; Modes, in order: 0x01 (40x25 text, 9x16 cells, a font of its own loaded
+; through INT 10h AX=1110h), 0x12 (640x480x16 planar: write modes 2, 0 with set/reset
 ; and the bit mask, 1 copying through the latches), 0x13 (320x200x256),
 ; mode X (320x240x256 unchained, by registers), VBE 1024x768x32 with the
 ; linear framebuffer (found in the mode list, written in unreal mode).
@@ -70,18 +71,21 @@ main:
 %ifdef BENCH
 	jmp bench
 %endif
-	call mode12
+	call text40
 	mov byte [ready_n], '1'
 	call ready
-	call mode13
+	call mode12
 	mov byte [ready_n], '2'
 	call ready
-	call modex
+	call mode13
 	mov byte [ready_n], '3'
+	call ready
+	call modex
+	mov byte [ready_n], '4'
 	call ready
 	call vbe32
 	jc fail
-	mov byte [ready_n], '4'
+	mov byte [ready_n], '5'
 	call ready
 	mov si, msg_done
 	call say
@@ -147,6 +151,77 @@ palette16:
 	inc cx
 	cmp cx, 16
 	jb .dac
+	ret
+
+FONT	equ 0x1000	; 4 KiB below the stack, clear of the program
+
+; Mode 0x01: a font where row r of character c is (c + 37 r) & 255, loaded
+; by the BIOS into plane 2; cell (row, col) holds character
+; (40 row + col) & 255 with foreground col & 15 and background
+; (row + col) % 7 + 1; the cursor off.
+text40:
+	mov ax, 0x0001
+	int 0x10
+	xor di, di
+	xor cx, cx		; character
+.ch:	xor bx, bx		; glyph row
+.gr:	mov al, bl
+	mov ah, 37
+	mul ah
+	add al, cl
+	mov [FONT + di], al
+	inc di
+	inc bx
+	cmp bx, 16
+	jb .gr
+	inc cx
+	cmp cx, 256
+	jb .ch
+	push es
+	push bp
+	xor ax, ax
+	mov es, ax
+	mov bp, FONT
+	mov ax, 0x1110
+	mov bx, 0x1000		; 16 bytes a character, block 0
+	mov cx, 256
+	xor dx, dx
+	int 0x10
+	pop bp
+	pop es
+	mov ah, 0x01
+	mov cx, 0x2000		; cursor off
+	int 0x10
+	call palette16
+	push es
+	mov ax, 0xb800
+	mov es, ax
+	xor di, di
+	xor bx, bx		; row
+.row:	xor cx, cx		; column
+.col:	mov al, bl
+	mov ah, 40
+	mul ah
+	add ax, cx
+	stosb			; character (40 row + col) & 255
+	mov ax, bx
+	add ax, cx
+	mov dl, 7
+	div dl
+	mov al, ah
+	inc al
+	shl al, 4
+	mov dl, cl
+	and dl, 15
+	or al, dl
+	stosb			; attribute
+	inc cx
+	cmp cx, 40
+	jb .col
+	inc bx
+	cmp bx, 25
+	jb .row
+	pop es
 	ret
 
 ; Mode 0x12: colour ((x >> 3) + y) & 15 by write mode 2, then the diagonal

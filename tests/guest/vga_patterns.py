@@ -91,9 +91,36 @@ def dac8(v):
     return (v << 2) | (v >> 4)
 
 
+def _pal16():
+    return [(dac8(4 * i), dac8(63 - 4 * i), dac8(7 * i & 63))
+            for i in range(16)]
+
+
+def text40_expected():
+    """40x25 cells of 9x16 pixels; the ninth column repeats the eighth
+    for the line-drawing characters 0xC0-0xDF (attribute mode bit 2, set
+    in the VGA BIOS's text modes) and is background otherwise."""
+    pal = _pal16()
+    rows = []
+    for y in range(400):
+        row, r = divmod(y, 16)
+        line = []
+        for x in range(360):
+            col, px = divmod(x, 9)
+            ch = (40 * row + col) & 255
+            glyph = (ch + 37 * r) & 255
+            if px < 8:
+                bit = (glyph >> (7 - px)) & 1
+            else:
+                bit = glyph & 1 if 0xc0 <= ch <= 0xdf else 0
+            fg, bg = col & 15, (row + col) % 7 + 1
+            line.append(pal[fg if bit else bg])
+        rows.append(line)
+    return 360, 400, rows
+
+
 def mode12_expected():
-    pal = [(dac8(4 * i), dac8(63 - 4 * i), dac8(7 * i & 63))
-           for i in range(16)]
+    pal = _pal16()
 
     def index(x, y):
         if y >= 440:

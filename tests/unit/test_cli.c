@@ -145,6 +145,15 @@ static void test_usage_errors(void)
 		 CLI_EXIT_USAGE);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--memory", "3G", NULL), 0);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--memory", "2M", NULL), 0);
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vram", "3M", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK(strstr(err, "'3M'"));
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vram", "512M", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vram", "512K", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vram", "32M", NULL), 0);
+	CHECK_EQ(a.cfg.vram_size, 32u << 20);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--boot", "floppy", NULL),
 		 CLI_EXIT_USAGE);
 	CHECK_STR(err, "invalid value 'floppy' for --boot (try 'twoostwo run "
