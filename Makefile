@@ -13,7 +13,8 @@ LDFLAGS += $(SAN)
 # libslirp (NAT) and libvdeplug (VDE switches). pkg-config is not used:
 # Debian 12's slirp.pc requires glib-2.0's .pc, which only the unneeded
 # libglib2.0-dev has, and libvdeplug-dev ships no .pc file.
-LDLIBS += -lpng -lz -lpthread -lm -lslirp -lvdeplug
+LDLIBS += $(shell pkg-config --libs libvncserver) -lpng -lz -lpthread -lm \
+	-lslirp -lvdeplug
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c
@@ -25,9 +26,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest
+# A VNC viewer on libvncclient for the guest tests (tests/guest/test_vnc.py).
+TEST_TOOLS := $(BUILD)/tests/vncclient
 
 .PHONY: all clean check check-unit check-cpu check-guest check-asan format
-all: $(PROGRAMS) $(UNIT_BINS)
+all: $(PROGRAMS) $(UNIT_BINS) $(TEST_TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -42,6 +45,13 @@ $(BUILD)/twoostwo: $(BUILD)/src/cli/main.o $(LIB)
 
 $(BUILD)/twoostwo-cputest: $(BUILD)/src/cli/cputest_main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/vncclient: tests/vncclient.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libvncclient)
+
+# The VNC test drives the server with a real client library.
+$(BUILD)/tests/unit/test_vnc: LDLIBS += $(shell pkg-config --libs libvncclient)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -46,7 +46,11 @@ flavor=686
 # The network cards' drivers: ne2k-pci (RTL8029, PCI) and 8390, ne (the
 # ISA NE2000, loaded by /init with its io= and irq=, not from
 # /etc/modules) and e1000 (QEMU's e1000, bench/net.sh's reference card).
-modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 ne2k-pci ne e1000)
+#
+# psmouse drives the PS/2 mouse on the 8042's aux port (and the vmmouse
+# absolute pointer); /dev/input/mice (mousedev) is built in.
+modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 ne2k-pci ne e1000
+	psmouse)
 
 die() {
 	echo "build-linux-guest: $*" >&2

@@ -24,6 +24,10 @@ packages=(
 	# networking: libslirp (NAT), libvdeplug and vde_switch (VDE), iPXE
 	# boot ROMs (ipxe-qemu), pcap checks (tshark), namespaces (iproute2)
 	libslirp-dev libvdeplug-dev vde2 ipxe-qemu tshark iproute2
+	# the VNC server and its web console (noVNC); the VNC guest test's
+	# client is built on libvncclient (in libvncserver-dev) and the web
+	# console is checked with headless Chromium
+	libvncserver-dev novnc chromium
 	# benchmarks
 	hyperfine
 )

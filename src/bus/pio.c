@@ -25,6 +25,17 @@ void pio_bus_free(struct pio_bus *bus)
 	free(bus);
 }
 
+int pio_register_regs_port(struct pio_bus *bus, u16 port, pio_regs_fn fn,
+			   void *opaque)
+{
+	if (bus->regs_fn)
+		return -EBUSY;
+	bus->regs_fn = fn;
+	bus->regs_opaque = opaque;
+	bus->regs_port = port;
+	return 0;
+}
+
 int pio_register(struct pio_bus *bus, u16 base, u16 len,
 		 const struct pio_ops *ops, void *opaque)
 {

@@ -39,8 +39,20 @@ struct pio_range {
 	void *opaque;
 };
 
+/*
+ * A port whose 32-bit reads see the CPU's general registers, indexed in
+ * the x86 encoding order (EAX ECX EDX EBX ESP EBP ESI EDI), and may change
+ * them: VMware's backdoor (hw/vmmouse.c) passes its command in ECX and its
+ * arguments and results in EAX-EDX. Only an engine can offer this; the
+ * soft engine's IN EAX,DX does (exec_io). At most one such port.
+ */
+typedef void (*pio_regs_fn)(void *opaque, u32 gpr[8]);
+
 struct pio_bus {
 	struct pio_range *port_owner[PIO_PORTS];
+	pio_regs_fn regs_fn;
+	void *regs_opaque;
+	u16 regs_port;
 };
 
 struct pio_bus *pio_bus_new(void);
@@ -51,6 +63,16 @@ int pio_register(struct pio_bus *bus, u16 base, u16 len,
 		 const struct pio_ops *ops, void *opaque);
 /* Releases a range registered at exactly base (PCI BAR moves). */
 void pio_unregister(struct pio_bus *bus, u16 base);
+
+/* Returns 0, or -EBUSY if a register port is already set. */
+int pio_register_regs_port(struct pio_bus *bus, u16 port, pio_regs_fn fn,
+			   void *opaque);
+/* Whether a 32-bit read of port goes to the register port instead. */
+static inline bool pio_is_regs_port(const struct pio_bus *bus, u16 port,
+				    unsigned size)
+{
+	return bus->regs_fn && port == bus->regs_port && size == 4;
+}
 
 u32 pio_read(struct pio_bus *bus, u16 port, unsigned size);
 void pio_write(struct pio_bus *bus, u16 port, u32 value, unsigned size);

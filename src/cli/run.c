@@ -39,6 +39,8 @@ enum run_opt {
 	OPT_EXIT_WHEN_SCREEN,
 	OPT_ENGINE,
 	OPT_NET,
+	OPT_VNC,
+	OPT_VNC_PASSWORD,
 };
 
 static const struct option run_options[] = {
@@ -60,6 +62,8 @@ static const struct option run_options[] = {
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
 	{"engine", required_argument, NULL, OPT_ENGINE},
 	{"net", required_argument, NULL, OPT_NET},
+	{"vnc", required_argument, NULL, OPT_VNC},
+	{"vnc-password", required_argument, NULL, OPT_VNC_PASSWORD},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -135,6 +139,15 @@ static const char run_usage[] =
 	"net or\n"
 	"                             bootfile=: " NET_DEFAULT_PCI_ROM ")\n"
 	"      e.g. --net ne2k-pci,nat,hostfwd=tcp:2222:22\n"
+	"  --vnc ADDR              serve the screen, keyboard and mouse to "
+	"VNC\n"
+	"                          viewers on ADDR: 127.0.0.1:5901, :5901,\n"
+	"                          [::1]:5901 or unix:PATH; a web console "
+	"(noVNC)\n"
+	"                          on port-100 is printed at start\n"
+	"  --vnc-password FILE     viewers must give the password on FILE's "
+	"first\n"
+	"                          line (needed beyond loopback)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -361,6 +374,12 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 	case OPT_EXIT_WHEN_SCREEN:
 		a->cfg.exit_when_screen = v;
 		return 0;
+	case OPT_VNC:
+		a->cfg.vnc_listen = v;
+		return 0;
+	case OPT_VNC_PASSWORD:
+		a->cfg.vnc_password_file = v;
+		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);
 	case OPT_VRAM:
@@ -433,6 +452,11 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' " RUN_TRY_HELP,
 			 argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (args->cfg.vnc_password_file && !args->cfg.vnc_listen) {
+		snprintf(err, errlen,
+			 "--vnc-password needs --vnc " RUN_TRY_HELP);
 		return CLI_EXIT_USAGE;
 	}
 	if (args->cfg.cdrom_path && args->cfg.disk[PC_CDROM_SLOT].path) {

@@ -25,12 +25,14 @@
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
-#define I8042_SNAP_VERSION 1
+#define I8042_SNAP_VERSION 2
 #define I8042_RAM_SIZE 32
 
 #define I8042_QUEUE_SIZE 64
 /* Controller queue: the byte goes out as auxiliary (mouse) data. */
 #define Q_AUX 0x100
+/* Mouse queue: the byte belongs to a streamed movement packet. */
+#define Q_PACKET 0x200
 /*
  * Key presses may fill this much of the keyboard's queue (a real keyboard
  * buffers 16 bytes); the rest is kept for command replies.
@@ -140,7 +142,25 @@ enum mouse_cmd {
 };
 
 #define MOUSE_ID_STANDARD 0x00
-#define MOUSE_PACKET_SYNC 0x08 /* bit 3 of a movement packet's first byte */
+#define MOUSE_ID_WHEEL 0x03 /* IntelliMouse: 4-byte packets with a wheel */
+/* Movement packet, first byte: buttons, always-one bit, signs, overflows */
+#define MOUSE_PACKET_SYNC 0x08
+#define MOUSE_PACKET_XSIGN BIT(4)
+#define MOUSE_PACKET_YSIGN BIT(5)
+#define MOUSE_PACKET_XOVF BIT(6)
+#define MOUSE_PACKET_YOVF BIT(7)
+#define MOUSE_BUTTONS 0x07 /* left, right, middle */
+/* Counters are 9-bit two's complement; the wheel byte is clamped to this. */
+#define MOUSE_MOVE_MAX 255
+#define MOUSE_MOVE_MIN (-256)
+#define MOUSE_WHEEL_MAX 7
+#define MOUSE_WHEEL_MIN (-8)
+/* Host motion waiting for the guest is capped so it cannot grow forever. */
+#define MOUSE_ACCUM_MAX 0x10000
+/* The IntelliMouse knock: these sample rates in a row select id 3. */
+#define MOUSE_KNOCK_1 200
+#define MOUSE_KNOCK_2 100
+#define MOUSE_KNOCK_3 80
 #define MOUSE_STATUS_REMOTE BIT(6)
 #define MOUSE_STATUS_ENABLED BIT(5)
 #define MOUSE_STATUS_SCALING BIT(4)
@@ -173,6 +193,11 @@ struct mouse_state {
 	bool remote;
 	bool wrap;
 	bool scaling_2_1;
+	u8 id;		 /* MOUSE_ID_STANDARD or MOUSE_ID_WHEEL */
+	u8 rates[3];	 /* the last three sample rates set, newest last */
+	u8 buttons;	 /* as the host reports them */
+	u8 sent_buttons; /* as the last packet told the guest */
+	s32 dx, dy, dz;	 /* motion not yet in a packet (y up, z wheel down) */
 };
 
 /* Guest-visible state, saved as is. */
@@ -351,6 +376,18 @@ static bool queue_pop(struct i8042_queue *q, u16 *v)
 	q->head = (q->head + 1) % I8042_QUEUE_SIZE;
 	q->count--;
 	return true;
+}
+
+/* Remove the entries carrying tag, keeping the others in order. */
+static void queue_drop_tagged(struct i8042_queue *q, u16 tag)
+{
+	struct i8042_queue keep = {0};
+	u16 v;
+
+	while (queue_pop(q, &v))
+		if (!(v & tag))
+			queue_push(&keep, v);
+	*q = keep;
 }
 
 static bool queue_valid(const struct i8042_queue *q)
@@ -564,10 +601,30 @@ static void kbd_write(struct i8042 *k, u8 v)
 	kbd_command(k, v);
 }
 
-static void mouse_send(struct i8042 *k, u8 byte)
+/* A byte from the mouse; tag marks streamed packets (Q_PACKET). */
+static void mouse_send(struct i8042 *k, u16 byte)
 {
 	queue_push(&k->s.mouse.q, byte);
-	k->s.mouse.last_sent = byte;
+	k->s.mouse.last_sent = (u8)byte;
+}
+
+/*
+ * Drop streamed packets still queued in the mouse: the guest is sending
+ * a command, and its answer must not come after stale motion (the host
+ * taking the clock line aborts a packet on a real mouse). Replies to
+ * earlier commands stay.
+ */
+static void mouse_drop_packets(struct i8042 *k)
+{
+	queue_drop_tagged(&k->s.mouse.q, Q_PACKET);
+}
+
+static void mouse_clear_motion(struct mouse_state *m)
+{
+	m->dx = 0;
+	m->dy = 0;
+	m->dz = 0;
+	m->sent_buttons = m->buttons;
 }
 
 static void mouse_set_defaults(struct mouse_state *m)
@@ -577,6 +634,94 @@ static void mouse_set_defaults(struct mouse_state *m)
 	m->scaling_2_1 = false;
 	m->reporting = false;
 	m->pending_cmd = 0;
+	mouse_clear_motion(m);
+}
+
+static int mouse_clamp(s32 v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+/*
+ * 2:1 scaling (stream mode only): small counts follow the PS/2
+ * reference's table, larger ones are doubled.
+ */
+static int mouse_scale(int v)
+{
+	static const int small[] = {0, 1, 1, 3, 6, 9};
+	int mag = v < 0 ? -v : v;
+
+	mag = mag < (int)ARRAY_SIZE(small) ? small[mag] : 2 * mag;
+	return v < 0 ? -mag : mag;
+}
+
+static unsigned mouse_packet_size(const struct mouse_state *m)
+{
+	return m->id == MOUSE_ID_WHEEL ? 4 : 3;
+}
+
+/*
+ * Take up to one packet's worth of the pending motion and queue the
+ * packet; whatever did not fit in the 9-bit counters stays for the next.
+ */
+static void mouse_send_packet(struct i8042 *k, bool scale, u16 tag)
+{
+	struct mouse_state *m = &k->s.mouse;
+	int x = mouse_clamp(m->dx, MOUSE_MOVE_MIN, MOUSE_MOVE_MAX);
+	int y = mouse_clamp(m->dy, MOUSE_MOVE_MIN, MOUSE_MOVE_MAX);
+	int z = mouse_clamp(m->dz, MOUSE_WHEEL_MIN, MOUSE_WHEEL_MAX);
+	u8 b0 = MOUSE_PACKET_SYNC | (m->buttons & MOUSE_BUTTONS);
+
+	m->dx -= x;
+	m->dy -= y;
+	if (m->id == MOUSE_ID_WHEEL)
+		m->dz -= z;
+	else
+		m->dz = 0; /* a standard mouse has no wheel to report */
+	m->sent_buttons = m->buttons;
+	if (scale) {
+		x = mouse_clamp(mouse_scale(x), MOUSE_MOVE_MIN, MOUSE_MOVE_MAX);
+		y = mouse_clamp(mouse_scale(y), MOUSE_MOVE_MIN, MOUSE_MOVE_MAX);
+	}
+	if (x < 0)
+		b0 |= MOUSE_PACKET_XSIGN;
+	if (y < 0)
+		b0 |= MOUSE_PACKET_YSIGN;
+	mouse_send(k, b0 | tag);
+	mouse_send(k, (u8)x | tag);
+	mouse_send(k, (u8)y | tag);
+	if (m->id == MOUSE_ID_WHEEL)
+		mouse_send(k, (u8)z | tag);
+}
+
+static bool mouse_has_news(const struct mouse_state *m)
+{
+	return m->dx || m->dy || m->dz || m->buttons != m->sent_buttons;
+}
+
+/*
+ * Stream mode: turn pending motion into packets while the queue has room
+ * for whole packets. Called on host input and whenever the guest reads.
+ */
+static void mouse_stream(struct i8042 *k)
+{
+	struct mouse_state *m = &k->s.mouse;
+
+	if (!m->reporting || m->remote || m->wrap || m->pending_cmd)
+		return;
+	while (mouse_has_news(m) && queue_room(&m->q) >= mouse_packet_size(m))
+		mouse_send_packet(k, m->scaling_2_1, Q_PACKET);
+}
+
+/* The IntelliMouse knock: sample rates 200, 100, 80 in a row. */
+static void mouse_note_rate(struct mouse_state *m, u8 rate)
+{
+	m->rates[0] = m->rates[1];
+	m->rates[1] = m->rates[2];
+	m->rates[2] = rate;
+	if (m->rates[0] == MOUSE_KNOCK_1 && m->rates[1] == MOUSE_KNOCK_2 &&
+	    m->rates[2] == MOUSE_KNOCK_3)
+		m->id = MOUSE_ID_WHEEL;
 }
 
 static void mouse_send_status(struct i8042 *k)
@@ -600,10 +745,12 @@ static void mouse_param(struct i8042 *k, u8 v)
 {
 	struct mouse_state *m = &k->s.mouse;
 
-	if (m->pending_cmd == MOUSE_SET_RESOLUTION)
+	if (m->pending_cmd == MOUSE_SET_RESOLUTION) {
 		m->resolution = v & 0x03;
-	else
+	} else {
 		m->sample_rate = v;
+		mouse_note_rate(m, v);
+	}
 	m->pending_cmd = 0;
 	mouse_send(k, PS2_ACK);
 }
@@ -618,15 +765,19 @@ static bool mouse_simple_command(struct mouse_state *m, u8 cmd)
 		return true;
 	case MOUSE_STREAM_MODE:
 	case MOUSE_REMOTE_MODE:
+		/* Both reset the movement counters. */
 		m->remote = cmd == MOUSE_REMOTE_MODE;
+		mouse_clear_motion(m);
 		return true;
 	case MOUSE_RESET_WRAP:
 	case MOUSE_WRAP:
 		m->wrap = cmd == MOUSE_WRAP;
+		mouse_clear_motion(m);
 		return true;
 	case MOUSE_ENABLE:
 	case MOUSE_DISABLE:
 		m->reporting = cmd == MOUSE_ENABLE;
+		mouse_clear_motion(m);
 		return true;
 	case MOUSE_SET_DEFAULT:
 		mouse_set_defaults(m);
@@ -653,15 +804,13 @@ static void mouse_command(struct i8042 *k, u8 cmd)
 		mouse_send_status(k);
 		break;
 	case MOUSE_READ_DATA:
-		/* No movement input yet: a packet with nothing in it. */
+		/* One packet of what moved since the last, in any mode. */
 		mouse_send(k, PS2_ACK);
-		mouse_send(k, MOUSE_PACKET_SYNC);
-		mouse_send(k, 0);
-		mouse_send(k, 0);
+		mouse_send_packet(k, false, 0);
 		break;
 	case MOUSE_GET_ID:
 		mouse_send(k, PS2_ACK);
-		mouse_send(k, MOUSE_ID_STANDARD);
+		mouse_send(k, m->id);
 		break;
 	case MOUSE_RESEND:
 		mouse_send(k, m->last_sent);
@@ -671,6 +820,8 @@ static void mouse_command(struct i8042 *k, u8 cmd)
 		mouse_set_defaults(m);
 		m->remote = false;
 		m->wrap = false;
+		m->id = MOUSE_ID_STANDARD;
+		memset(m->rates, 0, sizeof(m->rates));
 		mouse_send(k, PS2_ACK);
 		mouse_send(k, PS2_BAT_OK);
 		mouse_send(k, MOUSE_ID_STANDARD);
@@ -681,11 +832,16 @@ static void mouse_command(struct i8042 *k, u8 cmd)
 	}
 }
 
-/* In wrap mode the mouse echoes every byte but reset and reset-wrap. */
+/*
+ * In wrap mode the mouse echoes every byte but reset and reset-wrap.
+ * A byte from the host drops movement packets not yet sent.
+ */
 static void mouse_write(struct i8042 *k, u8 v)
 {
 	struct mouse_state *m = &k->s.mouse;
 
+	if (!m->wrap)
+		mouse_drop_packets(k);
 	if (m->pending_cmd)
 		mouse_param(k, v);
 	else if (m->wrap && v != MOUSE_RESET_WRAP && v != MOUSE_RESET)
@@ -805,6 +961,7 @@ static u32 i8042_data_read(void *opaque, u16 offset, unsigned size)
 	k->s.obf = false;
 	/* Lower the line before refilling, so the next byte is a new edge. */
 	i8042_update_irqs(k);
+	mouse_stream(k);
 	i8042_sync(k);
 	return v;
 }
@@ -886,6 +1043,46 @@ void i8042_key_event(struct i8042 *kbc, u16 keycode, bool down)
 	i8042_sync(kbc);
 }
 
+void i8042_mouse_event(struct i8042 *kbc, int dx, int dy, int dz, u8 buttons)
+{
+	struct mouse_state *m = &kbc->s.mouse;
+
+	if (m->wrap || (!m->reporting && !m->remote))
+		return;
+	/* The PS/2 Y axis points up, the host's down. */
+	m->dx = mouse_clamp(
+		(s32)m->dx + mouse_clamp(dx, -MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX),
+		-MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX);
+	m->dy = mouse_clamp(
+		(s32)m->dy - mouse_clamp(dy, -MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX),
+		-MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX);
+	m->dz = mouse_clamp(
+		(s32)m->dz + mouse_clamp(dz, -MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX),
+		-MOUSE_ACCUM_MAX, MOUSE_ACCUM_MAX);
+	m->buttons = buttons & MOUSE_BUTTONS;
+	mouse_stream(kbc);
+	i8042_sync(kbc);
+}
+
+bool i8042_mouse_kick(struct i8042 *kbc)
+{
+	struct mouse_state *m = &kbc->s.mouse;
+
+	if (!m->reporting || m->remote || m->wrap ||
+	    queue_room(&m->q) < mouse_packet_size(m))
+		return false;
+	mouse_send_packet(kbc, false, Q_PACKET);
+	i8042_sync(kbc);
+	return true;
+}
+
+bool i8042_mouse_reporting(const struct i8042 *kbc)
+{
+	const struct mouse_state *m = &kbc->s.mouse;
+
+	return m->reporting && !m->remote && !m->wrap;
+}
+
 bool i8042_kbd_queue_empty(const struct i8042 *kbc)
 {
 	const struct i8042_state *s = &kbc->s;
@@ -924,7 +1121,8 @@ static int i8042_load(void *opaque, const struct snap_reader *r)
 		return ret;
 	if (!queue_valid(&s.ctl) || !queue_valid(&s.kbd.q) ||
 	    !queue_valid(&s.mouse.q) || s.kbd.scan_set < 1 ||
-	    s.kbd.scan_set > 3)
+	    s.kbd.scan_set > 3 ||
+	    (s.mouse.id != MOUSE_ID_STANDARD && s.mouse.id != MOUSE_ID_WHEEL))
 		return -EINVAL;
 	k->s = s;
 	k->irq1_level = i8042_irq_wanted(&k->s, false);

@@ -35,6 +35,21 @@ void i8042_key_event(struct i8042 *kbc, u16 keycode, bool down);
  */
 #define I8042_KEY_PAUSE 0xE11D
 #define I8042_KEY_PRINT_SCREEN 0xE037
+/*
+ * Relative pointer motion from the host: dx right, dy down, dz wheel
+ * (positive: towards the user), buttons bit 0 left, 1 right, 2 middle.
+ * Streamed as PS/2 packets (IRQ 12) when the guest enabled reporting,
+ * kept for a Read Data command in remote mode, dropped otherwise.
+ */
+void i8042_mouse_event(struct i8042 *kbc, int dx, int dy, int dz, u8 buttons);
+/*
+ * Send one packet with no motion, so a driver that fetches its data
+ * elsewhere on the mouse interrupt (vmmouse) looks. false if the mouse is
+ * not streaming or its queue is full.
+ */
+bool i8042_mouse_kick(struct i8042 *kbc);
+/* Whether the guest enabled stream reporting on the mouse. */
+bool i8042_mouse_reporting(const struct i8042 *kbc);
 /* Whether the keyboard's queue is empty (scripts type at its pace). */
 bool i8042_kbd_queue_empty(const struct i8042 *kbc);
 struct device i8042_device(struct i8042 *kbc);

@@ -27,10 +27,12 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/vmmouse.h"
 #include "ui/screen_dump.h"
 #include "machine/control.h"
 #include "machine/pc_internal.h"
 #include "ui/terminal.h"
+#include "ui/vnc.h"
 
 #define PC_COM1_BASE 0x3f8
 #define PC_COM1_IRQ 4
@@ -448,6 +450,11 @@ static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 		return ret;
 	pc->port92_host =
 		(struct i8042_host){pc_reset_line, pc_port92_set_a20, pc};
+	pc->vmmouse = vmmouse_create(pc->pio, pc->kbc);
+	ret = pc_adopt(pc, vmmouse_device(pc->vmmouse), "absolute pointer",
+		       err, errlen);
+	if (ret)
+		return ret;
 	p92 = port92_create(pc->pio, &pc->port92_host);
 	return pc_adopt(pc, port92_device(p92), "port 0x92", err, errlen);
 }
@@ -928,6 +935,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	ret = ret ?: pc_create_nics(pc, err, errlen);
 	ret = ret ?: pc_create_vcpu(pc, err, errlen);
 	ret = ret ?: pc_create_control(pc, err, errlen);
+	ret = ret ?: pc_create_vnc(pc, err, errlen);
 	if (ret) {
 		pc_destroy(pc);
 		return ret;
@@ -944,6 +952,7 @@ void pc_destroy(struct pc *pc)
 	if (!pc)
 		return;
 	control_close(pc->control);
+	vnc_destroy(pc->vnc);
 	if (pc->ui)
 		terminal_ui_destroy(pc->ui);
 	if (pc->vcpu)

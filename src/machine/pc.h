@@ -66,6 +66,9 @@ struct pc_config {
 	 */
 	const struct net_config *nics;
 	unsigned nr_nics;
+	/* VNC server address (see ui/vnc.h), or NULL: none. */
+	const char *vnc_listen;
+	const char *vnc_password_file; /* or NULL */
 };
 
 /* pc_run's status when cfg->timeout_ns ran out. */

@@ -23,7 +23,7 @@
 #include "machine/pc.h"
 #include "ui/text_screen.h"
 
-#define PC_MAX_DEVICES 28
+#define PC_MAX_DEVICES 40
 #define PC_ISA_IRQS 16
 
 /*
@@ -40,6 +40,8 @@
 #define PC_IOAPIC_ID 1
 
 struct control;
+struct vmmouse;
+struct vnc;
 struct ioapic;
 struct pic;
 struct piix3;
@@ -65,6 +67,10 @@ struct pc {
 	struct ioapic *ioapic;
 	struct rtc *rtc;
 	struct i8042 *kbc;
+	struct vmmouse *vmmouse; /* absolute pointer on the backdoor port */
+	struct vnc *vnc;	  /* --vnc, or NULL */
+	/* Last absolute pointer position in pixels, for relative motion. */
+	int pointer_x, pointer_y;
 	struct fw_cfg *fw;
 	struct vga *vga;
 	struct ide_controller *ide;
@@ -108,6 +114,9 @@ void pc_request_reset(struct pc *pc);
 void pc_request_quit(struct pc *pc, int status);
 /* Power-on state of every device and the vCPU. */
 void pc_reset(struct pc *pc);
+
+/* The --vnc server and its input into the keyboard and mice. */
+int pc_create_vnc(struct pc *pc, char *err, size_t errlen);
 
 /* NVRAM contents SeaBIOS falls back on (memory, disks, boot order). */
 void pc_cmos_init(struct pc *pc);

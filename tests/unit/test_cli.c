@@ -166,6 +166,14 @@ static void test_usage_errors(void)
 		 CLI_EXIT_USAGE);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--timeout", "0", NULL),
 		 CLI_EXIT_USAGE);
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vnc-password", "pw", NULL),
+		 CLI_EXIT_USAGE);
+	CHECK(strstr(err, "--vnc-password needs --vnc"));
+	CHECK_EQ(parse(&a, err, sizeof(err), "--vnc", "unix:/tmp/v",
+		       "--vnc-password", "pw", NULL),
+		 0);
+	CHECK_STR(a.cfg.vnc_listen, "unix:/tmp/v");
+	CHECK_STR(a.cfg.vnc_password_file, "pw");
 	/* Parsing again after an error starts afresh. */
 	CHECK_EQ(parse(&a, err, sizeof(err), "--hda", "d.img", NULL), 0);
 	CHECK_STR(a.cfg.disk[PC_HDA].path, "d.img");

@@ -325,6 +325,11 @@ static void exec_io(struct soft_cpu *cpu, struct insn *in)
 	u16 port = dx ? (u16)cpu->s.gpr[R_EDX] : (u8)in->imm;
 
 	io_check(cpu, port, size);
+	if (!out && pio_is_regs_port(cpu->env.pio, port, size)) {
+		/* VMware's backdoor: the device reads and sets registers. */
+		cpu->env.pio->regs_fn(cpu->env.pio->regs_opaque, cpu->s.gpr);
+		return;
+	}
 	if (out)
 		pio_write(cpu->env.pio, port, reg_read(cpu, R_EAX, size), size);
 	else
