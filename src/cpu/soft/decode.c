@@ -285,6 +285,11 @@ void decode(struct soft_cpu *cpu, struct insn *in)
 		b = next8(&f);
 		in->op = 0x100 | b;
 		flags = two_byte_flags(b);
+		/* three-byte maps 0F 38 and 0F 3A (SDM vol. 2, A.3) */
+		if ((b == 0x38 || b == 0x3a) && !is_286_or_older(cpu)) {
+			in->op = (b == 0x38 ? 0x200 : 0x300) | next8(&f);
+			flags = b == 0x38 ? D_MODRM : D_MODRM | D_IB;
+		}
 	} else {
 		in->op = b;
 		flags = one_byte[b];

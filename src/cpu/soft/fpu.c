@@ -32,7 +32,7 @@
 #define FCW_FIXED 0x0040
 #define FOP_MASK 0x7ff
 #define MXCSR_INIT 0x1f80
-#define MXCSR_MASK 0xffbf /* no DAZ (SDM vol. 1, 11.6.6) */
+#define MXCSR_MASK 0xffff /* with DAZ (SDM vol. 1, 11.6.6; sse_fp.c) */
 
 /* Unmasked, these stop an instruction before it stores its result. */
 #define STOP_REG (FSW_IE | FSW_DE | FSW_ZE)
