@@ -13,7 +13,7 @@ LDFLAGS += $(SAN)
 LDLIBS += -lz -lpthread -lm
 
 # Every source under src/ except the programs' mains goes into one library.
-MAINS := src/cli/main.c src/cli/cputest_main.c
+MAINS := src/cli/main.c src/cli/cputest_main.c src/cli/hostdiff_main.c
 LIB_SRCS := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtwoostwo.a
@@ -21,9 +21,9 @@ LIB := $(BUILD)/libtwoostwo.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest
+PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo-hostdiff
 
-.PHONY: all clean check check-unit check-cpu check-guest check-asan format
+.PHONY: all clean check check-unit check-cpu check-hostdiff check-guest check-asan format
 all: $(PROGRAMS) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -40,6 +40,9 @@ $(BUILD)/twoostwo: $(BUILD)/src/cli/main.o $(LIB)
 $(BUILD)/twoostwo-cputest: $(BUILD)/src/cli/cputest_main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/twoostwo-hostdiff: $(BUILD)/src/cli/hostdiff_main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -49,12 +52,18 @@ check-unit: $(UNIT_BINS)
 check-cpu: $(BUILD)/twoostwo-cputest
 	tests/run-cputests.sh $(BUILD)/twoostwo-cputest
 
+# The host processor as the oracle (src/cputest/hostdiff.c): a bounded
+# CI run of about 10 s; x86-64 hosts only.
+check-hostdiff: $(BUILD)/twoostwo-hostdiff
+	$(BUILD)/twoostwo-hostdiff --sequences 20000 --length 24
+
 check-guest: $(PROGRAMS)
 	TWOOSTWO=$(BUILD)/twoostwo tests/guest/run-all.sh
 
 check: all
 	$(MAKE) check-unit
 	$(MAKE) check-cpu
+	$(MAKE) check-hostdiff
 	$(MAKE) check-guest
 
 check-asan:

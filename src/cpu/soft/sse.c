@@ -746,7 +746,10 @@ static void exec_pinsr(struct soft_cpu *cpu, struct insn *in)
 			if (imm & BIT(i))
 				d.ud[i] = 0;
 	} else if (op == 0x20) { /* PINSRB */
-		d.ub[imm & 15] = (u8)rm_read(cpu, in, 1);
+		/* a register source is r32 (its low byte), not AH-BH */
+		d.ub[imm & 15] = in->mod == 3 ?
+					 (u8)cpu->s.gpr[in->rm] :
+					 mem_read8(cpu, in->seg, cpu->ea);
 	} else { /* PINSRD */
 		s.ud[0] = rm_read(cpu, in, 4);
 		d.ud[imm & 3] = s.ud[0];

@@ -407,6 +407,8 @@ static void fp_cvt_to_int(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 		   pfx == PFX_F3 ? 4 :
 				   8,
 		   pfx == PFX_66);
+	if (pfx == PFX_NONE)
+		s.uq[1] = 0; /* CVT(T)PS2PI: the low two elements only */
 	old = host_enter(cpu->s.fpu.mxcsr);
 	if (is_double(pfx)) {
 		__m128d a = pd(&s);
@@ -671,6 +673,8 @@ static void fp_round(struct soft_cpu *cpu, struct insn *in)
 	if (dbl) {
 		__m128d a = pd(&s), x;
 
+		if (scalar) /* the upper element must not raise flags */
+			a = _mm_move_sd(_mm_setzero_pd(), a);
 		PIN(a);
 		x = round_pd(a, in->imm);
 		PIN(x);
