@@ -72,6 +72,7 @@
 #define HD_MAX_LEN 512
 #define HD_MAX_CODE (HD_MAX_LEN * 20)
 #define HD_BATCH 256
+#define HD_PREFIXES 0xffffffffu /* host_run(): every prefix of one */
 
 /* FXSAVE image offsets (SDM vol. 2, FXSAVE, table 3-53). */
 #define FX_MXCSR 24
@@ -89,7 +90,21 @@ struct hd_regs {
 
 /* --- templates --- */
 
-enum kind { K_NONE, K_G8, K_G16, K_G32, K_MM, K_XMM, K_EXT };
+enum kind { K_NONE, K_G8, K_G16, K_G32, K_MM, K_XMM, K_EXT, K_STI };
+
+/*
+ * x87 condition codes C0, C2, C3 (FSW bits 8, 10, 14) share the undefined
+ * mask with the arithmetic flags (bits 0-11 of EFLAGS but 8 and 10 are
+ * not arithmetic): most x87 arithmetic leaves them undefined (SDM vol. 2,
+ * "FPU Flags Affected"), compares define them.
+ */
+#define X87_CC 0x4500u
+/*
+ * C1 after FFREE (undefined), FCOMI/FUCOMI(P) and FCMOVcc: the SDM sets
+ * it to 0, the AMD EPYC host leaves it unchanged: masked, a vendor
+ * difference. (Bit 9 of the mask, IF in EFLAGS terms, is never compared.)
+ */
+#define X87_C1 0x0200u
 enum form { F_BOTH, F_REG, F_MEM, F_NOMODRM };
 
 #define CF_ FL_CF
@@ -590,6 +605,139 @@ static void add_simd_templates(void)
 	t = add("mmx emms", OPS(0x0f, 0x77), K_NONE, K_NONE, F_NOMODRM, 0);
 }
 
+/*
+ * x87 instructions whose results are deterministic: the basic arithmetic,
+ * loads, stores, exchanges, compares and conditional moves, with all
+ * exceptions masked (transcendentals are left out: their last bits are
+ * implementation-specific).
+ */
+static void add_x87_templates(void)
+{
+	static const char *arith[8] = {"fadd", "fmul",	"fcom", "fcomp",
+				       "fsub", "fsubr", "fdiv", "fdivr"};
+	static const struct {
+		const char *name;
+		u8 b1, b2;
+		u16 def, undef;
+	} one[] = {
+		{"fchs", 0xd9, 0xe0, 0, X87_CC},
+		{"fabs", 0xd9, 0xe1, 0, X87_CC},
+		{"ftst", 0xd9, 0xe4, X87_CC, 0},
+		{"fxam", 0xd9, 0xe5, X87_CC, 0},
+		{"fld1", 0xd9, 0xe8, 0, X87_CC},
+		{"fldz", 0xd9, 0xee, 0, X87_CC},
+		{"fsqrt", 0xd9, 0xfa, 0, X87_CC},
+		{"frndint", 0xd9, 0xfc, 0, X87_CC},
+		{"fcompp", 0xde, 0xd9, X87_CC, 0},
+		{"fucompp", 0xda, 0xe9, X87_CC, 0},
+		{"fincstp", 0xd9, 0xf7, 0, X87_CC},
+		{"fdecstp", 0xd9, 0xf6, 0, X87_CC},
+	};
+	char n[28];
+	struct tmpl *t;
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		bool cmp = i == 2 || i == 3;
+
+		snprintf(n, sizeof(n), "x87 %s st0,sti", arith[i]);
+		t = add(n, OPS(0xd8, (u8)(0xc0 + 8 * i)), K_STI, K_NONE,
+			F_NOMODRM, 0);
+		t->def = cmp ? X87_CC : 0, t->undef = cmp ? 0 : X87_CC;
+		snprintf(n, sizeof(n), "x87 %s m32", arith[i]);
+		t = add(n, OPS(0xd8), K_EXT, K_G32, F_MEM, 4);
+		t->ext = (u8)i;
+		t->def = cmp ? X87_CC : 0, t->undef = cmp ? 0 : X87_CC;
+		snprintf(n, sizeof(n), "x87 %s m64", arith[i]);
+		t = add(n, OPS(0xdc), K_EXT, K_G32, F_MEM, 8);
+		t->ext = (u8)i;
+		t->def = cmp ? X87_CC : 0, t->undef = cmp ? 0 : X87_CC;
+		snprintf(n, sizeof(n), "x87 fi%s m32", arith[i] + 1);
+		t = add(n, OPS(0xda), K_EXT, K_G32, F_MEM, 4);
+		t->ext = (u8)i;
+		t->def = cmp ? X87_CC : 0, t->undef = cmp ? 0 : X87_CC;
+		if (cmp)
+			continue;
+		snprintf(n, sizeof(n), "x87 %s sti,st0", arith[i]);
+		t = add(n, OPS(0xdc, (u8)(0xc0 + 8 * i)), K_STI, K_NONE,
+			F_NOMODRM, 0);
+		t->undef = X87_CC;
+		snprintf(n, sizeof(n), "x87 %sp sti,st0", arith[i]);
+		t = add(n, OPS(0xde, (u8)(0xc0 + 8 * i)), K_STI, K_NONE,
+			F_NOMODRM, 0);
+		t->undef = X87_CC;
+	}
+	for (i = 0; i < ARRAY_SIZE(one); i++) {
+		snprintf(n, sizeof(n), "x87 %s", one[i].name);
+		t = add(n, OPS(one[i].b1, one[i].b2), K_NONE, K_NONE, F_NOMODRM,
+			0);
+		t->def = one[i].def, t->undef = one[i].undef;
+	}
+	static const struct {
+		const char *name;
+		u8 b1, b2;
+	} sti[] = {
+		{"fld sti", 0xd9, 0xc0},    {"fxch sti", 0xd9, 0xc8},
+		{"fst sti", 0xdd, 0xd0},    {"fstp sti", 0xdd, 0xd8},
+		{"ffree sti", 0xdd, 0xc0},  {"fucom sti", 0xdd, 0xe0},
+		{"fucomp sti", 0xdd, 0xe8},
+	};
+	for (i = 0; i < ARRAY_SIZE(sti); i++) {
+		snprintf(n, sizeof(n), "x87 %s", sti[i].name);
+		t = add(n, OPS(sti[i].b1, sti[i].b2), K_STI, K_NONE, F_NOMODRM,
+			0);
+		t->undef = X87_CC;
+		if (sti[i].b1 == 0xdd && sti[i].b2 >= 0xe0)
+			t->def = X87_CC, t->undef = 0;
+		if (sti[i].b2 == 0xc0 && sti[i].b1 == 0xdd) /* FFREE */
+			t->undef = X87_CC | X87_C1;
+	}
+	static const struct {
+		const char *name;
+		u8 op, ext, size;
+	} mem[] = {
+		{"fld m32", 0xd9, 0, 4},    {"fst m32", 0xd9, 2, 4},
+		{"fstp m32", 0xd9, 3, 4},   {"fld m64", 0xdd, 0, 8},
+		{"fst m64", 0xdd, 2, 8},    {"fstp m64", 0xdd, 3, 8},
+		{"fild m32", 0xdb, 0, 4},   {"fist m32", 0xdb, 2, 4},
+		{"fistp m32", 0xdb, 3, 4},  {"fild m16", 0xdf, 0, 2},
+		{"fistp m16", 0xdf, 3, 2},  {"fild m64", 0xdf, 5, 8},
+		{"fistp m64", 0xdf, 7, 8},  {"fisttp m32", 0xdb, 1, 4},
+		{"fisttp m16", 0xdf, 1, 2}, {"fisttp m64", 0xdd, 1, 8},
+	};
+	for (i = 0; i < ARRAY_SIZE(mem); i++) {
+		snprintf(n, sizeof(n), "x87 %s", mem[i].name);
+		t = add(n, OPS(mem[i].op), K_EXT, K_G32, F_MEM, mem[i].size);
+		t->ext = mem[i].ext, t->undef = X87_CC;
+	}
+	static const struct {
+		const char *name;
+		u8 b1, b2;
+		u16 rd;
+	} fl[] = {
+		{"fcomi", 0xdb, 0xf0, 0},
+		{"fucomi", 0xdb, 0xe8, 0},
+		{"fcomip", 0xdf, 0xf0, 0},
+		{"fucomip", 0xdf, 0xe8, 0},
+		{"fcmovb", 0xda, 0xc0, CF_},
+		{"fcmove", 0xda, 0xc8, ZF_},
+		{"fcmovbe", 0xda, 0xd0, CF_ | ZF_},
+		{"fcmovu", 0xda, 0xd8, PF_},
+		{"fcmovnb", 0xdb, 0xc0, CF_},
+		{"fcmovne", 0xdb, 0xc8, ZF_},
+		{"fcmovnbe", 0xdb, 0xd0, CF_ | ZF_},
+		{"fcmovnu", 0xdb, 0xd8, PF_},
+	};
+	for (i = 0; i < ARRAY_SIZE(fl); i++) {
+		snprintf(n, sizeof(n), "x87 %s", fl[i].name);
+		t = add(n, OPS(fl[i].b1, fl[i].b2), K_STI, K_NONE, F_NOMODRM,
+			0);
+		t->rd = fl[i].rd;
+		t->def = fl[i].rd ? 0 : ALL6;
+		t->undef = X87_CC | X87_C1;
+	}
+}
+
 /* --- random state --- */
 
 static u64 rng_state;
@@ -721,6 +869,8 @@ static void emit_insn(struct hd_seq *q, const struct tmpl *t)
 	if (t->form == F_NOMODRM) {
 		if (t->reg == K_G32)
 			p[n - 1] = (u8)(p[n - 1] + pick_gpr(K_G32));
+		else if (t->reg == K_STI)
+			p[n - 1] = (u8)(p[n - 1] + rnd_below(8));
 	} else {
 		unsigned reg = t->reg == K_EXT ? t->ext : pick_reg(t->reg);
 
@@ -760,8 +910,19 @@ static void gen_seq(struct hd_seq *q, const u16 *pool, unsigned npool,
 	r->gpr[6] = HD_ESI;
 	r->rflags = 2 | (rnd() & FL_ARITH);
 	/* FXSAVE image: x87 empty, all exceptions masked, random MXCSR */
-	put_le16(r->fx, 0x037f);
+	/* x87: all exceptions masked, random RC and PC, TOP and tags */
+	put_le16(r->fx, (u16)(0x007f | (rnd() & 0x0f00)));
+	put_le16(r->fx + 2, (u16)(rnd_below(8) << 11));
+	r->fx[4] = (u8)(rnd_below(2) ? 0xff : rnd());
 	rnd_fill(r->fx + FX_ST, 128);
+	for (i = 0; i < 8; i++)
+		if (rnd_below(2)) { /* mostly ordinary numbers */
+			long double v =
+				(long double)(s32)rnd_u32_interesting() /
+				(long double)(1 + rnd_below(1000));
+
+			memcpy(r->fx + FX_ST + 16 * i, &v, 10);
+		}
 	for (i = 0; i < 8; i++)
 		memset(r->fx + FX_ST + 16 * i + 10, 0, 6);
 	put_le32(r->fx + FX_MXCSR,
@@ -773,12 +934,12 @@ static void gen_seq(struct hd_seq *q, const u16 *pool, unsigned npool,
 	while (q->n < length) {
 		const struct tmpl *t = &tmpls[pool[rnd_below(npool)]];
 
-		if (t->rd & undef) { /* define the flags first */
+		if (t->rd & undef & FL_ARITH) { /* define the flags first */
 			q->start[q->n] = (u16)q->len;
 			q->code[q->len++] = 0x39;
 			q->code[q->len++] = 0xc8; /* cmp eax, ecx */
 			q->tmpl[q->n] = 0xffff;
-			undef = 0;
+			undef &= (u16)~FL_ARITH;
 			q->undef[++q->n] = undef;
 			if (q->n >= length)
 				break;
@@ -865,8 +1026,9 @@ static void host_child(const struct hd_seq *seqs, struct hd_result *res,
 	n = host_prologue(code);
 	memset(code + n, 0x90, HD_TEST - HD_CODE - n);
 	for (i = from; i < count; i++) {
-		const struct hd_seq *q = &seqs[i];
-		unsigned len = cut ? q->start[cut] : q->len;
+		/* HD_PREFIXES: result i is the first i + 1 insns of seqs[0] */
+		const struct hd_seq *q = cut == HD_PREFIXES ? seqs : &seqs[i];
+		unsigned len = cut == HD_PREFIXES ? q->start[i + 1] : q->len;
 		struct hd_regs *r = (struct hd_regs *)(data + 0x2000);
 
 		memcpy(code + (HD_TEST - HD_CODE), q->code, len);
@@ -1037,7 +1199,9 @@ static const char *compare(const struct hd_result *h, const struct hd_result *s,
 			 (u32)s->out.rflags & FL_ARITH, fmask);
 		return buf;
 	}
-	if (memcmp(h->out.fx, s->out.fx, 5)) {
+	if ((get_le16(h->out.fx + 2) ^ get_le16(s->out.fx + 2)) &
+		    ~(undef & (X87_CC | X87_C1)) ||
+	    memcmp(h->out.fx, s->out.fx, 2) || h->out.fx[4] != s->out.fx[4]) {
 		snprintf(buf, size,
 			 "fcw/fsw/ftw host %04x %04x %02x soft %04x %04x %02x",
 			 get_le16(h->out.fx), get_le16(h->out.fx + 2),
@@ -1099,22 +1263,51 @@ static void print_insn(FILE *out, const struct hd_seq *q, unsigned k)
 	fputc('\n', out);
 }
 
+/* The inputs of a one-instruction difference, for the report. */
+static void dump_inputs(FILE *out, const struct hd_seq *q)
+{
+	const u8 *fx = q->in.fx;
+	unsigned i;
+
+	fprintf(out,
+		"    in: fcw %04x fsw %04x ftw %02x mxcsr %08x eflags %03x\n",
+		get_le16(fx), get_le16(fx + 2), fx[4], get_le32(fx + FX_MXCSR),
+		(u32)q->in.rflags);
+	for (i = 0; i < 8; i++)
+		fprintf(out, "    in: st%u %04x:%016llx gpr%u %08x\n", i,
+			get_le16(fx + FX_ST + 16 * i + 8),
+			(unsigned long long)get_le64(fx + FX_ST + 16 * i), i,
+			q->in.gpr[i]);
+	if (q->tmpl[0] != 0xffff && tmpls[q->tmpl[0]].form != F_NOMODRM) {
+		const struct tmpl *t = &tmpls[q->tmpl[0]];
+
+		if (q->code[t->nop] >> 6 == 1) {
+			unsigned off =
+				0x800u + (unsigned)(s32)(s8)q->code[t->nop + 1];
+
+			fprintf(out, "    in: memory %016llx:%016llx\n",
+				(unsigned long long)get_le64(q->data + off + 8),
+				(unsigned long long)get_le64(q->data + off));
+		}
+	}
+}
+
 /*
  * The first instruction after which host and soft differ: the template
  * to blame. Returns the index, or -1 if no prefix differs (then the
  * whole sequence is blamed on its last instruction).
  */
 static int first_difference(struct hd_soft *s, struct hd_seq *q,
-			    struct hd_result *hr, struct hd_result *sr,
+			    struct hd_result *pre, struct hd_result *sr,
 			    char *buf, size_t size)
 {
 	unsigned k;
 
+	if (host_run(q, pre, q->n, HD_PREFIXES))
+		return -1;
 	for (k = 1; k <= q->n; k++) {
-		if (host_run(q, hr, 1, k))
-			return -1;
 		soft_run(s, q, sr, k);
-		if (compare(hr, sr, q->undef[k], buf, size))
+		if (compare(&pre[k - 1], sr, q->undef[k], buf, size))
 			return (int)k - 1;
 	}
 	return -1;
@@ -1123,7 +1316,7 @@ static int first_difference(struct hd_soft *s, struct hd_seq *q,
 int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 {
 	struct hd_seq *seqs;
-	struct hd_result *hres, *sres;
+	struct hd_result *hres, *sres, *pre;
 	struct hd_soft soft;
 	u16 pool[1024];
 	unsigned npool = 0, i, reported = 0;
@@ -1138,6 +1331,7 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 	ntmpls = 0;
 	add_int_templates();
 	add_simd_templates();
+	add_x87_templates();
 	for (i = 0; i < ntmpls; i++)
 		if (!o->only || strstr(tmpls[i].name, o->only))
 			pool[npool++] = (u16)i;
@@ -1149,9 +1343,12 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	hres = mmap(NULL, sizeof(*hres) * HD_BATCH, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pre = mmap(NULL, sizeof(*pre) * HD_MAX_LEN, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	sres = calloc(HD_BATCH, sizeof(*sres));
 	blame = calloc(ntmpls + 1, sizeof(*blame));
-	if (seqs == MAP_FAILED || hres == MAP_FAILED || !sres || !blame)
+	if (seqs == MAP_FAILED || hres == MAP_FAILED || pre == MAP_FAILED ||
+	    !sres || !blame)
 		return -ENOMEM;
 	ret = soft_open(&soft);
 	while (!ret && done < o->sequences) {
@@ -1175,7 +1372,7 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 				     sizeof(buf)))
 				continue;
 			st->differing++;
-			k = first_difference(&soft, q, &hres[i], &sres[i], buf,
+			k = first_difference(&soft, q, pre, &sres[i], buf,
 					     sizeof(buf));
 			if (k < 0)
 				k = (int)q->n - 1;
@@ -1186,6 +1383,8 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 				fprintf(o->out, "difference: %s\n", buf);
 				for (j = 0; j <= (unsigned)k; j++)
 					print_insn(o->out, q, j);
+				if (k == 0)
+					dump_inputs(o->out, q);
 			}
 		}
 		done += batch;
@@ -1202,6 +1401,7 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 	soft_close(&soft);
 	munmap(seqs, sizeof(*seqs) * HD_BATCH);
 	munmap(hres, sizeof(*hres) * HD_BATCH);
+	munmap(pre, sizeof(*pre) * HD_MAX_LEN);
 	free(sres);
 	free(blame);
 	return ret;

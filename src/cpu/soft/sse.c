@@ -866,8 +866,9 @@ static bool exec_0f_simd(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	case 0x73 << 2 | PFX_66:
 		simd_shift_imm(cpu, in, pfx == PFX_66);
 		return true;
-	case 0x77 << 2 | PFX_NONE: /* EMMS: every tag empty */
+	case 0x77 << 2 | PFX_NONE: /* EMMS: every tag empty, TOP 0 */
 		mmx_check(cpu);
+		mmx_enter(cpu); /* SDM vol. 1, table 9-3: TOP = 0 here too */
 		cpu->s.fpu.ftw = 0xffff;
 		return true;
 	case 0xb8 << 2 | PFX_F3:
