@@ -293,6 +293,40 @@ static void test_known_values(void)
 	rig_close(&r);
 }
 
+/*
+ * 16-bit code: the 66 prefix is still the mandatory prefix (it toggles the
+ * operand size away from 16), ModR/M uses 16-bit addressing, POPCNT with
+ * the default operand size counts 16 bits.
+ */
+static void test_real_mode(void)
+{
+	static const u8 code[] = {
+		0xbb, D16(0x2000),	       /* mov bx, 0x2000 */
+		0xbe, D16(0x0010),	       /* mov si, 0x10 */
+		0x66, 0x0f,	   0x6f, 0x00, /* movdqa xmm0, [bx+si] */
+		0x66, 0x0f,	   0xfe, 0xc0, /* paddd xmm0, xmm0 */
+		0x66, 0x0f,	   0x7e, 0xc1, /* movd ecx, xmm0 */
+		0xba, D16(0xf0f1),	       /* mov dx, 0xf0f1 */
+		0xf3, 0x0f,	   0xb8, 0xc2, /* popcnt ax, dx */
+		HLT,
+	};
+	struct x86_state s;
+	struct rig r;
+
+	rig_open(&r);
+	rig_wr32(&r, 0x2010, 0x40000001);
+	rig_write(&r, 0x7c00, code, sizeof(code));
+	rig_real_state(&r, &s);
+	s.cr4 = CR4_OSFXSR;
+	s.gpr[R_EAX] = 0x12340000;
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.eip, 0x7c00 + sizeof(code));
+	CHECK_EQ(r.st.gpr[R_ECX], 0x80000002u);
+	CHECK_EQ(r.st.gpr[R_EAX], 0x12340009u); /* 16-bit POPCNT */
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_gating);
@@ -303,5 +337,6 @@ int main(void)
 	RUN_TEST(test_fxsave_and_mmx_aliasing);
 	RUN_TEST(test_cpuid_features);
 	RUN_TEST(test_known_values);
+	RUN_TEST(test_real_mode);
 	return unit_summary();
 }
