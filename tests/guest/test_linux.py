@@ -165,6 +165,11 @@ def read_only_checks(r, m):
         extra = CPU_ABSENT_FLAGS & flags
         if extra:
             raise TestFailure('cpuinfo flags show %s' % sorted(extra))
+        # With FXSR and SSE the kernel switches FPU state with FXSAVE
+        # (arch/x86/kernel/fpu/init.c prints which it uses).
+        out = m.run("dmesg | grep -m1 'x87 FPU will use'")
+        if 'FXSAVE' not in out:
+            raise TestFailure('kernel FPU context: %r' % out.strip())
 
     def linux_iso_sha256():
         expected = host_initrd_sha256(guest('linux.iso'))
