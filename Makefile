@@ -17,7 +17,7 @@ LDLIBS += $(shell pkg-config --libs libvncserver) -lpng -lz -lpthread -lm \
 	-lslirp -lvdeplug
 
 # Every source under src/ except the programs' mains goes into one library.
-MAINS := src/cli/main.c src/cli/cputest_main.c
+MAINS := src/cli/main.c src/cli/cputest_main.c src/cli/hostdiff_main.c
 LIB_SRCS := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtwoostwo.a
@@ -25,11 +25,12 @@ LIB := $(BUILD)/libtwoostwo.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest
 # A VNC viewer on libvncclient for the guest tests (tests/guest/test_vnc.py).
 TEST_TOOLS := $(BUILD)/tests/vncclient
 
-.PHONY: all clean check check-unit check-cpu check-guest check-asan format
+PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo-hostdiff
+
+.PHONY: all clean check check-unit check-cpu check-hostdiff check-guest check-asan format
 all: $(PROGRAMS) $(UNIT_BINS) $(TEST_TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -53,6 +54,9 @@ $(BUILD)/tests/vncclient: tests/vncclient.c
 # The VNC test drives the server with a real client library.
 $(BUILD)/tests/unit/test_vnc: LDLIBS += $(shell pkg-config --libs libvncclient)
 
+$(BUILD)/twoostwo-hostdiff: $(BUILD)/src/cli/hostdiff_main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -62,12 +66,18 @@ check-unit: $(UNIT_BINS)
 check-cpu: $(BUILD)/twoostwo-cputest
 	tests/run-cputests.sh $(BUILD)/twoostwo-cputest
 
+# The host processor as the oracle (src/cputest/hostdiff.c): a bounded
+# CI run of about 10 s; x86-64 hosts only.
+check-hostdiff: $(BUILD)/twoostwo-hostdiff
+	$(BUILD)/twoostwo-hostdiff --sequences 20000 --length 24
+
 check-guest: $(PROGRAMS)
 	TWOOSTWO=$(BUILD)/twoostwo tests/guest/run-all.sh
 
 check: all
 	$(MAKE) check-unit
 	$(MAKE) check-cpu
+	$(MAKE) check-hostdiff
 	$(MAKE) check-guest
 
 check-asan:

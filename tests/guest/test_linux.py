@@ -27,6 +27,9 @@ POWEROFF_S = 30
 
 CPU_MODEL = 'twoostwo virtual CPU (P6 class)'
 CPU_VENDOR = 'GenuineIntel'
+CPU_SIMD_FLAGS = {'mmx', 'fxsr', 'sse', 'sse2', 'pni', 'ssse3', 'sse4_1',
+                  'sse4_2', 'popcnt', 'clflush'}
+CPU_ABSENT_FLAGS = {'avx', 'avx2', 'xsave', 'osxsave'}
 INITRD = '/boot/initrd.gz'
 DATE_SLACK_S = 2
 SLEEP_S = 5
@@ -152,6 +155,21 @@ def read_only_checks(r, m):
         if fields.get('vendor_id') != CPU_VENDOR:
             raise TestFailure('vendor_id %r, not %r'
                               % (fields.get('vendor_id'), CPU_VENDOR))
+        # The SIMD levels CPUID advertises (src/cpu/soft/system.c), by
+        # their Linux names, and nothing beyond them (no AVX, no XSAVE).
+        out = m.run("grep -m1 '^flags' /proc/cpuinfo")
+        flags = set(out.split(':', 1)[1].split()) if ':' in out else set()
+        missing = CPU_SIMD_FLAGS - flags
+        if missing:
+            raise TestFailure('cpuinfo flags lack %s' % sorted(missing))
+        extra = CPU_ABSENT_FLAGS & flags
+        if extra:
+            raise TestFailure('cpuinfo flags show %s' % sorted(extra))
+        # With FXSR and SSE the kernel switches FPU state with FXSAVE
+        # (arch/x86/kernel/fpu/init.c prints which it uses).
+        out = m.run("dmesg | grep -m1 'x87 FPU will use'")
+        if 'FXSAVE' not in out:
+            raise TestFailure('kernel FPU context: %r' % out.strip())
 
     def linux_iso_sha256():
         expected = host_initrd_sha256(guest('linux.iso'))

@@ -769,7 +769,7 @@ static void test_fxsave_faults(void)
 	CHECK_EQ(r.mem.ram[MARK], 13);
 	memset(r.mem.ram + 0x3000, 0, 512);
 	put_le16(r.mem.ram + 0x3000, 0x037f);
-	put_le32(r.mem.ram + 0x3018, 0x1f80 | 0x40); /* DAZ: not supported */
+	put_le32(r.mem.ram + 0x3018, 0x1f80 | 0x10000); /* bit 16: reserved */
 	rig_exec_cr(&r, bad_mxcsr, sizeof(bad_mxcsr), CR0_ET_, 0x200);
 	CHECK_EQ(r.mem.ram[MARK], 13);
 	CHECK_EQ(r.st.fpu.mxcsr, 0x1f80);

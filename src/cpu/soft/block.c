@@ -42,6 +42,8 @@ static unsigned block_hash(const u8 *p)
 /* 0F xx instructions that never leave straight-line order. */
 static bool two_byte_continues(const struct insn *in)
 {
+	if (in->op >= 0x200) /* 0F 38, 0F 3A: SSSE3, SSE4 */
+		return true;
 	switch (in->op & 0xff) {
 	case 0x31:	    /* RDTSC */
 	case 0x40 ... 0x4f: /* CMOVcc */
@@ -59,6 +61,13 @@ static bool two_byte_continues(const struct insn *in)
 	case 0xc0 ... 0xc1: /* XADD */
 	case 0xc7:	    /* CMPXCHG8B */
 	case 0xc8 ... 0xcf: /* BSWAP */
+	/* MMX and SSE (sse.c): straight-line, or a fault */
+	case 0x10 ... 0x17:
+	case 0x28 ... 0x2f:
+	case 0x50 ... 0x7f:
+	case 0xb8:
+	case 0xc2 ... 0xc6:
+	case 0xd0 ... 0xff:
 		return true;
 	default:
 		return false;

@@ -56,7 +56,7 @@ typedef void (*insn_fn)(struct soft_cpu *cpu, struct insn *in);
 
 struct insn {
 	insn_fn fn; /* chosen by the decoder (fast_handler()) */
-	u16 op; /* 0x000-0x0FF one-byte, 0x100-0x1FF after 0x0F */
+	u16 op; /* 0x0xx one-byte, 0x1xx 0F xx, 0x2xx 0F 38 xx, 0x3xx 0F 3A xx */
 	u8 len;
 	u8 osize; /* operand size in bytes: 2 or 4 */
 	u8 asize; /* address size: 2 or 4 */

@@ -58,7 +58,8 @@ static u8 two_byte_flags(u8 op)
 	case 0x28 ... 0x2f:
 	case 0x40 ... 0x4f:
 	case 0x50 ... 0x6f:
-	case 0x74 ... 0x7f:
+	case 0x74 ... 0x76:
+	case 0x78 ... 0x7f: /* 0F 77 EMMS takes no ModR/M */
 	case 0x90 ... 0x9f:
 	case 0xa3:
 	case 0xa5:
@@ -285,6 +286,11 @@ void decode(struct soft_cpu *cpu, struct insn *in)
 		b = next8(&f);
 		in->op = 0x100 | b;
 		flags = two_byte_flags(b);
+		/* three-byte maps 0F 38 and 0F 3A (SDM vol. 2, A.3) */
+		if ((b == 0x38 || b == 0x3a) && !is_286_or_older(cpu)) {
+			in->op = (b == 0x38 ? 0x200 : 0x300) | next8(&f);
+			flags = b == 0x38 ? D_MODRM : D_MODRM | D_IB;
+		}
 	} else {
 		in->op = b;
 		flags = one_byte[b];

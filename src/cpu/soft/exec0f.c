@@ -6,6 +6,7 @@
  * CPUID, RDTSC, RDMSR/WRMSR, CMOVcc, CMPXCHG8B, SYSENTER/SYSEXIT).
  */
 #include "cpu/soft/exec.h"
+#include "cpu/soft/sse.h"
 
 static bool protected_only(struct soft_cpu *cpu)
 {
@@ -412,14 +413,18 @@ static void exec_group15(struct soft_cpu *cpu, struct insn *in)
 	case 1:
 		fpu_fxrstor(cpu, in->seg, cpu->ea);
 		break;
-	case 2: /* LDMXCSR */
-		if (!(cpu->s.cr4 & CR4_OSFXSR))
-			undefined_opcode(cpu);
-		cpu->s.fpu.mxcsr = mem_read32(cpu, in->seg, cpu->ea) & 0xffff;
+	case 2: { /* LDMXCSR: reserved bits set -> #GP(0) */
+		u32 v;
+
+		sse_check(cpu);
+		v = mem_read32(cpu, in->seg, cpu->ea);
+		if (v & ~MXCSR_WRITABLE)
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.fpu.mxcsr = v;
 		break;
+	}
 	case 3: /* STMXCSR */
-		if (!(cpu->s.cr4 & CR4_OSFXSR))
-			undefined_opcode(cpu);
+		sse_check(cpu);
 		mem_write32(cpu, in->seg, cpu->ea, cpu->s.fpu.mxcsr);
 		break;
 	case 7: /* CLFLUSH: caches are not modelled */
@@ -437,8 +442,10 @@ void exec_0f(struct soft_cpu *cpu, struct insn *in)
 	u8 op = (u8)in->op;
 
 	/* The 286 knows only 0F 00-06. */
-	if (is_286_or_older(cpu) && op > 0x06)
+	if (is_286_or_older(cpu) && (op > 0x06 || in->op >= 0x200))
 		undefined_opcode(cpu);
+	if (sse_exec(cpu, in)) /* MMX, SSE-SSE4.2: sse.c */
+		return;
 	switch (op) {
 	case 0x00:
 		exec_group6(cpu, in);

@@ -32,7 +32,7 @@
 #define FCW_FIXED 0x0040
 #define FOP_MASK 0x7ff
 #define MXCSR_INIT 0x1f80
-#define MXCSR_MASK 0xffbf /* no DAZ (SDM vol. 1, 11.6.6) */
+#define MXCSR_MASK 0xffff /* with DAZ (SDM vol. 1, 11.6.6; sse_fp.c) */
 
 /* Unmasked, these stop an instruction before it stores its result. */
 #define STOP_REG (FSW_IE | FSW_DE | FSW_ZE)
@@ -379,23 +379,81 @@ static void fpu_arith_st(struct soft_cpu *cpu, enum f80_binop op, unsigned d,
 		fpu_pop(cpu);
 }
 
+/*
+ * A memory operand's denormal exception is not reported when the other
+ * operand is invalid or a NaN: those outrank it (SDM vol. 1, 8.7); nor
+ * with a zero divide (x / 0 with x denormal reports ZE alone on the AMD
+ * EPYC host, found by twoostwo-hostdiff).
+ */
+static u16 denormal_outranked(u16 conv, u16 sw, const struct f80 *other)
+{
+	bool nan = (f80_exponent(other) & 0x7fff) == 0x7fff &&
+		   (f80_significand(other) << 1);
+
+	if ((sw & (FSW_IE | FSW_ZE)) || nan)
+		conv &= (u16)~FSW_DE;
+	return conv;
+}
+
+/*
+ * A single or double SNaN operand of arithmetic or a compare stays
+ * signalling in its 80-bit form: loading it would quiet it (setting the
+ * significand's bit 62), and then the larger-significand rule for two
+ * NaN operands (SDM vol. 1, table 4-7) could pick it where the hardware
+ * picks the other NaN. The operation itself raises IE and quiets it.
+ */
+static u16 arith_operand(enum fpu_format fmt, const u8 *raw, struct f80 *b)
+{
+	u64 frac, sig;
+	u16 se;
+
+	if (fmt == M32FP) {
+		u32 v = get_le32(raw);
+
+		if ((v & 0x7fc00000u) != 0x7f800000u || !(v & 0x3fffffu))
+			return fpu_from_memory(fmt, raw, b);
+		frac = v & 0x3fffffu;
+		sig = 1ull << 63 | frac << 40;
+		se = (u16)(v >> 31 << 15 | 0x7fff);
+	} else if (fmt == M64FP) {
+		u64 v = get_le64(raw);
+
+		if ((v & 0x7ff8000000000000ull) != 0x7ff0000000000000ull ||
+		    !(v & 0x7ffffffffffffull))
+			return fpu_from_memory(fmt, raw, b);
+		frac = v & 0x7ffffffffffffull;
+		sig = 1ull << 63 | frac << 11;
+		se = (u16)(v >> 63 << 15 | 0x7fff);
+	} else {
+		return fpu_from_memory(fmt, raw, b);
+	}
+	put_le64(b->b, sig);
+	put_le16(b->b + 8, se);
+	return 0;
+}
+
 /* D8, DA, DC, DE with a memory operand: ST(0) = ST(0) op m. */
 static void x87_arith_mem(struct soft_cpu *cpu, struct insn *in)
 {
 	enum fpu_format fmt = arith_format(in);
 	struct f80 a, b;
 	u8 raw[8];
+	u16 conv, sw;
 
 	fpu_read_bytes(cpu, in->seg, cpu->ea, raw, format_size[fmt]);
 	if (st_empty(cpu, 0)) {
 		fpu_underflow_st0(cpu);
 		return;
 	}
-	if (!fpu_raise(cpu, fpu_from_memory(fmt, raw, &b), STOP_REG))
-		return;
+	conv = arith_operand(fmt, raw, &b);
 	a = st_get(cpu, 0);
-	if (fpu_arith(cpu, in->reg, &a, &b, FSW_C1))
-		st_set(cpu, 0, &a);
+	conv = denormal_outranked(conv, 0, &a);
+	sw = f80_binary(cpu->s.fpu.fcw, in->reg, &a, &b);
+	conv = denormal_outranked(conv, sw, &a);
+	if (!fpu_raise(cpu, conv, STOP_REG) || !fpu_raise(cpu, sw, STOP_REG))
+		return;
+	fpu_set_cc(cpu, FSW_C1, sw);
+	st_set(cpu, 0, &a);
 }
 
 /* D8 C0-FF (arithmetic rows): ST(0) = ST(0) op ST(i). */
@@ -662,10 +720,12 @@ static void x87_compare_mem(struct soft_cpu *cpu, struct insn *in)
 			return;
 		fpu_set_cc(cpu, CC_UNORDERED, CC_UNORDERED);
 	} else {
-		if (!fpu_raise(cpu, fpu_from_memory(fmt, raw, &b), STOP_REG))
-			return;
+		u16 conv = arith_operand(fmt, raw, &b), sw;
+
 		a = st_get(cpu, 0);
-		if (!fpu_compared(cpu, f80_compare(&a, &b, false)))
+		sw = f80_compare(&a, &b, false);
+		conv = denormal_outranked(conv, sw, &a);
+		if (!fpu_raise(cpu, conv, STOP_REG) || !fpu_compared(cpu, sw))
 			return;
 	}
 	if (in->reg == 3)
@@ -804,14 +864,53 @@ static void x87_store_mem(struct soft_cpu *cpu, struct insn *in)
 		fpu_pop(cpu);
 }
 
+/*
+ * FISTTP m16/m32/m64int (SSE3: DF /1, DB /1, DD /1): FISTP that always
+ * truncates, whatever FCW.RC says.
+ */
+static void x87_fisttp(struct soft_cpu *cpu, struct insn *in)
+{
+	enum fpu_format fmt = in->op == 0xdb ? M32INT :
+			      in->op == 0xdd ? M64INT :
+					       M16INT;
+	bool underflow = st_empty(cpu, 0);
+	struct f80 x = f80_indefinite;
+	u8 raw[10];
+	u16 sw;
+
+	if (underflow && !(cpu->s.fpu.fcw & FCW_IM)) {
+		fpu_stack_fault(cpu, false);
+		return;
+	}
+	if (!underflow)
+		x = st_get(cpu, 0);
+	sw = fpu_to_memory(cpu->s.fpu.fcw | 0x0c00, fmt, &x, raw);
+	if (!fpu_stopped(cpu, sw, STOP_MEM))
+		fpu_write_bytes(cpu, in->seg, cpu->ea, raw, format_size[fmt]);
+	if (!fpu_raise(cpu, sw, STOP_MEM))
+		return;
+	fpu_set_cc(cpu, FSW_C1, sw);
+	if (underflow)
+		fpu_stack_fault(cpu, false);
+	fpu_pop(cpu);
+}
+
 static void x87_fld_st(struct soft_cpu *cpu, struct insn *in)
 {
 	bool empty = st_empty(cpu, in->rm);
 	struct f80 v = empty ? f80_indefinite : st_get(cpu, in->rm);
 
-	if (!fpu_push_room(cpu))
+	/*
+	 * An empty source is reported as underflow (C1 = 0) even when the
+	 * push overflows too, as the AMD EPYC host does (twoostwo-hostdiff);
+	 * the SDM does not order the two.
+	 */
+	if (empty) {
+		if (fpu_stack_fault(cpu, false))
+			fpu_push(cpu, &v);
 		return;
-	if (empty && !fpu_stack_fault(cpu, false))
+	}
+	if (!fpu_push_room(cpu))
 		return;
 	fpu_push(cpu, &v);
 	if (!empty)
@@ -1210,13 +1309,13 @@ static const struct x87_insn x87_mem[8][8] = {
 	  CTL(x87_fldenv), CTL(x87_fldcw), NOWAIT(x87_fnstenv),
 	  NOWAIT(x87_fnstcw) },
 	ARITH_ROW(x87_arith_mem, x87_compare_mem, x87_compare_mem),
-	{ I(x87_load_mem), {}, I(x87_store_mem), I(x87_store_mem), {},
-	  I(x87_load_mem), {}, I(x87_store_mem) },
+	{ I(x87_load_mem), I(x87_fisttp), I(x87_store_mem), I(x87_store_mem),
+	  {}, I(x87_load_mem), {}, I(x87_store_mem) },
 	ARITH_ROW(x87_arith_mem, x87_compare_mem, x87_compare_mem),
-	{ I(x87_load_mem), {}, I(x87_store_mem), I(x87_store_mem),
+	{ I(x87_load_mem), I(x87_fisttp), I(x87_store_mem), I(x87_store_mem),
 	  CTL(x87_frstor), {}, NOWAIT(x87_fnsave), NOWAIT(x87_fnstsw_mem) },
 	ARITH_ROW(x87_arith_mem, x87_compare_mem, x87_compare_mem),
-	{ I(x87_load_mem), {}, I(x87_store_mem), I(x87_store_mem),
+	{ I(x87_load_mem), I(x87_fisttp), I(x87_store_mem), I(x87_store_mem),
 	  I(x87_load_mem), I(x87_load_mem), I(x87_store_mem),
 	  I(x87_store_mem) },
 };

@@ -33,7 +33,19 @@
 #define FEAT_PGE BIT(13)
 #define FEAT_CMOV BIT(15)
 #define FEAT_PSE36 BIT(17)
+#define FEAT_CLFSH BIT(19)
+#define FEAT_MMX BIT(23)
 #define FEAT_FXSR BIT(24)
+#define FEAT_SSE BIT(25)
+#define FEAT_SSE2 BIT(26)
+/* CPUID.1:ECX (SDM vol. 2, table 3-10); all implemented in sse*.c */
+#define FEAT2_SSE3 BIT(0)
+#define FEAT2_SSSE3 BIT(9)
+#define FEAT2_SSE41 BIT(19)
+#define FEAT2_SSE42 BIT(20)
+#define FEAT2_POPCNT BIT(23)
+/* CPUID.1:EBX[15:8]: CLFLUSH line size in 8-byte units */
+#define CLFLUSH_LINE_QWORDS 8
 /* CPUID.80000001H:EDX */
 #define EXT_FEAT_NX BIT(20)
 
@@ -54,7 +66,13 @@ static u32 cpuid_features(void)
 {
 	return FEAT_FPU | FEAT_VME | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE |
 	       FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_PSE36 |
-	       FEAT_FXSR;
+	       FEAT_FXSR | FEAT_CLFSH | FEAT_MMX | FEAT_SSE | FEAT_SSE2;
+}
+
+static u32 cpuid_features_ecx(void)
+{
+	return FEAT2_SSE3 | FEAT2_SSSE3 | FEAT2_SSE41 | FEAT2_SSE42 |
+	       FEAT2_POPCNT;
 }
 
 u64 cpu_tsc(struct soft_cpu *cpu)
@@ -101,6 +119,8 @@ void cpuid(struct soft_cpu *cpu)
 		break;
 	case 1:
 		r[0] = CPU_SIGNATURE;
+		r[1] = CLFLUSH_LINE_QWORDS << 8;
+		r[2] = cpuid_features_ecx();
 		r[3] = cpuid_features();
 		if (apic_enabled(cpu))
 			r[3] |= FEAT_APIC;
