@@ -10,7 +10,7 @@ CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -Isrc -g
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(SAN) -MMD -MP
 LDFLAGS += $(SAN)
-LDLIBS += -lz -lpthread -lm
+LDLIBS += -lz -lpthread -lm -lzstd -linih -larchive
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c

@@ -36,6 +36,8 @@ enum run_opt {
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
 	OPT_ENGINE,
+	OPT_STATE_FILE,
+	OPT_RESUME,
 };
 
 static const struct option run_options[] = {
@@ -55,6 +57,8 @@ static const struct option run_options[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
 	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"state-file", required_argument, NULL, OPT_STATE_FILE},
+	{"resume", required_argument, NULL, OPT_RESUME},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -98,6 +102,10 @@ static const char run_usage[] =
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
 	"  --engine soft           CPU engine (default soft)\n"
+	"  --state-file PATH       where the control socket's 'suspend' "
+	"saves\n"
+	"                          the machine\n"
+	"  --resume PATH           continue the machine saved in PATH\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -306,6 +314,12 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 	case OPT_EXIT_WHEN_SCREEN:
 		a->cfg.exit_when_screen = v;
 		return 0;
+	case OPT_STATE_FILE:
+		a->cfg.state_path = v;
+		return 0;
+	case OPT_RESUME:
+		a->resume_path = v;
+		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);
 	case OPT_TIMEOUT:
@@ -410,6 +424,12 @@ int cli_cmd_run(int argc, char **argv)
 	run_pick_display(&args);
 	if (pc_create(&args.cfg, &pc, err, sizeof(err))) {
 		fprintf(stderr, "twoostwo: %s\n", err);
+		return CLI_EXIT_ERROR;
+	}
+	if (args.resume_path &&
+	    pc_load_state(pc, args.resume_path, err, sizeof(err))) {
+		fprintf(stderr, "twoostwo: %s\n", err);
+		pc_destroy(pc);
 		return CLI_EXIT_ERROR;
 	}
 	ret = pc_run(pc);

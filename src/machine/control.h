@@ -8,6 +8,13 @@
  *   eject [--force]   take the disc out of the CD-ROM drive
  *   insert PATH       put an ISO image (or a host CD reader) in the drive
  *   status            what is in the drive, tray and lock state
+ *   state             "ok running" or "ok paused", the process and uptime
+ *   stop              press the ACPI power button (the guest shuts down)
+ *   quit              power off at once (like pulling the plug)
+ *   reset             press the reset button
+ *   pause / unpause   stop and continue the virtual CPU
+ *   suspend           save the machine to its state file (run
+ *                     --state-file), then end the process
  *
  * Whatever a client sends is untrusted: lines are bounded, overlong ones
  * and control characters are answered with an error, a line cut off by a
@@ -24,7 +31,19 @@
 #define CONTROL_REPLY_MAX 4400
 #define CONTROL_MAX_CLIENTS 8
 
-enum control_verb { CONTROL_EJECT, CONTROL_INSERT, CONTROL_STATUS };
+enum control_verb {
+	CONTROL_EJECT,
+	CONTROL_INSERT,
+	CONTROL_STATUS,
+	/* Machine verbs, answered by control_ops.machine. */
+	CONTROL_STATE,
+	CONTROL_STOP,
+	CONTROL_QUIT,
+	CONTROL_RESET,
+	CONTROL_PAUSE,
+	CONTROL_UNPAUSE,
+	CONTROL_SUSPEND,
+};
 
 struct control_request {
 	enum control_verb verb;
@@ -47,6 +66,9 @@ struct control_ops {
 	int (*eject)(void *opaque, bool force, char *msg, size_t len);
 	int (*insert)(void *opaque, const char *path, char *msg, size_t len);
 	int (*status)(void *opaque, char *msg, size_t len);
+	/* The machine verbs (state ... suspend); NULL: not offered. */
+	int (*machine)(void *opaque, enum control_verb verb, char *msg,
+		       size_t len);
 };
 
 /* Run one line; the whole answer, newline included, goes to reply. */

@@ -636,6 +636,7 @@ static const struct control_ops pc_control_ops = {
 	.eject = pc_ctl_eject,
 	.insert = pc_ctl_insert,
 	.status = pc_ctl_status,
+	.machine = pc_ctl_machine,
 };
 
 static int pc_create_control(struct pc *pc, char *err, size_t errlen)
@@ -668,6 +669,7 @@ static int pc_create_pm(struct pc *pc, char *err, size_t errlen)
 		piix4_pm_create(&pc->pci, PC_DEVFN_PM, &pc->loop.timers,
 				pc_isa_irq(pc, PC_SCI_IRQ), pc_power_off, pc);
 
+	pc->pm = pm;
 	return pc_adopt(pc, piix4_pm_device(pm), "power management", err,
 			errlen);
 }
@@ -731,6 +733,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	pc->debug_fd = -1;
 	pc->signal_fd = -1;
 	pc->loop.epfd = -1;
+	pc->created_ns = clock_now_ns();
 	ret = pc_create_core(pc, err, errlen);
 	ret = ret ?: pc_open_drives(pc, err, errlen);
 	ret = ret ?: pc_create_apic(pc, err, errlen);

@@ -20,6 +20,7 @@
 #include "hw/i8042.h"
 #include "hw/lapic.h"
 #include "hw/rtc.h"
+#include "machine/control.h"
 #include "machine/pc.h"
 #include "ui/text_screen.h"
 
@@ -37,6 +38,7 @@
 #define PC_IOAPIC_ID 1
 
 struct control;
+struct piix4_pm;
 struct ioapic;
 struct pic;
 struct vga;
@@ -85,6 +87,10 @@ struct pc {
 
 	/* Requests from devices and the host, acted on between slices. */
 	bool reset_requested, quit_requested;
+	/* Control socket "pause": the vCPU does not run, the loop does. */
+	bool paused;
+	u64 created_ns;
+	struct piix4_pm *pm;
 	int exit_status;
 
 	/* Screen watch: dump file and --exit-when-screen. */
@@ -99,6 +105,10 @@ struct pc {
 /* Ask the run loop to reset the machine or to stop with status. */
 void pc_request_reset(struct pc *pc);
 void pc_request_quit(struct pc *pc, int status);
+/* The control socket's machine verbs (machine/pc_vm.c). */
+int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg,
+		   size_t len);
+
 /* Power-on state of every device and the vCPU. */
 void pc_reset(struct pc *pc);
 
