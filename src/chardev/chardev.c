@@ -82,8 +82,11 @@ int chardev_open(const char *spec, struct evloop *loop, struct chardev **out,
 		return chardev_file_open(spec + prefix, out, err, errlen);
 	if (!strcmp(spec, "none"))
 		return chardev_none_open(out, err, errlen);
+	if (!strncmp(spec, "unix:", 5) || !strncmp(spec, "tcp:", 4))
+		return chardev_socket_open(spec, loop, out, err, errlen);
 	snprintf(err, errlen,
-		 "serial backend '%s' unknown (use stdio, file:PATH or none)",
+		 "serial backend '%s' unknown (use stdio, file:PATH, "
+		 "unix:PATH[,server], tcp:HOST:PORT[,server] or none)",
 		 spec);
 	return -EINVAL;
 }

@@ -60,5 +60,8 @@ int chardev_stdio_open(struct evloop *loop, struct chardev **out, char *err,
 		       size_t errlen);
 int chardev_file_open(const char *path, struct chardev **out, char *err,
 		      size_t errlen);
+/* "unix:PATH[,server]" or "tcp:HOST:PORT[,server]" (chardev/socket.c). */
+int chardev_socket_open(const char *spec, struct evloop *loop,
+			struct chardev **out, char *err, size_t errlen);
 
 #endif
