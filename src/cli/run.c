@@ -105,7 +105,8 @@ static const char run_usage[] =
 	"  --state-file PATH       where the control socket's 'suspend' "
 	"saves\n"
 	"                          the machine\n"
-	"  --resume PATH           continue the machine saved in PATH\n"
+	"  --resume PATH           continue the machine saved in PATH (removed\n"
+	"                          once loaded when it is the --state-file)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -432,6 +433,13 @@ int cli_cmd_run(int argc, char **argv)
 		pc_destroy(pc);
 		return CLI_EXIT_ERROR;
 	}
+	/*
+	 * A VM's own saved state is used up once loaded: the disks move on
+	 * from here, so resuming it a second time would corrupt them.
+	 */
+	if (args.resume_path && args.cfg.state_path &&
+	    !strcmp(args.resume_path, args.cfg.state_path))
+		unlink(args.resume_path);
 	ret = pc_run(pc);
 	pc_destroy(pc);
 	return run_exit_status(ret);
