@@ -40,6 +40,10 @@ flavor=686
 # API for "crc32c" when they mount a file system with metadata checksums,
 # and the SSE4.2 crc32c-intel does not load on our CPU.
 modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4)
+# The VM suite: the ACPI power button and its input events (for busybox
+# acpid: `twoostwo vm stop`), and the parallel port with the printer
+# driver (/dev/lp0).
+modules+=(button evdev parport_pc lp)
 
 die() {
 	echo "build-linux-guest: $*" >&2

@@ -7,7 +7,7 @@
  *   tcp:HOST:PORT,server  listen on TCP (HOST may be empty: all)
  *   tcp:HOST:PORT         connect to a TCP server
  *
- * A server takes the next client when the previous one leaves; while no
+ * A server serves one client; a new one takes over from it. While no
  * client is connected, what the guest sends is dropped (like a serial
  * cable with nobody at the other end). Output never blocks the machine: a
  * client that does not read loses the bytes its socket cannot hold.
@@ -96,11 +96,13 @@ static void sock_accept(void *opaque, int lfd, u32 events)
 
 	if (fd < 0)
 		return;
-	if (s->fd >= 0) {
-		/* One client at a time: the newcomer is told by a close. */
-		close(fd);
-		return;
-	}
+	/*
+	 * One client at a time, and the newcomer takes over: the old one may
+	 * be gone unnoticed (its hangup is seen only when we read, and we do
+	 * not read while the guest has no room).
+	 */
+	if (s->fd >= 0)
+		sock_hangup(s);
 	s->fd = s->cd.in_fd = s->cd.out_fd = fd;
 	sock_watch(s, sock_room(s) > 0);
 }

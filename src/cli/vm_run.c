@@ -132,16 +132,43 @@ static void vm_free_argv(struct vm_argv *a)
 		free(a->owned[i]);
 }
 
+/*
+ * Fork once more: the child goes on to exec the VM (it keeps the lock);
+ * this process only waits for it and logs its exit status in vm.log,
+ * which is how `stop` can be checked afterwards.
+ */
+static void vm_monitor(int lock_fd)
+{
+	char pid[32];
+	pid_t child = fork();
+	int status;
+
+	if (child < 0)
+		return; /* no monitor: run the VM here */
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (ftruncate(lock_fd, 0) < 0 ||
+		    pwrite(lock_fd, pid, strlen(pid), 0) < 0)
+			_exit(127);
+		return;
+	}
+	close(lock_fd);
+	if (waitpid(child, &status, 0) < 0)
+		_exit(1);
+	if (WIFEXITED(status))
+		fprintf(stderr, "twoostwo vm: pid %d exited with status %d\n",
+			(int)child, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "twoostwo vm: pid %d killed by signal %d\n",
+			(int)child, WTERMSIG(status));
+	_exit(0);
+}
+
 /* In the grandchild: become the VM process. Never returns. */
 static void vm_exec(int lock_fd, const struct vm_argv *a)
 {
-	char pid[32];
 	int fd, i;
 
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(lock_fd, 0) == 0 &&
-	    pwrite(lock_fd, pid, strlen(pid), 0) < 0)
-		_exit(127);
 	/* The lock must survive exec: drop close-on-exec from this fd. */
 	fcntl(lock_fd, F_SETFD, 0);
 	fd = open("/dev/null", O_RDONLY);
@@ -151,12 +178,15 @@ static void vm_exec(int lock_fd, const struct vm_argv *a)
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
+	}
+	signal(SIGHUP, SIG_IGN);
+	vm_monitor(lock_fd);
+	if (fd >= 0) {
 		fprintf(stderr, "twoostwo vm: pid %d:", (int)getpid());
 		for (i = 0; i < a->argc; i++)
 			fprintf(stderr, " %s", a->argv[i]);
 		fputc('\n', stderr);
 	}
-	signal(SIGHUP, SIG_IGN);
 	execv("/proc/self/exe", a->argv);
 	fprintf(stderr, "twoostwo vm: cannot run /proc/self/exe: %s\n",
 		strerror(errno));
