@@ -240,7 +240,7 @@ static int vm_make_disk(const char *dir, u64 size, struct vm_config *c)
 	return c->drive[VM_HDA] ? 0 : -ENOMEM;
 }
 
-static int vm_mkdirs(const char *dir)
+int vm_mkdirs(const char *dir)
 {
 	char tmp[PATH_MAX];
 	size_t i;

@@ -48,6 +48,8 @@ int vm_cmd_import(int argc, char **argv);
 
 /* Wait until the VM in dir no longer runs: true, or false at timeout. */
 bool vm_wait_stopped(const char *dir, double seconds);
+/* mkdir -p. */
+int vm_mkdirs(const char *dir);
 /* Remove a folder tree. */
 int vm_remove_tree(const char *dir);
 
