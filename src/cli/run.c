@@ -38,6 +38,11 @@ enum run_opt {
 	OPT_ENGINE,
 	OPT_STATE_FILE,
 	OPT_RESUME,
+	OPT_COM2,
+	OPT_COM3,
+	OPT_COM4,
+	OPT_LPT1,
+	OPT_LPT2,
 };
 
 static const struct option run_options[] = {
@@ -59,6 +64,12 @@ static const struct option run_options[] = {
 	{"engine", required_argument, NULL, OPT_ENGINE},
 	{"state-file", required_argument, NULL, OPT_STATE_FILE},
 	{"resume", required_argument, NULL, OPT_RESUME},
+	{"com1", required_argument, NULL, OPT_SERIAL},
+	{"com2", required_argument, NULL, OPT_COM2},
+	{"com3", required_argument, NULL, OPT_COM3},
+	{"com4", required_argument, NULL, OPT_COM4},
+	{"lpt1", required_argument, NULL, OPT_LPT1},
+	{"lpt2", required_argument, NULL, OPT_LPT2},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -88,7 +99,12 @@ static const char run_usage[] =
 	"given)\n"
 	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
 	")\n"
-	"  --serial SPEC           COM1: stdio, file:PATH or none\n"
+	"  --serial SPEC           COM1 (also --com1): stdio, file:PATH, none,\n"
+	"                          unix:PATH[,server], tcp:HOST:PORT[,server]\n"
+	"  --com2..--com4 SPEC     COM2 0x2F8 IRQ 3, COM3 0x3E8 IRQ 4, COM4\n"
+	"                          0x2E8 IRQ 3, back ends as --serial\n"
+	"  --lpt1 SPEC, --lpt2 SPEC  parallel port 0x378 IRQ 7, 0x278 IRQ 5:\n"
+	"                          file:PATH (a printer's output), none, ...\n"
 	"                          (default: stdio, or none with the terminal "
 	"display)\n"
 	"  --debug-log FILE        write the firmware's port 0x402 output to "
@@ -320,6 +336,15 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		return 0;
 	case OPT_RESUME:
 		a->resume_path = v;
+		return 0;
+	case OPT_COM2:
+	case OPT_COM3:
+	case OPT_COM4:
+		a->cfg.com_spec[opt - OPT_COM2] = v;
+		return 0;
+	case OPT_LPT1:
+	case OPT_LPT2:
+		a->cfg.lpt_spec[opt - OPT_LPT1] = v;
 		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);

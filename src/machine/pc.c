@@ -286,6 +286,18 @@ static int pc_adopt(struct pc *pc, struct device dev, const char *what,
 	return 0;
 }
 
+/* For the machine's other files (pc_ports.c). */
+struct irq_line pc_isa_irq_line(struct pc *pc, unsigned irq)
+{
+	return pc_isa_irq(pc, irq);
+}
+
+int pc_adopt_device(struct pc *pc, struct device dev, const char *what,
+		    char *err, size_t errlen)
+{
+	return pc_adopt(pc, dev, what, err, errlen);
+}
+
 static int pc_check_config(const struct pc_config *cfg, char *err,
 			   size_t errlen)
 {
@@ -739,6 +751,7 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	ret = ret ?: pc_create_apic(pc, err, errlen);
 	ret = ret ?: pc_create_isa(pc, err, errlen);
 	ret = ret ?: pc_create_host_io(pc, err, errlen);
+	ret = ret ?: pc_create_ports(pc, err, errlen);
 	ret = ret ?: pc_create_pci(pc, err, errlen);
 	ret = ret ?: pc_create_vcpu(pc, err, errlen);
 	ret = ret ?: pc_create_control(pc, err, errlen);
@@ -769,6 +782,7 @@ void pc_destroy(struct pc *pc)
 	aio_ctx_destroy(pc->aio);
 	if (pc->serial)
 		chardev_close(pc->serial);
+	pc_close_ports(pc);
 	block_close(pc->cdrom);
 	for (i = 0; i < PC_IDE_SLOTS; i++)
 		block_close(pc->disk[i]);

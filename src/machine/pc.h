@@ -58,6 +58,9 @@ struct pc_config {
 	const char *exit_when_screen;
 	/* Unix socket for `twoostwo control` (CD change), or NULL. */
 	const char *control_path;
+	/* COM2..COM4 and LPT1, LPT2 back-end specs, or NULL (no port). */
+	const char *com_spec[3];
+	const char *lpt_spec[2];
 	/* Where the control socket's "suspend" saves the machine, or NULL. */
 	const char *state_path;
 };

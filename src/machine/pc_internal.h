@@ -78,6 +78,7 @@ struct pc {
 	struct block_dev *cdrom, *disk[PC_IDE_SLOTS];
 	struct control *control; /* --control socket, or NULL */
 	struct chardev *serial;
+	struct chardev *ports[5]; /* COM2..COM4, LPT1, LPT2 (pc_ports.c) */
 	int debug_fd;
 	struct terminal_ui *ui;
 
@@ -105,6 +106,15 @@ struct pc {
 /* Ask the run loop to reset the machine or to stop with status. */
 void pc_request_reset(struct pc *pc);
 void pc_request_quit(struct pc *pc, int status);
+/* An ISA IRQ input; keep a device (reset, save, destroy) or fail. */
+struct irq_line pc_isa_irq_line(struct pc *pc, unsigned irq);
+int pc_adopt_device(struct pc *pc, struct device dev, const char *what,
+		    char *err, size_t errlen);
+
+/* COM2..COM4 and LPT1/LPT2 as configured (machine/pc_ports.c). */
+int pc_create_ports(struct pc *pc, char *err, size_t errlen);
+void pc_close_ports(struct pc *pc);
+
 /* The control socket's machine verbs (machine/pc_vm.c). */
 int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg,
 		   size_t len);
