@@ -14,6 +14,7 @@
  * Input is read only while the device has room (see chardev.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,8 @@ static void sock_readable(void *opaque, int fd, u32 events)
 		sock_watch(s, false);
 		return;
 	}
-	n = recv(fd, buf, MIN(room, sizeof(buf)), MSG_DONTWAIT);
+	/* read(), not recv(): the same code serves ttys (chardev/tty.c). */
+	n = read(fd, buf, MIN(room, sizeof(buf)));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -107,27 +109,27 @@ static void sock_accept(void *opaque, int lfd, u32 events)
 	sock_watch(s, sock_room(s) > 0);
 }
 
-static void sock_accept_input(struct chardev *cd)
+void chardev_stream_accept_input(struct chardev *cd)
 {
 	struct chardev_socket *s = container_of(cd, struct chardev_socket, cd);
 
 	sock_watch(s, sock_room(s) > 0);
 }
 
-static size_t sock_write(struct chardev *cd, const u8 *buf, size_t len)
+size_t chardev_stream_write(struct chardev *cd, const u8 *buf, size_t len)
 {
 	struct chardev_socket *s = container_of(cd, struct chardev_socket, cd);
 	ssize_t n;
 
 	if (s->fd < 0)
 		return len;
-	n = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = write(s->fd, buf, len); /* non-blocking fd; SIGPIPE ignored */
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		sock_hangup(s);
 	return len;
 }
 
-static void sock_close(struct chardev *cd)
+void chardev_stream_close(struct chardev *cd)
 {
 	struct chardev_socket *s = container_of(cd, struct chardev_socket, cd);
 
@@ -144,10 +146,27 @@ static void sock_close(struct chardev *cd)
 }
 
 static const struct chardev_ops sock_ops = {
-	.write = sock_write,
-	.close = sock_close,
-	.accept_input = sock_accept_input,
+	.write = chardev_stream_write,
+	.close = chardev_stream_close,
+	.accept_input = chardev_stream_accept_input,
 };
+
+int chardev_stream_open(int fd, struct evloop *loop,
+			const struct chardev_ops *ops, struct chardev **out)
+{
+	struct chardev_socket *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->cd.ops = ops;
+	s->cd.loop = loop;
+	s->listen_fd = -1;
+	s->fd = s->cd.in_fd = s->cd.out_fd = fd;
+	*out = &s->cd;
+	return 0;
+}
 
 /* A Unix socket address; a stale socket file is replaced for servers. */
 static int sock_unix_addr(const char *path, struct sockaddr_un *a)
@@ -244,6 +263,7 @@ static int sock_open_tcp(struct chardev_socket *s, const char *hostport,
 		s->fd = fd;
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one,
 			   sizeof(one));
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	}
 	return 0;
 }
@@ -285,7 +305,7 @@ int chardev_socket_open(const char *spec, struct evloop *loop,
 		snprintf(err, errlen, "serial back end %s: %s", spec,
 			 ret == -EINVAL ? "use tcp:HOST:PORT[,server]" :
 					  strerror(-ret));
-		sock_close(&s->cd);
+		chardev_stream_close(&s->cd);
 		return ret;
 	}
 	s->cd.in_fd = s->cd.out_fd = s->fd;

@@ -60,7 +60,8 @@ static void test_unknown_spec(void)
 	CHECK_STR(
 		err,
 		"serial backend 'foo' unknown (use stdio, file:PATH, "
-		"unix:PATH[,server], tcp:HOST:PORT[,server] or none)");
+		"unix:PATH[,server], tcp:HOST:PORT[,server], tty:DEVICE, "
+		"pty or none)");
 	CHECK_EQ(chardev_open("file:", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "file: needs a path (file:PATH)");
 }
