@@ -21,11 +21,11 @@ struct chardev_receiver {
 
 /* A UART's line settings, for back ends that are real serial lines. */
 struct chardev_line {
-	unsigned baud;	 /* 115200 / divisor */
-	u8 data_bits;	 /* 5..8 */
-	char parity;	 /* 'n', 'o', 'e', 'm' (mark), 's' (space) */
-	u8 stop_bits;	 /* 1 or 2 (1.5 for 5-bit words counts as 2) */
-	bool brk;	 /* LCR bit 6: the line is held in break */
+	unsigned baud; /* 115200 / divisor */
+	u8 data_bits;  /* 5..8 */
+	char parity;   /* 'n', 'o', 'e', 'm' (mark), 's' (space) */
+	u8 stop_bits;  /* 1 or 2 (1.5 for 5-bit words counts as 2) */
+	bool brk;      /* LCR bit 6: the line is held in break */
 };
 
 /* Modem lines: outputs the UART drives, inputs it reads. */

@@ -51,8 +51,8 @@ static void sock_watch(struct chardev_socket *s, bool on)
 {
 	if (s->fd < 0 || on == s->watching)
 		return;
-	if (on && evloop_add_fd(s->cd.loop, s->fd, EPOLLIN, sock_readable,
-				s) < 0)
+	if (on &&
+	    evloop_add_fd(s->cd.loop, s->fd, EPOLLIN, sock_readable, s) < 0)
 		return;
 	if (!on)
 		evloop_del_fd(s->cd.loop, s->fd);
@@ -210,8 +210,7 @@ static int sock_open_unix(struct chardev_socket *s, const char *path,
 		}
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 1) < 0)
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0)
 		goto fail;
 	s->listen_fd = fd;
 	s->unlink_path = strdup(path);

@@ -99,7 +99,8 @@ static const char run_usage[] =
 	"given)\n"
 	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
 	")\n"
-	"  --serial SPEC           COM1 (also --com1): stdio, file:PATH, none,\n"
+	"  --serial SPEC           COM1 (also --com1): stdio, file:PATH, "
+	"none,\n"
 	"                          unix:PATH[,server], tcp:HOST:PORT[,server]\n"
 	"  --com2..--com4 SPEC     COM2 0x2F8 IRQ 3, COM3 0x3E8 IRQ 4, COM4\n"
 	"                          0x2E8 IRQ 3, back ends as --serial\n"
@@ -121,7 +122,8 @@ static const char run_usage[] =
 	"  --state-file PATH       where the control socket's 'suspend' "
 	"saves\n"
 	"                          the machine\n"
-	"  --resume PATH           continue the machine saved in PATH (removed\n"
+	"  --resume PATH           continue the machine saved in PATH "
+	"(removed\n"
 	"                          once loaded when it is the --state-file)\n"
 	"  -h, --help              show this help\n";
 

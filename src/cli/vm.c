@@ -22,18 +22,21 @@ static const char vm_usage[] =
 	"usage: twoostwo vm VERB [options] NAME|PATH ...\n"
 	"\n"
 	"A VM is a folder (NAME: $XDG_DATA_HOME/twoostwo/vms/NAME, default\n"
-	"~/.local/share/twoostwo/vms/NAME; anything with a '/' is a path) with\n"
+	"~/.local/share/twoostwo/vms/NAME; anything with a '/' is a path) "
+	"with\n"
 	"its configuration vm.ini, its disks, its log vm.log and, while\n"
 	"suspended, its saved state state.twss.\n"
 	"\n"
 	"  create NAME [run options] [--disk-size SIZE]\n"
 	"                     new VM; options as 'twoostwo run' (--memory,\n"
-	"                     --cdrom, --hda..--hdd, --boot, --display, --bios,\n"
+	"                     --cdrom, --hda..--hdd, --boot, --display, "
+	"--bios,\n"
 	"                     --engine, --net SPEC..., --com1..--com4 SPEC,\n"
 	"                     --lpt1/--lpt2 SPEC); --disk-size makes hda.img\n"
 	"  list               every VM: state, pid, memory, uptime\n"
 	"  info NAME          configuration and state\n"
-	"  set NAME KEY=VALUE...  change a stopped VM (memory=512M, hda=x.img,\n"
+	"  set NAME KEY=VALUE...  change a stopped VM (memory=512M, "
+	"hda=x.img,\n"
 	"                     com2=pty, net=user ...; KEY= removes it)\n"
 	"  delete NAME        remove a stopped VM's folder\n"
 	"  start NAME [--console] [--discard-state]\n"
@@ -41,7 +44,8 @@ static const char vm_usage[] =
 	"  console NAME       attach this terminal to COM1; Ctrl-] detaches\n"
 	"  stop NAME [--force] [--timeout S]\n"
 	"                     ACPI power button, wait S s (default 120); with\n"
-	"                     --force: power off after the timeout (or at once\n"
+	"                     --force: power off after the timeout (or at "
+	"once\n"
 	"                     without --timeout)\n"
 	"  reset|pause|unpause NAME\n"
 	"  suspend NAME       save the machine into the folder and end it\n"
@@ -183,9 +187,9 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 			 const char *v, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"memory", "cdrom", "hda",  "hdb",  "hdc",  "hdd",
-		"boot",	  "display", "bios", "engine", NULL, NULL,
-		"com1",	  "com2",  "com3", "com4", "lpt1", "lpt2",
+		"memory", "cdrom",   "hda",  "hdb",    "hdc",  "hdd",
+		"boot",	  "display", "bios", "engine", NULL,   NULL,
+		"com1",	  "com2",    "com3", "com4",   "lpt1", "lpt2",
 	};
 	char *stored = NULL, mac[18];
 	const char *key;
@@ -273,8 +277,7 @@ static int vm_abs_dir(const char *dir, char *out, size_t len)
 		       0;
 }
 
-static int vm_create_finish(struct vm_ref *ref, const char *name,
-			    u64 disk_size)
+static int vm_create_finish(struct vm_ref *ref, const char *name, u64 disk_size)
 {
 	char err[1024], uuid[37];
 	const char *base = strrchr(name, '/');
@@ -282,12 +285,14 @@ static int vm_create_finish(struct vm_ref *ref, const char *name,
 
 	vm_new_uuid(uuid);
 	ret = vm_config_set(&ref->cfg, "uuid", uuid, err, sizeof(err));
-	ret = ret ?: vm_config_set(&ref->cfg, "name", base ? base + 1 : name,
-				   err, sizeof(err));
+	ret = ret   ?:
+		      vm_config_set(&ref->cfg, "name", base ? base + 1 : name,
+				    err, sizeof(err));
 	if (!ref->cfg.com[0])
-		ret = ret ?: vm_config_set(&ref->cfg, "com1",
-					   "unix:" VM_CONSOLE_SOCK ",server",
-					   err, sizeof(err));
+		ret = ret   ?:
+			      vm_config_set(&ref->cfg, "com1",
+					    "unix:" VM_CONSOLE_SOCK ",server",
+					    err, sizeof(err));
 	if (ret) {
 		vm_err("create", "%s", err);
 		return CLI_EXIT_USAGE;
@@ -338,20 +343,20 @@ static const char *vm_create_name(int argc, char **argv)
 	return name;
 }
 
-static int vm_create_options_parse(int argc, char **argv,
-				   struct vm_ref *ref, const char *absdir,
-				   u64 *disk_size)
+static int vm_create_options_parse(int argc, char **argv, struct vm_ref *ref,
+				   const char *absdir, u64 *disk_size)
 {
 	char err[1024];
 	int opt;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", vm_create_options,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", vm_create_options, NULL)) !=
+	       -1) {
 		if (opt == '?' || opt == ':' || opt == 'h') {
-			vm_err("create", "bad option '%s' (try 'twoostwo vm "
-					 "--help')",
+			vm_err("create",
+			       "bad option '%s' (try 'twoostwo vm "
+			       "--help')",
 			       argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
@@ -380,7 +385,8 @@ int vm_cmd_create(int argc, char **argv)
 	u64 disk_size = 0;
 	int ret;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(vm_usage, stdout);
 		return 0;
 	}
@@ -391,8 +397,9 @@ int vm_cmd_create(int argc, char **argv)
 	if (vm_resolve(name, ref.dir, sizeof(ref.dir)) ||
 	    vm_path(ref.ini, sizeof(ref.ini), ref.dir, VM_CONFIG_FILE) ||
 	    vm_abs_dir(ref.dir, absdir, sizeof(absdir))) {
-		vm_err("create", "%s: path too long (its sockets need a short "
-				 "folder path)",
+		vm_err("create",
+		       "%s: path too long (its sockets need a short "
+		       "folder path)",
 		       name);
 		return CLI_EXIT_USAGE;
 	}
@@ -433,8 +440,7 @@ static void vm_list_one(const char *home, const char *name)
 		if (!vm_control(ref.dir, "state", reply, sizeof(reply), 2000)) {
 			u = strstr(reply, "uptime=");
 			if (u)
-				snprintf(uptime, sizeof(uptime), "%ss",
-					 u + 7);
+				snprintf(uptime, sizeof(uptime), "%ss", u + 7);
 		}
 	}
 	printf("%-16s %-10s %7s %7lluM %9s  %s\n", ref.cfg.name,
@@ -542,9 +548,9 @@ int vm_cmd_set(int argc, char **argv)
 			ret = CLI_EXIT_USAGE;
 		}
 	}
-	if (!ret && (vm_config_validate(&ref.cfg, ref.ini, ref.dir, err,
-					sizeof(err)) ||
-		     vm_config_save(&ref.cfg, ref.ini, err, sizeof(err)))) {
+	if (!ret &&
+	    (vm_config_validate(&ref.cfg, ref.ini, ref.dir, err, sizeof(err)) ||
+	     vm_config_save(&ref.cfg, ref.ini, err, sizeof(err)))) {
 		vm_err("set", "%s", err);
 		ret = CLI_EXIT_ERROR;
 	}

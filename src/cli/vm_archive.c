@@ -38,8 +38,8 @@ static bool vm_transient(const char *name, bool keep_state)
 	return !strcmp(name, VM_LOCK_FILE) || !strcmp(name, VM_LOG_FILE) ||
 	       (n > 5 && !strcmp(name + n - 5, ".sock")) ||
 	       (n > 4 && !strcmp(name + n - 4, ".tmp")) ||
-	       (!keep_state && !strncmp(name, VM_STATE_FILE,
-					strlen(VM_STATE_FILE)));
+	       (!keep_state &&
+		!strncmp(name, VM_STATE_FILE, strlen(VM_STATE_FILE)));
 }
 
 /* Copy one regular file: a reflink if possible, else data (holes kept). */
@@ -72,8 +72,8 @@ static int vm_copy_file(const char *from, const char *to, mode_t mode)
 			break; /* the rest is a hole (or the end) */
 		hole = lseek(in, data, SEEK_HOLE);
 		for (pos = data; pos < hole; pos += n) {
-			n = pread(in, buf, MIN((off_t)VM_COPY_CHUNK, hole - pos),
-				  pos);
+			n = pread(in, buf,
+				  MIN((off_t)VM_COPY_CHUNK, hole - pos), pos);
 			if (n <= 0 || pwrite(out, buf, (size_t)n, pos) != n) {
 				ret = n < 0 ? -errno : -EIO;
 				break;
@@ -216,8 +216,8 @@ int vm_cmd_clone(int argc, char **argv)
 
 /* export */
 
-static int vm_archive_file(struct archive *a, const char *dir,
-			   const char *name, const char *path)
+static int vm_archive_file(struct archive *a, const char *dir, const char *name,
+			   const char *path)
 {
 	struct archive_entry *e = archive_entry_new();
 	char buf[1 << 16];
@@ -307,8 +307,7 @@ int vm_cmd_export(int argc, char **argv)
 		ret = -EIO;
 	if (ret)
 		vm_err("export", "%s: %s", argv[2],
-		       ret == -EIO ? archive_error_string(a) :
-				     strerror(-ret));
+		       ret == -EIO ? archive_error_string(a) : strerror(-ret));
 	archive_write_free(a);
 	vm_close(&ref);
 	if (ret)

@@ -417,8 +417,7 @@ int vm_cmd_suspend(int argc, char **argv)
 		return ret;
 	ret = vm_send("suspend", ref.dir, "suspend");
 	if (!ret && !vm_wait_stopped(ref.dir, VM_STOP_WAIT_S)) {
-		vm_err("suspend", "%s saved its state but still runs",
-		       argv[1]);
+		vm_err("suspend", "%s saved its state but still runs", argv[1]);
 		ret = CLI_EXIT_ERROR;
 	}
 	vm_close(&ref);
@@ -444,8 +443,7 @@ int vm_cmd_resume(int argc, char **argv)
 		ret = vm_start_ref(&ref, argv[1], false);
 		break;
 	case VM_RUNNING:
-		if (!vm_control(ref.dir, "state", reply, sizeof(reply),
-				2000) &&
+		if (!vm_control(ref.dir, "state", reply, sizeof(reply), 2000) &&
 		    !strncmp(reply, "ok paused", 9)) {
 			ret = vm_send("resume", ref.dir, "unpause");
 			break;
@@ -510,8 +508,9 @@ int vm_cmd_stop(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		vm_err("stop", "usage: twoostwo vm stop [--force] [--timeout S] "
-			       "NAME");
+		vm_err("stop",
+		       "usage: twoostwo vm stop [--force] [--timeout S] "
+		       "NAME");
 		return CLI_EXIT_USAGE;
 	}
 	argv[optind - 1] = "stop";
@@ -528,7 +527,8 @@ int vm_cmd_stop(int argc, char **argv)
 			} else {
 				vm_err("stop",
 				       "%s still runs after %.0f s (the guest "
-				       "ignores the power button?); use --force",
+				       "ignores the power button?); use "
+				       "--force",
 				       argv[optind], timeout);
 				ret = CLI_EXIT_ERROR;
 			}
@@ -603,8 +603,9 @@ static int vm_console_attach(const char *dir, const char *name)
 	int sock = vm_console_connect(dir);
 
 	if (sock < 0) {
-		vm_err("console", "%s: no console (%s/%s: %s; is com1 "
-				  "unix:%s,server?)",
+		vm_err("console",
+		       "%s: no console (%s/%s: %s; is com1 "
+		       "unix:%s,server?)",
 		       name, dir, VM_CONSOLE_SOCK, strerror(-sock),
 		       VM_CONSOLE_SOCK);
 		return CLI_EXIT_ERROR;

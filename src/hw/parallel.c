@@ -67,7 +67,8 @@ static u32 parallel_read(void *opaque, u16 offset, unsigned size)
 
 	switch (offset) {
 	case LPT_DATA:
-		/* Input mode: the printer drives nothing, the lines float high. */
+		/* Input mode: the printer drives nothing, the lines float high.
+		 */
 		return p->s.control & CTL_DIR ? 0xff : p->s.data;
 	case LPT_STATUS:
 		v = (u8)((ST_READY & ~ST_NIRQ) | ST_RESERVED | p->s.status_irq);
@@ -132,8 +133,8 @@ static int parallel_load(void *opaque, const struct snap_reader *r)
 {
 	struct parallel *p = opaque;
 	struct parallel_state s;
-	int ret = snap_get(r, p->snap_name, PARALLEL_SAVE_VERSION, &s,
-			   sizeof(s));
+	int ret =
+		snap_get(r, p->snap_name, PARALLEL_SAVE_VERSION, &s, sizeof(s));
 
 	if (ret)
 		return ret;

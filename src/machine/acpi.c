@@ -312,8 +312,8 @@ static void acpi_fadt(u8 *t, const struct acpi_config *cfg,
 	put_le16(t + FADT_P_LVL3_LAT, FADT_NO_C3);
 	t[FADT_CENTURY] = RTC_CENTURY_INDEX;
 	put_le16(t + FADT_IAPC_BOOT_ARCH, FADT_LEGACY_DEVICES | FADT_8042);
-	put_le32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_FIX_RTC |
-					 FADT_RESET_REG_SUP);
+	put_le32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
+					 FADT_FIX_RTC | FADT_RESET_REG_SUP);
 	acpi_gas_io(t + FADT_RESET_REG, 8, GAS_ACCESS_BYTE, cfg->reset_port);
 	t[FADT_RESET_VALUE] = cfg->reset_value;
 }

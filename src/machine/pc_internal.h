@@ -116,8 +116,7 @@ int pc_create_ports(struct pc *pc, char *err, size_t errlen);
 void pc_close_ports(struct pc *pc);
 
 /* The control socket's machine verbs (machine/pc_vm.c). */
-int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg,
-		   size_t len);
+int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg, size_t len);
 
 /* Power-on state of every device and the vCPU. */
 void pc_reset(struct pc *pc);

@@ -30,8 +30,8 @@ int pc_create_ports(struct pc *pc, char *err, size_t errlen)
 	int ret;
 
 	for (i = 0; i < 5; i++) {
-		const char *spec = i < 3 ? pc->cfg.com_spec[i] :
-					   pc->cfg.lpt_spec[i - 3];
+		const char *spec =
+			i < 3 ? pc->cfg.com_spec[i] : pc->cfg.lpt_spec[i - 3];
 		struct device dev;
 		char why[256];
 

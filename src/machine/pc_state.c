@@ -110,7 +110,8 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 	CPU_FIELD(fl, s, apic_base);
 	CPU_FIELD(fl, s, pat);
 	CPU_FIELD(fl, s, mtrr_def_type);
-	pc_put_array(fl, "mtrr_fixed", s->mtrr_fixed, ARRAY_SIZE(s->mtrr_fixed));
+	pc_put_array(fl, "mtrr_fixed", s->mtrr_fixed,
+		     ARRAY_SIZE(s->mtrr_fixed));
 	pc_put_array(fl, "mtrr_var", s->mtrr_var, ARRAY_SIZE(s->mtrr_var));
 	CPU_FIELD(fl, s, halted);
 	CPU_FIELD(fl, s, nmi_pending);
@@ -135,18 +136,18 @@ static bool pc_get(struct pc_cpu_reader *r, const char *name, u64 *v)
 	return !ret;
 }
 
-#define CPU_GET(r, s, f)                                                     \
-	do {                                                                 \
-		u64 v_;                                                      \
-		if (pc_get(r, #f, &v_))                                      \
-			(s)->f = (__typeof__((s)->f))v_;                     \
+#define CPU_GET(r, s, f)                                                       \
+	do {                                                                   \
+		u64 v_;                                                        \
+		if (pc_get(r, #f, &v_))                                        \
+			(s)->f = (__typeof__((s)->f))v_;                       \
 	} while (0)
 
-#define CPU_GET_NAMED(r, name, lvalue)                                       \
-	do {                                                                 \
-		u64 v_;                                                      \
-		if (pc_get(r, name, &v_))                                    \
-			(lvalue) = (__typeof__(lvalue))v_;                   \
+#define CPU_GET_NAMED(r, name, lvalue)                                         \
+	do {                                                                   \
+		u64 v_;                                                        \
+		if (pc_get(r, name, &v_))                                      \
+			(lvalue) = (__typeof__(lvalue))v_;                     \
 	} while (0)
 
 static void pc_get_seg(struct pc_cpu_reader *r, const char *name,
@@ -164,14 +165,14 @@ static void pc_get_seg(struct pc_cpu_reader *r, const char *name,
 	CPU_GET_NAMED(r, n, sg->attr);
 }
 
-#define CPU_GET_ARRAY(r, name, arr)                                          \
-	do {                                                                 \
-		char n_[48];                                                 \
-		unsigned i_;                                                 \
-		for (i_ = 0; i_ < ARRAY_SIZE(arr); i_++) {                   \
-			snprintf(n_, sizeof(n_), "%s.%u", name, i_);         \
-			CPU_GET_NAMED(r, n_, (arr)[i_]);                     \
-		}                                                            \
+#define CPU_GET_ARRAY(r, name, arr)                                            \
+	do {                                                                   \
+		char n_[48];                                                   \
+		unsigned i_;                                                   \
+		for (i_ = 0; i_ < ARRAY_SIZE(arr); i_++) {                     \
+			snprintf(n_, sizeof(n_), "%s.%u", name, i_);           \
+			CPU_GET_NAMED(r, n_, (arr)[i_]);                       \
+		}                                                              \
 	} while (0)
 
 static void pc_get_fpu(struct pc_cpu_reader *r, struct x86_fpu_state *f)
@@ -482,8 +483,8 @@ int pc_save_state(struct pc *pc, const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-static int pc_load_devices(struct pc *pc, const struct statefile *sf,
-			   char *err, size_t errlen)
+static int pc_load_devices(struct pc *pc, const struct statefile *sf, char *err,
+			   size_t errlen)
 {
 	const struct statefile_section *s = statefile_find(sf, "devices");
 	struct snap_reader r;

@@ -46,8 +46,7 @@ static int pc_vm_suspend(struct pc *pc, char *msg, size_t len)
 	return 0;
 }
 
-int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg,
-		   size_t len)
+int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg, size_t len)
 {
 	struct pc *pc = opaque;
 

@@ -170,15 +170,15 @@ static int statefile_check_header(struct statefile *sf, const u8 *buf,
 	if (len < STATEFILE_HEADER_LEN + STATEFILE_TRAILER_LEN)
 		return statefile_bad(err, errlen, "truncated");
 	if (memcmp(buf + len - 8, STATEFILE_TRAILER, 4))
-		return statefile_bad(err, errlen,
-				     "truncated (no end marker)");
+		return statefile_bad(err, errlen, "truncated (no end marker)");
 	if (get_le32(buf + len - 4) != statefile_crc32(0, buf, len - 4))
-		return statefile_bad(err, errlen, "checksum mismatch (corrupted)");
+		return statefile_bad(err, errlen,
+				     "checksum mismatch (corrupted)");
 	return 0;
 }
 
-int statefile_decode(struct statefile *sf, const u8 *buf, size_t len,
-		     char *err, size_t errlen)
+int statefile_decode(struct statefile *sf, const u8 *buf, size_t len, char *err,
+		     size_t errlen)
 {
 	size_t pos = STATEFILE_HEADER_LEN, end;
 	u32 count, i;
@@ -386,8 +386,8 @@ void fieldlist_put(struct fieldlist *fl, const char *name, u64 value)
 	fieldlist_append(fl, name, le, 8);
 }
 
-void fieldlist_put_bytes(struct fieldlist *fl, const char *name,
-			 const void *p, size_t n)
+void fieldlist_put_bytes(struct fieldlist *fl, const char *name, const void *p,
+			 size_t n)
 {
 	fieldlist_append(fl, name, p, n);
 }

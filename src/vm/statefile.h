@@ -52,8 +52,8 @@ const struct statefile_section *statefile_find(const struct statefile *sf,
 
 /* Serialise to a buffer (malloc'ed) / parse one. -errno, reason in err. */
 int statefile_encode(const struct statefile *sf, u8 **out, size_t *outlen);
-int statefile_decode(struct statefile *sf, const u8 *buf, size_t len,
-		     char *err, size_t errlen);
+int statefile_decode(struct statefile *sf, const u8 *buf, size_t len, char *err,
+		     size_t errlen);
 
 /* Atomic write (tmp + fsync + rename + dir fsync) and read of PATH. */
 int statefile_write(const struct statefile *sf, const char *path, char *err,
@@ -75,8 +75,8 @@ struct fieldlist {
 };
 
 void fieldlist_put(struct fieldlist *fl, const char *name, u64 value);
-void fieldlist_put_bytes(struct fieldlist *fl, const char *name,
-			 const void *p, size_t n);
+void fieldlist_put_bytes(struct fieldlist *fl, const char *name, const void *p,
+			 size_t n);
 /* 0, -ENOENT when absent, -EINVAL when malformed. */
 int fieldlist_get(const u8 *buf, size_t len, const char *name, u64 *value);
 int fieldlist_get_bytes(const u8 *buf, size_t len, const char *name, void *p,

@@ -200,7 +200,7 @@ struct vm_key {
 	const char *section;
 	const char *key;
 	enum vm_key_kind kind;
-	size_t offset;		  /* of the char * (or u64, array) */
+	size_t offset;		    /* of the char * (or u64, array) */
 	const char *const *choices; /* VM_CHOICE */
 };
 
@@ -297,8 +297,8 @@ static int vm_set_list(struct vm_config *c, const char *v, char *err,
 	return 0;
 }
 
-static int vm_apply(struct vm_config *c, const struct vm_key *k,
-		    const char *v, char *err, size_t errlen)
+static int vm_apply(struct vm_config *c, const struct vm_key *k, const char *v,
+		    char *err, size_t errlen)
 {
 	char **slot = (char **)((char *)c + k->offset);
 
@@ -412,12 +412,13 @@ static int vm_handler(void *user, const char *section, const char *name,
 	if (p->failed)
 		return 0;
 	if (!k) {
-		snprintf(p->err, p->errlen,
-			 vm_find_key(NULL, name) ?
-				 "%s:%u: key '%.64s' belongs in another section "
-				 "than [%.32s]" :
-				 "%s:%u: unknown key '%.64s' in [%.32s]",
-			 p->file, p->line, name, section);
+		snprintf(
+			p->err, p->errlen,
+			vm_find_key(NULL, name) ?
+				"%s:%u: key '%.64s' belongs in another section "
+				"than [%.32s]" :
+				"%s:%u: unknown key '%.64s' in [%.32s]",
+			p->file, p->line, name, section);
 		p->failed = true;
 		return 0;
 	}
@@ -543,8 +544,8 @@ static bool vm_drive_exists(const char *dir, const char *spec)
 	size_t n = strlen(spec);
 	struct stat st;
 
-	if (n > 3 && (!strcmp(spec + n - 3, ",rw") ||
-		      !strcmp(spec + n - 3, ",ro")))
+	if (n > 3 &&
+	    (!strcmp(spec + n - 3, ",rw") || !strcmp(spec + n - 3, ",ro")))
 		n -= 3;
 	if (spec[0] == '/')
 		snprintf(path, sizeof(path), "%.*s", (int)n, spec);
@@ -561,7 +562,8 @@ static int vm_validate_nets(const struct vm_config *c, const char *file,
 
 	for (i = 0; i < c->nr_net; i++) {
 		if (!c->net[i][0] || c->net[i][0] == ',') {
-			snprintf(err, errlen, "%s:%u: net needs a back end "
+			snprintf(err, errlen,
+				 "%s:%u: net needs a back end "
 				 "(user, tap:..., vde:..., ...)",
 				 file, c->net_line[i]);
 			return -EINVAL;
@@ -615,8 +617,7 @@ int vm_config_validate(const struct vm_config *c, const char *file,
 		    vm_drive_exists(dir, c->drive[i]))
 			continue;
 		snprintf(err, errlen, "%s:%u: %s: disk image %s is missing",
-			 file, c->drive_line[i], vm_drive_keys[i],
-			 c->drive[i]);
+			 file, c->drive_line[i], vm_drive_keys[i], c->drive[i]);
 		return -ENOENT;
 	}
 	return vm_validate_nets(c, file, err, errlen);

@@ -47,8 +47,7 @@ int vm_resolve(const char *name, char *out, size_t len)
 		n = snprintf(out, len, "%s/%s", home, name);
 	}
 	/* Keep sun_path room for the sockets inside. */
-	return n < 0 || (size_t)n >= len || (size_t)n > 90 ? -ENAMETOOLONG :
-							     0;
+	return n < 0 || (size_t)n >= len || (size_t)n > 90 ? -ENAMETOOLONG : 0;
 }
 
 int vm_path(char *out, size_t len, const char *dir, const char *file)

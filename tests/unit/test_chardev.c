@@ -57,11 +57,10 @@ static void test_unknown_spec(void)
 
 	CHECK_EQ(chardev_open("foo", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK(cd == NULL);
-	CHECK_STR(
-		err,
-		"serial backend 'foo' unknown (use stdio, file:PATH, "
-		"unix:PATH[,server], tcp:HOST:PORT[,server], tty:DEVICE, "
-		"pty or none)");
+	CHECK_STR(err,
+		  "serial backend 'foo' unknown (use stdio, file:PATH, "
+		  "unix:PATH[,server], tcp:HOST:PORT[,server], tty:DEVICE, "
+		  "pty or none)");
 	CHECK_EQ(chardev_open("file:", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "file: needs a path (file:PATH)");
 }

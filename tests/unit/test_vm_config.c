@@ -13,8 +13,7 @@
 #include "vm/statefile.h"
 #include "vm/vm_config.h"
 
-#define HEAD                                                                 \
-	"[vm]\nname = t\nuuid = 0b3c3e4e-58a3-4b0e-9d7a-1f2e3d4c5b6a\n"
+#define HEAD "[vm]\nname = t\nuuid = 0b3c3e4e-58a3-4b0e-9d7a-1f2e3d4c5b6a\n"
 
 static char dir[] = "/tmp/twoostwo-vmcfg-XXXXXX";
 
@@ -34,11 +33,12 @@ static void test_good(void)
 	char err[512] = "", *text;
 	int ret = vm_config_parse(
 		&c,
-		HEAD "# comment\n[machine]\nmemory = 256M\nboot = cd\n"
-		     "[drives]\ncdrom = /x.iso\nhda = present.img,rw\n"
-		     "[ports]\ncom1 = unix:console.sock,server\nlpt1 = "
-		     "file:lp.out\n[network]\nnet = user,mac=52:54:00:00:00:01\n"
-		     "net = user,mac=52:54:00:00:00:02\n",
+		HEAD
+		"# comment\n[machine]\nmemory = 256M\nboot = cd\n"
+		"[drives]\ncdrom = /x.iso\nhda = present.img,rw\n"
+		"[ports]\ncom1 = unix:console.sock,server\nlpt1 = "
+		"file:lp.out\n[network]\nnet = user,mac=52:54:00:00:00:01\n"
+		"net = user,mac=52:54:00:00:00:02\n",
 		"vm.ini", dir, err, sizeof(err));
 
 	CHECK_EQ(ret, 0);
