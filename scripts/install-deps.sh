@@ -21,6 +21,9 @@ packages=(
 	xorriso isolinux syslinux-common mtools gcc-multilib
 	# benchmarks
 	hyperfine
+	# the VM suite: vm.ini (INI), saved-state RAM (zstd), export/import
+	# (tar); socat for the serial pass-through test
+	libinih-dev libzstd-dev libarchive-dev socat
 )
 
 missing() {
