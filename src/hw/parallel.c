@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "chardev/ppdev.h"
 #include "hw/parallel.h"
 
 #define LPT_DATA 0
@@ -57,14 +58,36 @@ struct parallel {
 	u16 base;
 	struct irq_line irq;
 	struct chardev *backend;
+	int ppdev_fd; /* a host port, or -1: the emulated printer */
 	char snap_name[16];
 };
+
+/* Pass-through: the host port's lines follow the guest's registers. */
+static void parallel_write_host(struct parallel *p, u16 offset, u8 v)
+{
+	if (offset == LPT_DATA) {
+		p->s.data = v;
+		ppdev_write_data(p->ppdev_fd, v);
+	} else if (offset == LPT_CONTROL) {
+		if ((v ^ p->s.control) & CTL_DIR)
+			ppdev_set_direction(p->ppdev_fd, v & CTL_DIR);
+		p->s.control = v & CTL_WRITABLE;
+		ppdev_write_control(p->ppdev_fd, v);
+	}
+}
 
 static u32 parallel_read(void *opaque, u16 offset, unsigned size)
 {
 	struct parallel *p = opaque;
 	u8 v;
 
+	if (p->ppdev_fd >= 0) {
+		if (offset == LPT_DATA)
+			return ppdev_read_data(p->ppdev_fd);
+		if (offset == LPT_STATUS)
+			return ppdev_read_status(p->ppdev_fd);
+		return p->s.control | CTL_RESERVED;
+	}
 	switch (offset) {
 	case LPT_DATA:
 		/* Input mode: the printer drives nothing, the lines float high.
@@ -84,6 +107,10 @@ static void parallel_write(void *opaque, u16 offset, u32 value, unsigned size)
 	struct parallel *p = opaque;
 	u8 old = p->s.control;
 
+	if (p->ppdev_fd >= 0) {
+		parallel_write_host(p, offset, (u8)value);
+		return;
+	}
 	switch (offset) {
 	case LPT_DATA:
 		p->s.data = (u8)value;
@@ -149,6 +176,8 @@ static void parallel_destroy(void *opaque)
 	struct parallel *p = opaque;
 
 	pio_unregister(p->pio, p->base);
+	if (p->ppdev_fd >= 0)
+		ppdev_close(p->ppdev_fd);
 	free(p);
 }
 
@@ -176,11 +205,26 @@ struct parallel *parallel_create(struct pio_bus *pio, u16 base,
 	p->base = base;
 	p->irq = irq;
 	p->backend = backend;
+	p->ppdev_fd = -1;
 	snprintf(p->snap_name, sizeof(p->snap_name), "lpt@%x", base);
 	if (pio_register(pio, base, LPT_PORTS, &parallel_pio_ops, p)) {
 		free(p);
 		return NULL;
 	}
 	parallel_reset(p);
+	return p;
+}
+
+struct parallel *parallel_create_ppdev(struct pio_bus *pio, u16 base,
+				       struct irq_line irq, int fd)
+{
+	struct parallel *p = parallel_create(pio, base, irq, NULL);
+
+	if (!p) {
+		ppdev_close(fd);
+		return NULL;
+	}
+	p->ppdev_fd = fd;
+	ppdev_write_control(fd, p->s.control);
 	return p;
 }

@@ -22,6 +22,12 @@ struct parallel;
 
 struct parallel *parallel_create(struct pio_bus *pio, u16 base,
 				 struct irq_line irq, struct chardev *backend);
+/*
+ * The same port passed through to a host port (chardev/ppdev.h): fd is a
+ * claimed /dev/parportN, which the device closes.
+ */
+struct parallel *parallel_create_ppdev(struct pio_bus *pio, u16 base,
+				       struct irq_line irq, int fd);
 struct device parallel_device(struct parallel *lpt);
 
 #endif

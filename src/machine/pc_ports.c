@@ -7,7 +7,9 @@
  * legacy COM addresses and parport_pc the legacy LPT ones.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "chardev/ppdev.h"
 #include "hw/parallel.h"
 #include "hw/uart16550.h"
 #include "machine/pc_internal.h"
@@ -37,6 +39,26 @@ int pc_create_ports(struct pc *pc, char *err, size_t errlen)
 
 		if (!spec)
 			continue;
+		if (i >= 3 && !strncmp(spec, "ppdev:", 6)) {
+			int fd = ppdev_open(spec + 6, why, sizeof(why));
+
+			if (fd < 0) {
+				snprintf(err, errlen, "%s: %s",
+					 pc_port_layout[i].what, why);
+				return fd;
+			}
+			ret = pc_adopt_device(
+				pc,
+				parallel_device(parallel_create_ppdev(
+					pc->pio, pc_port_layout[i].base,
+					pc_isa_irq_line(pc,
+							pc_port_layout[i].irq),
+					fd)),
+				pc_port_layout[i].what, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = chardev_open(spec, &pc->loop, &pc->ports[i], why,
 				   sizeof(why));
 		if (ret) {
