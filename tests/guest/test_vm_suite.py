@@ -229,6 +229,9 @@ def tests(r):
         # ptys have no modem lines (TIOCMGET fails): a real port needed.
         print('SKIPPED: serial modem lines: a pty pair has none '
               '(needs a host serial port)', flush=True)
+        if not os.path.exists('/dev/parport0'):
+            print('SKIPPED: ppdev pass-through: no /dev/parport0 on this '
+                  'machine', flush=True)
 
     def acpi_stop_clean():
         c = consoles['beta']
