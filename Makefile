@@ -14,7 +14,7 @@ LDFLAGS += $(SAN)
 # Debian 12's slirp.pc requires glib-2.0's .pc, which only the unneeded
 # libglib2.0-dev has, and libvdeplug-dev ships no .pc file.
 LDLIBS += $(shell pkg-config --libs libvncserver) -lpng -lz -lpthread -lm \
-	-lslirp -lvdeplug
+	-lslirp -lvdeplug -lzstd -linih -larchive
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c src/cli/hostdiff_main.c

@@ -51,6 +51,10 @@ flavor=686
 # absolute pointer); /dev/input/mice (mousedev) is built in.
 modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 ne2k-pci ne e1000
 	psmouse)
+# The VM suite: the ACPI power button and its input events (for busybox
+# acpid: `twoostwo vm stop`), and the parallel port with the printer
+# driver (/dev/lp0).
+modules+=(button evdev parport_pc lp)
 
 die() {
 	echo "build-linux-guest: $*" >&2

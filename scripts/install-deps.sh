@@ -30,6 +30,9 @@ packages=(
 	libvncserver-dev novnc chromium
 	# benchmarks
 	hyperfine
+	# the VM suite: vm.ini (INI), saved-state RAM (zstd), export/import
+	# (tar); socat for the serial pass-through test
+	libinih-dev libzstd-dev libarchive-dev socat
 )
 
 missing() {

@@ -82,8 +82,14 @@ int chardev_open(const char *spec, struct evloop *loop, struct chardev **out,
 		return chardev_file_open(spec + prefix, out, err, errlen);
 	if (!strcmp(spec, "none"))
 		return chardev_none_open(out, err, errlen);
+	if (!strncmp(spec, "tty:", 4) || !strcmp(spec, "pty"))
+		return chardev_tty_open(spec, loop, out, err, errlen);
+	if (!strncmp(spec, "unix:", 5) || !strncmp(spec, "tcp:", 4))
+		return chardev_socket_open(spec, loop, out, err, errlen);
 	snprintf(err, errlen,
-		 "serial backend '%s' unknown (use stdio, file:PATH or none)",
+		 "serial backend '%s' unknown (use stdio, file:PATH, "
+		 "unix:PATH[,server], tcp:HOST:PORT[,server], tty:DEVICE, "
+		 "pty or none)",
 		 spec);
 	return -EINVAL;
 }
@@ -110,6 +116,25 @@ void chardev_accept_input(struct chardev *cd)
 {
 	if (cd && cd->ops->accept_input)
 		cd->ops->accept_input(cd);
+}
+
+void chardev_set_line(struct chardev *cd, const struct chardev_line *l)
+{
+	if (cd && cd->ops->set_line)
+		cd->ops->set_line(cd, l);
+}
+
+void chardev_set_modem(struct chardev *cd, unsigned outputs)
+{
+	if (cd && cd->ops->set_modem)
+		cd->ops->set_modem(cd, outputs);
+}
+
+int chardev_get_modem(struct chardev *cd)
+{
+	if (cd && cd->ops->get_modem)
+		return cd->ops->get_modem(cd);
+	return -ENOTSUP;
 }
 
 void chardev_close(struct chardev *cd)

@@ -46,6 +46,7 @@ struct run_args {
 	bool display_set; /* --display given */
 	bool serial_set;  /* --serial given */
 	bool help;
+	const char *resume_path; /* --resume */
 };
 
 /*
@@ -62,5 +63,8 @@ int cli_run_parse(int argc, char **argv, struct run_args *args, char *err,
 int cli_parse_size(const char *s, u64 *bytes);
 /* A non-negative number of seconds, fractions allowed. */
 int cli_parse_seconds(const char *s, u64 *ns);
+
+/* `twoostwo vm ...` (cli/vm*.c). */
+int cli_cmd_vm(int argc, char **argv);
 
 #endif

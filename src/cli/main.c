@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
 	{"run", cli_cmd_run, "start a virtual PC in this terminal"},
 	{"disk", cli_cmd_disk, "create, inspect, check and convert images"},
 	{"control", cli_cmd_control, "eject or insert a running machine's CD"},
+	{"vm", cli_cmd_vm, "VM folders: create, start, stop, suspend, ..."},
 };
 
 static void main_usage(FILE *out)

@@ -41,6 +41,13 @@ enum run_opt {
 	OPT_NET,
 	OPT_VNC,
 	OPT_VNC_PASSWORD,
+	OPT_STATE_FILE,
+	OPT_RESUME,
+	OPT_COM2,
+	OPT_COM3,
+	OPT_COM4,
+	OPT_LPT1,
+	OPT_LPT2,
 };
 
 static const struct option run_options[] = {
@@ -64,6 +71,14 @@ static const struct option run_options[] = {
 	{"net", required_argument, NULL, OPT_NET},
 	{"vnc", required_argument, NULL, OPT_VNC},
 	{"vnc-password", required_argument, NULL, OPT_VNC_PASSWORD},
+	{"state-file", required_argument, NULL, OPT_STATE_FILE},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"com1", required_argument, NULL, OPT_SERIAL},
+	{"com2", required_argument, NULL, OPT_COM2},
+	{"com3", required_argument, NULL, OPT_COM3},
+	{"com4", required_argument, NULL, OPT_COM4},
+	{"lpt1", required_argument, NULL, OPT_LPT1},
+	{"lpt2", required_argument, NULL, OPT_LPT2},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -96,7 +111,14 @@ static const char run_usage[] =
 	"                          net: the first ne2k-pci card's iPXE ROM\n"
 	"  --bios FILE             firmware image (default " PC_DEFAULT_BIOS
 	")\n"
-	"  --serial SPEC           COM1: stdio, file:PATH or none\n"
+	"  --serial SPEC           COM1 (also --com1): stdio, file:PATH, "
+	"none,\n"
+	"                          unix:PATH[,server], tcp:HOST:PORT[,server]\n"
+	"  --com2..--com4 SPEC     COM2 0x2F8 IRQ 3, COM3 0x3E8 IRQ 4, COM4\n"
+	"                          0x2E8 IRQ 3, back ends as --serial\n"
+	"  --lpt1 SPEC, --lpt2 SPEC  parallel port 0x378 IRQ 7, 0x278 IRQ 5:\n"
+	"                          file:PATH (a printer's output), none,\n"
+	"                          ppdev:/dev/parportN (a host port), ...\n"
 	"                          (default: stdio, or none with the terminal "
 	"display)\n"
 	"  --debug-log FILE        write the firmware's port 0x402 output to "
@@ -148,6 +170,12 @@ static const char run_usage[] =
 	"  --vnc-password FILE     viewers must give the password on FILE's "
 	"first\n"
 	"                          line (needed beyond loopback)\n"
+	"  --state-file PATH       where the control socket's 'suspend' "
+	"saves\n"
+	"                          the machine\n"
+	"  --resume PATH           continue the machine saved in PATH "
+	"(removed\n"
+	"                          once loaded when it is the --state-file)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -380,6 +408,21 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 	case OPT_VNC_PASSWORD:
 		a->cfg.vnc_password_file = v;
 		return 0;
+	case OPT_STATE_FILE:
+		a->cfg.state_path = v;
+		return 0;
+	case OPT_RESUME:
+		a->resume_path = v;
+		return 0;
+	case OPT_COM2:
+	case OPT_COM3:
+	case OPT_COM4:
+		a->cfg.com_spec[opt - OPT_COM2] = v;
+		return 0;
+	case OPT_LPT1:
+	case OPT_LPT2:
+		a->cfg.lpt_spec[opt - OPT_LPT1] = v;
+		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);
 	case OPT_VRAM:
@@ -521,6 +564,19 @@ int cli_cmd_run(int argc, char **argv)
 		fprintf(stderr, "twoostwo: %s\n", err);
 		return CLI_EXIT_ERROR;
 	}
+	if (args.resume_path &&
+	    pc_load_state(pc, args.resume_path, err, sizeof(err))) {
+		fprintf(stderr, "twoostwo: %s\n", err);
+		pc_destroy(pc);
+		return CLI_EXIT_ERROR;
+	}
+	/*
+	 * A VM's own saved state is used up once loaded: the disks move on
+	 * from here, so resuming it a second time would corrupt them.
+	 */
+	if (args.resume_path && args.cfg.state_path &&
+	    !strcmp(args.resume_path, args.cfg.state_path))
+		unlink(args.resume_path);
 	ret = pc_run(pc);
 	pc_destroy(pc);
 	return run_exit_status(ret);

@@ -345,12 +345,25 @@ static int piix4_pm_load(void *opaque, const struct snap_reader *r)
 	for (i = 0; i < sizeof(s.config); i++)
 		f->config[i] = (u8)((f->config[i] & ~f->wmask[i]) |
 				    (s.config[i] & f->wmask[i]));
-	pm->regs.sts = s.regs.sts & PM_TMROF;
+	/* Every status bit the device sets (a pending power button too). */
+	pm->regs.sts = s.regs.sts & PM_EN_MASK;
 	pm->regs.en = s.regs.en & PM_EN_MASK;
 	pm->regs.cnt = s.regs.cnt & PM_CNT_STORED;
 	pm->regs.gpen = s.regs.gpen;
 	piix4_pm_restart(pm, clock_now_ns(), s.tmr);
+	pm_update_sci(pm);
 	return 0;
+}
+
+/*
+ * The power button was pressed (ACPI 6.x, 4.8.2.2.1.1, the fixed-feature
+ * power button): PWRBTN_STS is set and, while PWRBTN_EN is set, the SCI
+ * asserts; the OS clears the status by writing 1 and decides what to do.
+ */
+void piix4_pm_power_button(struct piix4_pm *pm)
+{
+	pm->regs.sts |= PM_PWRBTN;
+	pm_update_sci(pm);
 }
 
 static void piix4_pm_destroy(void *opaque)

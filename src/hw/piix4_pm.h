@@ -51,5 +51,7 @@ struct piix4_pm *piix4_pm_create(struct pci_bus *pci, u8 devfn,
 				 struct timer_list *timers, struct irq_line sci,
 				 void (*power_off)(void *opaque), void *opaque);
 struct device piix4_pm_device(struct piix4_pm *pm);
+/* Press the fixed-feature power button (the guest's orderly shutdown). */
+void piix4_pm_power_button(struct piix4_pm *pm);
 
 #endif

@@ -110,6 +110,8 @@ struct uart16550 {
 	struct chardev *backend;
 	struct timer rx_timer;
 	char snap_name[16];
+	/* A host serial line's modem inputs as last seen (MSR deltas). */
+	int host_inputs;
 };
 
 static bool uart_fifo_on(const struct uart16550 *u)
@@ -135,9 +137,13 @@ static u8 uart_modem_inputs(const struct uart16550 *u)
 	u8 mcr = u->s.mcr;
 	u8 in = 0;
 
-	/* Outside loopback: a terminal that is connected and ready. */
+	/*
+	 * Outside loopback: a host serial line's inputs (CHARDEV_CTS.. are
+	 * MSR bits 4-7), else a terminal that is connected and ready.
+	 */
 	if (!(mcr & MCR_LOOP))
-		return MSR_DCD | MSR_DSR | MSR_CTS;
+		return u->host_inputs >= 0 ? (u8)u->host_inputs :
+					     MSR_DCD | MSR_DSR | MSR_CTS;
 	if (mcr & MCR_RTS)
 		in |= MSR_CTS;
 	if (mcr & MCR_DTR)
@@ -310,10 +316,52 @@ static u8 uart_read_lsr(struct uart16550 *u)
 	return lsr;
 }
 
+/* Poll a host line's modem inputs; changes set the delta bits (8.10). */
+static void uart_poll_host_inputs(struct uart16550 *u)
+{
+	int now = chardev_get_modem(u->backend), changed;
+
+	if (now < 0 || u->host_inputs < 0 || (u->s.mcr & MCR_LOOP)) {
+		u->host_inputs = now;
+		return;
+	}
+	changed = now ^ u->host_inputs;
+	if (changed & MSR_CTS)
+		u->s.msr_deltas |= MSR_DCTS;
+	if (changed & MSR_DSR)
+		u->s.msr_deltas |= MSR_DDSR;
+	if ((u->host_inputs & MSR_RI) && !(now & MSR_RI))
+		u->s.msr_deltas |= MSR_TERI;
+	if (changed & MSR_DCD)
+		u->s.msr_deltas |= MSR_DDCD;
+	u->host_inputs = now;
+}
+
+/* The guest changed the divisor or LCR: a host serial line follows. */
+static void uart_line_changed(struct uart16550 *u)
+{
+	static const char parities[8] = {'n', 'o', 'n', 'e',
+					 'n', 'm', 'n', 's'};
+	unsigned divisor = u->s.dll | u->s.dlm << 8;
+	struct chardev_line l;
+
+	if (!divisor)
+		return;
+	l.baud = 115200 / divisor;
+	l.data_bits = (u8)(5 + (u->s.lcr & LCR_WORD_LEN));
+	/* LCR bits 5:3: parity enable, even, stick (table 1). */
+	l.parity = parities[(u->s.lcr >> 3) & 7];
+	l.stop_bits = u->s.lcr & LCR_STOP_BITS ? 2 : 1;
+	l.brk = u->s.lcr & 0x40;
+	chardev_set_line(u->backend, &l);
+}
+
 static u8 uart_read_msr(struct uart16550 *u)
 {
-	u8 msr = u->s.msr_deltas | uart_modem_inputs(u);
+	u8 msr;
 
+	uart_poll_host_inputs(u);
+	msr = u->s.msr_deltas | uart_modem_inputs(u);
 	u->s.msr_deltas = 0;
 	uart_update_irq(u);
 	return msr;
@@ -400,6 +448,10 @@ static void uart_write_mcr(struct uart16550 *u, u8 value)
 		u->s.msr_deltas |= MSR_TERI;
 	if (changed & MSR_DCD)
 		u->s.msr_deltas |= MSR_DDCD;
+	if (!(u->s.mcr & MCR_LOOP))
+		chardev_set_modem(u->backend,
+				  (value & MCR_DTR ? CHARDEV_DTR : 0) |
+					  (value & MCR_RTS ? CHARDEV_RTS : 0));
 	uart_update_irq(u);
 	chardev_accept_input(u->backend);
 }
@@ -412,15 +464,17 @@ static void uart_write(void *opaque, u16 offset, u32 value, unsigned size)
 
 	switch (offset) {
 	case UART_RBR:
-		if (dlab)
+		if (dlab) {
 			u->s.dll = v;
-		else
+			uart_line_changed(u);
+		} else
 			uart_write_thr(u, v);
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			u->s.dlm = v;
-		else
+			uart_line_changed(u);
+		} else
 			uart_write_ier(u, v);
 		break;
 	case UART_IIR:
@@ -428,6 +482,7 @@ static void uart_write(void *opaque, u16 offset, u32 value, unsigned size)
 		break;
 	case UART_LCR:
 		u->s.lcr = v;
+		uart_line_changed(u);
 		break;
 	case UART_MCR:
 		uart_write_mcr(u, v);
@@ -525,6 +580,7 @@ struct uart16550 *uart16550_create(struct pio_bus *pio, u16 base,
 	u->irq = irq;
 	u->backend = backend;
 	snprintf(u->snap_name, sizeof(u->snap_name), "uart@%x", base);
+	u->host_inputs = chardev_get_modem(backend);
 	timer_init(&u->rx_timer, timers, uart_rx_timeout, u);
 	if (pio_register(pio, base, UART_NPORTS, &uart_pio_ops, u) < 0) {
 		log_error("uart16550", "ports 0x%x-0x%x are already taken",

@@ -72,7 +72,10 @@
 /* FADT flags (table 5-28). */
 #define FADT_WBINVD BIT(0)
 #define FADT_PROC_C1 BIT(2)
-#define FADT_PWR_BUTTON BIT(4) /* no fixed-feature power button */
+/*
+ * BIT(4) PWR_BUTTON stays clear: the power button is the fixed-feature one
+ * in PM1 (PIIX4 PWRBTN_STS/EN), pressed by `twoostwo vm stop`.
+ */
 #define FADT_SLP_BUTTON BIT(5) /* no fixed-feature sleep button */
 #define FADT_FIX_RTC BIT(6)    /* no RTC wake status in PM1 */
 #define FADT_RESET_REG_SUP BIT(10)
@@ -309,9 +312,8 @@ static void acpi_fadt(u8 *t, const struct acpi_config *cfg,
 	put_le16(t + FADT_P_LVL3_LAT, FADT_NO_C3);
 	t[FADT_CENTURY] = RTC_CENTURY_INDEX;
 	put_le16(t + FADT_IAPC_BOOT_ARCH, FADT_LEGACY_DEVICES | FADT_8042);
-	put_le32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON |
-					 FADT_SLP_BUTTON | FADT_FIX_RTC |
-					 FADT_RESET_REG_SUP);
+	put_le32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
+					 FADT_FIX_RTC | FADT_RESET_REG_SUP);
 	acpi_gas_io(t + FADT_RESET_REG, 8, GAS_ACCESS_BYTE, cfg->reset_port);
 	t[FADT_RESET_VALUE] = cfg->reset_value;
 }

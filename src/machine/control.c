@@ -114,10 +114,22 @@ static int control_parse_path(char *rest, struct control_request *req,
 	return 0;
 }
 
+/* Verbs without arguments. */
+static const struct {
+	const char *name;
+	enum control_verb verb;
+} control_plain_verbs[] = {
+	{"status", CONTROL_STATUS},   {"state", CONTROL_STATE},
+	{"stop", CONTROL_STOP},	      {"quit", CONTROL_QUIT},
+	{"reset", CONTROL_RESET},     {"pause", CONTROL_PAUSE},
+	{"unpause", CONTROL_UNPAUSE}, {"suspend", CONTROL_SUSPEND},
+};
+
 int control_parse(char *line, size_t len, struct control_request *req,
 		  char *err, size_t errlen)
 {
 	char *rest = line, *verb;
+	size_t i;
 
 	*req = (struct control_request){0};
 	if (len && line[len - 1] == '\r') /* telnet and friends */
@@ -141,16 +153,20 @@ int control_parse(char *line, size_t len, struct control_request *req,
 	if (!strcmp(verb, "screendump"))
 		return control_parse_path(rest, req, CONTROL_SCREENDUMP, err,
 					  errlen);
-	if (!strcmp(verb, "status")) {
+	for (i = 0; i < ARRAY_SIZE(control_plain_verbs); i++) {
+		if (strcmp(verb, control_plain_verbs[i].name))
+			continue;
 		if (control_word(&rest)) {
-			snprintf(err, errlen, "usage: status");
+			snprintf(err, errlen, "usage: %s (no arguments)",
+				 control_plain_verbs[i].name);
 			return -EINVAL;
 		}
-		req->verb = CONTROL_STATUS;
+		req->verb = control_plain_verbs[i].verb;
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "unknown command '%.64s' (eject, insert, status, screendump)",
+		 "unknown command '%.64s' (eject, insert, status, screendump, "
+		 "state, stop, quit, reset, pause, unpause, suspend)",
 		 verb);
 	return -EINVAL;
 }
@@ -180,6 +196,16 @@ void control_handle_line(const struct control_ops *ops, void *opaque,
 				    -ENOTSUP;
 			if (r == -ENOTSUP && !*msg)
 				snprintf(msg, sizeof(msg), "no screen");
+			break;
+		default:
+			if (ops->machine) {
+				r = ops->machine(opaque, req.verb, msg,
+						 sizeof(msg));
+			} else {
+				snprintf(msg, sizeof(msg),
+					 "not offered by this machine");
+				r = -ENOTSUP;
+			}
 			break;
 		}
 	}

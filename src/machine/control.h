@@ -9,6 +9,13 @@
  *   insert PATH       put an ISO image (or a host CD reader) in the drive
  *   status            what is in the drive, tray and lock state
  *   screendump PATH   write the screen (any mode) as a PNG image
+ *   state             "ok running" or "ok paused", the process and uptime
+ *   stop              press the ACPI power button (the guest shuts down)
+ *   quit              power off at once (like pulling the plug)
+ *   reset             press the reset button
+ *   pause / unpause   stop and continue the virtual CPU
+ *   suspend           save the machine to its state file (run
+ *                     --state-file), then end the process
  *
  * Whatever a client sends is untrusted: lines are bounded, overlong ones
  * and control characters are answered with an error, a line cut off by a
@@ -30,6 +37,14 @@ enum control_verb {
 	CONTROL_INSERT,
 	CONTROL_STATUS,
 	CONTROL_SCREENDUMP,
+	/* Machine verbs, answered by control_ops.machine. */
+	CONTROL_STATE,
+	CONTROL_STOP,
+	CONTROL_QUIT,
+	CONTROL_RESET,
+	CONTROL_PAUSE,
+	CONTROL_UNPAUSE,
+	CONTROL_SUSPEND,
 };
 
 struct control_request {
@@ -55,6 +70,9 @@ struct control_ops {
 	int (*status)(void *opaque, char *msg, size_t len);
 	int (*screendump)(void *opaque, const char *path, char *msg,
 			  size_t len);
+	/* The machine verbs (state ... suspend); NULL: not offered. */
+	int (*machine)(void *opaque, enum control_verb verb, char *msg,
+		       size_t len);
 };
 
 /* Run one line; the whole answer, newline included, goes to reply. */

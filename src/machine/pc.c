@@ -332,6 +332,18 @@ static int pc_check_nics(const struct pc_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* For the machine's other files (pc_ports.c). */
+struct irq_line pc_isa_irq_line(struct pc *pc, unsigned irq)
+{
+	return pc_isa_irq(pc, irq);
+}
+
+int pc_adopt_device(struct pc *pc, struct device dev, const char *what,
+		    char *err, size_t errlen)
+{
+	return pc_adopt(pc, dev, what, err, errlen);
+}
+
 static int pc_check_config(const struct pc_config *cfg, char *err,
 			   size_t errlen)
 {
@@ -707,6 +719,7 @@ static const struct control_ops pc_control_ops = {
 	.insert = pc_ctl_insert,
 	.status = pc_ctl_status,
 	.screendump = pc_ctl_screendump,
+	.machine = pc_ctl_machine,
 };
 
 static int pc_create_control(struct pc *pc, char *err, size_t errlen)
@@ -740,6 +753,7 @@ static int pc_create_pm(struct pc *pc, char *err, size_t errlen)
 		piix4_pm_create(&pc->pci, PC_DEVFN_PM, &pc->loop.timers,
 				pc_isa_irq(pc, PC_SCI_IRQ), pc_power_off, pc);
 
+	pc->pm = pm;
 	return pc_adopt(pc, piix4_pm_device(pm), "power management", err,
 			errlen);
 }
@@ -926,11 +940,13 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
 	pc->debug_fd = -1;
 	pc->signal_fd = -1;
 	pc->loop.epfd = -1;
+	pc->created_ns = clock_now_ns();
 	ret = pc_create_core(pc, err, errlen);
 	ret = ret ?: pc_open_drives(pc, err, errlen);
 	ret = ret ?: pc_create_apic(pc, err, errlen);
 	ret = ret ?: pc_create_isa(pc, err, errlen);
 	ret = ret ?: pc_create_host_io(pc, err, errlen);
+	ret = ret ?: pc_create_ports(pc, err, errlen);
 	ret = ret ?: pc_create_pci(pc, err, errlen);
 	ret = ret ?: pc_create_nics(pc, err, errlen);
 	ret = ret ?: pc_create_vcpu(pc, err, errlen);
@@ -967,6 +983,7 @@ void pc_destroy(struct pc *pc)
 	aio_ctx_destroy(pc->aio);
 	if (pc->serial)
 		chardev_close(pc->serial);
+	pc_close_ports(pc);
 	block_close(pc->cdrom);
 	for (i = 0; i < PC_IDE_SLOTS; i++)
 		block_close(pc->disk[i]);

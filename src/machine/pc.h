@@ -69,6 +69,11 @@ struct pc_config {
 	/* VNC server address (see ui/vnc.h), or NULL: none. */
 	const char *vnc_listen;
 	const char *vnc_password_file; /* or NULL */
+	/* COM2..COM4 and LPT1, LPT2 back-end specs, or NULL (no port). */
+	const char *com_spec[3];
+	const char *lpt_spec[2];
+	/* Where the control socket's "suspend" saves the machine, or NULL. */
+	const char *state_path;
 };
 
 /* pc_run's status when cfg->timeout_ns ran out. */
@@ -87,5 +92,14 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
  */
 int pc_run(struct pc *pc);
 void pc_destroy(struct pc *pc);
+
+/*
+ * Save the whole machine to path (machine/pc_state.c, vm/statefile.h):
+ * disks drained and flushed, the file replaced atomically. Load one into
+ * a machine just created from the same configuration, before pc_run.
+ * Both return -errno with one line in err.
+ */
+int pc_save_state(struct pc *pc, const char *path, char *err, size_t errlen);
+int pc_load_state(struct pc *pc, const char *path, char *err, size_t errlen);
 
 #endif

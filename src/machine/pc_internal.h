@@ -20,6 +20,7 @@
 #include "hw/i8042.h"
 #include "hw/lapic.h"
 #include "hw/rtc.h"
+#include "machine/control.h"
 #include "machine/pc.h"
 #include "ui/text_screen.h"
 
@@ -42,6 +43,7 @@
 struct control;
 struct vmmouse;
 struct vnc;
+struct piix4_pm;
 struct ioapic;
 struct pic;
 struct piix3;
@@ -89,6 +91,7 @@ struct pc {
 	struct block_dev *cdrom, *disk[PC_IDE_SLOTS];
 	struct control *control; /* --control socket, or NULL */
 	struct chardev *serial;
+	struct chardev *ports[5]; /* COM2..COM4, LPT1, LPT2 (pc_ports.c) */
 	int debug_fd;
 	struct terminal_ui *ui;
 
@@ -98,6 +101,10 @@ struct pc {
 
 	/* Requests from devices and the host, acted on between slices. */
 	bool reset_requested, quit_requested;
+	/* Control socket "pause": the vCPU does not run, the loop does. */
+	bool paused;
+	u64 created_ns;
+	struct piix4_pm *pm;
 	int exit_status;
 
 	/* Screen watch: dump file and --exit-when-screen. */
@@ -112,6 +119,18 @@ struct pc {
 /* Ask the run loop to reset the machine or to stop with status. */
 void pc_request_reset(struct pc *pc);
 void pc_request_quit(struct pc *pc, int status);
+/* An ISA IRQ input; keep a device (reset, save, destroy) or fail. */
+struct irq_line pc_isa_irq_line(struct pc *pc, unsigned irq);
+int pc_adopt_device(struct pc *pc, struct device dev, const char *what,
+		    char *err, size_t errlen);
+
+/* COM2..COM4 and LPT1/LPT2 as configured (machine/pc_ports.c). */
+int pc_create_ports(struct pc *pc, char *err, size_t errlen);
+void pc_close_ports(struct pc *pc);
+
+/* The control socket's machine verbs (machine/pc_vm.c). */
+int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg, size_t len);
+
 /* Power-on state of every device and the vCPU. */
 void pc_reset(struct pc *pc);
 

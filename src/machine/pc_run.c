@@ -181,6 +181,11 @@ static void pc_step(struct pc *pc)
 	u64 slice_end = clock_now_ns() +
 			(aio_ctx_busy(pc->aio) ? PC_SLICE_IO_NS : PC_SLICE_NS);
 
+	if (pc->paused) {
+		/* Devices, timers and the control socket carry on. */
+		evloop_run_once(&pc->loop, next);
+		return;
+	}
 	switch (pc->engine->run(pc->vcpu, MIN(next, slice_end))) {
 	case VCPU_EXIT_HALT:
 		/* Wait for a timer or host event; epoll caps the wait. */

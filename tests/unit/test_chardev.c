@@ -53,13 +53,14 @@ static void test_none(void)
 static void test_unknown_spec(void)
 {
 	struct chardev *cd = (struct chardev *)1;
-	char err[128] = "";
+	char err[256] = "";
 
 	CHECK_EQ(chardev_open("foo", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK(cd == NULL);
-	CHECK_STR(
-		err,
-		"serial backend 'foo' unknown (use stdio, file:PATH or none)");
+	CHECK_STR(err,
+		  "serial backend 'foo' unknown (use stdio, file:PATH, "
+		  "unix:PATH[,server], tcp:HOST:PORT[,server], tty:DEVICE, "
+		  "pty or none)");
 	CHECK_EQ(chardev_open("file:", NULL, &cd, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "file: needs a path (file:PATH)");
 }

@@ -572,6 +572,74 @@ static void test_hostile_accesses(void)
 	rig_free(&r);
 }
 
+/* A host serial line behind the UART: line settings and modem lines. */
+static struct chardev_line line_seen;
+static unsigned modem_out, line_calls;
+static int modem_in;
+
+static void line_set(struct chardev *cd, const struct chardev_line *l)
+{
+	line_seen = *l;
+	line_calls++;
+}
+
+static void line_modem(struct chardev *cd, unsigned out)
+{
+	modem_out = out;
+}
+
+static int line_get_modem(struct chardev *cd)
+{
+	return modem_in;
+}
+
+static const struct chardev_ops line_ops = {
+	.write = fake_write,
+	.close = fake_close,
+	.accept_input = fake_accept_input,
+	.set_line = line_set,
+	.set_modem = line_modem,
+	.get_modem = line_get_modem,
+};
+
+static void test_host_line(void)
+{
+	struct rig r;
+
+	modem_in = CHARDEV_CTS | CHARDEV_DSR;
+	rig_init(&r);
+	r.dev.ops->destroy(r.dev.opaque);
+	pio_unregister(r.pio, BASE);
+	r.be.cd.ops = &line_ops;
+	r.uart =
+		uart16550_create(r.pio, BASE, (struct irq_line){rig_irq, &r, 4},
+				 &r.timers, &r.be.cd);
+	r.dev = uart16550_device(r.uart);
+	/* 9600 baud (divisor 12), 7 data bits, odd parity, 2 stop bits. */
+	pio_write(r.pio, BASE + 3, 0x80, 1);
+	pio_write(r.pio, BASE + 0, 12, 1);
+	pio_write(r.pio, BASE + 1, 0, 1);
+	pio_write(r.pio, BASE + 3, 0x0e, 1);
+	CHECK_EQ(line_seen.baud, 9600);
+	CHECK_EQ(line_seen.data_bits, 7);
+	CHECK_EQ(line_seen.parity, 'o');
+	CHECK_EQ(line_seen.stop_bits, 2);
+	CHECK(!line_seen.brk);
+	pio_write(r.pio, BASE + 3, 0x7b, 1); /* 8 bits, stick even: space */
+	CHECK_EQ(line_seen.parity, 's');
+	CHECK(line_seen.brk);
+	/* DTR and RTS reach the host; the host's CTS/DSR reach MSR. */
+	pio_write(r.pio, BASE + 4, 0x0b, 1);
+	CHECK_EQ(modem_out, CHARDEV_DTR | CHARDEV_RTS);
+	CHECK_EQ(pio_read(r.pio, BASE + 6, 1), 0x30);
+	modem_in = CHARDEV_CTS | CHARDEV_DCD;
+	/* DSR fell, DCD rose: delta bits DDSR and DDCD. */
+	CHECK_EQ(pio_read(r.pio, BASE + 6, 1), 0x90 | 0x02 | 0x08);
+	CHECK_EQ(pio_read(r.pio, BASE + 6, 1), 0x90);
+	CHECK(line_calls >= 4);
+	rig_free(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_reset_values);
@@ -592,5 +660,6 @@ int main(void)
 	RUN_TEST(test_save_load);
 	RUN_TEST(test_reset);
 	RUN_TEST(test_hostile_accesses);
+	RUN_TEST(test_host_line);
 	return unit_summary();
 }
