@@ -11,6 +11,7 @@ bridge check is skipped with the reason; the boot still runs.
 
 import os
 import subprocess
+import sys
 import shutil
 import tempfile
 
@@ -98,13 +99,19 @@ def c_tests(r, tmp):
             c.run('killall udhcpc 2>/dev/null; ifconfig %s %s2 netmask '
                   '255.255.255.0 up' % (dev, NS_NET))
             c.run('ping -c 3 -W 5 %s1' % NS_NET, 60)
-            p = subprocess.run(['ip', 'netns', 'exec', NS, 'ping', '-c',
-                                '3', '-W', '5', NS_NET + '2'],
-                               capture_output=True, text=True,
-                               timeout=harness.scaled(60))
-            if p.returncode:
-                raise TestFailure('namespace to guest: %s'
-                                  % p.stdout.strip())
+            # The namespace to the guest: a TCP fetch from the guest's
+            # httpd (the host may have no ping).
+            c.run('mkdir -p /tmp/br && echo hello-over-the-bridge '
+                  '>/tmp/br/f && httpd -p 8081 -h /tmp/br')
+            fetch = ('import urllib.request; print(urllib.request.urlopen('
+                     '"http://%s2:8081/f", timeout=60).read().decode())'
+                     % NS_NET)
+            p = subprocess.run(['ip', 'netns', 'exec', NS, sys.executable,
+                                '-c', fetch], capture_output=True,
+                               text=True, timeout=harness.scaled(120))
+            if 'hello-over-the-bridge' not in p.stdout:
+                raise TestFailure('namespace to guest: %s %s'
+                                  % (p.stdout.strip(), p.stderr.strip()))
 
         r.run('net_bridge', bridge, *c.vms())
     finally:
