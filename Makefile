@@ -46,8 +46,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check-cpu: $(BUILD)/twoostwo-cputest
+check-cpu: $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo
 	tests/run-cputests.sh $(BUILD)/twoostwo-cputest
+	tests/run-test386.sh $(BUILD)/twoostwo
 
 check-guest: $(PROGRAMS)
 	TWOOSTWO=$(BUILD)/twoostwo tests/guest/run-all.sh

@@ -19,6 +19,8 @@ packages=(
 	bochs-sdl
 	# guest images; gcc-multilib builds their static i386 disk benchmark
 	xorriso isolinux syslinux-common mtools gcc-multilib
+	# test386.asm (tests/test386.sh) is assembled at test time
+	nasm
 	# benchmarks
 	hyperfine
 )

@@ -35,6 +35,7 @@ enum run_opt {
 	OPT_SCREEN_DUMP,
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
+	OPT_EXIT_WHEN_HALTED,
 	OPT_ENGINE,
 };
 
@@ -54,6 +55,7 @@ static const struct option run_options[] = {
 	{"screen-dump", required_argument, NULL, OPT_SCREEN_DUMP},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
+	{"exit-when-halted", no_argument, NULL, OPT_EXIT_WHEN_HALTED},
 	{"engine", required_argument, NULL, OPT_ENGINE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -97,6 +99,8 @@ static const char run_usage[] =
 	"  --timeout SECONDS       stop after this long, with exit status 3\n"
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
+	"  --exit-when-halted      stop with status 0 once the CPU halts with\n"
+	"                          interrupts disabled (test ROMs end so)\n"
 	"  --engine soft           CPU engine (default soft)\n"
 	"  -h, --help              show this help\n";
 
@@ -305,6 +309,9 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 		return 0;
 	case OPT_EXIT_WHEN_SCREEN:
 		a->cfg.exit_when_screen = v;
+		return 0;
+	case OPT_EXIT_WHEN_HALTED:
+		a->cfg.exit_when_halted = true;
 		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);
