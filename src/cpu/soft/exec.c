@@ -523,7 +523,7 @@ static void exec_xlat(struct soft_cpu *cpu, struct insn *in)
 
 static void exec_cwd_cbw(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *a = &cpu->s.gpr[R_EAX];
+	u64 *a = &cpu->s.gpr[R_EAX];
 
 	if (in->op == 0x98) {
 		if (in->osize == 2)

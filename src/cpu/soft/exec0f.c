@@ -309,7 +309,7 @@ static void exec_cmpxchg8b(struct soft_cpu *cpu, struct insn *in)
 		undefined_opcode(cpu);
 	lo = mem_read32(cpu, in->seg, cpu->ea);
 	hi = mem_read32(cpu, in->seg, cpu->ea + 4);
-	if (lo == cpu->s.gpr[R_EAX] && hi == cpu->s.gpr[R_EDX]) {
+	if (lo == (u32)cpu->s.gpr[R_EAX] && hi == (u32)cpu->s.gpr[R_EDX]) {
 		mem_write32(cpu, in->seg, cpu->ea, cpu->s.gpr[R_EBX]);
 		mem_write32(cpu, in->seg, cpu->ea + 4, cpu->s.gpr[R_ECX]);
 		set_flag(cpu, FL_ZF, true);
@@ -372,8 +372,8 @@ static void exec_sysenter(struct soft_cpu *cpu)
 		(cs & ~3u) + 8, 0, 0xffffffffu,
 		SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G | 0x3
 	};
-	cpu->s.gpr[R_ESP] = cpu->s.sysenter_esp;
-	cpu->s.eip = cpu->s.sysenter_eip;
+	cpu->s.gpr[R_ESP] = (u32)cpu->s.sysenter_esp;
+	cpu->s.eip = (u32)cpu->s.sysenter_eip;
 	cpu_update_mode(cpu);
 }
 
