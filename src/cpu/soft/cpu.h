@@ -346,7 +346,18 @@ static inline bool is_8086(const struct soft_cpu *cpu)
 
 static inline bool is_286_or_older(const struct soft_cpu *cpu)
 {
-	return cpu->model != CPU_MODEL_P6;
+	return cpu->model < CPU_MODEL_P6;
+}
+
+static inline bool long_mode_capable(const struct soft_cpu *cpu)
+{
+	return cpu->model == CPU_MODEL_X86_64;
+}
+
+/* IA-32e mode is active (EFER.LMA): 4-level paging, 64-bit IDT. */
+static inline bool long_mode_active(const struct soft_cpu *cpu)
+{
+	return cpu->s.efer & EFER_LMA;
 }
 
 static inline unsigned iopl(const struct soft_cpu *cpu)

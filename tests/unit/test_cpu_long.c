@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Long mode in the soft CPU, the parts built so far (CPU_MODEL_X86_64):
+ * EFER.LME/LMA and their activation through CR0.PG (Intel SDM vol. 3,
+ * 10.8.5; AMD APM vol. 2, 14.6), and 4-level paging seen from
+ * compatibility-mode code (SDM vol. 3, 4.5): 4 KiB and 2 MiB pages,
+ * accessed and dirty bits at every level.
+ */
+#include "cpu_rig.h"
+
+#define MSR_EFER 0xc0000080u
+#define LME BIT(8)
+#define LMA BIT(10)
+#define CR4_PAE_BIT 0x20u
+#define CR0_PG_BIT 0x80000000u
+
+/* mov eax, cr4; or eax, PAE; mov cr4, eax */
+#define SET_PAE 0x0f, 0x20, 0xe0, 0x0d, D32(CR4_PAE_BIT), 0x0f, 0x22, 0xe0
+/* mov eax, cr0; or eax, PG; mov cr0, eax */
+#define SET_PG 0x0f, 0x20, 0xc0, 0x0d, D32(CR0_PG_BIT), 0x0f, 0x22, 0xc0
+/* mov ecx, EFER; rdmsr; or eax, LME; wrmsr */
+#define SET_LME MOV_RI(R_ECX, MSR_EFER), RDMSR, 0x0d, D32(LME), WRMSR
+
+struct lm_tables {
+	u32 pml4, pdpt, pd, pt;
+};
+
+/*
+ * Linear 0-2 MiB identity-mapped with 4 KiB pages, 2-4 MiB a 2 MiB page
+ * aliasing physical 0-2 MiB: everything the rig uses lies below 2 MiB.
+ */
+static struct lm_tables lm_build_tables(struct rig *r)
+{
+	struct lm_tables t;
+	u32 i;
+
+	t.pml4 = rig_page_new(r);
+	t.pdpt = rig_page_new(r);
+	t.pd = rig_page_new(r);
+	t.pt = rig_page_new(r);
+	rig_wr64(r, t.pml4, t.pdpt | PG_P | PG_W);
+	rig_wr64(r, t.pdpt, t.pd | PG_P | PG_W);
+	rig_wr64(r, t.pd, t.pt | PG_P | PG_W);
+	rig_wr64(r, t.pd + 8, 0 | PG_P | PG_W | PG_PS);
+	for (i = 0; i < 512; i++)
+		rig_wr64(r, t.pt + 8 * i, (u64)i * 4096 | PG_P | PG_W);
+	return t;
+}
+
+/* Enter IA-32e mode from flat 32-bit code: CS stays 32-bit (compat). */
+static void emit_enter_long_mode(struct rig *r, u32 pml4)
+{
+	EMIT(r, SET_PAE, MOV_RI(R_EAX, pml4), MOV_CR_R(3, R_EAX), SET_LME,
+	     SET_PG);
+}
+
+static void test_activation_and_4level_paging(void)
+{
+	struct rig r;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	emit_enter_long_mode(&r, t.pml4);
+	EMIT(&r, MOV_RI(R_ECX, MSR_EFER), RDMSR, LOG_EAX,
+	     STORE_I(DATA, 0x12345678), /* through the 4 KiB mapping */
+	     LOAD(R_EBX, DATA + 0x200000), LOG(R_EBX), /* the 2 MiB alias */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, LME | LMA, 0x12345678);
+	CHECK(r.st.efer & LMA);
+	/* Accessed at every level; dirty in the written leaf only. */
+	CHECK(rig_rd64(&r, t.pml4) & PG_A);
+	CHECK(rig_rd64(&r, t.pdpt) & PG_A);
+	CHECK(rig_rd64(&r, t.pd) & PG_A);
+	CHECK_EQ(rig_rd64(&r, t.pd) & PG_D, 0);
+	CHECK_EQ(rig_rd64(&r, t.pt + 8 * (DATA >> 12)) & (PG_A | PG_D),
+		 PG_A | PG_D);
+	CHECK_EQ(rig_rd64(&r, t.pd + 8) & (PG_A | PG_D), PG_A);
+	rig_close(&r);
+}
+
+/* Paging off again leaves IA-32e mode: LMA clears, LME stays. */
+static void test_leave_long_mode(void)
+{
+	struct rig r;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	emit_enter_long_mode(&r, t.pml4);
+	EMIT(&r, 0x0f, 0x20, 0xc0,   /* mov eax, cr0 */
+	     0x25, D32(~CR0_PG_BIT), /* and eax, ~PG */
+	     0x0f, 0x22, 0xc0,	     /* mov cr0, eax */
+	     MOV_RI(R_ECX, MSR_EFER), RDMSR, LOG_EAX, HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, LME);
+	rig_close(&r);
+}
+
+/* CR0.PG with EFER.LME but CR4.PAE clear: #GP(0), nothing changes. */
+static void test_activation_needs_pae(void)
+{
+	struct rig r;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, MOV_RI(R_EAX, t.pml4), MOV_CR_R(3, R_EAX), SET_LME, SET_PG,
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(r.st.efer, LME);
+	CHECK_EQ(r.st.cr0 & CR0_PG, 0);
+	rig_close(&r);
+}
+
+/* EFER.LME cannot change while paging is on: #GP(0). */
+static void test_lme_locked_while_paging(void)
+{
+	struct rig r;
+	u32 cr3;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	cr3 = rig_paging32(&r);
+	EMIT(&r, MOV_RI(R_EAX, cr3), MOV_CR_R(3, R_EAX), SET_PG, SET_LME, HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(r.st.efer, 0);
+	rig_close(&r);
+}
+
+/* LMA is read-only: writing it is ignored, as the SDM says. */
+static void test_lma_read_only(void)
+{
+	struct rig r;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	EMIT(&r, MOV_RI(R_ECX, MSR_EFER), MOV_RI(R_EDX, 0),
+	     MOV_RI(R_EAX, LMA | BIT(0)), WRMSR, RDMSR, LOG_EAX, HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, BIT(0)); /* SCE kept, LMA not set */
+	rig_close(&r);
+}
+
+/* The P6 model has no long mode: LME and SCE are reserved there. */
+static void test_p6_has_no_lme(void)
+{
+	struct rig r;
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, MSR_EFER), MOV_RI(R_EDX, 0),
+	     MOV_RI(R_EAX, BIT(0)), WRMSR, HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	CHECK_EQ(r.st.efer, 0);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	RUN_TEST(test_activation_and_4level_paging);
+	RUN_TEST(test_leave_long_mode);
+	RUN_TEST(test_activation_needs_pae);
+	RUN_TEST(test_lme_locked_while_paging);
+	RUN_TEST(test_lma_read_only);
+	RUN_TEST(test_p6_has_no_lme);
+	return unit_summary();
+}
