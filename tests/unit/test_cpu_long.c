@@ -160,6 +160,105 @@ static void test_p6_has_no_lme(void)
 	rig_close(&r);
 }
 
+/* mov ecx, msr; mov edx, hi; mov eax, lo; wrmsr */
+#define WRMSR_I(msr, hi, lo)                                                   \
+	MOV_RI(R_ECX, msr), MOV_RI(R_EDX, hi), MOV_RI(R_EAX, lo), WRMSR
+/* mov ecx, msr; rdmsr; out eax; out edx */
+#define RDMSR_LOG(msr) MOV_RI(R_ECX, msr), RDMSR, LOG_EAX, LOG(R_EDX)
+
+/*
+ * The long-mode MSRs hold what is written (SFMASK's upper half reads as
+ * 0); FS_BASE is the base FS accesses use.
+ */
+static void test_long_mode_msrs(void)
+{
+	struct rig r;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	rig_wr32(&r, DATA + 0x10, 0xfeedf00d);
+	EMIT(&r, WRMSR_I(0xc0000081, 0x00230010, 0xdeadbeef), /* STAR */
+	     WRMSR_I(0xc0000082, 0xffff8000, 0x00001000),     /* LSTAR */
+	     WRMSR_I(0xc0000083, 0x00007fff, 0xfffff000),     /* CSTAR */
+	     WRMSR_I(0xc0000084, 0x12345678, 0x00047700),     /* SFMASK */
+	     WRMSR_I(0xc0000102, 0xffffffff, 0xfffff000),     /* KERNEL_GS */
+	     WRMSR_I(0xc0000103, 0, 7),			      /* TSC_AUX */
+	     WRMSR_I(0xc0000100, 0, DATA),		      /* FS_BASE */
+	     RDMSR_LOG(0xc0000081), RDMSR_LOG(0xc0000082),
+	     RDMSR_LOG(0xc0000083), RDMSR_LOG(0xc0000084),
+	     RDMSR_LOG(0xc0000102), RDMSR_LOG(0xc0000103), 0x64, 0x8b, 0x05,
+	     D32(0x10), /* mov eax, fs:[0x10] */
+	     LOG_EAX, HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0xdeadbeef, 0x00230010, 0x00001000, 0xffff8000,
+		   0xfffff000, 0x00007fff, 0x00047700, 0, 0xfffff000,
+		   0xffffffff, 7, 0, 0xfeedf00d);
+	CHECK_EQ(r.st.seg[S_FS].base, DATA);
+	rig_close(&r);
+}
+
+/* A non-canonical address in an address MSR: #GP(0), MSR unchanged. */
+static void test_msr_canonical_checks(void)
+{
+	static const u32 msrs[] = {0xc0000082, 0xc0000083, 0xc0000100,
+				   0xc0000101, 0xc0000102};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(msrs); i++) {
+		struct rig r;
+
+		rig_open_model(&r, CPU_MODEL_X86_64);
+		EMIT(&r, WRMSR_I(msrs[i], 0x00008000, 0), HLT);
+		rig_run_pm(&r);
+		CHECK_FAULT(&r, V_GP, 0);
+		rig_close(&r);
+	}
+}
+
+/* TSC_AUX bits 63:32 are reserved; the P6 model has none of these. */
+static void test_msr_reserved(void)
+{
+	struct rig r;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	EMIT(&r, WRMSR_I(0xc0000103, 1, 0), HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 0xc0000082), RDMSR, HLT);
+	rig_run_pm(&r);
+	CHECK_FAULT(&r, V_GP, 0);
+	rig_close(&r);
+}
+
+/* RDTSCP: the TSC in EDX:EAX and TSC_AUX in ECX; #UD on the P6. */
+static void test_rdtscp(void)
+{
+	struct rig r;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	EMIT(&r, WRMSR_I(0xc0000103, 0, 0x2a), RDTSC, MOV_RR(R_EBX, R_EAX),
+	     MOV_RR(R_ESI, R_EDX), MOV_RI(R_ECX, 0), 0x0f, 0x01, 0xf9, 0x29,
+	     MODRM(3, R_EBX, R_EAX),	   /* sub eax, ebx */
+	     0x19, MODRM(3, R_ESI, R_EDX), /* sbb edx, esi */
+	     MOV_RR(R_EDI, R_EAX), LOG(R_ECX), LOG(R_EDX), LOG(R_EDI), HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_EQ(r.nout, 3);
+	CHECK_EQ(r.out[0], 0x2a);
+	CHECK_EQ(r.out[1], 0); /* the TSC moved forward, by little */
+	CHECK((s32)r.out[2] >= 0);
+	rig_close(&r);
+
+	rig_open(&r);
+	EMIT(&r, 0x0f, 0x01, 0xf9, HLT);
+	rig_run_pm(&r);
+	CHECK_EQ(rig_vector(&r), V_UD);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_activation_and_4level_paging);
@@ -168,5 +267,9 @@ int main(void)
 	RUN_TEST(test_lme_locked_while_paging);
 	RUN_TEST(test_lma_read_only);
 	RUN_TEST(test_p6_has_no_lme);
+	RUN_TEST(test_long_mode_msrs);
+	RUN_TEST(test_msr_canonical_checks);
+	RUN_TEST(test_msr_reserved);
+	RUN_TEST(test_rdtscp);
 	return unit_summary();
 }

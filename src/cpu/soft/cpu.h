@@ -182,6 +182,11 @@ struct soft_cpu {
 	u64 icount;
 };
 
+/* long.c */
+bool is_canonical(u64 lin);
+bool long_msr_read(struct soft_cpu *cpu, u32 msr, u64 *v);
+bool long_msr_write(struct soft_cpu *cpu, u32 msr, u64 v);
+
 /* engine.c */
 void cpu_update_mode(struct soft_cpu *cpu);
 void cpu_tlb_flush(struct soft_cpu *cpu);

@@ -125,10 +125,31 @@ static void load_dtable(struct soft_cpu *cpu, struct insn *in,
 	t->base = base;
 }
 
+/*
+ * RDTSCP (0F 01 F9): RDTSC plus IA32_TSC_AUX in ECX, on the long-mode
+ * model (SDM vol. 2, RDTSCP); CR4.TSD makes it CPL-0 only, like RDTSC.
+ */
+static void exec_rdtscp(struct soft_cpu *cpu)
+{
+	u64 t;
+
+	if ((cpu->s.cr4 & CR4_TSD) && cpu->pe && cpu->cpl)
+		cpu_fault(cpu, EXC_GP, 0);
+	t = cpu_tsc(cpu);
+	cpu->s.gpr[R_EAX] = (u32)t;
+	cpu->s.gpr[R_EDX] = (u32)(t >> 32);
+	cpu->s.gpr[R_ECX] = (u32)cpu->s.tsc_aux;
+}
+
 static void exec_group7(struct soft_cpu *cpu, struct insn *in)
 {
 	u16 msw;
 
+	if (in->mod == 3 && in->reg == 7 && in->rm == 1 &&
+	    long_mode_capable(cpu)) {
+		exec_rdtscp(cpu);
+		return;
+	}
 	if (in->mod == 3 && in->reg != 4 && in->reg != 6)
 		undefined_opcode(cpu);
 	switch (in->reg) {

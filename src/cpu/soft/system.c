@@ -158,7 +158,7 @@ static bool msr_read(struct soft_cpu *cpu, u32 msr, u64 *v)
 		*v = cpu->s.efer;
 		return true;
 	default:
-		return false;
+		return long_msr_read(cpu, msr, v);
 	}
 }
 
@@ -211,7 +211,7 @@ static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
 	case MSR_EFER:
 		return efer_write(cpu, v);
 	default:
-		return false;
+		return long_msr_write(cpu, msr, v);
 	}
 }
 
