@@ -38,12 +38,12 @@ static struct lm_tables lm_build_tables(struct rig *r)
 	t.pdpt = rig_page_new(r);
 	t.pd = rig_page_new(r);
 	t.pt = rig_page_new(r);
-	rig_wr64(r, t.pml4, t.pdpt | PG_P | PG_W);
-	rig_wr64(r, t.pdpt, t.pd | PG_P | PG_W);
-	rig_wr64(r, t.pd, t.pt | PG_P | PG_W);
+	rig_wr64(r, t.pml4, t.pdpt | PG_P | PG_W | PG_U);
+	rig_wr64(r, t.pdpt, t.pd | PG_P | PG_W | PG_U);
+	rig_wr64(r, t.pd, t.pt | PG_P | PG_W | PG_U);
 	rig_wr64(r, t.pd + 8, 0 | PG_P | PG_W | PG_PS);
 	for (i = 0; i < 512; i++)
-		rig_wr64(r, t.pt + 8 * i, (u64)i * 4096 | PG_P | PG_W);
+		rig_wr64(r, t.pt + 8 * i, (u64)i * 4096 | PG_P | PG_W | PG_U);
 	return t;
 }
 
@@ -259,6 +259,159 @@ static void test_rdtscp(void)
 	rig_close(&r);
 }
 
+/*
+ * Interrupt delivery in IA-32e mode. A 64-bit ring-0 code segment at
+ * SEL_CODE64, a 16-byte-gate IDT at IDT64 whose gates lead to HLT stubs,
+ * and the TSS (the rig's TSS0) read as a 64-bit one: RSP0 at +4, IST1 at
+ * +0x24. The stubs would run in 64-bit mode, which the engine does not
+ * decode yet: they are a HLT each, below 64 KiB.
+ */
+#define SEL_CODE64 SEL_FREE
+#define IDT64 (DATA + 0x1000)
+#define STUB64(v) (0xa000u + 16 * (v))
+
+static void lm_gate(struct rig *r, unsigned v, unsigned type, unsigned dpl,
+		    unsigned ist)
+{
+	u32 off = STUB64(v);
+
+	rig_wr32(r, IDT64 + 16 * v, (u32)SEL_CODE64 << 16 | (off & 0xffff));
+	rig_wr32(r, IDT64 + 16 * v + 4,
+		 (off & 0xffff0000u) | 0x8000 | dpl << 13 | type << 8 | ist);
+	rig_wr64(r, IDT64 + 16 * v + 8, 0);
+	rig_wr8(r, STUB64(v), HLT);
+}
+
+/* Long mode entered by the state (as after emit_enter_long_mode). */
+static void lm_state(struct rig *r, struct x86_state *s, u32 pml4)
+{
+	unsigned v;
+
+	rig_desc(r, SEL_CODE64, 0, FLAT, A_CODE | SEG_ATTR_L | A_G);
+	for (v = 0; v < 256; v++)
+		lm_gate(r, v, GATE_INT32, 0, 0);
+	rig_pm_state(r, s);
+	s->cr4 |= CR4_PAE;
+	s->cr3 = pml4;
+	s->cr0 |= CR0_PG;
+	s->efer = LME | LMA;
+	s->idtr = (struct x86_dtable){IDT64, 256 * 16 - 1};
+}
+
+/* INT n at CPL 0, no IST: the frame goes on the current stack, aligned. */
+static void test_int_frame_same_level(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+	u64 top = STACK0 - 0x10; /* the aligned RSP after 'push' below */
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, PUSH_I(0x5a5a5a5a), INT(0x40), HLT);
+	lm_state(&r, &s, t.pml4);
+	s.gpr[R_ESP] = STACK0 - 0xc; /* misaligned on purpose */
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, STUB64(0x40) + 1);
+	CHECK_EQ(r.st.seg[S_CS].selector, SEL_CODE64);
+	CHECK_EQ(r.st.gpr[R_ESP], top - 40);
+	CHECK_EQ(rig_rd64(&r, (u32)top - 40), CODE + 7); /* RIP after INT */
+	CHECK_EQ(rig_rd64(&r, (u32)top - 32), SEL_CODE0);
+	CHECK_EQ(rig_rd64(&r, (u32)top - 24), 2);	      /* RFLAGS */
+	CHECK_EQ(rig_rd64(&r, (u32)top - 16), STACK0 - 0x10); /* old RSP */
+	CHECK_EQ(rig_rd64(&r, (u32)top - 8), SEL_DATA0);      /* old SS */
+	rig_close(&r);
+}
+
+/* An exception through an IST gate: the IST stack, error code pushed. */
+static void test_exception_on_ist_stack(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+	u32 ist = 0x3f008; /* aligned down to 0x3f000 */
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	rig_wr64(&r, TSS0 + 0x24, ist);
+	EMIT(&r, MOV_RI(R_EAX, 0x1234), MOV_SR(S_DS, R_EAX), HLT);
+	lm_state(&r, &s, t.pml4);
+	lm_gate(&r, V_GP, GATE_INT32, 0, 1);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, STUB64(V_GP) + 1);
+	CHECK_EQ(r.st.gpr[R_ESP], 0x3f000 - 48);
+	CHECK_EQ(rig_rd64(&r, 0x3f000 - 48), 0x1234);	/* selector, TI set */
+	CHECK_EQ(rig_rd64(&r, 0x3f000 - 40), CODE + 5); /* the MOV DS */
+	CHECK_EQ(rig_rd64(&r, 0x3f000 - 16), STACK0);
+	rig_close(&r);
+}
+
+/*
+ * From CPL 3 to a ring-0 handler: RSP0 from the TSS, SS:RSP of ring 3 in
+ * the frame, SS a null selector afterwards; IF cleared by the interrupt
+ * gate.
+ */
+static void test_privilege_change(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+	unsigned i;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	rig_wr64(&r, TSS0 + 4, ESP0);
+	rig_org(&r, 0x9000);
+	EMIT(&r, INT(0x41), HLT);
+	lm_state(&r, &s, t.pml4);
+	lm_gate(&r, 0x41, GATE_INT32, 3, 0);
+	for (i = 0; i < 6; i++)
+		s.seg[i] = rig_seg(SEL_DATA3, 0, FLAT, A_DATA32 | A_DPL(3) | 1);
+	s.seg[S_CS] = rig_seg(SEL_CODE3, 0, FLAT, A_CODE32 | A_DPL(3) | 1);
+	s.gpr[R_ESP] = STACK3;
+	s.eip = 0x9000;
+	s.eflags = 2 | FL_IF;
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, STUB64(0x41) + 1);
+	CHECK_EQ(r.st.seg[S_CS].selector, SEL_CODE64);
+	CHECK_EQ(r.st.seg[S_SS].selector, 0);
+	CHECK_EQ(r.st.eflags & FL_IF, 0);
+	CHECK_EQ(r.st.gpr[R_ESP], ESP0 - 40);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 40), 0x9002);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 32), SEL_CODE3);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 24), 2 | FL_IF);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 16), STACK3);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 8), SEL_DATA3);
+	rig_close(&r);
+}
+
+/* A gate to a code segment that is not 64-bit: #GP(selector + EXT). */
+static void test_gate_needs_64bit_code(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+	u32 ist = 0x3f000;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	rig_wr64(&r, TSS0 + 0x24, ist);
+	EMIT(&r, 0x0f, 0x0b, HLT); /* ud2 */
+	lm_state(&r, &s, t.pml4);
+	/* #UD's gate points at the 32-bit SEL_CODE0; #GP's uses IST1. */
+	rig_wr32(&r, IDT64 + 16 * V_UD,
+		 (u32)SEL_CODE0 << 16 | (STUB64(V_UD) & 0xffff));
+	lm_gate(&r, V_GP, GATE_INT32, 0, 1);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.st.rip, STUB64(V_GP) + 1);
+	CHECK_EQ(rig_rd64(&r, ist - 48), SEL_CODE0 + 1); /* EXT set */
+	CHECK_EQ(rig_rd64(&r, ist - 40), CODE);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_activation_and_4level_paging);
@@ -271,5 +424,9 @@ int main(void)
 	RUN_TEST(test_msr_canonical_checks);
 	RUN_TEST(test_msr_reserved);
 	RUN_TEST(test_rdtscp);
+	RUN_TEST(test_int_frame_same_level);
+	RUN_TEST(test_exception_on_ist_stack);
+	RUN_TEST(test_privilege_change);
+	RUN_TEST(test_gate_needs_64bit_code);
 	return unit_summary();
 }

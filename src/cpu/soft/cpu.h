@@ -186,6 +186,8 @@ struct soft_cpu {
 bool is_canonical(u64 lin);
 bool long_msr_read(struct soft_cpu *cpu, u32 msr, u64 *v);
 bool long_msr_write(struct soft_cpu *cpu, u32 msr, u64 v);
+void deliver_long(struct soft_cpu *cpu, int vector, bool software,
+		  bool has_error, u32 error_code, u32 return_eip);
 
 /* engine.c */
 void cpu_update_mode(struct soft_cpu *cpu);
