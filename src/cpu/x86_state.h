@@ -10,8 +10,22 @@
 #include "core/types.h"
 
 enum x86_reg {
-	R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI,
-	R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+	R_EAX,
+	R_ECX,
+	R_EDX,
+	R_EBX,
+	R_ESP,
+	R_EBP,
+	R_ESI,
+	R_EDI,
+	R_R8,
+	R_R9,
+	R_R10,
+	R_R11,
+	R_R12,
+	R_R13,
+	R_R14,
+	R_R15,
 };
 #define X86_NR_GPRS 16
 #define X86_NR_XMM 16
@@ -151,7 +165,7 @@ struct x86_state {
 	bool halted;
 	bool nmi_pending;
 	bool nmi_blocked; /* an NMI handler runs: the next NMI waits for IRET */
-	bool a20_masked; /* true: address bit 20 forced to 0 */
+	bool a20_masked;  /* true: address bit 20 forced to 0 */
 	struct x86_fpu_state fpu;
 };
 
