@@ -63,8 +63,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check-cpu: $(BUILD)/twoostwo-cputest
+check-cpu: $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo
 	tests/run-cputests.sh $(BUILD)/twoostwo-cputest
+	tests/run-test386.sh $(BUILD)/twoostwo
 
 # The host processor as the oracle (src/cputest/hostdiff.c): a bounded
 # CI run of about 10 s; x86-64 hosts only.

@@ -19,7 +19,8 @@ packages=(
 	bochs-sdl
 	# guest images; gcc-multilib builds their static i386 disk benchmark
 	xorriso isolinux syslinux-common mtools gcc-multilib
-	# PNG screen dumps; the boot-sector programs of the VGA tests
+	# PNG screen dumps; the boot-sector programs of the VGA tests and
+	# test386.asm (tests/run-test386.sh) are assembled at test time
 	libpng-dev nasm
 	# networking: libslirp (NAT), libvdeplug and vde_switch (VDE), iPXE
 	# boot ROMs (ipxe-qemu), pcap checks (tshark), namespaces (iproute2)

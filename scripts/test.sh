@@ -55,7 +55,7 @@ lint() {
 	local py
 	shellcheck scripts/install-deps.sh scripts/build-guests.sh \
 		scripts/build-linux-guest.sh scripts/quickstart.sh \
-		scripts/test.sh tests/guest/run-all.sh \
+		scripts/test.sh tests/guest/run-all.sh tests/run-test386.sh \
 		tests/guest/test_linux_qemu_image.sh bench/*.sh .ci/run \
 		fuzz/run.sh || return 1
 	for py in tests/guest/*.py tests/guest/qemu-twoostwo bench/*.py; do

@@ -37,6 +37,7 @@ enum run_opt {
 	OPT_SCREEN_DUMP,
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
+	OPT_EXIT_WHEN_HALTED,
 	OPT_ENGINE,
 	OPT_NET,
 	OPT_VNC,
@@ -67,6 +68,7 @@ static const struct option run_options[] = {
 	{"screen-dump", required_argument, NULL, OPT_SCREEN_DUMP},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
+	{"exit-when-halted", no_argument, NULL, OPT_EXIT_WHEN_HALTED},
 	{"engine", required_argument, NULL, OPT_ENGINE},
 	{"net", required_argument, NULL, OPT_NET},
 	{"vnc", required_argument, NULL, OPT_VNC},
@@ -131,6 +133,8 @@ static const char run_usage[] =
 	"  --timeout SECONDS       stop after this long, with exit status 3\n"
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
+	"  --exit-when-halted      stop with status 0 once the CPU halts with\n"
+	"                          interrupts disabled (test ROMs end so)\n"
 	"  --engine soft           CPU engine (default soft)\n"
 	"  --net CARD[,BACKEND][,OPTION...]\n"
 	"                          a network card (repeatable, up to 4):\n"
@@ -422,6 +426,9 @@ static int run_set_option(struct run_args *a, int opt, const char *v, char *err,
 	case OPT_LPT1:
 	case OPT_LPT2:
 		a->cfg.lpt_spec[opt - OPT_LPT1] = v;
+		return 0;
+	case OPT_EXIT_WHEN_HALTED:
+		a->cfg.exit_when_halted = true;
 		return 0;
 	case OPT_MEMORY:
 		return run_set_memory(a, v, err, errlen);

@@ -18,6 +18,12 @@ enum cpu_model {
 	CPU_MODEL_8086, /* for the 8086 single-step test suite */
 	CPU_MODEL_286, /* for the 80286 single-step test suite */
 	CPU_MODEL_P6, /* the twoostwo virtual CPU (see cpu/cpuid.c) */
+	/*
+	 * P6 plus the parts of long mode built so far (EFER.LME/LMA, 4-level
+	 * paging): for unit tests until 64-bit mode is complete; the PC and
+	 * CPUID do not offer it yet.
+	 */
+	CPU_MODEL_X86_64,
 };
 
 enum vcpu_exit {

@@ -9,7 +9,26 @@
 
 #include "core/types.h"
 
-enum x86_reg { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum x86_reg {
+	R_EAX,
+	R_ECX,
+	R_EDX,
+	R_EBX,
+	R_ESP,
+	R_EBP,
+	R_ESI,
+	R_EDI,
+	R_R8,
+	R_R9,
+	R_R10,
+	R_R11,
+	R_R12,
+	R_R13,
+	R_R14,
+	R_R15,
+};
+#define X86_NR_GPRS 16
+#define X86_NR_XMM 16
 enum x86_sreg { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 
 /* EFLAGS bits (Intel SDM vol. 1, 3.4.3). */
@@ -56,6 +75,12 @@ enum x86_sreg { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_OSFXSR BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
 
+#define CR4_FSGSBASE BIT(16)
+
+/* IA32_EFER (SDM vol. 3, 2.2.1; AMD APM vol. 2, 3.1.7). */
+#define EFER_SCE BIT(0)
+#define EFER_LME BIT(8)
+#define EFER_LMA BIT(10)
 #define EFER_NXE BIT(11)
 
 /*
@@ -67,18 +92,24 @@ enum x86_sreg { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define SEG_ATTR_DPL_SHIFT 5
 #define SEG_ATTR_DPL 0x0060
 #define SEG_ATTR_P 0x0080
+#define SEG_ATTR_L 0x2000 /* 64-bit code segment (long mode) */
 #define SEG_ATTR_DB 0x4000
 #define SEG_ATTR_G 0x8000
 
+/*
+ * Bases are 64-bit: FS and GS bases (the IA32_FS_BASE/GS_BASE MSRs), the
+ * LDT and TSS bases from 16-byte long-mode descriptors. Outside long mode
+ * the upper half is zero.
+ */
 struct x86_segment {
 	u16 selector;
-	u32 base;
+	u64 base;
 	u32 limit; /* byte granular, already expanded */
 	u16 attr;
 };
 
 struct x86_dtable {
-	u32 base;
+	u64 base;
 	u16 limit;
 };
 
@@ -94,23 +125,38 @@ struct x86_fpu_state {
 	u16 fds;
 	u8 st[8][10]; /* physical registers R0..R7, 80-bit little-endian */
 	u32 mxcsr;
-	u8 xmm[8][16];
+	u8 xmm[X86_NR_XMM][16]; /* XMM8-15 exist in 64-bit mode only */
 };
 
+/*
+ * The architectural state of one processor, engine-neutral: what every
+ * engine (soft, later a JIT or KVM) saves and restores, 64-bit wide so
+ * that long mode fits (SDM vol. 1, 3.2.1). Outside 64-bit mode the upper
+ * halves of GPRs and RIP are kept as the SDM says (undefined across mode
+ * switches; an engine may keep them).
+ */
 struct x86_state {
-	u32 gpr[8];
-	u32 eip;
+	u64 gpr[X86_NR_GPRS];
+	union {
+		u64 rip;
+		u32 eip; /* the low half (little-endian host) */
+	};
 	u32 eflags;
 	struct x86_segment seg[6];
 	struct x86_segment ldtr;
 	struct x86_segment tr;
 	struct x86_dtable gdtr;
 	struct x86_dtable idtr;
-	u32 cr0, cr2, cr3, cr4;
-	u32 dr[8];
+	u64 cr0, cr2, cr3, cr4, cr8;
+	u64 dr[8];
 	u64 efer;
 	u64 tsc;
-	u32 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 tsc_aux; /* IA32_TSC_AUX (RDTSCP) */
+	u32 sysenter_cs;
+	u64 sysenter_esp, sysenter_eip;
+	/* SYSCALL/SYSRET (SDM vol. 3, 5.8.8; AMD APM vol. 2, 6.1.1). */
+	u64 star, lstar, cstar, sfmask;
+	u64 kernel_gs_base; /* swapped with GS.base by SWAPGS */
 	u64 apic_base;
 	u64 pat;
 	u64 mtrr_def_type;
@@ -119,7 +165,7 @@ struct x86_state {
 	bool halted;
 	bool nmi_pending;
 	bool nmi_blocked; /* an NMI handler runs: the next NMI waits for IRET */
-	bool a20_masked; /* true: address bit 20 forced to 0 */
+	bool a20_masked;  /* true: address bit 20 forced to 0 */
 	struct x86_fpu_state fpu;
 };
 

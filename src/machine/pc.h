@@ -58,6 +58,8 @@ struct pc_config {
 	u64 timeout_ns;		      /* stop after this long (0: never) */
 	/* Stop with status 0 once the text screen shows this (or NULL). */
 	const char *exit_when_screen;
+	/* Stop with status 0 when the CPU halts with IF clear. */
+	bool exit_when_halted;
 	/* Unix socket for `twoostwo control` (CD change), or NULL. */
 	const char *control_path;
 	/*

@@ -174,6 +174,20 @@ static void pc_stop_timers(struct pc *pc)
 	timer_cancel(&pc->timeout_timer);
 }
 
+/*
+ * HLT with IF clear: only an NMI or a reset wakes the CPU, which is how
+ * test ROMs (test386.asm) say they are done.
+ */
+static bool pc_halted_for_good(struct pc *pc)
+{
+	struct x86_state st;
+
+	if (!pc->engine->get_state)
+		return false;
+	pc->engine->get_state(pc->vcpu, &st);
+	return !(st.eflags & FL_IF);
+}
+
 /* One time slice of the vCPU, then whatever the machine must do. */
 static void pc_step(struct pc *pc)
 {
@@ -188,6 +202,10 @@ static void pc_step(struct pc *pc)
 	}
 	switch (pc->engine->run(pc->vcpu, MIN(next, slice_end))) {
 	case VCPU_EXIT_HALT:
+		if (pc->cfg.exit_when_halted && pc_halted_for_good(pc)) {
+			pc_request_quit(pc, 0);
+			break;
+		}
 		/* Wait for a timer or host event; epoll caps the wait. */
 		evloop_run_once(&pc->loop,
 				timers_next_deadline(&pc->loop.timers));
@@ -219,9 +237,17 @@ static void pc_print_stats(struct pc *pc, u64 start_ns)
 		return;
 	insns = pc->engine->instructions(pc->vcpu);
 	fprintf(stderr,
-		"twoostwo: stats: %llu instructions in %.3f s (%.1f million/s)\n",
+		"twoostwo: stats: %llu instructions in %.3f s (%.1f "
+		"million/s)\n",
 		(unsigned long long)insns, (double)ns / NSEC_PER_SEC,
 		ns ? (double)insns * 1e3 / (double)ns : 0.0);
+	if (pc->engine->get_state) {
+		struct x86_state st;
+
+		pc->engine->get_state(pc->vcpu, &st);
+		fprintf(stderr, "twoostwo: stats: stopped at %04x:%08x\n",
+			st.seg[S_CS].selector, st.eip);
+	}
 }
 
 /*

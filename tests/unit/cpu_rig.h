@@ -580,7 +580,8 @@ static inline void rig_tables(struct rig *r)
 		rig_io_allow(r, (u16)v, true);
 }
 
-static inline void rig_open(struct rig *r)
+/* The rig with a CPU of the given model (rig_open: the P6). */
+static inline void rig_open_model(struct rig *r, enum cpu_model model)
 {
 	struct vcpu_env env;
 
@@ -597,11 +598,16 @@ static inline void rig_open(struct rig *r)
 		 0);
 	env = (struct vcpu_env){ .pio = r->pio, .mem = &r->mem,
 				 .intack = rig_intack, .opaque = r,
-				 .model = CPU_MODEL_P6 };
+				 .model = model };
 	CHECK_EQ(soft_engine_ops.create(&env, &r->vcpu), 0);
 	rig_tables(r);
 	rig_idt(r, V_EXIT3, SEL_CODE0, STUBS + 16 * V_EXIT3, GATE_INT32, 3);
 	rig_org(r, CODE);
+}
+
+static inline void rig_open(struct rig *r)
+{
+	rig_open_model(r, CPU_MODEL_P6);
 }
 
 static inline void rig_close(struct rig *r)

@@ -173,10 +173,10 @@ static unsigned compare_code(const char *name, const u8 *body, unsigned len)
 			if (!mismatches)
 				fprintf(stderr,
 					"  %s (producer %u): exec eflags %#x "
-					"eax %#x; fast eflags %#x eax %#x\n",
+					"eax %#llx; fast eflags %#x eax %#llx\n",
 					name, p, slow.st.eflags,
-					slow.st.gpr[R_EAX], fast.st.eflags,
-					fast.st.gpr[R_EAX]);
+					(unsigned long long)slow.st.gpr[R_EAX], fast.st.eflags,
+					(unsigned long long)fast.st.gpr[R_EAX]);
 			mismatches++;
 		}
 	}

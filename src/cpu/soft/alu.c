@@ -259,7 +259,7 @@ u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
 
 void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 {
-	u32 *g = cpu->s.gpr;
+	u64 *g = cpu->s.gpr;
 	u32 a = reg_read(cpu, R_EAX, size);
 	u64 res;
 	bool overflow;
@@ -382,7 +382,7 @@ void alu_das(struct soft_cpu *cpu)
 
 void alu_aaa(struct soft_cpu *cpu)
 {
-	u32 *ax = &cpu->s.gpr[R_EAX];
+	u64 *ax = &cpu->s.gpr[R_EAX];
 	bool adjust = (*ax & 0xf) > 9 || get_flag(cpu, FL_AF);
 	u8 al = (u8)*ax;
 
@@ -407,7 +407,7 @@ void alu_aaa(struct soft_cpu *cpu)
 
 void alu_aas(struct soft_cpu *cpu)
 {
-	u32 *ax = &cpu->s.gpr[R_EAX];
+	u64 *ax = &cpu->s.gpr[R_EAX];
 	bool adjust = (*ax & 0xf) > 9 || get_flag(cpu, FL_AF);
 	u8 al = (u8)*ax;
 
@@ -491,7 +491,7 @@ bool cond_from_eflags(struct soft_cpu *cpu, unsigned cc)
 /* 8086 quirk: a REP prefix on MUL/IMUL negates the stored product. */
 void alu_mul_negate_8086(struct soft_cpu *cpu, unsigned size)
 {
-	u32 *g = cpu->s.gpr;
+	u64 *g = cpu->s.gpr;
 
 	if (size == 1) {
 		g[R_EAX] = (g[R_EAX] & ~0xffffu) | (u16)(0 - (u16)g[R_EAX]);

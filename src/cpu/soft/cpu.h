@@ -182,6 +182,13 @@ struct soft_cpu {
 	u64 icount;
 };
 
+/* long.c */
+bool is_canonical(u64 lin);
+bool long_msr_read(struct soft_cpu *cpu, u32 msr, u64 *v);
+bool long_msr_write(struct soft_cpu *cpu, u32 msr, u64 v);
+void deliver_long(struct soft_cpu *cpu, int vector, bool software,
+		  bool has_error, u32 error_code, u32 return_eip);
+
 /* engine.c */
 void cpu_update_mode(struct soft_cpu *cpu);
 void cpu_tlb_flush(struct soft_cpu *cpu);
@@ -346,7 +353,18 @@ static inline bool is_8086(const struct soft_cpu *cpu)
 
 static inline bool is_286_or_older(const struct soft_cpu *cpu)
 {
-	return cpu->model != CPU_MODEL_P6;
+	return cpu->model < CPU_MODEL_P6;
+}
+
+static inline bool long_mode_capable(const struct soft_cpu *cpu)
+{
+	return cpu->model == CPU_MODEL_X86_64;
+}
+
+/* IA-32e mode is active (EFER.LMA): 4-level paging, 64-bit IDT. */
+static inline bool long_mode_active(const struct soft_cpu *cpu)
+{
+	return cpu->s.efer & EFER_LMA;
 }
 
 static inline unsigned iopl(const struct soft_cpu *cpu)

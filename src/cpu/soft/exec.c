@@ -225,9 +225,19 @@ void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 {
 	u32 sp = stack_sp(cpu);
 	u16 sel = mem_read16(cpu, S_SS, sp);
+	u32 old_esp = cpu->s.gpr[R_ESP];
+	u32 new_esp;
 
-	seg_load(cpu, seg, sel);
+	/*
+	 * The increment uses the stack width of the SS the value was popped
+	 * from: POP SS into a 32-bit segment from a 16-bit one moves SP only
+	 * (test386 POST 0x09). Computed before the load, which may fault.
+	 */
 	stack_set_sp(cpu, sp + osize);
+	new_esp = cpu->s.gpr[R_ESP];
+	cpu->s.gpr[R_ESP] = old_esp;
+	seg_load(cpu, seg, sel);
+	cpu->s.gpr[R_ESP] = new_esp;
 	if (seg == S_SS)
 		cpu->inhibit_irq = true;
 }
@@ -281,7 +291,10 @@ static void exec_bound(struct soft_cpu *cpu, struct insn *in)
 	if (size == 2) {
 		idx = (s16)reg_read(cpu, in->reg, 2);
 		lo = (s16)mem_read16(cpu, in->seg, cpu->ea);
-		hi = (s16)mem_read16(cpu, in->seg, (cpu->ea + 2) & 0xffff);
+		/* The upper bound wraps at 64 KiB with 16-bit addresses only. */
+		hi = (s16)mem_read16(cpu, in->seg,
+				     in->asize == 2 ? (cpu->ea + 2) & 0xffff :
+						      cpu->ea + 2);
 	} else {
 		idx = (s32)cpu->s.gpr[in->reg];
 		lo = (s32)mem_read32(cpu, in->seg, cpu->ea);
@@ -296,15 +309,34 @@ static void exec_enter(struct soft_cpu *cpu, struct insn *in)
 	unsigned osize = in->osize, level = in->imm2 & 31, i;
 	u32 bp = cpu->s.gpr[R_EBP], frame;
 	u32 spmask = cpu->stack32 ? ~0u : 0xffffu;
+	u32 bytes = osize * (level ? level + 1 : 1) + (u16)in->imm;
+	u32 final = (stack_sp(cpu) - bytes) & spmask;
 
+	/*
+	 * ENTER faults before it changes anything when a write at the final
+	 * stack pointer would (SDM vol. 2, ENTER, "Protected Mode
+	 * Exceptions"; test386 POST 0x1A): probe it first.
+	 */
+	if (cpu->pe) {
+		u32 lin = seg_linear(cpu, S_SS, final, 1, true);
+
+		if (cpu->s.cr0 & CR0_PG)
+			mmu_translate(
+				cpu, lin,
+				ACC_WRITE | (user_access(cpu) ? ACC_USER : 0));
+	}
 	push_sz(cpu, bp, osize);
 	frame = stack_sp(cpu);
 	for (i = 1; i < level; i++) {
 		bp = (bp - osize) & spmask;
 		push_sz(cpu, mem_read_sz(cpu, S_SS, bp, osize), osize);
 	}
+	/*
+	 * The frame pointer pushed is all of ESP even with a 16-bit stack
+	 * (ESP's upper half kept): what a 386 does (test386 POST 0x1A).
+	 */
 	if (level)
-		push_sz(cpu, frame, osize);
+		push_sz(cpu, (cpu->s.gpr[R_ESP] & ~spmask) | frame, osize);
 	reg_write(cpu, R_EBP, frame, cpu->stack32 ? 4 : 2);
 	stack_set_sp(cpu, (stack_sp(cpu) - in->imm) & spmask);
 }
@@ -326,8 +358,19 @@ static void exec_io(struct soft_cpu *cpu, struct insn *in)
 
 	io_check(cpu, port, size);
 	if (!out && pio_is_regs_port(cpu->env.pio, port, size)) {
-		/* VMware's backdoor: the device reads and sets registers. */
-		cpu->env.pio->regs_fn(cpu->env.pio->regs_opaque, cpu->s.gpr);
+		/*
+		 * VMware's backdoor: the device reads and sets the eight
+		 * 32-bit registers (a 32-bit write zero-extends, as in
+		 * 64-bit mode).
+		 */
+		u32 regs[8];
+		unsigned i;
+
+		for (i = 0; i < 8; i++)
+			regs[i] = (u32)cpu->s.gpr[i];
+		cpu->env.pio->regs_fn(cpu->env.pio->regs_opaque, regs);
+		for (i = 0; i < 8; i++)
+			cpu->s.gpr[i] = regs[i];
 		return;
 	}
 	if (out)
@@ -496,7 +539,7 @@ static void exec_xlat(struct soft_cpu *cpu, struct insn *in)
 
 static void exec_cwd_cbw(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *a = &cpu->s.gpr[R_EAX];
+	u64 *a = &cpu->s.gpr[R_EAX];
 
 	if (in->op == 0x98) {
 		if (in->osize == 2)

@@ -126,10 +126,31 @@ static void load_dtable(struct soft_cpu *cpu, struct insn *in,
 	t->base = base;
 }
 
+/*
+ * RDTSCP (0F 01 F9): RDTSC plus IA32_TSC_AUX in ECX, on the long-mode
+ * model (SDM vol. 2, RDTSCP); CR4.TSD makes it CPL-0 only, like RDTSC.
+ */
+static void exec_rdtscp(struct soft_cpu *cpu)
+{
+	u64 t;
+
+	if ((cpu->s.cr4 & CR4_TSD) && cpu->pe && cpu->cpl)
+		cpu_fault(cpu, EXC_GP, 0);
+	t = cpu_tsc(cpu);
+	cpu->s.gpr[R_EAX] = (u32)t;
+	cpu->s.gpr[R_EDX] = (u32)(t >> 32);
+	cpu->s.gpr[R_ECX] = (u32)cpu->s.tsc_aux;
+}
+
 static void exec_group7(struct soft_cpu *cpu, struct insn *in)
 {
 	u16 msw;
 
+	if (in->mod == 3 && in->reg == 7 && in->rm == 1 &&
+	    long_mode_capable(cpu)) {
+		exec_rdtscp(cpu);
+		return;
+	}
 	if (in->mod == 3 && in->reg != 4 && in->reg != 6)
 		undefined_opcode(cpu);
 	switch (in->reg) {
@@ -310,7 +331,7 @@ static void exec_cmpxchg8b(struct soft_cpu *cpu, struct insn *in)
 		undefined_opcode(cpu);
 	lo = mem_read32(cpu, in->seg, cpu->ea);
 	hi = mem_read32(cpu, in->seg, cpu->ea + 4);
-	if (lo == cpu->s.gpr[R_EAX] && hi == cpu->s.gpr[R_EDX]) {
+	if (lo == (u32)cpu->s.gpr[R_EAX] && hi == (u32)cpu->s.gpr[R_EDX]) {
 		mem_write32(cpu, in->seg, cpu->ea, cpu->s.gpr[R_EBX]);
 		mem_write32(cpu, in->seg, cpu->ea + 4, cpu->s.gpr[R_ECX]);
 		set_flag(cpu, FL_ZF, true);
@@ -373,8 +394,8 @@ static void exec_sysenter(struct soft_cpu *cpu)
 		(cs & ~3u) + 8, 0, 0xffffffffu,
 		SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G | 0x3
 	};
-	cpu->s.gpr[R_ESP] = cpu->s.sysenter_esp;
-	cpu->s.eip = cpu->s.sysenter_eip;
+	cpu->s.gpr[R_ESP] = (u32)cpu->s.sysenter_esp;
+	cpu->s.eip = (u32)cpu->s.sysenter_eip;
 	cpu_update_mode(cpu);
 }
 

@@ -40,7 +40,7 @@ static inline u32 fast_ea(struct soft_cpu *cpu, const struct insn *in)
 	return ea_compute(cpu, in);
 }
 
-static inline u32 *gpr(struct soft_cpu *cpu, unsigned r)
+static inline u64 *gpr(struct soft_cpu *cpu, unsigned r)
 {
 	return &cpu->s.gpr[r];
 }
@@ -196,14 +196,14 @@ static void movzx16_mem(struct soft_cpu *cpu, struct insn *in)
 
 static void inc_r(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *r = gpr(cpu, in->op & 7);
+	u64 *r = gpr(cpu, in->op & 7);
 
 	*r = alu_inc(cpu, *r, 4);
 }
 
 static void dec_r(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *r = gpr(cpu, in->op & 7);
+	u64 *r = gpr(cpu, in->op & 7);
 
 	*r = alu_dec(cpu, *r, 4);
 }
@@ -284,7 +284,7 @@ static unsigned shift_count(const struct soft_cpu *cpu, const struct insn *in)
 
 static void shift_reg(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *r = gpr(cpu, in->rm);
+	u64 *r = gpr(cpu, in->rm);
 
 	*r = fast_shift32(cpu, in->reg, *r, shift_count(cpu, in));
 }
@@ -292,7 +292,7 @@ static void shift_reg(struct soft_cpu *cpu, struct insn *in)
 /* IMUL r32, r/m32 (0F AF). */
 static void imul_reg(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 *r = gpr(cpu, in->reg);
+	u64 *r = gpr(cpu, in->reg);
 
 	*r = alu_imul2(cpu, *r, *gpr(cpu, in->rm), 4);
 }
@@ -300,7 +300,7 @@ static void imul_reg(struct soft_cpu *cpu, struct insn *in)
 static void imul_mem(struct soft_cpu *cpu, struct insn *in)
 {
 	u32 v = mem_read32(cpu, in->seg, fast_ea(cpu, in));
-	u32 *r = gpr(cpu, in->reg);
+	u64 *r = gpr(cpu, in->reg);
 
 	*r = alu_imul2(cpu, *r, v, 4);
 }
@@ -325,7 +325,7 @@ static void mov16_rm_r_mem(struct soft_cpu *cpu, struct insn *in)
 static void mov16_r_rm_mem(struct soft_cpu *cpu, struct insn *in)
 {
 	u16 v = mem_read16(cpu, in->seg, fast_ea(cpu, in));
-	u32 *r = gpr(cpu, in->reg);
+	u64 *r = gpr(cpu, in->reg);
 
 	*r = (*r & ~0xffffu) | v;
 }

@@ -297,6 +297,9 @@ void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
 	}
 	if (!cpu->pe)
 		deliver_real(cpu, vector, return_eip);
+	else if (cpu->s.efer & EFER_LMA)
+		deliver_long(cpu, vector, software, has_error, error_code,
+			     return_eip);
 	else
 		deliver_protected(cpu, vector, software, has_error, error_code,
 				  return_eip);

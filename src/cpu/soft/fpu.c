@@ -1455,7 +1455,8 @@ void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off)
 	put_le32(img + 28, MXCSR_MASK);
 	for (i = 0; i < 8; i++)
 		memcpy(img + FX_ST + 16 * i, f->st[st_phys(cpu, i)], 10);
-	memcpy(img + FX_XMM, f->xmm, sizeof(f->xmm));
+	/* Outside 64-bit mode the image holds XMM0-7 only. */
+	memcpy(img + FX_XMM, f->xmm, 8 * sizeof(f->xmm[0]));
 	fpu_write_bytes(cpu, seg, off, img, sizeof(img));
 }
 
@@ -1481,7 +1482,7 @@ void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off)
 	f->mxcsr = mxcsr;
 	for (i = 0; i < 8; i++)
 		memcpy(f->st[st_phys(cpu, i)], img + FX_ST + 16 * i, 10);
-	memcpy(f->xmm, img + FX_XMM, sizeof(f->xmm));
+	memcpy(f->xmm, img + FX_XMM, 8 * sizeof(f->xmm[0]));
 	fpu_load_tags(cpu, img[4]);
 	fpu_update_es(cpu);
 }

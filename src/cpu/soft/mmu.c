@@ -187,12 +187,59 @@ static u64 walk_pae(struct soft_cpu *cpu, u32 lin, unsigned acc)
 	return (pte & PAE_ADDR_MASK) | (lin & 0xfff);
 }
 
+/*
+ * 4-level paging, used while EFER.LMA is set (SDM vol. 3, 4.5; AMD APM
+ * vol. 2, 5.3). PML4 entries have no PS bit, and this CPU does not offer
+ * 1 GiB pages (CPUID 80000001h EDX bit 26 clear): PS is a reserved bit in
+ * both. Rights are the AND of R/W and U/S over the four levels, NX the OR;
+ * accessed bits are set at every level, dirty in the leaf only.
+ */
+static u64 walk_long(struct soft_cpu *cpu, u64 lin, unsigned acc)
+{
+	u64 table = cpu->s.cr3 & PAE_ADDR_MASK;
+	u64 pa[4], e[4], all = PTE_W | PTE_U, any_nx = 0;
+	u64 dirty = acc & ACC_WRITE ? PTE_D : 0;
+	int level, last = 3;
+
+	for (level = 0; level < 4; level++) {
+		unsigned shift = 39 - 9 * level;
+		bool large;
+
+		pa[level] = table + (((lin >> shift) & 0x1ff) << 3);
+		e[level] = phys_read64(cpu, pa[level]);
+		large = level == 2 && (e[level] & PTE_PS);
+		if (!(e[level] & PTE_P))
+			page_fault(cpu, (u32)lin, pf_code(acc, false));
+		if ((e[level] & pae_reserved(cpu, large)) ||
+		    (level < 2 && (e[level] & PTE_PS)))
+			page_fault(cpu, (u32)lin,
+				   pf_code(acc, true) | PF_RSVD);
+		all &= e[level];
+		any_nx |= e[level] & PTE_NX;
+		if (large) {
+			last = 2;
+			break;
+		}
+		table = e[level] & PAE_ADDR_MASK;
+	}
+	check_rights(cpu, (u32)lin, acc, all & PTE_W, all & PTE_U,
+		     (cpu->s.efer & EFER_NXE) && any_nx);
+	for (level = 0; level < last; level++)
+		set_ad64(cpu, pa[level], e[level], PTE_A);
+	set_ad64(cpu, pa[last], e[last], PTE_A | dirty);
+	if (last == 2)
+		return (e[2] & PAE_ADDR_MASK & ~0x1fffffull) | (lin & 0x1fffff);
+	return (e[3] & PAE_ADDR_MASK) | (lin & 0xfff);
+}
+
 u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc)
 {
 	u64 pa;
 
 	if (!(cpu->s.cr0 & CR0_PG))
 		pa = lin;
+	else if (long_mode_active(cpu))
+		pa = walk_long(cpu, lin, acc);
 	else if (cpu->s.cr4 & CR4_PAE)
 		pa = walk_pae(cpu, lin, acc);
 	else

@@ -178,8 +178,30 @@ static bool msr_read(struct soft_cpu *cpu, u32 msr, u64 *v)
 		*v = cpu->s.efer;
 		return true;
 	default:
-		return false;
+		return long_msr_read(cpu, msr, v);
 	}
+}
+
+/*
+ * EFER: NXE always; SCE and LME on the long-mode model. LMA is read-only
+ * (set by CR0.PG, see write_cr), and LME may not change while paging is
+ * on (SDM vol. 3, 10.8.5; AMD APM vol. 2, 14.6.1): #GP.
+ */
+static bool efer_write(struct soft_cpu *cpu, u64 v)
+{
+	u64 writable = EFER_NXE;
+
+	if (long_mode_capable(cpu))
+		writable |= EFER_SCE | EFER_LME;
+	v = (v & ~(u64)EFER_LMA) | (cpu->s.efer & EFER_LMA);
+	if (v & ~(writable | EFER_LMA))
+		return false;
+	if (((v ^ cpu->s.efer) & EFER_LME) && (cpu->s.cr0 & CR0_PG))
+		return false;
+	if ((v ^ cpu->s.efer) & EFER_NXE)
+		cpu_tlb_flush(cpu);
+	cpu->s.efer = v;
+	return true;
 }
 
 static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
@@ -207,15 +229,9 @@ static bool msr_write(struct soft_cpu *cpu, u32 msr, u64 v)
 	case MSR_BIOS_SIGN_ID: /* written before CPUID to read the revision */
 		return true;
 	case MSR_EFER:
-		/* Only NXE: no long mode, no SYSCALL on this CPU. */
-		if (v & ~(u64)EFER_NXE)
-			return false;
-		if ((v ^ cpu->s.efer) & EFER_NXE)
-			cpu_tlb_flush(cpu);
-		cpu->s.efer = v;
-		return true;
+		return efer_write(cpu, v);
 	default:
-		return false;
+		return long_msr_write(cpu, msr, v);
 	}
 }
 
@@ -248,6 +264,28 @@ void wrmsr(struct soft_cpu *cpu)
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | \
 		       CR4_MCE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/*
+ * Paging on with EFER.LME activates IA-32e mode (EFER.LMA), which needs
+ * CR4.PAE and a CS that is not 64-bit; paging off leaves it (SDM vol. 3,
+ * 10.8.5 and 4.1.2; AMD APM vol. 2, 14.6). #GP otherwise.
+ */
+static void cr0_long_mode_switch(struct soft_cpu *cpu, u32 v)
+{
+	bool pg_on = (v & CR0_PG) && !(cpu->s.cr0 & CR0_PG);
+	bool pg_off = !(v & CR0_PG) && (cpu->s.cr0 & CR0_PG);
+
+	if (pg_on && (cpu->s.efer & EFER_LME)) {
+		if (!(cpu->s.cr4 & CR4_PAE) ||
+		    (cpu->s.seg[S_CS].attr & SEG_ATTR_L))
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.efer |= EFER_LMA;
+	} else if (pg_off && long_mode_active(cpu)) {
+		if (cpu->s.seg[S_CS].attr & SEG_ATTR_L)
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.efer &= ~(u64)EFER_LMA;
+	}
+}
+
 void write_cr(struct soft_cpu *cpu, int n, u32 v)
 {
 	switch (n) {
@@ -257,6 +295,7 @@ void write_cr(struct soft_cpu *cpu, int n, u32 v)
 		if ((v & CR0_NW) && !(v & CR0_CD))
 			cpu_fault(cpu, EXC_GP, 0);
 		v |= CR0_ET;
+		cr0_long_mode_switch(cpu, v);
 		if ((v ^ cpu->s.cr0) & (CR0_PG | CR0_WP | CR0_PE))
 			cpu_tlb_flush(cpu);
 		cpu->s.cr0 = v;
@@ -270,6 +309,9 @@ void write_cr(struct soft_cpu *cpu, int n, u32 v)
 		break;
 	case 4:
 		if (v & ~CR4_SUPPORTED)
+			cpu_fault(cpu, EXC_GP, 0);
+		/* PAE cannot be turned off in long mode (SDM vol. 3, 4.1.3). */
+		if (long_mode_active(cpu) && !(v & CR4_PAE))
 			cpu_fault(cpu, EXC_GP, 0);
 		if ((v ^ cpu->s.cr4) & (CR4_PSE | CR4_PAE | CR4_PGE))
 			cpu_tlb_flush(cpu);

@@ -117,12 +117,16 @@ static void load_state(struct soft_cpu *cpu, const struct tss_layout *l)
 	cpu->s.eflags = (tss_read(cpu, base + l->eflags, l->width) &
 			 (l->width == 4 ? 0x3f7fd5u : 0x7fd5u)) |
 			2;
+	/*
+	 * A 286 TSS holds 16-bit registers: a 386 loads their upper halves
+	 * with ones (observed on silicon, checked by test386 POST 0x22).
+	 */
 	for (i = 0; i < 8; i++)
-		cpu->s.gpr[i] = l->width == 4
-					? sys_read32(cpu, base + l->gpr + i * 4)
-					: (cpu->s.gpr[i] & 0xffff0000u) |
-						  sys_read16(cpu, base + l->gpr +
-								     i * 2);
+		cpu->s.gpr[i] =
+			l->width == 4 ?
+				sys_read32(cpu, base + l->gpr + i * 4) :
+				0xffff0000u |
+					sys_read16(cpu, base + l->gpr + i * 2);
 	for (i = 0; i < nsegs; i++)
 		sel[i] = sys_read16(cpu, base + l->sreg + i * l->width);
 	ldt = sys_read16(cpu, base + l->ldt);
