@@ -84,7 +84,7 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 	for (i = 0; i < ARRAY_SIZE(s->gpr); i++)
 		v[i] = s->gpr[i];
 	pc_put_array(fl, "gpr", v, ARRAY_SIZE(s->gpr));
-	CPU_FIELD(fl, s, eip);
+	CPU_FIELD(fl, s, rip);
 	CPU_FIELD(fl, s, eflags);
 	for (i = 0; i < 6; i++)
 		pc_put_seg(fl, segs[i], &s->seg[i]);
@@ -98,6 +98,7 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 	CPU_FIELD(fl, s, cr2);
 	CPU_FIELD(fl, s, cr3);
 	CPU_FIELD(fl, s, cr4);
+	CPU_FIELD(fl, s, cr8);
 	for (i = 0; i < ARRAY_SIZE(s->dr); i++)
 		v[i] = s->dr[i];
 	pc_put_array(fl, "dr", v, ARRAY_SIZE(s->dr));
@@ -107,6 +108,12 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 	CPU_FIELD(fl, s, sysenter_cs);
 	CPU_FIELD(fl, s, sysenter_esp);
 	CPU_FIELD(fl, s, sysenter_eip);
+	CPU_FIELD(fl, s, star);
+	CPU_FIELD(fl, s, lstar);
+	CPU_FIELD(fl, s, cstar);
+	CPU_FIELD(fl, s, sfmask);
+	CPU_FIELD(fl, s, kernel_gs_base);
+	CPU_FIELD(fl, s, tsc_aux);
 	CPU_FIELD(fl, s, apic_base);
 	CPU_FIELD(fl, s, pat);
 	CPU_FIELD(fl, s, mtrr_def_type);
@@ -201,7 +208,7 @@ static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 	u64 tsc;
 
 	CPU_GET_ARRAY(r, "gpr", s->gpr);
-	CPU_GET(r, s, eip);
+	CPU_GET(r, s, rip);
 	CPU_GET(r, s, eflags);
 	for (i = 0; i < 6; i++)
 		pc_get_seg(r, segs[i], &s->seg[i]);
@@ -215,6 +222,7 @@ static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 	CPU_GET(r, s, cr2);
 	CPU_GET(r, s, cr3);
 	CPU_GET(r, s, cr4);
+	CPU_GET(r, s, cr8);
 	CPU_GET_ARRAY(r, "dr", s->dr);
 	CPU_GET(r, s, efer);
 	if (pc_get(r, "tsc", &tsc))
@@ -222,6 +230,12 @@ static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 	CPU_GET(r, s, sysenter_cs);
 	CPU_GET(r, s, sysenter_esp);
 	CPU_GET(r, s, sysenter_eip);
+	CPU_GET(r, s, star);
+	CPU_GET(r, s, lstar);
+	CPU_GET(r, s, cstar);
+	CPU_GET(r, s, sfmask);
+	CPU_GET(r, s, kernel_gs_base);
+	CPU_GET(r, s, tsc_aux);
 	CPU_GET(r, s, apic_base);
 	CPU_GET(r, s, pat);
 	CPU_GET(r, s, mtrr_def_type);
