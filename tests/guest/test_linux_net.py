@@ -93,11 +93,14 @@ def vde_checks(r, a, b, switch, capture):
         b.run('ping -c 3 -W 5 %s1' % VDE_NET, 60)
 
     def nc_copy():
-        b.run('{ nc -l -p %d >/tmp/r </dev/null & }' % NC_PORT)
+        # busybox nc ends when its stdin ends: the listener's stdin is a
+        # pipe that stays open (and sends nothing) while it receives.
+        b.run('{ sleep 300 | nc -l -p %d >/tmp/r & }' % NC_PORT)
         a.run('dd if=/dev/urandom of=/tmp/s bs=1k count=%d 2>/dev/null'
               % NC_KIB)
-        a.run('nc -w 5 %s2 %d </tmp/s' % (VDE_NET, NC_PORT), 120)
-        b.run('wait', 120)
+        a.run('nc -w 5 %s2 %d </tmp/s >/dev/null' % (VDE_NET, NC_PORT), 120)
+        b.run('for i in $(seq 120); do pidof nc >/dev/null || break; '
+              'sleep 1; done; killall sleep 2>/dev/null; true', 180)
         sent, got = a.sha256('/tmp/s'), b.sha256('/tmp/r')
         size = b.run('wc -c </tmp/r').strip()
         if sent != got:
