@@ -11,6 +11,8 @@ CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(SAN) -MMD -MP
 LDFLAGS += $(SAN)
 LDLIBS += -lz -lpthread -lm
+# The sandbox's system-call filter (core/sandbox.c): Debian's libseccomp.
+LDLIBS += $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c

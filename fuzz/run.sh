@@ -4,6 +4,11 @@
 # run each for a share of a bounded time:
 #   fuzz_hdd  any bytes as an image file behind block_open (raw, .hdd)
 #   fuzz_xml  any bytes as a bundle's DiskDescriptor.xml
+#   fuzz_machine  the whole PC driven by guest actions (port, MMIO, DMA,
+#             interrupt acknowledge, time); see fuzz/fuzz_machine.c
+#
+# FUZZ_SKIP_BUILD=1 reuses build/fuzz/fuzz_NAME; FUZZ_ARGS adds libFuzzer
+# options (e.g. -jobs, -runs).
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -24,7 +29,7 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml machine)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
@@ -39,6 +44,32 @@ artifacts() {
 		-name "$1-leak-*" -o -name "$1-timeout-*" -o -name "$1-oom-*" \)
 }
 
+# fuzz_build NAME BIN: the harness with ASan + UBSan and the Makefile's
+# warnings. The image harnesses take only the block layer and what it uses
+# (logger, event loop for the I/O workers): small, and quick to build. The
+# machine harness takes every source but the programs' mains, with the
+# fake clock (core/clock.h) so its runs are deterministic.
+fuzz_build() {
+	local name=$1 bin=$2 srcs extra=()
+
+	if [ "$name" = machine ]; then
+		make -s build/gen/dsdt_aml.h || return 1
+		srcs=$(find src -name '*.c' ! -path src/cli/main.c \
+			! -path src/cli/cputest_main.c | sort)
+		extra=(-DTWOOSTWO_FAKE_CLOCK -Ibuild/gen -lseccomp -lz -lm)
+	else
+		srcs="src/block/*.c src/core/log.c src/core/evloop.c"
+		srcs+=" src/core/timer.c"
+	fi
+	# shellcheck disable=SC2086 # srcs is a list of paths without spaces
+	clang -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
+		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+		-Wno-unused-parameter -Wmissing-prototypes \
+		-fno-strict-aliasing "fuzz/fuzz_$name.c" $srcs \
+		-lpthread "${extra[@]}" -o "$bin"
+}
+
 # fuzz_one NAME: build fuzz/fuzz_NAME.c, run it for $share seconds.
 fuzz_one() {
 	local name=$1 bin=$out/fuzz_$1 log=$out/fuzz_$1.log
@@ -46,15 +77,7 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	# Only the block layer and what it uses (logger, event loop for the
-	# I/O workers): small, and quick to build. The Makefile's warnings.
-	if ! clang -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
-		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-		-Wno-unused-parameter -Wmissing-prototypes \
-		-fno-strict-aliasing "fuzz/fuzz_$name.c" src/block/*.c \
-		src/core/log.c src/core/evloop.c src/core/timer.c \
-		-lpthread -o "$bin"; then
+	if ! fuzz_build "$name" "$bin"; then
 		echo "fuzz_$name: build failed (clang with libclang-rt for" \
 			"libFuzzer needed)"
 		return 1

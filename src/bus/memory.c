@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bus/io_trace.h"
 #include "bus/memory.h"
 
 #define LEGACY_HOLE_START 0xa0000u
@@ -254,6 +255,8 @@ static u64 mem_read_in_page(struct phys_mem *mem, u64 paddr, unsigned size)
 	if (p)
 		return load_le(p + (paddr & (MEM_PAGE_SIZE - 1)), size);
 	r = mem_find_mmio(mem, paddr);
+	if (r && io_trace_on)
+		io_trace_mmio(false, paddr, 0, size);
 	if (r && paddr + size - r->base <= r->len)
 		return r->ops->read ? r->ops->read(r->opaque, paddr - r->base,
 						   size)
@@ -276,6 +279,8 @@ static void mem_write_in_page(struct phys_mem *mem, u64 paddr, u64 value,
 		return;
 	}
 	r = mem_find_mmio(mem, paddr);
+	if (r && io_trace_on)
+		io_trace_mmio(true, paddr, value, size);
 	if (r && paddr + size - r->base <= r->len && r->ops->write)
 		r->ops->write(r->opaque, paddr - r->base, value, size);
 }

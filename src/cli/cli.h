@@ -43,6 +43,7 @@ struct run_args {
 	bool display_set; /* --display given */
 	bool serial_set;  /* --serial given */
 	bool help;
+	bool no_sandbox; /* --sandbox off */
 };
 
 /*

@@ -36,6 +36,7 @@ enum run_opt {
 	OPT_TIMEOUT,
 	OPT_EXIT_WHEN_SCREEN,
 	OPT_ENGINE,
+	OPT_SANDBOX,
 };
 
 static const struct option run_options[] = {
@@ -55,6 +56,7 @@ static const struct option run_options[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"exit-when-screen", required_argument, NULL, OPT_EXIT_WHEN_SCREEN},
 	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"sandbox", required_argument, NULL, OPT_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -98,6 +100,8 @@ static const char run_usage[] =
 	"  --exit-when-screen TEXT stop with status 0 once the screen shows "
 	"TEXT\n"
 	"  --engine soft           CPU engine (default soft)\n"
+	"  --sandbox on|off        system-call filter, no capabilities, only\n"
+	"                          the VM's files (default on; off to debug)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -212,6 +216,7 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 	static const char *const boots[] = {"cd", "disk", NULL};
 	static const char *const displays[] = {"none", "terminal", NULL};
 	static const char *const engines[] = {"soft", NULL};
+	static const char *const on_off[] = {"off", "on", NULL};
 	int i;
 
 	switch (opt) {
@@ -225,6 +230,11 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 			return CLI_EXIT_USAGE;
 		a->cfg.display = i ? PC_DISPLAY_TERMINAL : PC_DISPLAY_NONE;
 		a->display_set = true;
+		return 0;
+	case OPT_SANDBOX:
+		if (run_pick("sandbox", v, on_off, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		a->no_sandbox = !i;
 		return 0;
 	default:
 		if (run_pick("engine", v, engines, &i, err, errlen))
@@ -410,6 +420,12 @@ int cli_cmd_run(int argc, char **argv)
 	run_pick_display(&args);
 	if (pc_create(&args.cfg, &pc, err, sizeof(err))) {
 		fprintf(stderr, "twoostwo: %s\n", err);
+		return CLI_EXIT_ERROR;
+	}
+	if (!args.no_sandbox && pc_enter_sandbox(pc, err, sizeof(err))) {
+		fprintf(stderr, "twoostwo: %s (--sandbox off runs without)\n",
+			err);
+		pc_destroy(pc);
 		return CLI_EXIT_ERROR;
 	}
 	ret = pc_run(pc);
