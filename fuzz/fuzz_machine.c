@@ -174,8 +174,8 @@ static void fuzz_pio_op(struct pc *pc, u8 op, struct fuzz_in *in)
 
 	if ((op & 15) == 0) {
 		if (fuzz_take(in, b, 6))
-			pio_write(pc->pio, (u16)fuzz_le(b, 2), fuzz_le(b + 2, 4),
-				  size);
+			pio_write(pc->pio, (u16)fuzz_le(b, 2),
+				  fuzz_le(b + 2, 4), size);
 		fuzz_settle(pc);
 	} else if (fuzz_take(in, b, 2)) {
 		(void)pio_read(pc->pio, (u16)fuzz_le(b, 2), size);
@@ -206,8 +206,8 @@ static void fuzz_region_op(struct pc *pc, u8 op, struct fuzz_in *in)
 
 	if (!fuzz_take(in, b, write ? 7 : 3))
 		return;
-	addr = fuzz_regions[b[0] % (sizeof(fuzz_regions) /
-				    sizeof(*fuzz_regions))] +
+	addr = fuzz_regions[b[0] %
+			    (sizeof(fuzz_regions) / sizeof(*fuzz_regions))] +
 	       fuzz_le(b + 1, 2);
 	if (write) {
 		mem_write(&pc->mem, addr, fuzz_le(b + 3, 4), size);

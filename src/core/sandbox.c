@@ -54,42 +54,117 @@
 static const char *const sandbox_syscalls[] = {
 	/* Guest I/O on open files: disks (raw, .hdd, host devices), the
 	 * serial and debug logs, the terminal, the control socket. */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv",
-	"pwritev", "preadv2", "pwritev2", "lseek", "close",
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"pread64",
+	"pwrite64",
+	"preadv",
+	"pwritev",
+	"preadv2",
+	"pwritev2",
+	"lseek",
+	"close",
 	/* FLUSH CACHE, TRIM (hole punching), .hdd growth. */
-	"fsync", "fdatasync", "fallocate", "ftruncate",
+	"fsync",
+	"fdatasync",
+	"fallocate",
+	"ftruncate",
 	/* Image sizes; glibc's stat family; CD insert checks the file. */
-	"fstat", "newfstatat", "statx", "fcntl",
+	"fstat",
+	"newfstatat",
+	"statx",
+	"fcntl",
 	/* CD insert through the control socket opens the new image, the
 	 * screen dump writes a temporary file and renames it (Landlock
 	 * limits where). */
-	"openat", "rename", "renameat", "renameat2", "unlink", "unlinkat",
+	"openat",
+	"rename",
+	"renameat",
+	"renameat2",
+	"unlink",
+	"unlinkat",
 	"getdents64",
 	/* malloc, thread stacks, the guest RAM is already mapped. */
-	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
+	"mmap",
+	"munmap",
+	"mremap",
+	"mprotect",
+	"madvise",
+	"brk",
 	/* The event loop and the aio completions (eventfd). */
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl",
-	"epoll_create1", "eventfd2", "poll", "ppoll", "select", "pselect6",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_pwait2",
+	"epoll_ctl",
+	"epoll_create1",
+	"eventfd2",
+	"poll",
+	"ppoll",
+	"select",
+	"pselect6",
 	/* Guest time (vDSO fallbacks) and sleeping. */
-	"clock_gettime", "clock_getres", "gettimeofday", "nanosleep",
-	"clock_nanosleep", "timerfd_create", "timerfd_settime",
+	"clock_gettime",
+	"clock_getres",
+	"gettimeofday",
+	"nanosleep",
+	"clock_nanosleep",
+	"timerfd_create",
+	"timerfd_settime",
 	"timerfd_gettime",
 	/* aio worker threads: pthread_create/join, mutexes, conditions. */
-	"clone", "clone3", "futex", "set_robust_list", "get_robust_list",
-	"rseq", "set_tid_address", "sched_yield", "sched_getaffinity",
-	"exit", "exit_group", "getpid", "gettid", "getuid", "geteuid",
+	"clone",
+	"clone3",
+	"futex",
+	"set_robust_list",
+	"get_robust_list",
+	"rseq",
+	"set_tid_address",
+	"sched_yield",
+	"sched_getaffinity",
+	"exit",
+	"exit_group",
+	"getpid",
+	"gettid",
+	"getuid",
+	"geteuid",
 	"getrandom",
 	/* SIGINT/SIGTERM through a signalfd, the terminal's restore handler,
 	 * raise() of the stopping signal at exit, abort(). */
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
-	"signalfd4", "tgkill", "restart_syscall",
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"sigaltstack",
+	"signalfd4",
+	"tgkill",
+	"restart_syscall",
 	/* Control socket (accept) and the network back ends (libslirp opens
 	 * sockets for the guest's connections, VNC accepts viewers). */
-	"accept", "accept4", "connect", "bind", "listen", "shutdown",
-	"sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
-	"getsockopt", "setsockopt", "getsockname", "getpeername",
-	"socketpair", "pipe2", "dup", "dup3",
-	"prlimit64", "getrusage", "uname", "sysinfo",
+	"accept",
+	"accept4",
+	"connect",
+	"bind",
+	"listen",
+	"shutdown",
+	"sendto",
+	"recvfrom",
+	"sendmsg",
+	"recvmsg",
+	"sendmmsg",
+	"recvmmsg",
+	"getsockopt",
+	"setsockopt",
+	"getsockname",
+	"getpeername",
+	"socketpair",
+	"pipe2",
+	"dup",
+	"dup3",
+	"prlimit64",
+	"getrusage",
+	"uname",
+	"sysinfo",
 };
 
 /*
@@ -99,18 +174,27 @@ static const char *const sandbox_syscalls[] = {
  */
 #ifdef SANDBOX_SANITIZER
 static const char *const sandbox_sanitizer_syscalls[] = {
-	"readlink", "ptrace", "prctl", "wait4", "sched_setaffinity",
-	"mincore", "getppid", "process_vm_readv", "kill", "open",
+	"readlink",
+	"ptrace",
+	"prctl",
+	"wait4",
+	"sched_setaffinity",
+	"mincore",
+	"getppid",
+	"process_vm_readv",
+	"kill",
+	"open",
 };
 #endif
 
 /* ioctl commands, by number (arg 1): the terminal and host drives. */
 static const unsigned long sandbox_ioctls[] = {
-	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONBIO, FIONREAD,
-	BLKGETSIZE64, BLKSSZGET, BLKDISCARD, BLKFLSBUF,
-	0x5326, /* CDROM_DRIVE_STATUS: is there a disc in the host reader */
-	0x5329, /* CDROM_LOCKDOOR */
-	0x5309, /* CDROMEJECT */
+	TCGETS,	   TCSETS,   TCSETSW,	   TCSETSF,   TIOCGWINSZ,
+	FIONBIO,   FIONREAD, BLKGETSIZE64, BLKSSZGET, BLKDISCARD,
+	BLKFLSBUF, 0x5326, /* CDROM_DRIVE_STATUS: is there a disc in the host
+			      reader */
+	0x5329,		   /* CDROM_LOCKDOOR */
+	0x5309,		   /* CDROMEJECT */
 };
 
 /* Socket families (arg 0): libslirp's host sockets, Unix sockets. */
@@ -142,9 +226,10 @@ static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
 	char buf[160];
 	size_t n = 0;
 	int nr = si->si_syscall;
-	const char *name = nr >= 0 && nr < SANDBOX_NAMES && sandbox_names[nr][0] ?
-				   sandbox_names[nr] :
-				   "unknown";
+	const char *name =
+		nr >= 0 && nr < SANDBOX_NAMES && sandbox_names[nr][0] ?
+			sandbox_names[nr] :
+			"unknown";
 
 	memcpy(buf, head, sizeof(head) - 1);
 	n = sizeof(head) - 1;
@@ -166,8 +251,8 @@ static void sandbox_fill_names(void)
 	int nr;
 
 	for (nr = 0; nr < SANDBOX_NAMES; nr++) {
-		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-							      nr);
+		char *name =
+			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		if (name) {
 			snprintf(sandbox_names[nr], SANDBOX_NAME_LEN, "%s",
@@ -278,8 +363,8 @@ static int sandbox_landlock(const struct sandbox_path *paths, unsigned nr,
 	if (abi <= 0)
 		return 0;
 	attr.handled_access_fs = sandbox_fs_rights(abi);
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr,
-			       sizeof(attr), 0);
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
+			       0);
 	if (ruleset < 0) {
 		snprintf(err, errlen, "sandbox: landlock: %s", strerror(errno));
 		return -errno;
@@ -334,12 +419,14 @@ static int sandbox_add_rules(scmp_filter_ctx ctx, unsigned *count)
 	*count += (unsigned)i;
 #endif
 	for (i = 0; i < sizeof(sandbox_ioctls) / sizeof(*sandbox_ioctls); i++)
-		ret = ret ?: sandbox_allow_arg(ctx, SCMP_SYS(ioctl), 1,
-					       sandbox_ioctls[i]);
+		ret = ret   ?:
+			      sandbox_allow_arg(ctx, SCMP_SYS(ioctl), 1,
+						sandbox_ioctls[i]);
 	for (i = 0; i < sizeof(sandbox_socket_families) /
 				sizeof(*sandbox_socket_families);
 	     i++)
-		ret = ret ?: sandbox_allow_arg(
+		ret = ret   ?:
+			      sandbox_allow_arg(
 				      ctx, SCMP_SYS(socket), 0,
 				      (scmp_datum_t)sandbox_socket_families[i]);
 	return ret;

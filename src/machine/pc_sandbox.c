@@ -76,8 +76,9 @@ int pc_enter_sandbox(struct pc *pc, char *err, size_t errlen)
 	if (!ret && pc->aio) {
 		ret = aio_ctx_restart_workers(pc->aio);
 		if (ret)
-			snprintf(err, errlen, "sandbox: cannot restart the disk "
-					      "workers: %s",
+			snprintf(err, errlen,
+				 "sandbox: cannot restart the disk "
+				 "workers: %s",
 				 strerror(-ret));
 	}
 	if (ret)
