@@ -14,7 +14,7 @@
 
 int mem_init(struct phys_mem *mem, u64 ram_size, u64 low_top)
 {
-	*mem = (struct phys_mem){0};
+	*mem = (struct phys_mem){ 0 };
 	/* Anonymous mapping: untouched guest RAM costs no host memory. */
 	mem->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -84,7 +84,8 @@ int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 		if (base < r->base + r->len && r->base < base + len)
 			return -EBUSY;
 	}
-	mem->mmio[mem->nr_mmio++] = (struct mmio_range){base, len, ops, opaque};
+	mem->mmio[mem->nr_mmio++] = (struct mmio_range){ base, len, ops,
+							 opaque };
 	mem_notify_map_changed(mem);
 	return 0;
 }
@@ -200,8 +201,8 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 	if (mem_in_legacy_hole(page) && !mem->flat) {
 		if (!mem_in_shadow(page))
 			return NULL;
-		if (write ? !mem_shadow_writes_ram(mem, page) :
-			    !mem_shadow_reads_ram(mem, page))
+		if (write ? !mem_shadow_writes_ram(mem, page)
+			  : !mem_shadow_reads_ram(mem, page))
 			return write ? NULL : mem_rom_page_ptr(mem, page);
 		return mem->ram + page;
 	}
@@ -257,9 +258,9 @@ static u64 mem_read_in_page(struct phys_mem *mem, u64 paddr, unsigned size)
 	if (r && io_trace_on)
 		io_trace_mmio(false, paddr, 0, size);
 	if (r && paddr + size - r->base <= r->len)
-		return r->ops->read ?
-			       r->ops->read(r->opaque, paddr - r->base, size) :
-			       ~0ull >> (64 - 8 * size);
+		return r->ops->read ? r->ops->read(r->opaque, paddr - r->base,
+						   size)
+				    : ~0ull >> (64 - 8 * size);
 	if (mem_in_shadow(paddr) && (p = mem_shadow_rom_ptr(mem, paddr)))
 		return load_le(p, size);
 	if ((p = mem_high_bios_ptr(mem, paddr)))
@@ -318,8 +319,7 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 	u8 *out = buf;
 
 	while (len) {
-		u64 chunk =
-			MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
 		const u8 *p = mem_page_ptr(mem, paddr, false);
 		u64 i;
 
@@ -327,8 +327,7 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 			memcpy(out, p + (paddr & (MEM_PAGE_SIZE - 1)), chunk);
 		} else {
 			for (i = 0; i < chunk; i++)
-				out[i] =
-					(u8)mem_read_in_page(mem, paddr + i, 1);
+				out[i] = (u8)mem_read_in_page(mem, paddr + i, 1);
 		}
 		out += chunk;
 		paddr += chunk;
@@ -343,8 +342,7 @@ void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 	unsigned i;
 
 	while (len) {
-		u64 chunk =
-			MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
+		u64 chunk = MIN(len, MEM_PAGE_SIZE - (paddr & (MEM_PAGE_SIZE - 1)));
 		u8 *p = mem_page_ptr(mem, paddr, true);
 		u64 j;
 

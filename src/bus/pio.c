@@ -41,7 +41,7 @@ int pio_register(struct pio_bus *bus, u16 base, u16 len,
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	*r = (struct pio_range){base, len, ops, opaque};
+	*r = (struct pio_range){ base, len, ops, opaque };
 	for (i = 0; i < len; i++)
 		bus->port_owner[base + i] = r;
 	return 0;
@@ -91,10 +91,9 @@ u32 pio_read(struct pio_bus *bus, u16 port, unsigned size)
 	if (io_trace_on)
 		io_trace_pio(false, port, 0, size);
 	if (r && size > 1 && pio_range_takes(r, port, size))
-		return r->ops->read ?
-			       r->ops->read(r->opaque, (u16)(port - r->base),
-					    size) :
-			       0xffffffffu >> (32 - 8 * size);
+		return r->ops->read ? r->ops->read(r->opaque,
+						   (u16)(port - r->base), size)
+				    : 0xffffffffu >> (32 - 8 * size);
 	if (size == 1)
 		return pio_read_byte(bus, port);
 	for (i = 0; i < size; i++)
