@@ -51,8 +51,7 @@ enum log_level log_get_level(void)
 
 void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 {
-	static const char *const names[] = {"error", "warning", "info",
-					    "debug"};
+	static const char *const names[] = { "error", "warning", "info", "debug" };
 	va_list ap;
 
 	if (level > current_level || !log_rate_ok())
