@@ -319,6 +319,8 @@ static unsigned long long sandbox_path_rights(unsigned access, bool dir,
 	if ((access & SANDBOX_CREATE) && dir)
 		r |= LANDLOCK_ACCESS_FS_MAKE_REG |
 		     LANDLOCK_ACCESS_FS_REMOVE_FILE;
+	if ((access & SANDBOX_REMOVE) && dir)
+		r |= LANDLOCK_ACCESS_FS_REMOVE_FILE;
 	return r & sandbox_fs_rights(abi);
 }
 

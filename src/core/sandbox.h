@@ -18,6 +18,8 @@ enum sandbox_access {
 	SANDBOX_WRITE = 1u << 1, /* write (and truncate) them */
 	/* Make, remove and rename regular files in the directory. */
 	SANDBOX_CREATE = 1u << 2,
+	/* Remove files in the directory (a socket at exit). */
+	SANDBOX_REMOVE = 1u << 3,
 };
 
 struct sandbox_path {

@@ -7,7 +7,8 @@
  *   - the disk images (read, and write for writable ones; a bundle is a
  *     directory),
  *   - the folder of the --cdrom image and the control socket's folder,
- *     read-only: a CD change through the control socket opens a new ISO,
+ *     read-only: a CD change through the control socket opens a new ISO
+ *     (the socket's folder may also lose files: the socket goes at exit),
  *   - the folder of --screen-dump: the dump is written to a temporary file
  *     there and renamed over the old one.
  * Files already open (logs, serial file, terminal) need no rule.
@@ -59,7 +60,9 @@ static void pc_sandbox_collect(const struct pc *pc, struct pc_sandbox_paths *sp)
 		pc_sandbox_add(sp, c->disk[i].path, access, false);
 	}
 	pc_sandbox_add(sp, c->cdrom_path, SANDBOX_READ, true);
-	pc_sandbox_add(sp, c->control_path, SANDBOX_READ, true);
+	/* read: CD images; remove: the socket itself at exit */
+	pc_sandbox_add(sp, c->control_path, SANDBOX_READ | SANDBOX_REMOVE,
+		       true);
 	pc_sandbox_add(sp, c->screen_dump_path,
 		       SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE, true);
 }

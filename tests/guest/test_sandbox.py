@@ -10,12 +10,15 @@ guests (no boot, a few seconds in all):
                          ends with status 159 and a message naming it
   spin_control_answers   a guest spinning with interrupts off does not
                          starve the control socket: `twoostwo control
-                         status` answers quickly, again and again
+                         status` answers quickly, again and again; a CD
+                         insert from outside the allowed folders is
+                         refused (Landlock), from the --cdrom folder works
   debug_log_capped       a guest writing port 0x402 forever fills its log
                          file only up to TWOOSTWO_LOG_LIMIT
 """
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -115,7 +118,25 @@ def tests(r):
         if worst > scaled(CONTROL_ANSWER_S):
             raise TestFailure('control status took %.2f s with the guest '
                               'spinning' % worst)
+        # Landlock: an ISO outside the --cdrom and socket folders cannot
+        # be opened; one in the --cdrom folder can.
+        other = tempfile.TemporaryDirectory(prefix='twoostwo-other-')
+        outside = os.path.join(other.name, 'outside.iso')
+        shutil.copyfile(guest('isolinux.iso'), outside)
+        rc, out, _ = run_command(['control', sock, 'insert', outside],
+                                 timeout=30)
+        other.cleanup()
+        if rc == 0 or b'ermission denied' not in out:
+            raise TestFailure('insert from outside the allowed folders: '
+                              '%r %r' % (rc, out))
+        rc, out, _ = run_command(['control', sock, 'insert',
+                                  guest('isolinux.iso')], timeout=30)
+        if rc != 0:
+            raise TestFailure('insert from the --cdrom folder: %r %r'
+                              % (rc, out))
         vm.stop_cleanly()
+        if os.path.exists(sock):
+            raise TestFailure('the control socket was left behind')
 
     def debug_log_capped():
         rom = roms.write_rom(os.path.join(tmp.name, 'flood.rom'),
