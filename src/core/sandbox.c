@@ -373,6 +373,14 @@ static int sandbox_landlock(const struct sandbox_path *paths, unsigned nr,
 	}
 	for (i = 0; i < nr && !ret; i++)
 		ret = sandbox_add_path(ruleset, &paths[i], abi, err, errlen);
+#ifdef SANDBOX_SANITIZER
+	/* LeakSanitizer lists /proc/self/task and reads /proc/self/maps. */
+	if (!ret)
+		ret = sandbox_add_path(ruleset,
+				       &(struct sandbox_path){"/proc",
+							      SANDBOX_READ},
+				       abi, err, errlen);
+#endif
 	if (!ret && syscall(SYS_landlock_restrict_self, ruleset, 0)) {
 		ret = -errno;
 		snprintf(err, errlen, "sandbox: landlock: %s", strerror(errno));
