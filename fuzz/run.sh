@@ -7,8 +7,8 @@
 #   fuzz_machine  the whole PC driven by guest actions (port, MMIO, DMA,
 #             interrupt acknowledge, time); see fuzz/fuzz_machine.c
 #
-# FUZZ_SKIP_BUILD=1 reuses build/fuzz/fuzz_NAME; FUZZ_ARGS adds libFuzzer
-# options (e.g. -jobs, -runs).
+# FUZZ_SKIP_BUILD=1 reuses build/fuzz/fuzz_NAME when it exists; FUZZ_ARGS
+# adds libFuzzer options (e.g. -print_coverage=1).
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -77,16 +77,21 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	if ! fuzz_build "$name" "$bin"; then
+	if [ "${FUZZ_SKIP_BUILD:-0}" = 1 ] && [ -x "$bin" ]; then
+		:
+	elif ! fuzz_build "$name" "$bin"; then
 		echo "fuzz_$name: build failed (clang with libclang-rt for" \
 			"libFuzzer needed)"
 		return 1
 	fi
+	# FUZZ_ARGS is a list of options: split on spaces on purpose.
+	# shellcheck disable=SC2086
 	# The outer timeout only catches a hung fuzzer; -max_total_time is
 	# the real bound.
 	timeout $((share + 120)) "$bin" -max_total_time="$share" \
 		-timeout=10 -rss_limit_mb=2048 -max_len=16384 \
 		-print_final_stats=1 -artifact_prefix="$out/$name-" \
+		${FUZZ_ARGS:-} \
 		"$out/corpus-$name" "fuzz/corpus/$name" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' \
