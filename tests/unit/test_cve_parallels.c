@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "block/block.h"
@@ -128,11 +129,47 @@ static void test_bat_entry_past_end(void)
 	unlink(path);
 }
 
+/*
+ * Resource limit: a .hdd grows only to its virtual size. Write every
+ * cluster twice and past the end: the file ends at data_off + all
+ * clusters, and the writes past the end fail.
+ */
+static void test_hdd_growth_bounded(void)
+{
+	char path[] = "/tmp/twoostwo-cve-grow-XXXXXX";
+	const u64 disk = 256u << 10, cl = 4096;
+	struct block_dev *bd;
+	static u8 buf[4096];
+	char err[256];
+	struct stat st;
+	int fd = mkstemp(path);
+	u64 off;
+	unsigned pass;
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(hdd_create(path, disk, cl, true, err, sizeof(err)), 0);
+	CHECK_EQ(block_open(path, 0, &bd, err, sizeof(err)), 0);
+	memset(buf, 0xa5, sizeof(buf));
+	for (pass = 0; pass < 2; pass++)
+		for (off = 0; off < disk; off += cl)
+			CHECK_EQ(block_write(bd, off, buf, cl), 0);
+	CHECK(block_write(bd, disk, buf, cl) < 0);
+	CHECK(block_write(bd, disk - 512, buf, 1024) < 0);
+	CHECK(block_write(bd, ~0ull - 511, buf, 512) < 0);
+	block_close(bd);
+	CHECK(stat(path, &st) == 0);
+	/* header + BAT (64 entries) in one cluster, then 64 clusters */
+	CHECK((u64)st.st_size <= cl + disk);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN_TEST(test_good_header_parses);
 	RUN_TEST(test_zero_cluster_size);
 	RUN_TEST(test_catalog_size);
 	RUN_TEST(test_bat_entry_past_end);
+	RUN_TEST(test_hdd_growth_bounded);
 	return unit_summary();
 }
