@@ -335,6 +335,20 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 	}
 }
 
+/* Does any MMIO range overlap [paddr, paddr + len)? */
+static bool mem_overlaps_mmio(const struct phys_mem *mem, u64 paddr, u64 len)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_mmio; i++) {
+		const struct mmio_range *r = &mem->mmio[i];
+
+		if (paddr < r->base + r->len && r->base < paddr + len)
+			return true;
+	}
+	return false;
+}
+
 void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 {
 	const u8 *in = buf;
@@ -348,7 +362,13 @@ void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 
 		if (p) {
 			memcpy(p + (paddr & (MEM_PAGE_SIZE - 1)), in, chunk);
-		} else {
+		} else if (mem_overlaps_mmio(mem, paddr, chunk)) {
+			/*
+			 * Byte by byte only where a device listens: a DMA
+			 * of megabytes into ROM or unmapped space (found by
+			 * fuzz_machine: 16 MiB fw_cfg reads) is dropped a
+			 * page at a time, not a byte at a time.
+			 */
 			for (j = 0; j < chunk; j++)
 				mem_write_in_page(mem, paddr + j, in[j], 1);
 		}
