@@ -72,7 +72,8 @@ lint() {
 harness_selfcheck() {
 	TWOOSTWO=tests/guest/qemu-twoostwo \
 		TWOOSTWO_GUEST_SKIP="port_fuzz linux_cpuinfo sandbox_on
-		sandbox_forbidden_call spin_control_answers debug_log_capped" \
+		sandbox_clean_exit sandbox_forbidden_call spin_control_answers
+		debug_log_capped" \
 		tests/guest/run-all.sh
 }
 

@@ -169,21 +169,16 @@ static const char *const sandbox_syscalls[] = {
 
 /*
  * The sanitizer runtime (ASan, UBSan, LSan at exit) needs a few more: it
- * reads /proc/self/maps, looks for its own threads and stops them with
- * ptrace for the leak check, and writes reports.
+ * reads /proc/self/maps, and LeakSanitizer's exit-time tracer (a
+ * CLONE_UNTRACED child, which strace cannot follow) lists the threads with
+ * the old getdents and stops them with ptrace. Without getdents the exit
+ * hangs (found with SECCOMP_RET_LOG: syscall 78 in the audit log).
  */
 #ifdef SANDBOX_SANITIZER
 static const char *const sandbox_sanitizer_syscalls[] = {
-	"readlink",
-	"ptrace",
-	"prctl",
-	"wait4",
-	"sched_setaffinity",
-	"mincore",
-	"getppid",
-	"process_vm_readv",
-	"kill",
-	"open",
+	"getdents", "readlink", "ptrace", "prctl", "wait4",
+	"sched_setaffinity", "mincore", "getppid", "process_vm_readv",
+	"kill", "open",
 };
 #endif
 
@@ -376,10 +371,9 @@ static int sandbox_landlock(const struct sandbox_path *paths, unsigned nr,
 #ifdef SANDBOX_SANITIZER
 	/* LeakSanitizer lists /proc/self/task and reads /proc/self/maps. */
 	if (!ret)
-		ret = sandbox_add_path(ruleset,
-				       &(struct sandbox_path){"/proc",
-							      SANDBOX_READ},
-				       abi, err, errlen);
+		ret = sandbox_add_path(
+			ruleset, &(struct sandbox_path){"/proc", SANDBOX_READ},
+			abi, err, errlen);
 #endif
 	if (!ret && syscall(SYS_landlock_restrict_self, ruleset, 0)) {
 		ret = -errno;

@@ -5,6 +5,9 @@ guests (no boot, a few seconds in all):
 
   sandbox_on             a running VM is in seccomp filter mode, with
                          no_new_privs and no effective capabilities
+  sandbox_clean_exit     a normal exit (TWOOSTWO_MAX_INSNS) inside the
+                         sandbox: status 0, no sanitizer report (LeakSanitizer
+                         runs inside it under ASan)
   sandbox_forbidden_call the debug hook (TWOOSTWO_SANDBOX_TEST=forbidden)
                          makes the machine thread call chroot: the process
                          ends with status 159 and a message naming it
@@ -92,6 +95,17 @@ def tests(r):
             raise TestFailure('--sandbox off still filters')
         off.stop_cleanly()
 
+    def sandbox_clean_exit():
+        # A normal exit (after TWOOSTWO_MAX_INSNS instructions) with the
+        # sandbox on: under ASan LeakSanitizer runs inside the sandbox.
+        vm = with_env('TWOOSTWO_MAX_INSNS', '20000000',
+                      lambda: Vm('--bios', spin))
+        rc = vm.wait_exit(60)
+        if rc != 0:
+            raise TestFailure('exit status %r after the instruction '
+                              'limit, expected 0' % rc)
+        vm.check_no_sanitizer_report()
+
     def sandbox_forbidden_call():
         vm = with_env('TWOOSTWO_SANDBOX_TEST', 'forbidden',
                       lambda: Vm('--bios', spin))
@@ -156,6 +170,7 @@ def tests(r):
 
     try:
         r.run('sandbox_on', sandbox_on)
+        r.run('sandbox_clean_exit', sandbox_clean_exit)
         r.run('sandbox_forbidden_call', sandbox_forbidden_call)
         r.run('spin_control_answers', spin_control_answers)
         r.run('debug_log_capped', debug_log_capped)
