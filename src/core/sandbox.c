@@ -176,9 +176,10 @@ static const char *const sandbox_syscalls[] = {
  */
 #ifdef SANDBOX_SANITIZER
 static const char *const sandbox_sanitizer_syscalls[] = {
-	"getdents", "readlink", "ptrace", "prctl", "wait4",
-	"sched_setaffinity", "mincore", "getppid", "process_vm_readv",
-	"kill", "open",
+	"getdents", "readlink", "ptrace",
+	"prctl",    "wait4",	"sched_setaffinity",
+	"mincore",  "getppid",	"process_vm_readv",
+	"kill",	    "open",
 };
 #endif
 
