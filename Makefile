@@ -15,6 +15,8 @@ LDFLAGS += $(SAN)
 # libglib2.0-dev has, and libvdeplug-dev ships no .pc file.
 LDLIBS += $(shell pkg-config --libs libvncserver) -lpng -lz -lpthread -lm \
 	-lslirp -lvdeplug -lzstd -linih -larchive
+# The sandbox's system-call filter (core/sandbox.c): Debian's libseccomp.
+LDLIBS += $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 
 # Every source under src/ except the programs' mains goes into one library.
 MAINS := src/cli/main.c src/cli/cputest_main.c src/cli/hostdiff_main.c

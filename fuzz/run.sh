@@ -8,6 +8,11 @@
 #             frames on the NE2000 (ISA) and RTL8029AS (PCI) cards
 #   fuzz_vga  a program of VGA/VBE register, window, LFB and BAR2 accesses
 #             with renders, against 1 MiB of video memory
+#   fuzz_machine  the whole PC driven by guest actions (port, MMIO, DMA,
+#             interrupt acknowledge, time); see fuzz/fuzz_machine.c
+#
+# FUZZ_SKIP_BUILD=1 reuses build/fuzz/fuzz_NAME when it exists; FUZZ_ARGS
+# adds libFuzzer options (e.g. -print_coverage=1).
 #
 # usage: fuzz/run.sh [SECONDS [HARNESS...]]   (default 60, all harnesses)
 #
@@ -28,7 +33,7 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml ne2000 vga)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(hdd xml ne2000 vga machine)
 
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
@@ -67,6 +72,33 @@ sources() {
 	esac
 }
 
+# fuzz_build NAME BIN: the harness with ASan + UBSan and the Makefile's
+# warnings. The device and image harnesses take only what they exercise
+# (sources above): small, and quick to build. The machine harness takes
+# every source but the programs' mains, with the fake clock
+# (core/clock.h) so its runs are deterministic.
+fuzz_build() {
+	local name=$1 bin=$2 srcs extra=()
+
+	if [ "$name" = machine ]; then
+		make -s build/gen/dsdt_aml.h || return 1
+		srcs=$(find src -name '*.c' ! -path src/cli/main.c \
+			! -path src/cli/cputest_main.c \
+			! -path src/cli/hostdiff_main.c | sort)
+		extra=(-DTWOOSTWO_FAKE_CLOCK -Ibuild/gen -lseccomp -lz -lm -lpng
+			-lslirp -lvdeplug -lzstd -linih -larchive -lvncserver)
+	else
+		srcs=$(sources "$name")
+	fi
+	# shellcheck disable=SC2086 # srcs is a list of paths without spaces
+	clang -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
+		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+		-Wno-unused-parameter -Wmissing-prototypes \
+		-fno-strict-aliasing "fuzz/fuzz_$name.c" $srcs \
+		-lpthread "${extra[@]}" -o "$bin"
+}
+
 # fuzz_one NAME: build fuzz/fuzz_NAME.c, run it for $share seconds.
 fuzz_one() {
 	local name=$1 bin=$out/fuzz_$1 log=$out/fuzz_$1.log
@@ -74,24 +106,21 @@ fuzz_one() {
 
 	mkdir -p "$out/corpus-$name" || return 1
 	artifacts "$name" | xargs -r rm -f
-	# Only what the harness exercises (sources above). The Makefile's
-	# warnings.
-	# shellcheck disable=SC2046 # the source list splits on purpose
-	if ! clang -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -g -O1 -std=gnu11 -Isrc \
-		-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-		-Wno-unused-parameter -Wmissing-prototypes \
-		-fno-strict-aliasing "fuzz/fuzz_$name.c" $(sources "$name") \
-		-lpthread -o "$bin"; then
+	if [ "${FUZZ_SKIP_BUILD:-0}" = 1 ] && [ -x "$bin" ]; then
+		:
+	elif ! fuzz_build "$name" "$bin"; then
 		echo "fuzz_$name: build failed (clang with libclang-rt for" \
 			"libFuzzer needed)"
 		return 1
 	fi
+	# FUZZ_ARGS is a list of options: split on spaces on purpose.
+	# shellcheck disable=SC2086
 	# The outer timeout only catches a hung fuzzer; -max_total_time is
 	# the real bound.
 	timeout $((share + 120)) "$bin" -max_total_time="$share" \
 		-timeout=10 -rss_limit_mb=2048 -max_len=16384 \
 		-print_final_stats=1 -artifact_prefix="$out/$name-" \
+		${FUZZ_ARGS:-} \
 		"$out/corpus-$name" "fuzz/corpus/$name" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' \

@@ -8,6 +8,9 @@ packages=(
 	build-essential clang zlib1g-dev git python3 shellcheck
 	# libFuzzer and the sanitizer runtimes for clang (fuzz/run.sh)
 	libclang-rt-14-dev
+	# the sandbox's seccomp filter (src/core/sandbox.c); strace finds the
+	# system calls a VM makes
+	libseccomp-dev pkg-config strace
 	# the DSDT is compiled from ASL at build time
 	acpica-tools
 	# firmware the machine boots and the emulators compared against

@@ -228,6 +228,15 @@ static void aio_stop_workers(struct aio_ctx *ctx)
 	ctx->nr_workers = 0;
 }
 
+int aio_ctx_restart_workers(struct aio_ctx *ctx)
+{
+	aio_stop_workers(ctx);
+	pthread_mutex_lock(&ctx->lock);
+	ctx->stopping = false;
+	pthread_mutex_unlock(&ctx->lock);
+	return aio_start_workers(ctx);
+}
+
 int aio_ctx_create(struct evloop *loop, struct aio_ctx **out)
 {
 	struct aio_ctx *ctx = calloc(1, sizeof(*ctx));

@@ -84,6 +84,12 @@ int aio_ctx_create(struct evloop *loop, struct aio_ctx **out);
 void aio_ctx_destroy(struct aio_ctx *ctx);
 /* Whether requests are queued, running or waiting for their completion. */
 bool aio_ctx_busy(struct aio_ctx *ctx);
+/*
+ * Stop the workers (after the requests they hold) and start new ones, so
+ * they take the calling thread's credentials, capabilities and Landlock
+ * domain (the sandbox, core/sandbox.h). Returns 0 or -errno.
+ */
+int aio_ctx_restart_workers(struct aio_ctx *ctx);
 
 /* Requests on bd through ctx (NULL: synchronously). NULL on no memory. */
 struct aio_dev *aio_dev_create(struct aio_ctx *ctx, struct block_dev *bd);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bus/io_trace.h"
 #include "bus/memory.h"
 
 #define LEGACY_HOLE_START 0xa0000u
@@ -385,6 +386,8 @@ static u64 mem_read_in_page(struct phys_mem *mem, u64 paddr, unsigned size)
 	if (p)
 		return load_le(p + (paddr & (MEM_PAGE_SIZE - 1)), size);
 	r = mem_find_mmio(mem, paddr);
+	if (r && io_trace_on)
+		io_trace_mmio(false, paddr, 0, size);
 	if (r && paddr + size - r->base <= r->len && r->ops)
 		return r->ops->read ?
 			       r->ops->read(r->opaque, paddr - r->base, size) :
@@ -407,6 +410,8 @@ static void mem_write_in_page(struct phys_mem *mem, u64 paddr, u64 value,
 		return;
 	}
 	r = mem_find_mmio(mem, paddr);
+	if (r && io_trace_on)
+		io_trace_mmio(true, paddr, value, size);
 	if (r && paddr + size - r->base <= r->len && r->ops && r->ops->write)
 		r->ops->write(r->opaque, paddr - r->base, value, size);
 }
@@ -463,6 +468,20 @@ void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len)
 	}
 }
 
+/* Does any MMIO range overlap [paddr, paddr + len)? */
+static bool mem_overlaps_mmio(const struct phys_mem *mem, u64 paddr, u64 len)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_mmio; i++) {
+		const struct mmio_range *r = &mem->mmio[i];
+
+		if (paddr < r->base + r->len && r->base < paddr + len)
+			return true;
+	}
+	return false;
+}
+
 void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 {
 	const u8 *in = buf;
@@ -477,7 +496,13 @@ void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 
 		if (p) {
 			memcpy(p + (paddr & (MEM_PAGE_SIZE - 1)), in, chunk);
-		} else {
+		} else if (mem_overlaps_mmio(mem, paddr, chunk)) {
+			/*
+			 * Byte by byte only where a device listens: a DMA
+			 * of megabytes into ROM or unmapped space (found by
+			 * fuzz_machine: 16 MiB fw_cfg reads) is dropped a
+			 * page at a time, not a byte at a time.
+			 */
 			for (j = 0; j < chunk; j++)
 				mem_write_in_page(mem, paddr + j, in[j], 1);
 		}

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "bus/io_trace.h"
 #include "bus/pio.h"
 
 struct pio_bus *pio_bus_new(void)
 {
+	io_trace_init();
 	return calloc(1, sizeof(struct pio_bus));
 }
 
@@ -97,6 +99,8 @@ u32 pio_read(struct pio_bus *bus, u16 port, unsigned size)
 	u32 value = 0;
 	unsigned i;
 
+	if (io_trace_on)
+		io_trace_pio(false, port, 0, size);
 	if (r && size > 1 && pio_range_takes(r, port, size))
 		return r->ops->read ? r->ops->read(r->opaque,
 						   (u16)(port - r->base), size)
@@ -113,6 +117,8 @@ void pio_write(struct pio_bus *bus, u16 port, u32 value, unsigned size)
 	struct pio_range *r = bus->port_owner[port];
 	unsigned i;
 
+	if (io_trace_on)
+		io_trace_pio(true, port, value, size);
 	if (r && size > 1 && pio_range_takes(r, port, size)) {
 		if (r->ops->write)
 			r->ops->write(r->opaque, (u16)(port - r->base), value,

@@ -12,8 +12,34 @@
 #include <unistd.h>
 
 #include "chardev/chardev.h"
+#include "core/log.h"
 
 #define CHARDEV_FILE_PREFIX "file:"
+
+static u64 chardev_file_limit(void)
+{
+	const char *v = getenv("TWOOSTWO_LOG_LIMIT");
+
+	return v && *v ? strtoull(v, NULL, 0) : CHARDEV_FILE_LIMIT;
+}
+
+size_t chardev_limit_take(u64 *written, size_t len, bool *warned)
+{
+	u64 limit = chardev_file_limit();
+	u64 room = *written < limit ? limit - *written : 0;
+
+	if (len > room)
+		len = (size_t)room;
+	*written += len;
+	if (!len && !*warned) {
+		*warned = true;
+		log_warn("chardev",
+			 "guest output reached the %llu-byte limit; "
+			 "the rest is dropped",
+			 (unsigned long long)limit);
+	}
+	return len;
+}
 
 int chardev_fd_write_all(int fd, const u8 *buf, size_t len)
 {

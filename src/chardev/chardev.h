@@ -56,6 +56,9 @@ struct chardev {
 	int in_fd; /* -1 when the backend has no input */
 	int out_fd;
 	bool owns_fds;
+	/* file:PATH output so far, capped (chardev_limit_take) */
+	u64 file_written;
+	bool file_full;
 };
 
 /*
@@ -80,6 +83,19 @@ void chardev_close(struct chardev *cd);
  * Returns 0 or -errno. Shared by the backends and the debug console.
  */
 int chardev_fd_write_all(int fd, const u8 *buf, size_t len);
+
+/*
+ * Guest output to a host file (file:PATH serial, the port 0x402 debug log)
+ * stops at this many bytes, so a guest cannot fill the host's disk
+ * (docs/SECURITY.md, resource limits). TWOOSTWO_LOG_LIMIT=BYTES in the
+ * environment changes it.
+ */
+#define CHARDEV_FILE_LIMIT (64ull << 20)
+/*
+ * How much of len bytes may still go to a capped file that holds
+ * *written; counts them. At the limit: 0, and the warning, once per file.
+ */
+size_t chardev_limit_take(u64 *written, size_t len, bool *warned);
 
 /* The backends chardev_open chooses from (chardev/stdio.c, file.c). */
 int chardev_stdio_open(struct evloop *loop, struct chardev **out, char *err,

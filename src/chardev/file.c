@@ -15,7 +15,8 @@
 
 static size_t chardev_file_write(struct chardev *cd, const u8 *buf, size_t len)
 {
-	int ret = chardev_fd_write_all(cd->out_fd, buf, len);
+	size_t n = chardev_limit_take(&cd->file_written, len, &cd->file_full);
+	int ret = n ? chardev_fd_write_all(cd->out_fd, buf, n) : 0;
 
 	/* A full disk must not stop the guest: drop, say so once. */
 	if (ret < 0)

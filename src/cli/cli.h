@@ -47,6 +47,7 @@ struct run_args {
 	bool serial_set;  /* --serial given */
 	bool help;
 	const char *resume_path; /* --resume */
+	bool no_sandbox; /* --sandbox off */
 };
 
 /*

@@ -49,6 +49,7 @@ enum run_opt {
 	OPT_COM4,
 	OPT_LPT1,
 	OPT_LPT2,
+	OPT_SANDBOX,
 };
 
 static const struct option run_options[] = {
@@ -81,6 +82,7 @@ static const struct option run_options[] = {
 	{"com4", required_argument, NULL, OPT_COM4},
 	{"lpt1", required_argument, NULL, OPT_LPT1},
 	{"lpt2", required_argument, NULL, OPT_LPT2},
+	{"sandbox", required_argument, NULL, OPT_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -180,6 +182,8 @@ static const char run_usage[] =
 	"  --resume PATH           continue the machine saved in PATH "
 	"(removed\n"
 	"                          once loaded when it is the --state-file)\n"
+	"  --sandbox on|off        system-call filter, no capabilities, only\n"
+	"                          the VM's files (default on; off to debug)\n"
 	"  -h, --help              show this help\n";
 
 int cli_parse_size(const char *s, u64 *bytes)
@@ -312,6 +316,7 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 						   PC_BOOT_NET};
 	static const char *const displays[] = {"none", "terminal", NULL};
 	static const char *const engines[] = {"soft", NULL};
+	static const char *const on_off[] = {"off", "on", NULL};
 	int i;
 
 	switch (opt) {
@@ -325,6 +330,11 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 			return CLI_EXIT_USAGE;
 		a->cfg.display = i ? PC_DISPLAY_TERMINAL : PC_DISPLAY_NONE;
 		a->display_set = true;
+		return 0;
+	case OPT_SANDBOX:
+		if (run_pick("sandbox", v, on_off, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		a->no_sandbox = !i;
 		return 0;
 	default:
 		if (run_pick("engine", v, engines, &i, err, errlen))
@@ -584,6 +594,12 @@ int cli_cmd_run(int argc, char **argv)
 	if (args.resume_path && args.cfg.state_path &&
 	    !strcmp(args.resume_path, args.cfg.state_path))
 		unlink(args.resume_path);
+	if (!args.no_sandbox && pc_enter_sandbox(pc, err, sizeof(err))) {
+		fprintf(stderr, "twoostwo: %s (--sandbox off runs without)\n",
+			err);
+		pc_destroy(pc);
+		return CLI_EXIT_ERROR;
+	}
 	ret = pc_run(pc);
 	pc_destroy(pc);
 	return run_exit_status(ret);

@@ -15,6 +15,17 @@
 #define NSEC_PER_MSEC 1000000ull
 #define NSEC_PER_USEC 1000ull
 
+#ifdef TWOOSTWO_FAKE_CLOCK
+/*
+ * The whole-machine fuzzer (fuzz/fuzz_machine.c) builds everything with
+ * this: time moves only when the fuzzer says, so every run is the same.
+ */
+extern u64 clock_fake_now_ns;
+static inline u64 clock_now_ns(void)
+{
+	return clock_fake_now_ns;
+}
+#else
 static inline u64 clock_now_ns(void)
 {
 	struct timespec ts;
@@ -22,6 +33,7 @@ static inline u64 clock_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
 }
+#endif
 
 /* a * b / c without intermediate overflow, for tick conversions. */
 static inline u64 muldiv64(u64 a, u64 b, u64 c)

@@ -19,6 +19,8 @@ struct debugcon {
 	int fd;
 	size_t len;
 	u8 buf[DEBUGCON_BUF];
+	u64 written; /* bytes in the log: capped (CHARDEV_FILE_LIMIT) */
+	bool full;
 };
 
 static void debugcon_flush(struct debugcon *dc)
@@ -27,7 +29,9 @@ static void debugcon_flush(struct debugcon *dc)
 
 	if (!dc->len)
 		return;
-	ret = chardev_fd_write_all(dc->fd, dc->buf, dc->len);
+	ret = chardev_fd_write_all(
+		dc->fd, dc->buf,
+		chardev_limit_take(&dc->written, dc->len, &dc->full));
 	if (ret < 0)
 		log_guest_once("debugcon", "debug log output lost: %s",
 			       strerror(-ret));

@@ -94,6 +94,12 @@ int pc_create(const struct pc_config *cfg, struct pc **out, char *err,
  */
 int pc_run(struct pc *pc);
 void pc_destroy(struct pc *pc);
+/*
+ * Enter the process sandbox (core/sandbox.h) after pc_create: system-call
+ * filter, no capabilities, only the VM's files. Returns 0 or -errno with a
+ * one-line reason in err.
+ */
+int pc_enter_sandbox(struct pc *pc, char *err, size_t errlen);
 
 /*
  * Save the whole machine to path (machine/pc_state.c, vm/statefile.h):
