@@ -26,8 +26,8 @@ run() {
 	shift
 	: >"$log"
 	"$@" >/dev/null 2>&1 &
-	local pid=$! i
-	for i in $(seq 600); do
+	local pid=$!
+	for _ in $(seq 600); do
 		grep -q "VGATEST DONE" "$log" 2>/dev/null && break
 		sleep 0.1
 	done
