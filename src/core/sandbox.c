@@ -87,6 +87,11 @@ static const char *const sandbox_syscalls[] = {
 	"unlink",
 	"unlinkat",
 	"getdents64",
+	/* libvncserver's WebSocket upgrade (the web console) probes a
+	 * file with access(); Landlock still decides what is reachable. */
+	"access",
+	"faccessat",
+	"faccessat2",
 	/* malloc, thread stacks, the guest RAM is already mapped. */
 	"mmap",
 	"munmap",

@@ -6,9 +6,11 @@
  * what a running VM may still open (docs/SECURITY.md):
  *   - the disk images (read, and write for writable ones; a bundle is a
  *     directory),
- *   - the folder of the --cdrom image and the control socket's folder,
- *     read-only: a CD change through the control socket opens a new ISO
- *     (the socket's folder may also lose files: the socket goes at exit),
+ *   - the folder of the --cdrom image, read-only: a CD change through the
+ *     control socket opens a new ISO,
+ *   - the control socket's folder: new ISOs are read there too, the
+ *     `screendump FILE.png` command writes there, and the socket itself
+ *     goes at exit,
  *   - the folder of --screen-dump: the dump is written to a temporary file
  *     there and renamed over the old one; likewise the folder of the
  *     saved-state file (--state-file: suspend writes, fsyncs and renames),
@@ -65,8 +67,13 @@ static void pc_sandbox_collect(const struct pc *pc, struct pc_sandbox_paths *sp)
 		pc_sandbox_add(sp, c->disk[i].path, access, false);
 	}
 	pc_sandbox_add(sp, c->cdrom_path, SANDBOX_READ, true);
-	/* read: CD images; remove: the socket itself at exit */
-	pc_sandbox_add(sp, c->control_path, SANDBOX_READ | SANDBOX_REMOVE,
+	/*
+	 * read: CD images; write and create: `screendump FILE.png`;
+	 * remove: the socket itself at exit.
+	 */
+	pc_sandbox_add(sp, c->control_path,
+		       SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
+			       SANDBOX_REMOVE,
 		       true);
 	pc_sandbox_add(sp, c->screen_dump_path,
 		       SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE, true);

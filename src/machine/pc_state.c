@@ -62,6 +62,9 @@ static void pc_put_array(struct fieldlist *fl, const char *name, const u64 *v,
 
 static void pc_put_fpu(struct fieldlist *fl, const struct x86_fpu_state *f)
 {
+	char n[16];
+	unsigned i;
+
 	CPU_FIELD(fl, f, fcw);
 	CPU_FIELD(fl, f, fsw);
 	CPU_FIELD(fl, f, ftw);
@@ -72,7 +75,11 @@ static void pc_put_fpu(struct fieldlist *fl, const struct x86_fpu_state *f)
 	CPU_FIELD(fl, f, fds);
 	CPU_FIELD(fl, f, mxcsr);
 	fieldlist_put_bytes(fl, "st", f->st, sizeof(f->st));
-	fieldlist_put_bytes(fl, "xmm", f->xmm, sizeof(f->xmm));
+	/* One field per register: a field holds at most 255 bytes. */
+	for (i = 0; i < ARRAY_SIZE(f->xmm); i++) {
+		snprintf(n, sizeof(n), "xmm.%u", i);
+		fieldlist_put_bytes(fl, n, f->xmm[i], sizeof(f->xmm[i]));
+	}
 }
 
 static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
@@ -184,6 +191,9 @@ static void pc_get_seg(struct pc_cpu_reader *r, const char *name,
 
 static void pc_get_fpu(struct pc_cpu_reader *r, struct x86_fpu_state *f)
 {
+	char n[16];
+	unsigned i;
+
 	CPU_GET(r, f, fcw);
 	CPU_GET(r, f, fsw);
 	CPU_GET(r, f, ftw);
@@ -196,9 +206,12 @@ static void pc_get_fpu(struct pc_cpu_reader *r, struct x86_fpu_state *f)
 	if (fieldlist_get_bytes(r->buf, r->len, "st", f->st, sizeof(f->st)) ==
 	    -EINVAL)
 		r->error = -EINVAL;
-	if (fieldlist_get_bytes(r->buf, r->len, "xmm", f->xmm,
-				sizeof(f->xmm)) == -EINVAL)
-		r->error = -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(f->xmm); i++) {
+		snprintf(n, sizeof(n), "xmm.%u", i);
+		if (fieldlist_get_bytes(r->buf, r->len, n, f->xmm[i],
+					sizeof(f->xmm[i])) == -EINVAL)
+			r->error = -EINVAL;
+	}
 }
 
 static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
@@ -444,16 +457,21 @@ static int pc_flush_disks(struct pc *pc)
 	return 0;
 }
 
-static int pc_save_devices(struct pc *pc, struct statefile *sf)
+static int pc_save_devices(struct pc *pc, struct statefile *sf, char *err,
+			   size_t errlen)
 {
 	struct snap_writer w;
 	unsigned i;
 	int ret = 0;
 
 	snap_writer_init(&w);
-	for (i = 0; i < pc->nr_devices && !ret; i++)
+	for (i = 0; i < pc->nr_devices && !ret; i++) {
 		ret = pc->devices[i].ops->save(pc->devices[i].opaque, &w);
-	ret = ret ?: w.error;
+		ret = ret ?: w.error;
+		if (ret)
+			snprintf(err, errlen, "cannot save the machine: %s: %s",
+				 pc->devices[i].ops->name, strerror(-ret));
+	}
 	if (!ret)
 		ret = statefile_add(sf, "devices", w.buf, w.len);
 	snap_writer_free(&w);
@@ -467,6 +485,8 @@ int pc_save_state(struct pc *pc, const char *path, char *err, size_t errlen)
 	struct x86_state st;
 	int ret;
 
+	if (errlen)
+		*err = '\0';
 	statefile_init(&sf);
 	pc->engine->get_state(pc->vcpu, &st);
 	pc_put_machine(pc, &machine);
@@ -475,13 +495,14 @@ int pc_save_state(struct pc *pc, const char *path, char *err, size_t errlen)
 	ret = ret ?: statefile_add(&sf, "machine", machine.buf, machine.len);
 	ret = ret ?: statefile_add(&sf, "cpu", cpu.buf, cpu.len);
 	/* Device saves drain the disks' queued requests (ide_save). */
-	ret = ret ?: pc_save_devices(pc, &sf);
+	ret = ret ?: pc_save_devices(pc, &sf, err, errlen);
 	ret = ret ?: pc_save_ram(pc, &sf);
 	free(machine.buf);
 	free(cpu.buf);
 	if (ret) {
-		snprintf(err, errlen, "cannot save the machine: %s",
-			 strerror(-ret));
+		if (!*err)
+			snprintf(err, errlen, "cannot save the machine: %s",
+				 strerror(-ret));
 		statefile_free(&sf);
 		return ret;
 	}
