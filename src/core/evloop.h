@@ -17,6 +17,14 @@ struct evloop {
 	int epfd;
 	struct timer_list timers;
 	struct evloop_fd *fds;
+	/*
+	 * Set by the machine: end the vCPU's current slice so the loop runs
+	 * soon (a device on the machine thread expects host events back).
+	 */
+	void (*wake)(void *opaque);
+	void *wake_opaque;
+	/* Until this time, the machine keeps its slices short (evloop_busy). */
+	u64 busy_until_ns;
 };
 
 int evloop_init(struct evloop *loop);
@@ -31,5 +39,25 @@ void evloop_del_fd(struct evloop *loop, int fd);
  * (0: do not wait).
  */
 void evloop_run_once(struct evloop *loop, u64 deadline_ns);
+
+/*
+ * From a device handler running inside a vCPU slice: end the slice now so
+ * the loop dispatches host events (a reply to what the guest just sent).
+ */
+static inline void evloop_wake(struct evloop *loop)
+{
+	if (loop && loop->wake)
+		loop->wake(loop->wake_opaque);
+}
+
+/*
+ * Traffic is flowing: until until_ns, host events should reach the guest
+ * within a short slice, not the idle one.
+ */
+static inline void evloop_busy(struct evloop *loop, u64 until_ns)
+{
+	if (loop && until_ns > loop->busy_until_ns)
+		loop->busy_until_ns = until_ns;
+}
 
 #endif

@@ -377,6 +377,15 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 }
 
 /* Memory, buses and firmware: everything devices attach to. */
+/* The event loop's wake hook: a device wants host events handled now. */
+static void pc_wake_loop(void *opaque)
+{
+	struct pc *pc = opaque;
+
+	if (pc->vcpu)
+		pc->engine->stop(pc->vcpu);
+}
+
 static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 {
 	const char *bios =
@@ -389,6 +398,8 @@ static int pc_create_core(struct pc *pc, char *err, size_t errlen)
 	ret = evloop_init(&pc->loop);
 	if (ret)
 		return pc_fail(err, errlen, ret, "event loop");
+	pc->loop.wake = pc_wake_loop;
+	pc->loop.wake_opaque = pc;
 	ret = aio_ctx_create(&pc->loop, &pc->aio);
 	if (ret)
 		return pc_fail(err, errlen, ret, "disk I/O threads");
@@ -463,8 +474,8 @@ static int pc_create_isa(struct pc *pc, char *err, size_t errlen)
 	pc->port92_host =
 		(struct i8042_host){pc_reset_line, pc_port92_set_a20, pc};
 	pc->vmmouse = vmmouse_create(pc->pio, pc->kbc);
-	ret = pc_adopt(pc, vmmouse_device(pc->vmmouse), "absolute pointer",
-		       err, errlen);
+	ret = pc_adopt(pc, vmmouse_device(pc->vmmouse), "absolute pointer", err,
+		       errlen);
 	if (ret)
 		return ret;
 	p92 = port92_create(pc->pio, &pc->port92_host);

@@ -28,6 +28,13 @@ void net_port_send(struct net_port *port, const u8 *frame, size_t len)
 	if (port->capture)
 		pcap_write(port->capture, frame, len);
 	port->ops->send(port, frame, len);
+	/*
+	 * The reply (an ACK, the next segment, a timer the back end just
+	 * armed) comes through the event loop: end the slice to let it run,
+	 * and keep slices short while traffic flows.
+	 */
+	evloop_busy(port->loop, clock_now_ns() + NET_BUSY_NS);
+	evloop_wake(port->loop);
 }
 
 void net_port_accept_input(struct net_port *port)
@@ -68,6 +75,7 @@ bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len)
 	if (port->capture)
 		pcap_write(port->capture, frame, len);
 	port->rx.receive(port->rx.opaque, frame, len);
+	evloop_busy(port->loop, clock_now_ns() + NET_BUSY_NS);
 	return true;
 }
 

@@ -22,6 +22,9 @@
 #define NET_MIN_FRAME 60 /* without FCS; shorter frames are padded by cards */
 #define NET_MAC_LEN 6
 
+/* After a frame crosses a port, the machine polls often for this long. */
+#define NET_BUSY_NS (50 * 1000 * 1000ull)
+
 struct net_port;
 
 struct net_receiver {
