@@ -57,13 +57,14 @@ sources() {
 	ne2000)
 		echo src/hw/dp8390.c src/hw/ne2000_isa.c src/hw/rtl8029.c \
 			src/bus/pio.c src/bus/pci.c src/bus/memory.c \
-			src/net/net.c src/net/pcap.c src/core/log.c src/core/snapshot.c -lz
+			src/bus/io_trace.c src/net/net.c src/net/pcap.c \
+			src/core/log.c src/core/snapshot.c src/core/timer.c -lz
 		;;
 	vga)
 		echo src/hw/vga.c src/hw/vga_mem.c src/hw/vga_render.c src/hw/vga_edid.c \
 			src/bus/memory.c src/bus/pci.c src/bus/pio.c \
-			src/ui/display.c src/core/log.c src/core/timer.c \
-			src/core/snapshot.c
+			src/bus/io_trace.c src/ui/display.c src/core/log.c \
+			src/core/timer.c src/core/snapshot.c
 		;;
 	*)
 		echo src/block/*.c src/core/log.c src/core/evloop.c \

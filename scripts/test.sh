@@ -105,7 +105,7 @@ if step build 900 make -j2; then
 		TWOOSTWO_GUEST_SKIP=linux_reboot make -j2 check-asan
 fi
 step harness-qemu 600 harness_selfcheck
-# Three harnesses (hdd, xml, machine) share 90 s; building fuzz_machine
-# (every source, ASan + UBSan) takes about a minute of the step.
-step fuzz 300 fuzz/run.sh 90
+# Five harnesses (hdd, xml, ne2000, vga, machine) share 180 s; building
+# fuzz_machine (every source, ASan + UBSan) takes about another minute.
+step fuzz 480 fuzz/run.sh 180
 summary

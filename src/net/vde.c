@@ -19,6 +19,22 @@
 
 #include "net/backends.h"
 
+/*
+ * libvdeplug dlopen()s its transport plugins with RTLD_DEEPBIND, which the
+ * AddressSanitizer runtime aborts on: in such a build the back end says so
+ * instead of taking the process down.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NET_VDE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NET_VDE_SANITIZED 1
+#endif
+#endif
+#ifndef NET_VDE_SANITIZED
+#define NET_VDE_SANITIZED 0
+#endif
+
 struct vde_port {
 	struct net_port port;
 	VDECONN *conn;
@@ -174,6 +190,15 @@ int net_vde_open(struct evloop *loop, const char *path, struct net_port **out,
 			 path, strerror(-ret), path);
 		vde_port_close(&vp->port);
 		return ret;
+	}
+	if (NET_VDE_SANITIZED) {
+		snprintf(err, errlen,
+			 "vde=%s: not in a sanitizer build: libvdeplug loads "
+			 "its plugins with RTLD_DEEPBIND, which "
+			 "AddressSanitizer refuses",
+			 path);
+		vde_port_close(&vp->port);
+		return -ENOTSUP;
 	}
 	vp->conn = vde_open(vp->path, "twoostwo", &args);
 	if (!vp->conn) {

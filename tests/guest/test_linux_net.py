@@ -140,10 +140,23 @@ def vde_checks(r, a, b, switch, capture):
             raise TestFailure('%d lines about the switch: %r'
                               % (len(lines), lines))
 
+    def unless_sanitized(check):
+        # A sanitizer build refuses VDE (libvdeplug's RTLD_DEEPBIND) with
+        # one line and runs with the cable unplugged: nothing to check.
+        def run():
+            for m in (a, b):
+                if m.vm and b'not in a sanitizer build' in m.vm.stderr():
+                    raise Skip('VDE is not available in a sanitizer build '
+                               '(libvdeplug loads plugins with '
+                               'RTLD_DEEPBIND)')
+            check()
+        return run
+
     for name, check in (('addresses', addresses), ('ping', ping),
                         ('nc_copy', nc_copy), ('pcap', pcap),
                         ('switch_killed', switch_killed)):
-        r.run('net_vde_' + name, check, *(a.vms() + b.vms()))
+        r.run('net_vde_' + name, unless_sanitized(check),
+              *(a.vms() + b.vms()))
 
 
 def vde_missing():

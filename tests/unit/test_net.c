@@ -389,7 +389,15 @@ static void test_vde_two_ports(void)
 		return;
 	}
 	CHECK_EQ(evloop_init(&loop), 0);
-	CHECK_EQ(net_vde_open(&loop, path, &p1, err, sizeof(err)), 0);
+	if (net_vde_open(&loop, path, &p1, err, sizeof(err)) == -ENOTSUP) {
+		printf("SKIPPED: test_vde_two_ports: %s\n", err);
+		kill(pid, SIGTERM);
+		evloop_destroy(&loop);
+		snprintf(err, sizeof(err), "rm -rf '%s'", dir);
+		if (system(err) != 0)
+			printf("  could not remove %s\n", dir);
+		return;
+	}
 	CHECK_EQ(net_vde_open(&loop, path, &p2, err, sizeof(err)), 0);
 	sink_attach(p1, &s1);
 	sink_attach(p2, &s2);
