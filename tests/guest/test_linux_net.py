@@ -196,11 +196,17 @@ class Switch:
         self.pidfile = path + '.pid'
         subprocess.run(['vde_switch', '-s', path, '-d', '-p',
                         self.pidfile], check=True, timeout=10)
-        for _ in range(100):
-            if os.path.exists(self.pidfile):
+        # The daemon creates its pid file, then writes it: wait for the
+        # number, not just the file.
+        self.pid = None
+        for _ in range(200):
+            try:
+                self.pid = int(open(self.pidfile).read())
                 break
-            time.sleep(0.05)
-        self.pid = int(open(self.pidfile).read())
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        if self.pid is None:
+            raise TestFailure('vde_switch wrote no pid to %s' % self.pidfile)
 
     def kill(self):
         if self.pid:
