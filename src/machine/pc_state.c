@@ -16,6 +16,7 @@
  * on the medium are exactly what the saved machine expects.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +30,123 @@
 /* zstd level 1: suspend time matters more than the last few percent. */
 #define PC_STATE_ZSTD_LEVEL 1
 
-/* CPU: every field of x86_state under a stable name. */
+/*
+ * CPU: every field of x86_state under a stable name. One table lists the
+ * scalar fields for both directions, so that save and load cannot drift
+ * apart; arrays, segments and byte strings follow the table.
+ */
 
-#define CPU_FIELD(fl, s, f) fieldlist_put(fl, #f, (u64)(s)->f)
+struct cpu_scalar {
+	const char *name;
+	size_t offset; /* in struct x86_state */
+	u8 size;
+	bool is_bool;
+};
+
+#define CPU_SCALAR_OF(member, name_)                                           \
+	{                                                                      \
+		name_, offsetof(struct x86_state, member),                     \
+			sizeof(((struct x86_state *)0)->member),               \
+			__builtin_types_compatible_p(                          \
+				__typeof__(((struct x86_state *)0)->member),   \
+				bool),                                         \
+	}
+#define CPU_SCALAR(member) CPU_SCALAR_OF(member, #member)
+/* The FPU fields keep the plain names they were saved under. */
+#define FPU_SCALAR(member) CPU_SCALAR_OF(fpu.member, #member)
+
+static const struct cpu_scalar cpu_scalars[] = {
+	CPU_SCALAR(rip),
+	CPU_SCALAR(eflags),
+	CPU_SCALAR_OF(gdtr.base, "gdtr.base"),
+	CPU_SCALAR_OF(gdtr.limit, "gdtr.limit"),
+	CPU_SCALAR_OF(idtr.base, "idtr.base"),
+	CPU_SCALAR_OF(idtr.limit, "idtr.limit"),
+	CPU_SCALAR(cr0),
+	CPU_SCALAR(cr2),
+	CPU_SCALAR(cr3),
+	CPU_SCALAR(cr4),
+	CPU_SCALAR(cr8),
+	CPU_SCALAR(efer),
+	CPU_SCALAR(sysenter_cs),
+	CPU_SCALAR(sysenter_esp),
+	CPU_SCALAR(sysenter_eip),
+	CPU_SCALAR(star),
+	CPU_SCALAR(lstar),
+	CPU_SCALAR(cstar),
+	CPU_SCALAR(sfmask),
+	CPU_SCALAR(kernel_gs_base),
+	CPU_SCALAR(tsc_aux),
+	CPU_SCALAR(apic_base),
+	CPU_SCALAR(pat),
+	CPU_SCALAR(mtrr_def_type),
+	CPU_SCALAR(halted),
+	CPU_SCALAR(nmi_pending),
+	CPU_SCALAR(nmi_blocked),
+	CPU_SCALAR(a20_masked),
+	FPU_SCALAR(fcw),
+	FPU_SCALAR(fsw),
+	FPU_SCALAR(ftw),
+	FPU_SCALAR(fop),
+	FPU_SCALAR(fip),
+	FPU_SCALAR(fcs),
+	FPU_SCALAR(fdp),
+	FPU_SCALAR(fds),
+	FPU_SCALAR(mxcsr),
+};
+
+static u64 cpu_scalar_get(const struct x86_state *s, const struct cpu_scalar *c)
+{
+	const u8 *p = (const u8 *)s + c->offset;
+	u64 v = 0;
+
+	/* Little-endian host: the low bytes of v are the field. */
+	memcpy(&v, p, c->size);
+	return c->is_bool ? v != 0 : v;
+}
+
+static void cpu_scalar_set(struct x86_state *s, const struct cpu_scalar *c,
+			   u64 v)
+{
+	u8 *p = (u8 *)s + c->offset;
+
+	if (c->is_bool)
+		v = v != 0; /* a bool may hold only 0 or 1 */
+	memcpy(p, &v, c->size);
+}
+
+/* A segment register's fields, named "NAME.selector" and so on. */
+#define SEG_FIELDS(X)                                                          \
+	X(selector)                                                            \
+	X(base)                                                                \
+	X(limit)                                                               \
+	X(attr)
+
+/* The segment registers, the LDTR and the TR, by saved name. */
+static const struct {
+	const char *name;
+	size_t offset; /* of the struct x86_segment in struct x86_state */
+} cpu_segs[] = {
+	{"es", offsetof(struct x86_state, seg[S_ES])},
+	{"cs", offsetof(struct x86_state, seg[S_CS])},
+	{"ss", offsetof(struct x86_state, seg[S_SS])},
+	{"ds", offsetof(struct x86_state, seg[S_DS])},
+	{"fs", offsetof(struct x86_state, seg[S_FS])},
+	{"gs", offsetof(struct x86_state, seg[S_GS])},
+	{"ldtr", offsetof(struct x86_state, ldtr)},
+	{"tr", offsetof(struct x86_state, tr)},
+};
 
 static void pc_put_seg(struct fieldlist *fl, const char *name,
 		       const struct x86_segment *sg)
 {
 	char n[48];
 
-	snprintf(n, sizeof(n), "%s.selector", name);
-	fieldlist_put(fl, n, sg->selector);
-	snprintf(n, sizeof(n), "%s.base", name);
-	fieldlist_put(fl, n, sg->base);
-	snprintf(n, sizeof(n), "%s.limit", name);
-	fieldlist_put(fl, n, sg->limit);
-	snprintf(n, sizeof(n), "%s.attr", name);
-	fieldlist_put(fl, n, sg->attr);
+#define PUT_SEG_FIELD(f)                                                       \
+	snprintf(n, sizeof(n), "%s." #f, name);                                \
+	fieldlist_put(fl, n, sg->f);
+	SEG_FIELDS(PUT_SEG_FIELD)
+#undef PUT_SEG_FIELD
 }
 
 static void pc_put_array(struct fieldlist *fl, const char *name, const u64 *v,
@@ -60,78 +161,36 @@ static void pc_put_array(struct fieldlist *fl, const char *name, const u64 *v,
 	}
 }
 
-static void pc_put_fpu(struct fieldlist *fl, const struct x86_fpu_state *f)
+static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 {
+	const struct x86_fpu_state *f = &s->fpu;
+	u64 v[16];
 	char n[16];
 	unsigned i;
 
-	CPU_FIELD(fl, f, fcw);
-	CPU_FIELD(fl, f, fsw);
-	CPU_FIELD(fl, f, ftw);
-	CPU_FIELD(fl, f, fop);
-	CPU_FIELD(fl, f, fip);
-	CPU_FIELD(fl, f, fcs);
-	CPU_FIELD(fl, f, fdp);
-	CPU_FIELD(fl, f, fds);
-	CPU_FIELD(fl, f, mxcsr);
+	for (i = 0; i < ARRAY_SIZE(cpu_scalars); i++)
+		fieldlist_put(fl, cpu_scalars[i].name,
+			      cpu_scalar_get(s, &cpu_scalars[i]));
+	for (i = 0; i < ARRAY_SIZE(s->gpr); i++)
+		v[i] = s->gpr[i];
+	pc_put_array(fl, "gpr", v, ARRAY_SIZE(s->gpr));
+	for (i = 0; i < ARRAY_SIZE(cpu_segs); i++)
+		pc_put_seg(fl, cpu_segs[i].name,
+			   (const void *)((const u8 *)s + cpu_segs[i].offset));
+	for (i = 0; i < ARRAY_SIZE(s->dr); i++)
+		v[i] = s->dr[i];
+	pc_put_array(fl, "dr", v, ARRAY_SIZE(s->dr));
+	/* The soft engine keeps an offset from host time: store the value. */
+	fieldlist_put(fl, "tsc", s->tsc + clock_now_ns());
+	pc_put_array(fl, "mtrr_fixed", s->mtrr_fixed,
+		     ARRAY_SIZE(s->mtrr_fixed));
+	pc_put_array(fl, "mtrr_var", s->mtrr_var, ARRAY_SIZE(s->mtrr_var));
 	fieldlist_put_bytes(fl, "st", f->st, sizeof(f->st));
 	/* One field per register: a field holds at most 255 bytes. */
 	for (i = 0; i < ARRAY_SIZE(f->xmm); i++) {
 		snprintf(n, sizeof(n), "xmm.%u", i);
 		fieldlist_put_bytes(fl, n, f->xmm[i], sizeof(f->xmm[i]));
 	}
-}
-
-static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
-{
-	static const char *const segs[] = {"es", "cs", "ss", "ds", "fs", "gs"};
-	u64 v[16];
-	unsigned i;
-
-	for (i = 0; i < ARRAY_SIZE(s->gpr); i++)
-		v[i] = s->gpr[i];
-	pc_put_array(fl, "gpr", v, ARRAY_SIZE(s->gpr));
-	CPU_FIELD(fl, s, rip);
-	CPU_FIELD(fl, s, eflags);
-	for (i = 0; i < 6; i++)
-		pc_put_seg(fl, segs[i], &s->seg[i]);
-	pc_put_seg(fl, "ldtr", &s->ldtr);
-	pc_put_seg(fl, "tr", &s->tr);
-	fieldlist_put(fl, "gdtr.base", s->gdtr.base);
-	fieldlist_put(fl, "gdtr.limit", s->gdtr.limit);
-	fieldlist_put(fl, "idtr.base", s->idtr.base);
-	fieldlist_put(fl, "idtr.limit", s->idtr.limit);
-	CPU_FIELD(fl, s, cr0);
-	CPU_FIELD(fl, s, cr2);
-	CPU_FIELD(fl, s, cr3);
-	CPU_FIELD(fl, s, cr4);
-	CPU_FIELD(fl, s, cr8);
-	for (i = 0; i < ARRAY_SIZE(s->dr); i++)
-		v[i] = s->dr[i];
-	pc_put_array(fl, "dr", v, ARRAY_SIZE(s->dr));
-	CPU_FIELD(fl, s, efer);
-	/* The soft engine keeps an offset from host time: store the value. */
-	fieldlist_put(fl, "tsc", s->tsc + clock_now_ns());
-	CPU_FIELD(fl, s, sysenter_cs);
-	CPU_FIELD(fl, s, sysenter_esp);
-	CPU_FIELD(fl, s, sysenter_eip);
-	CPU_FIELD(fl, s, star);
-	CPU_FIELD(fl, s, lstar);
-	CPU_FIELD(fl, s, cstar);
-	CPU_FIELD(fl, s, sfmask);
-	CPU_FIELD(fl, s, kernel_gs_base);
-	CPU_FIELD(fl, s, tsc_aux);
-	CPU_FIELD(fl, s, apic_base);
-	CPU_FIELD(fl, s, pat);
-	CPU_FIELD(fl, s, mtrr_def_type);
-	pc_put_array(fl, "mtrr_fixed", s->mtrr_fixed,
-		     ARRAY_SIZE(s->mtrr_fixed));
-	pc_put_array(fl, "mtrr_var", s->mtrr_var, ARRAY_SIZE(s->mtrr_var));
-	CPU_FIELD(fl, s, halted);
-	CPU_FIELD(fl, s, nmi_pending);
-	CPU_FIELD(fl, s, nmi_blocked);
-	CPU_FIELD(fl, s, a20_masked);
-	pc_put_fpu(fl, &s->fpu);
 }
 
 /* Field lookups during load: absent fields keep their reset value. */
@@ -150,13 +209,6 @@ static bool pc_get(struct pc_cpu_reader *r, const char *name, u64 *v)
 	return !ret;
 }
 
-#define CPU_GET(r, s, f)                                                       \
-	do {                                                                   \
-		u64 v_;                                                        \
-		if (pc_get(r, #f, &v_))                                        \
-			(s)->f = (__typeof__((s)->f))v_;                       \
-	} while (0)
-
 #define CPU_GET_NAMED(r, name, lvalue)                                         \
 	do {                                                                   \
 		u64 v_;                                                        \
@@ -169,14 +221,11 @@ static void pc_get_seg(struct pc_cpu_reader *r, const char *name,
 {
 	char n[48];
 
-	snprintf(n, sizeof(n), "%s.selector", name);
-	CPU_GET_NAMED(r, n, sg->selector);
-	snprintf(n, sizeof(n), "%s.base", name);
-	CPU_GET_NAMED(r, n, sg->base);
-	snprintf(n, sizeof(n), "%s.limit", name);
-	CPU_GET_NAMED(r, n, sg->limit);
-	snprintf(n, sizeof(n), "%s.attr", name);
-	CPU_GET_NAMED(r, n, sg->attr);
+#define GET_SEG_FIELD(f)                                                       \
+	snprintf(n, sizeof(n), "%s." #f, name);                                \
+	CPU_GET_NAMED(r, n, sg->f);
+	SEG_FIELDS(GET_SEG_FIELD)
+#undef GET_SEG_FIELD
 }
 
 #define CPU_GET_ARRAY(r, name, arr)                                            \
@@ -189,76 +238,37 @@ static void pc_get_seg(struct pc_cpu_reader *r, const char *name,
 		}                                                              \
 	} while (0)
 
-static void pc_get_fpu(struct pc_cpu_reader *r, struct x86_fpu_state *f)
+static void pc_get_bytes(struct pc_cpu_reader *r, const char *name, void *p,
+			 size_t len)
 {
-	char n[16];
-	unsigned i;
-
-	CPU_GET(r, f, fcw);
-	CPU_GET(r, f, fsw);
-	CPU_GET(r, f, ftw);
-	CPU_GET(r, f, fop);
-	CPU_GET(r, f, fip);
-	CPU_GET(r, f, fcs);
-	CPU_GET(r, f, fdp);
-	CPU_GET(r, f, fds);
-	CPU_GET(r, f, mxcsr);
-	if (fieldlist_get_bytes(r->buf, r->len, "st", f->st, sizeof(f->st)) ==
-	    -EINVAL)
+	if (fieldlist_get_bytes(r->buf, r->len, name, p, len) == -EINVAL)
 		r->error = -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(f->xmm); i++) {
-		snprintf(n, sizeof(n), "xmm.%u", i);
-		if (fieldlist_get_bytes(r->buf, r->len, n, f->xmm[i],
-					sizeof(f->xmm[i])) == -EINVAL)
-			r->error = -EINVAL;
-	}
 }
 
 static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 {
-	static const char *const segs[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+	struct x86_fpu_state *f = &s->fpu;
+	char n[16];
 	unsigned i;
-	u64 tsc;
+	u64 v;
 
+	for (i = 0; i < ARRAY_SIZE(cpu_scalars); i++)
+		if (pc_get(r, cpu_scalars[i].name, &v))
+			cpu_scalar_set(s, &cpu_scalars[i], v);
 	CPU_GET_ARRAY(r, "gpr", s->gpr);
-	CPU_GET(r, s, rip);
-	CPU_GET(r, s, eflags);
-	for (i = 0; i < 6; i++)
-		pc_get_seg(r, segs[i], &s->seg[i]);
-	pc_get_seg(r, "ldtr", &s->ldtr);
-	pc_get_seg(r, "tr", &s->tr);
-	CPU_GET_NAMED(r, "gdtr.base", s->gdtr.base);
-	CPU_GET_NAMED(r, "gdtr.limit", s->gdtr.limit);
-	CPU_GET_NAMED(r, "idtr.base", s->idtr.base);
-	CPU_GET_NAMED(r, "idtr.limit", s->idtr.limit);
-	CPU_GET(r, s, cr0);
-	CPU_GET(r, s, cr2);
-	CPU_GET(r, s, cr3);
-	CPU_GET(r, s, cr4);
-	CPU_GET(r, s, cr8);
+	for (i = 0; i < ARRAY_SIZE(cpu_segs); i++)
+		pc_get_seg(r, cpu_segs[i].name,
+			   (void *)((u8 *)s + cpu_segs[i].offset));
 	CPU_GET_ARRAY(r, "dr", s->dr);
-	CPU_GET(r, s, efer);
-	if (pc_get(r, "tsc", &tsc))
-		s->tsc = tsc - clock_now_ns();
-	CPU_GET(r, s, sysenter_cs);
-	CPU_GET(r, s, sysenter_esp);
-	CPU_GET(r, s, sysenter_eip);
-	CPU_GET(r, s, star);
-	CPU_GET(r, s, lstar);
-	CPU_GET(r, s, cstar);
-	CPU_GET(r, s, sfmask);
-	CPU_GET(r, s, kernel_gs_base);
-	CPU_GET(r, s, tsc_aux);
-	CPU_GET(r, s, apic_base);
-	CPU_GET(r, s, pat);
-	CPU_GET(r, s, mtrr_def_type);
+	if (pc_get(r, "tsc", &v))
+		s->tsc = v - clock_now_ns();
 	CPU_GET_ARRAY(r, "mtrr_fixed", s->mtrr_fixed);
 	CPU_GET_ARRAY(r, "mtrr_var", s->mtrr_var);
-	CPU_GET(r, s, halted);
-	CPU_GET(r, s, nmi_pending);
-	CPU_GET(r, s, nmi_blocked);
-	CPU_GET(r, s, a20_masked);
-	pc_get_fpu(r, &s->fpu);
+	pc_get_bytes(r, "st", f->st, sizeof(f->st));
+	for (i = 0; i < ARRAY_SIZE(f->xmm); i++) {
+		snprintf(n, sizeof(n), "xmm.%u", i);
+		pc_get_bytes(r, n, f->xmm[i], sizeof(f->xmm[i]));
+	}
 	return r->error;
 }
 
