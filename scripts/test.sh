@@ -105,8 +105,8 @@ if step build 900 make -j2; then
 		TWOOSTWO_GUEST_SKIP=linux_reboot make -j2 check-asan
 fi
 step harness-qemu 600 harness_selfcheck
-# Five harnesses (hdd, xml, ne2000, vga, machine) share 90 s (the long
-# runs are done by hand, see fuzz/README or docs/SECURITY.md); building
+# Five harnesses (hdd, xml, ne2000, vga, machine) share 90 s (long runs
+# are made by hand: docs/SECURITY.md); building
 # fuzz_machine (every source, ASan + UBSan) takes about another minute.
 step fuzz 390 fuzz/run.sh 90
 summary
