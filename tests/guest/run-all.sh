@@ -46,9 +46,10 @@ trap 'rm -rf "$outdir"' EXIT
 
 # run_one INDEX FILE: the file's output and its exit status into outdir.
 run_one() {
-	local out=$outdir/$1
+	local out=$outdir/$1 start=$SECONDS
 	timeout -k 10 "$limit" python3 "$2" >"$out.out" 2>&1
 	echo $? >"$out.rc"
+	echo $((SECONDS - start)) >"$out.secs"
 }
 export -f run_one
 export outdir limit
@@ -68,7 +69,7 @@ passed=0 failed=0 skipped=0
 i=0
 for t in "$@"; do
 	name=$(basename "$t" .py)
-	echo "== $name"
+	echo "== $name ($(cat "$outdir/$i.secs" 2>/dev/null || echo '?') s)"
 	out=$(cat "$outdir/$i.out" 2>/dev/null)
 	rc=$(cat "$outdir/$i.rc" 2>/dev/null || echo 1)
 	i=$((i + 1))
