@@ -11,11 +11,19 @@
 #include "machine/pc_internal.h"
 #include "unit.h"
 
-static struct pc *state_pc(void)
+/* A small PC, and an empty temporary file at path (a mkstemp template). */
+static struct pc *state_pc(char *path)
 {
 	struct pc_config cfg = {0};
 	struct pc *pc = NULL;
 	char err[512];
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return NULL;
+	}
+	close(fd);
 
 	cfg.ram_size = 4ull << 20;
 	cfg.engine = "soft";
@@ -90,16 +98,12 @@ static void test_cpu_state_round_trip(void)
 {
 	char path[] = "/tmp/twoostwo-test-state-XXXXXX";
 	struct x86_state want, got;
-	struct pc *pc = state_pc();
+	struct pc *pc = state_pc(path);
 	char err[512];
-	int fd;
 
 	CHECK(pc != NULL);
 	if (!pc)
 		return;
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
-	close(fd);
 	pc->engine->get_state(pc->vcpu, &want);
 	state_fill(&want);
 	pc->engine->set_state(pc->vcpu, &want);
@@ -120,20 +124,16 @@ static void test_cpu_state_round_trip(void)
 	pc_destroy(pc);
 }
 
-/* A file cut short is refused, and the machine is left as it was. */
+/* A file cut short is refused with a reason. */
 static void test_truncated_state_refused(void)
 {
 	char path[] = "/tmp/twoostwo-test-state-XXXXXX";
-	struct pc *pc = state_pc();
+	struct pc *pc = state_pc(path);
 	char err[512] = "";
-	int fd;
 
 	CHECK(pc != NULL);
 	if (!pc)
 		return;
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
-	close(fd);
 	CHECK_EQ(pc_save_state(pc, path, err, sizeof(err)), 0);
 	CHECK_EQ(truncate(path, 100), 0);
 	CHECK(pc_load_state(pc, path, err, sizeof(err)) < 0);
