@@ -286,7 +286,7 @@ static int kvm_fallback(struct vcpu *v)
 	v->run->ready_for_interrupt_injection = 0;
 	if (e == VCPU_EXIT_SHUTDOWN)
 		return VCPU_EXIT_SHUTDOWN;
-	return KVM_CONTINUE;
+	return v->halted ? VCPU_EXIT_HALT : KVM_CONTINUE;
 }
 
 static int kvm_handle_exit(struct vcpu *v)
