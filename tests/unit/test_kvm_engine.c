@@ -422,6 +422,12 @@ static void test_slot_plan(void)
 	s = find_slot(p, n, 0x201000);
 	CHECK(s && s->host == mem.ram + s->gpa && s->gpa == 0x201000);
 	CHECK(!overlapping(p, n));
+	/* Device memory KVM cannot map (not page-aligned here): a hole. */
+	mem_unregister_mmio(&mem, 0xd0000000u);
+	CHECK_EQ(mem_register_host(&mem, 0xd0000000u, 0x1000, lfb + 16, &log),
+		 0);
+	n = kvm_plan_slots(&mem, rom, p, ARRAY_SIZE(p));
+	CHECK(!find_slot(p, n, 0xd0000000u));
 	mem_dirty_log_free(&log);
 	mem_destroy(&mem);
 	free(lfb);

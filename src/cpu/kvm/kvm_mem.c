@@ -83,7 +83,13 @@ static int kvm_plan_collect(void *opaque, const struct mem_region *r)
 		return -ENOSPC;
 	p->holes[p->nr_holes].base = r->base;
 	p->holes[p->nr_holes++].len = r->len;
-	if (r->kind == MEM_REGION_HOST)
+	/*
+	 * KVM maps whole host pages: device memory that is not page-aligned
+	 * in our address space (a calloc'ed buffer) stays a hole, so its
+	 * accesses exit and go through the bus; correct, only slower.
+	 */
+	if (r->kind == MEM_REGION_HOST &&
+	    !((uintptr_t)r->host & (MEM_PAGE_SIZE - 1)))
 		p->devs[p->nr_devs++] = (struct kvm_slot_plan){
 			r->base, r->len, r->host, false, r->dirty, 0};
 	return 0;
