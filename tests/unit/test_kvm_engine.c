@@ -575,6 +575,28 @@ static void test_cpuid_query(void)
 	mem_destroy(&g.mem);
 }
 
+/* Without /dev/kvm, create fails with open()'s error and frees all. */
+static void test_create_without_kvm(void)
+{
+	struct guest g = {0};
+	struct vcpu *v = NULL;
+	struct stat st;
+
+	if (!stat("/dev/kvm", &st)) {
+		printf("SKIPPED: test_create_without_kvm: /dev/kvm exists\n");
+		return;
+	}
+	CHECK_EQ(mem_init(&g.mem, RAM_SIZE, RAM_SIZE), 0);
+	g.pio = pio_bus_new();
+	g.env = (struct vcpu_env){
+		.pio = g.pio, .mem = &g.mem, .model = CPU_MODEL_P6};
+	CHECK_EQ(kvm_engine_ops.create(&g.env, &v), -ENOENT);
+	CHECK(v == NULL);
+	CHECK_EQ(g.mem.nr_listeners, 0); /* the soft helper's is gone too */
+	pio_bus_free(g.pio);
+	mem_destroy(&g.mem);
+}
+
 /* ---- needs /dev/kvm ---- */
 
 /* User code: OUT, MMIO read and write, IN, then HLT (#GP at CPL3). */
@@ -980,6 +1002,7 @@ int main(void)
 	RUN_TEST(test_slot_plan);
 	RUN_TEST(test_state_conversion);
 	RUN_TEST(test_cpuid_query);
+	RUN_TEST(test_create_without_kvm);
 	RUN_TEST(test_io_and_mmio_exits);
 	RUN_TEST(test_interrupt_injection);
 	RUN_TEST(test_emulation_fallback);
