@@ -446,22 +446,26 @@ static void kvm_reset(struct vcpu *v)
 	kvm_vcpu_set_state(v, &s);
 }
 
+#define KVM_MSR_BUF_ENTRIES 16
+
+/* KVM_GET_MSRS / KVM_SET_MSRS of kvm_state_msrs[]: how many it did. */
 static int kvm_get_msrs(struct vcpu *v, u64 *values, bool set)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[16];
-	} m = {.hdr.nmsrs = kvm_state_nr_msrs};
-	unsigned i;
+	u64 buf[(sizeof(struct kvm_msrs) +
+		 KVM_MSR_BUF_ENTRIES * sizeof(struct kvm_msr_entry)) /
+		sizeof(u64)] = {0};
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
+	unsigned i, n = MIN(kvm_state_nr_msrs, KVM_MSR_BUF_ENTRIES);
 	int ret;
 
-	for (i = 0; i < kvm_state_nr_msrs; i++) {
-		m.e[i].index = kvm_state_msrs[i];
-		m.e[i].data = set ? values[i] : 0;
+	m->nmsrs = n;
+	for (i = 0; i < n; i++) {
+		m->entries[i].index = kvm_state_msrs[i];
+		m->entries[i].data = set ? values[i] : 0;
 	}
-	ret = ioctl(v->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
+	ret = ioctl(v->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, m);
 	for (i = 0; !set && ret > 0 && i < (unsigned)ret; i++)
-		values[i] = m.e[i].data;
+		values[i] = m->entries[i].data;
 	return ret;
 }
 
