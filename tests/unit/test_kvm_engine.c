@@ -984,12 +984,17 @@ static void test_page_table_behind_kvm(void)
 	printf("     PTE rewritten behind KVM, no guest flush: the guest "
 	       "reads the %s page\n",
 	       g.out[1] == 0xbb ? "NEW" : "OLD (stale translation)");
-	/* set_state (KVM_SET_SREGS reloads CR3): the new mapping must show. */
+	/*
+	 * set_state promises a fresh processor: the engine makes KVM reset
+	 * its MMU and flush the guest TLB (a CR3 change), so the new mapping
+	 * must show.
+	 */
 	kvm_engine_ops.set_state(g.vcpu, &s);
 	g.nr_out = 0;
 	CHECK_EQ(guest_run(&g, 2000), VCPU_EXIT_HALT);
 	CHECK_EQ(g.out[0], 0xbb);
-	printf("     after set_state (SET_SREGS, same CR3): the guest reads "
+	printf("     after set_state (SET_SREGS via another CR3): the guest "
+	       "reads "
 	       "the %s page\n",
 	       g.out[0] == 0xbb ? "NEW" : "OLD");
 	guest_close(&g);

@@ -487,6 +487,24 @@ void kvm_vcpu_get_state(struct vcpu *v, struct x86_state *s)
 	s->a20_masked = v->a20_masked;
 }
 
+/*
+ * set_state is a fresh processor, no stale translations (the soft engine
+ * flushes its TLB). KVM resets its MMU and flushes the guest's TLB only
+ * when SET_SREGS changes CR0, CR3, CR4 or EFER, and a page table the soft
+ * engine or the host edited is not seen otherwise (docs/ARCHITECTURE.md,
+ * "Page tables changed behind KVM's back"): so CR3 is set to a neighbour
+ * first, then to its value.
+ */
+static void kvm_set_sregs_flushed(struct vcpu *v, const struct kvm_sregs *sr)
+{
+	struct kvm_sregs other = *sr;
+
+	other.cr3 ^= MEM_PAGE_SIZE;
+	ioctl(v->fd, KVM_SET_SREGS, &other);
+	if (ioctl(v->fd, KVM_SET_SREGS, sr) < 0)
+		log_warn("kvm", "KVM_SET_SREGS: %s", strerror(errno));
+}
+
 void kvm_vcpu_set_state(struct vcpu *v, const struct x86_state *s)
 {
 	struct kvm_cpu_image img;
@@ -499,8 +517,7 @@ void kvm_vcpu_set_state(struct vcpu *v, const struct x86_state *s)
 	if (v->env.msr_read &&
 	    v->env.msr_read(v->env.opaque, MSR_APIC_BASE, &apic_base))
 		img.sregs.apic_base = apic_base;
-	if (ioctl(v->fd, KVM_SET_SREGS, &img.sregs) < 0)
-		log_warn("kvm", "KVM_SET_SREGS: %s", strerror(errno));
+	kvm_set_sregs_flushed(v, &img.sregs);
 	if (ioctl(v->fd, KVM_SET_REGS, &img.regs) < 0)
 		log_warn("kvm", "KVM_SET_REGS: %s", strerror(errno));
 	ioctl(v->fd, KVM_SET_FPU, &img.fpu);
