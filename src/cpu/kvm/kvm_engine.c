@@ -145,6 +145,24 @@ static void kvm_route_msrs(struct vcpu *v)
 	v->has_user_msrs = true;
 }
 
+/*
+ * Without this KVM answers an instruction its emulator cannot run with #UD
+ * in the guest when the guest is at CPL > 0 (handle_emulation_failure);
+ * we want the exit, and the soft engine runs the instruction.
+ */
+static void kvm_exit_on_emulation_failure(struct vcpu *v)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE,
+		.args = {1},
+	};
+
+	if (!kvm_has_cap(v, KVM_CAP_EXIT_ON_EMULATION_FAILURE) ||
+	    ioctl(v->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		log_warn("kvm", "no exit on emulation failure: instructions "
+				"KVM cannot emulate in user mode raise #UD");
+}
+
 static void kvm_map_changed(void *opaque)
 {
 	struct vcpu *v = opaque;
@@ -345,6 +363,7 @@ static int kvm_open_vm(struct vcpu *v)
 		ioctl(v->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
 	}
 	kvm_route_msrs(v);
+	kvm_exit_on_emulation_failure(v);
 	return 0;
 }
 
