@@ -545,6 +545,11 @@ void kvm_vcpu_set_state(struct vcpu *v, const struct x86_state *s)
 	/* The last two MSRs are optional (see kvm_state.c). */
 	if (kvm_get_msrs(v, img.msr_value, true) < (int)kvm_state_nr_msrs - 2)
 		log_warn("kvm", "KVM_SET_MSRS refused some MSRs");
+	/*
+	 * Without an in-kernel local APIC, every KVM_RUN loads CR8 from
+	 * kvm_run.cr8 (which holds the value of the last exit).
+	 */
+	v->run->cr8 = s->cr8;
 	v->halted = s->halted;
 	v->if_flag = !!(s->eflags & FL_IF);
 	v->nmi_pending = false;
