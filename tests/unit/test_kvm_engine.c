@@ -400,11 +400,18 @@ static void test_slot_plan(void)
 	s = find_slot(p, n, 0xc0000);
 	CHECK(s && s->gpa == 0xc0000 && s->size == (64 << 20) - 0xc0000 &&
 	      s->host == mem.ram + 0xc0000 && !s->readonly);
-	/* Reads ROM, writes RAM: unmapped; write-protected RAM: read-only. */
+	/*
+	 * Reads ROM, writes RAM: the ROM read-only (writes exit to the bus,
+	 * which stores them in RAM); write-protected RAM: read-only RAM.
+	 */
 	mem_set_shadow_mode(&mem, 12, MEM_SHADOW_WRITE_RAM);
 	mem_set_shadow_mode(&mem, 13, MEM_SHADOW_READ_RAM);
+	mem_set_shadow_mode(&mem, 1, MEM_SHADOW_WRITE_RAM);
 	n = kvm_plan_slots(&mem, rom, p, ARRAY_SIZE(p));
-	CHECK(!find_slot(p, n, 0xf0000));
+	s = find_slot(p, n, 0xf0000);
+	CHECK(s && s->readonly && s->size == 0x4000 &&
+	      s->host == rom + sizeof(bios) - 0x10000);
+	CHECK(!find_slot(p, n, 0xc4000)); /* no ROM there: open bus */
 	s = find_slot(p, n, 0xf4000);
 	CHECK(s && s->readonly && s->host == mem.ram + 0xf4000);
 	CHECK(!overlapping(p, n));

@@ -63,8 +63,9 @@ struct kvm_slot_plan {
  * The slots that mirror mem: RAM, ROM (from rom_copy, a page-aligned copy of
  * mem->bios) and host-backed regions, with MMIO ranges left out so accesses
  * there exit; the PAM-routed shadow segments follow their mode (read/write
- * RAM, read-only RAM or ROM; "reads ROM, writes RAM" is left unmapped so
- * both go through the bus). Returns the number of slots or -ENOSPC.
+ * RAM, read-only RAM, or the ROM read-only also when writes go to RAM:
+ * KVM_MEM_READONLY writes exit to the bus). Returns the number of slots
+ * or -ENOSPC.
  */
 int kvm_plan_slots(struct phys_mem *mem, const u8 *rom_copy,
 		   struct kvm_slot_plan *out, unsigned max);

@@ -7,7 +7,8 @@
  * PAM write routing. So a slot is planned only where the bus would hand
  * the soft engine a plain host pointer for both reads and writes (RAM,
  * host-backed device memory), or for reads only (ROM, write-protected
- * shadow RAM: KVM_MEM_READONLY, writes exit and the bus drops them).
+ * shadow RAM: KVM_MEM_READONLY, writes exit and the bus drops them or,
+ * in PAM's "read ROM, write RAM" mode, stores them in the shadow RAM).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -131,14 +132,17 @@ static void kvm_plan_shadow(struct kvm_plan *p)
 			s.host = mem->ram + gpa;
 			break;
 		case MEM_SHADOW_ROM:
-			/* The firmware's alias, if this segment has one. */
+		case MEM_SHADOW_WRITE_RAM:
+			/*
+			 * The firmware's alias, if this segment has one,
+			 * read-only: writes exit and mem_write() sends them
+			 * to the shadow RAM or drops them, as PAM says.
+			 */
 			rd = mem_page_ptr(mem, gpa, false);
 			if (rd && mem->bios && rd >= mem->bios &&
 			    rd + MEM_SHADOW_SEG_SIZE <=
 				    mem->bios + mem->bios_size)
 				s.host = (u8 *)p->rom_copy + (rd - mem->bios);
-			break;
-		default: /* reads ROM, writes RAM: both through the bus */
 			break;
 		}
 		if (s.host)
