@@ -300,6 +300,11 @@ static int kvm_handle_exit(struct vcpu *v)
 	switch (r->exit_reason) {
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
+	/*
+	 * AMD: a CR8 write lowering the TPR, already done; the interrupt
+	 * window logic above sees the new priority at the next injection.
+	 */
+	case KVM_EXIT_SET_TPR:
 		return KVM_CONTINUE;
 	case KVM_EXIT_HLT:
 		v->halted = !v->nmi_pending && !(v->intr_line && v->if_flag);
