@@ -301,8 +301,9 @@ static int kvm_handle_exit(struct vcpu *v)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
 	/*
-	 * AMD: a CR8 write lowering the TPR, already done; the interrupt
-	 * window logic above sees the new priority at the next injection.
+	 * AMD: a CR8 write lowering the TPR, already done. CR8 stays in the
+	 * vCPU state as under the soft engine; the local APIC model's TPR
+	 * is its MMIO register.
 	 */
 	case KVM_EXIT_SET_TPR:
 		return KVM_CONTINUE;
