@@ -89,8 +89,7 @@ static void pc_sandbox_collect(const struct pc *pc, struct pc_sandbox_paths *sp)
 }
 
 /* The kvm engine's deadline timer (cpu/kvm/kvm_run.c). */
-static const char *const pc_kvm_syscalls[] = {"timer_settime",
-					      "timer_delete"};
+static const char *const pc_kvm_syscalls[] = {"timer_settime", "timer_delete"};
 
 int pc_enter_sandbox(struct pc *pc, char *err, size_t errlen)
 {

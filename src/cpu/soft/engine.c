@@ -383,8 +383,8 @@ const struct engine_ops soft_engine_ops = {
 void soft_cpuid_query(struct vcpu *v, u32 leaf, u32 subleaf, u32 out[4])
 {
 	struct soft_cpu *cpu = &v->cpu;
-	u64 saved[4] = {cpu->s.gpr[R_EAX], cpu->s.gpr[R_EBX],
-			cpu->s.gpr[R_ECX], cpu->s.gpr[R_EDX]};
+	u64 saved[4] = {cpu->s.gpr[R_EAX], cpu->s.gpr[R_EBX], cpu->s.gpr[R_ECX],
+			cpu->s.gpr[R_EDX]};
 
 	cpu->s.gpr[R_EAX] = leaf;
 	cpu->s.gpr[R_ECX] = subleaf;
