@@ -515,3 +515,13 @@ void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len)
 			mem->listeners[i].dma_written(mem->listeners[i].opaque,
 						      start, total);
 }
+
+void mem_notify_written(struct phys_mem *mem, u64 paddr, u64 len)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nr_listeners; i++)
+		if (mem->listeners[i].dma_written)
+			mem->listeners[i].dma_written(mem->listeners[i].opaque,
+						      paddr, len);
+}

@@ -170,6 +170,11 @@ void mem_write(struct phys_mem *mem, u64 paddr, u64 value, unsigned size);
 /* Device DMA: bytes to or from guest memory, any alignment. */
 void mem_dma_read(struct phys_mem *mem, u64 paddr, void *buf, u64 len);
 void mem_dma_write(struct phys_mem *mem, u64 paddr, const void *buf, u64 len);
+/*
+ * RAM in [paddr, paddr + len) was written behind the buses' back (a KVM
+ * vCPU stores straight into it): tell the listeners as a DMA write does.
+ */
+void mem_notify_written(struct phys_mem *mem, u64 paddr, u64 len);
 
 /* RAM offset of paddr, or UINT64_MAX when paddr is not RAM. */
 u64 mem_ram_offset(const struct phys_mem *mem, u64 paddr);

@@ -137,7 +137,11 @@ static const char run_usage[] =
 	"TEXT\n"
 	"  --exit-when-halted      stop with status 0 once the CPU halts with\n"
 	"                          interrupts disabled (test ROMs end so)\n"
-	"  --engine soft           CPU engine (default soft)\n"
+	"  --engine soft|kvm|auto  CPU engine (default soft): kvm runs the\n"
+	"                          guest through /dev/kvm (VT-x/AMD-V hosts);\n"
+	"                          auto picks kvm where the host has hardware\n"
+	"                          virtualization, soft otherwise, and says\n"
+	"                          which and why\n"
 	"  --net CARD[,BACKEND][,OPTION...]\n"
 	"                          a network card (repeatable, up to 4):\n"
 	"      CARD     ne2k-pci (RTL8029AS, PCI) or ne2k-isa (NE2000, "
@@ -315,7 +319,8 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 	static const enum pc_boot boot_values[] = {PC_BOOT_CDROM, PC_BOOT_DISK,
 						   PC_BOOT_NET};
 	static const char *const displays[] = {"none", "terminal", NULL};
-	static const char *const engines[] = {"soft", NULL};
+	static const char *const engines[] = {"soft", "kvm", "auto", "hybrid",
+					      NULL};
 	static const char *const on_off[] = {"off", "on", NULL};
 	int i;
 

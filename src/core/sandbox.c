@@ -418,6 +418,34 @@ static int sandbox_allow_arg(scmp_filter_ctx ctx, int nr, unsigned arg,
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
 }
 
+static const unsigned long *sandbox_extra_ioctls;
+static unsigned sandbox_nr_extra_ioctls;
+static const char *const *sandbox_extra_syscalls;
+static unsigned sandbox_nr_extra_syscalls;
+
+void sandbox_permit_extra(const unsigned long *ioctls, unsigned nr_ioctls,
+			  const char *const *syscalls, unsigned nr_syscalls)
+{
+	sandbox_extra_ioctls = ioctls;
+	sandbox_nr_extra_ioctls = nr_ioctls;
+	sandbox_extra_syscalls = syscalls;
+	sandbox_nr_extra_syscalls = nr_syscalls;
+}
+
+static int sandbox_add_extra(scmp_filter_ctx ctx, unsigned *count)
+{
+	unsigned i;
+	int ret = 0;
+
+	for (i = 0; i < sandbox_nr_extra_syscalls; i++)
+		ret = ret ?: sandbox_allow(ctx, sandbox_extra_syscalls[i]);
+	*count += sandbox_nr_extra_syscalls;
+	for (i = 0; i < sandbox_nr_extra_ioctls; i++)
+		ret = ret ?: sandbox_allow_arg(ctx, SCMP_SYS(ioctl), 1,
+					       sandbox_extra_ioctls[i]);
+	return ret;
+}
+
 static int sandbox_add_rules(scmp_filter_ctx ctx, unsigned *count)
 {
 	size_t i;
@@ -445,7 +473,7 @@ static int sandbox_add_rules(scmp_filter_ctx ctx, unsigned *count)
 			      sandbox_allow_arg(
 				      ctx, SCMP_SYS(socket), 0,
 				      (scmp_datum_t)sandbox_socket_families[i]);
-	return ret;
+	return ret ?: sandbox_add_extra(ctx, count);
 }
 
 static int sandbox_seccomp(unsigned *count, char *err, size_t errlen)

@@ -49,6 +49,14 @@ int sandbox_enter(const struct sandbox_path *paths, unsigned nr_paths,
 		  struct sandbox_report *report, char *err, size_t errlen);
 
 /*
+ * Before sandbox_enter: also allow these ioctl command numbers and system
+ * calls (the kvm engine's KVM_RUN and friends, its deadline timer). The
+ * arrays must outlive sandbox_enter.
+ */
+void sandbox_permit_extra(const unsigned long *ioctls, unsigned nr_ioctls,
+			  const char *const *syscalls, unsigned nr_syscalls);
+
+/*
  * Debug hook for the sandbox test: with TWOOSTWO_SANDBOX_TEST=forbidden in
  * the environment, make a system call the filter forbids (it never
  * returns while the sandbox is on). Anything else: nothing.

@@ -83,5 +83,14 @@ struct engine_ops {
 };
 
 extern const struct engine_ops soft_engine_ops;
+/* Direct execution through /dev/kvm (cpu/kvm/kvm.h). */
+extern const struct engine_ops kvm_engine_ops;
+
+/*
+ * CPUID leaf/subleaf as a soft-engine vcpu answers it (the one CPUID model;
+ * the kvm engine passes it to KVM_SET_CPUID2).
+ */
+void soft_cpuid_query(struct vcpu *soft_vcpu, u32 leaf, u32 subleaf,
+		      u32 out[4]);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "block/aio.h"
+#include "cpu/kvm/kvm.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "hw/debugcon.h"
@@ -355,8 +356,14 @@ static int pc_check_config(const struct pc_config *cfg, char *err,
 			 (unsigned long long)(cfg->ram_size >> 10));
 		return -EINVAL;
 	}
-	if (cfg->engine && strcmp(cfg->engine, "soft")) {
-		snprintf(err, errlen, "unknown engine '%s' (available: soft)",
+	if (cfg->engine && !strcmp(cfg->engine, "hybrid")) {
+		snprintf(err, errlen, "engine hybrid: not implemented yet");
+		return -ENOTSUP;
+	}
+	if (cfg->engine && strcmp(cfg->engine, "soft") &&
+	    strcmp(cfg->engine, "kvm") && strcmp(cfg->engine, "auto")) {
+		snprintf(err, errlen,
+			 "unknown engine '%s' (available: soft, kvm, auto)",
 			 cfg->engine);
 		return -EINVAL;
 	}
@@ -914,11 +921,41 @@ static int pc_create_nics(struct pc *pc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --engine: soft unless asked; auto takes kvm only on hardware
+ * virtualization (cpu/kvm/kvm_host.c) and says which it took and why.
+ * TWOOSTWO_KVM_FORCE=1 lets --engine kvm run on a software KVM (kvm_pvm)
+ * for experiments.
+ */
+static const struct engine_ops *pc_pick_engine(const char *want, char *err,
+					       size_t errlen)
+{
+	enum kvm_host_kind kind;
+	char why[256];
+
+	if (!want || !strcmp(want, "soft"))
+		return &soft_engine_ops;
+	kind = kvm_host_probe(why, sizeof(why));
+	if (!strcmp(want, "auto")) {
+		fprintf(stderr, "twoostwo: engine auto: %s (%s)\n",
+			kind == KVM_HOST_HARDWARE ? "kvm" : "soft", why);
+		return kind == KVM_HOST_HARDWARE ? &kvm_engine_ops :
+						   &soft_engine_ops;
+	}
+	if (kind == KVM_HOST_HARDWARE ||
+	    (kind == KVM_HOST_SOFTWARE && getenv("TWOOSTWO_KVM_FORCE")))
+		return &kvm_engine_ops;
+	snprintf(err, errlen, "engine kvm: %s", why);
+	return NULL;
+}
+
 static int pc_create_vcpu(struct pc *pc, char *err, size_t errlen)
 {
 	int ret;
 
-	pc->engine = &soft_engine_ops;
+	pc->engine = pc_pick_engine(pc->cfg.engine, err, errlen);
+	if (!pc->engine)
+		return -ENODEV;
 	pc->env = (struct vcpu_env){
 		.pio = pc->pio,
 		.mem = &pc->mem,
@@ -929,9 +966,20 @@ static int pc_create_vcpu(struct pc *pc, char *err, size_t errlen)
 		.model = CPU_MODEL_P6,
 	};
 	ret = pc->engine->create(&pc->env, &pc->vcpu);
+	if (ret && pc->engine == &kvm_engine_ops && pc->cfg.engine &&
+	    !strcmp(pc->cfg.engine, "auto")) {
+		fprintf(stderr,
+			"twoostwo: engine auto: kvm failed (%s), using soft\n",
+			strerror(-ret));
+		pc->engine = &soft_engine_ops;
+		ret = pc->engine->create(&pc->env, &pc->vcpu);
+	}
 	if (ret) {
 		pc->vcpu = NULL;
-		return pc_fail(err, errlen, ret, "virtual CPU");
+		return pc_fail(err, errlen, ret,
+			       pc->engine == &kvm_engine_ops ?
+				       "kvm virtual CPU" :
+				       "virtual CPU");
 	}
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "block/aio.h"
 #include "core/log.h"
 #include "core/sandbox.h"
+#include "cpu/kvm/kvm.h"
 #include "machine/pc_internal.h"
 #include "net/netdev.h"
 #include "ui/vnc.h"
@@ -87,6 +88,9 @@ static void pc_sandbox_collect(const struct pc *pc, struct pc_sandbox_paths *sp)
 		pc_sandbox_add(sp, VNC_DEFAULT_WEB_DIR, SANDBOX_READ, false);
 }
 
+/* The kvm engine's deadline timer (cpu/kvm/kvm_run.c). */
+static const char *const pc_kvm_syscalls[] = {"timer_settime", "timer_delete"};
+
 int pc_enter_sandbox(struct pc *pc, char *err, size_t errlen)
 {
 	struct pc_sandbox_paths sp = {0};
@@ -94,6 +98,11 @@ int pc_enter_sandbox(struct pc *pc, char *err, size_t errlen)
 	int ret;
 
 	pc_sandbox_collect(pc, &sp);
+	/* /dev/kvm and the VM are open; running needs their ioctls. */
+	if (pc->engine == &kvm_engine_ops)
+		sandbox_permit_extra(kvm_sandbox_ioctls, kvm_sandbox_nr_ioctls,
+				     pc_kvm_syscalls,
+				     ARRAY_SIZE(pc_kvm_syscalls));
 	ret = sandbox_enter(sp.p, sp.n, &rep, err, errlen);
 	/* The disk workers started in pc_create: give them the new limits. */
 	if (!ret && pc->aio) {

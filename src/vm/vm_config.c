@@ -205,7 +205,7 @@ struct vm_key {
 };
 
 static const char *const vm_boot_choices[] = {"cd", "disk", NULL};
-static const char *const vm_engine_choices[] = {"soft", NULL};
+static const char *const vm_engine_choices[] = {"soft", "kvm", "auto", NULL};
 
 #define VM_OFF(f) offsetof(struct vm_config, f)
 

@@ -160,8 +160,12 @@ static void test_usage_errors(void)
 		       "--help')");
 	CHECK_EQ(parse(&a, err, sizeof(err), "--display", "vnc", NULL),
 		 CLI_EXIT_USAGE);
-	CHECK_EQ(parse(&a, err, sizeof(err), "--engine", "kvm", NULL),
+	CHECK_EQ(parse(&a, err, sizeof(err), "--engine", "vmware", NULL),
 		 CLI_EXIT_USAGE);
+	/* kvm and auto are engines now; the machine decides if kvm runs. */
+	CHECK_EQ(parse(&a, err, sizeof(err), "--engine", "kvm", NULL), 0);
+	CHECK_STR(a.cfg.engine, "kvm");
+	CHECK_EQ(parse(&a, err, sizeof(err), "--engine", "auto", NULL), 0);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--timeout", "soon", NULL),
 		 CLI_EXIT_USAGE);
 	CHECK_EQ(parse(&a, err, sizeof(err), "--timeout", "0", NULL),

@@ -374,3 +374,27 @@ const struct engine_ops soft_engine_ops = {
 	.set_a20 = soft_set_a20,
 	.instructions = soft_instructions,
 };
+
+/*
+ * CPUID as this engine answers it, without executing anything: the kvm
+ * engine hands these leaves to KVM_SET_CPUID2, so both engines show the
+ * guest one processor (cpuid() in system.c is the only table).
+ */
+void soft_cpuid_query(struct vcpu *v, u32 leaf, u32 subleaf, u32 out[4])
+{
+	struct soft_cpu *cpu = &v->cpu;
+	u64 saved[4] = {cpu->s.gpr[R_EAX], cpu->s.gpr[R_EBX], cpu->s.gpr[R_ECX],
+			cpu->s.gpr[R_EDX]};
+
+	cpu->s.gpr[R_EAX] = leaf;
+	cpu->s.gpr[R_ECX] = subleaf;
+	cpuid(cpu);
+	out[0] = (u32)cpu->s.gpr[R_EAX];
+	out[1] = (u32)cpu->s.gpr[R_EBX];
+	out[2] = (u32)cpu->s.gpr[R_ECX];
+	out[3] = (u32)cpu->s.gpr[R_EDX];
+	cpu->s.gpr[R_EAX] = saved[0];
+	cpu->s.gpr[R_EBX] = saved[1];
+	cpu->s.gpr[R_ECX] = saved[2];
+	cpu->s.gpr[R_EDX] = saved[3];
+}
