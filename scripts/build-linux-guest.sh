@@ -277,9 +277,12 @@ build_diskbench() {
 	}
 }
 
-# /bin/drmmode (guest/linux/drmmode.c): a KMS mode change on bochs-drm.
+# /bin/drmmode (guest/linux/drmmode.c): a KMS mode change on bochs-drm;
+# freestanding (its own system calls), a few KiB.
 build_drmmode() {
-	gcc -m32 -static -O2 -s -Wall -Wextra -Werror -o "$1" \
+	gcc -m32 -static -nostdlib -ffreestanding -fno-pie -no-pie \
+		-fno-stack-protector -fno-asynchronous-unwind-tables \
+		-O2 -s -Wall -Wextra -Werror -o "$1" \
 		"$root/guest/linux/drmmode.c" 2>"$work/gcc.log" || {
 		cat "$work/gcc.log" >&2
 		die "gcc -m32 -static failed on drmmode.c"

@@ -19,19 +19,117 @@
  *
  * The DRM structures and ioctl numbers are the kernel's user-space ABI
  * (include/uapi/drm/drm.h and drm_mode.h); they are declared here so the
- * build needs no libdrm headers. Static (gcc -m32 -static): the initramfs
- * has no libc.
+ * build needs no libdrm headers.
  */
-#define _FILE_OFFSET_BITS 64
-#include <errno.h>
-#include <fcntl.h>
+#include <linux/ioctl.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
+
+/*
+ * Linux i386 system calls through int 0x80 (arch/x86/entry/syscalls/
+ * syscall_32.tbl): the program is built with -nostdlib -static, since a
+ * static glibc would add 600 KiB to the initramfs for five calls.
+ */
+#define SYS_exit 1
+#define SYS_write 4
+#define SYS_open 5
+#define SYS_ioctl 54
+#define SYS_nanosleep 162
+#define SYS_mmap2 192
+
+#define O_RDWR 02
+#define O_CLOEXEC 02000000
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_SHARED 1
+#define EINTR 4
+#define EAGAIN 11
+#define PAGE_SHIFT 12
+
+static long sys3(long nr, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "memory");
+	return ret;
+}
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	/* EBP carries the sixth argument; the compiler may use it as the
+	 * frame pointer, so it is saved and loaded by hand. */
+	long args[2] = {a, f}, ret;
+
+	__asm__ volatile("push %%ebp\n\t"
+			 "push %%ebx\n\t"
+			 "mov 4(%%ebx), %%ebp\n\t"
+			 "mov (%%ebx), %%ebx\n\t"
+			 "int $0x80\n\t"
+			 "pop %%ebx\n\t"
+			 "pop %%ebp"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(args), "c"(b), "d"(c), "S"(d), "D"(e)
+			 : "memory");
+	return ret;
+}
+
+/* gcc may call these for structure copies and initialisers. */
+void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+
+	while (n--)
+		*d++ = (unsigned char)c;
+	return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+static void put(const char *text)
+{
+	size_t n = 0;
+
+	while (text[n])
+		n++;
+	sys3(SYS_write, 2, (long)text, (long)n);
+}
+
+static void put_u32(uint32_t v)
+{
+	char buf[11], *p = buf + sizeof(buf) - 1;
+
+	*p = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	put(p);
+}
+
+static void __attribute__((noreturn)) quit(int status)
+{
+	for (;;)
+		sys3(SYS_exit, status, 0, 0);
+}
+
+static uint32_t parse_u32(const char *s)
+{
+	uint32_t v = 0;
+
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint32_t)(*s++ - '0');
+	return v;
+}
 
 struct drm_mode_modeinfo {
 	uint32_t clock;
@@ -88,18 +186,25 @@ struct drm_mode_crtc {
 #define MAX_IDS 16
 #define MAX_MODES 64
 
-static void die(const char *what)
+static void __attribute__((noreturn)) die(const char *what, long err)
 {
-	fprintf(stderr, "drmmode: %s: %s\n", what, strerror(errno));
-	exit(1);
+	put("drmmode: ");
+	put(what);
+	put(" failed: errno ");
+	put_u32((uint32_t)-err);
+	put("\n");
+	quit(1);
 }
 
 static void drm(int fd, unsigned long request, void *arg, const char *what)
 {
-	while (ioctl(fd, request, arg) < 0) {
-		if (errno != EINTR && errno != EAGAIN)
-			die(what);
-	}
+	long ret;
+
+	do
+		ret = sys3(SYS_ioctl, fd, (long)request, (long)arg);
+	while (ret == -EINTR || ret == -EAGAIN);
+	if (ret < 0)
+		die(what, ret);
 }
 
 static uint32_t pattern(uint32_t x, uint32_t y)
@@ -129,12 +234,14 @@ static struct drm_mode_modeinfo find_mode(int fd, uint32_t conn_id,
 		if (modes[i].hdisplay == width && modes[i].vdisplay == height)
 			return modes[i];
 	}
-	fprintf(stderr, "drmmode: no %ux%u among %u modes:", width, height,
-		c.count_modes);
-	for (i = 0; i < c.count_modes && i < MAX_MODES; i++)
-		fprintf(stderr, " %s", modes[i].name);
-	fprintf(stderr, "\n");
-	exit(1);
+	put("drmmode: no such mode among:");
+	for (i = 0; i < c.count_modes && i < MAX_MODES; i++) {
+		modes[i].name[sizeof(modes[i].name) - 1] = 0;
+		put(" ");
+		put(modes[i].name);
+	}
+	put("\n");
+	quit(1);
 }
 
 /* A 32 bpp dumb buffer filled with the pattern, as a framebuffer id. */
@@ -146,14 +253,17 @@ static uint32_t make_fb(int fd, uint32_t width, uint32_t height)
 	struct drm_mode_fb_cmd fb = {0};
 	uint32_t x, y;
 	uint8_t *pixels;
+	long addr;
 
 	drm(fd, DRM_IOCTL_MODE_CREATE_DUMB, &dumb, "CREATE_DUMB");
 	map.handle = dumb.handle;
 	drm(fd, DRM_IOCTL_MODE_MAP_DUMB, &map, "MAP_DUMB");
-	pixels = mmap(NULL, dumb.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		      (off_t)map.offset);
-	if (pixels == MAP_FAILED)
-		die("mmap");
+	/* mmap2 takes the offset in pages: DRM's fake offsets are. */
+	addr = sys6(SYS_mmap2, 0, (long)dumb.size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, (long)(map.offset >> PAGE_SHIFT));
+	if (addr < 0 && addr > -4096)
+		die("mmap", addr);
+	pixels = (uint8_t *)addr;
 	for (y = 0; y < height; y++) {
 		uint32_t *row = (uint32_t *)(pixels + (size_t)y * dumb.pitch);
 
@@ -170,25 +280,29 @@ static uint32_t make_fb(int fd, uint32_t width, uint32_t height)
 	return fb.fb_id;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	uint32_t crtcs[MAX_IDS], conns[MAX_IDS], width, height;
 	struct drm_mode_card_res res = {0};
 	struct drm_mode_crtc set = {0};
-	int fd;
+	struct timespec32 {
+		long sec, nsec;
+	} hold = {0, 0};
+	long fd;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: drmmode WIDTH HEIGHT SECONDS\n");
+		put("usage: drmmode WIDTH HEIGHT SECONDS\n");
 		return 2;
 	}
-	width = (uint32_t)strtoul(argv[1], NULL, 0);
-	height = (uint32_t)strtoul(argv[2], NULL, 0);
-	fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	width = parse_u32(argv[1]);
+	height = parse_u32(argv[2]);
+	hold.sec = (long)parse_u32(argv[3]);
+	fd = sys3(SYS_open, (long)"/dev/dri/card0", O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0)
-		die("/dev/dri/card0");
-	drm(fd, DRM_IOCTL_MODE_GETRESOURCES, &res, "GETRESOURCES");
+		die("open /dev/dri/card0", fd);
+	drm((int)fd, DRM_IOCTL_MODE_GETRESOURCES, &res, "GETRESOURCES");
 	if (!res.count_crtcs || !res.count_connectors) {
-		fprintf(stderr, "drmmode: no CRTC or connector\n");
+		put("drmmode: no CRTC or connector\n");
 		return 1;
 	}
 	res.count_fbs = res.count_encoders = 0;
@@ -198,17 +312,39 @@ int main(int argc, char **argv)
 		res.count_connectors = MAX_IDS;
 	res.crtc_id_ptr = (uintptr_t)crtcs;
 	res.connector_id_ptr = (uintptr_t)conns;
-	drm(fd, DRM_IOCTL_MODE_GETRESOURCES, &res, "GETRESOURCES");
+	drm((int)fd, DRM_IOCTL_MODE_GETRESOURCES, &res, "GETRESOURCES");
 
-	set.mode = find_mode(fd, conns[0], width, height);
+	set.mode = find_mode((int)fd, conns[0], width, height);
 	set.mode_valid = 1;
 	set.crtc_id = crtcs[0];
-	set.fb_id = make_fb(fd, width, height);
+	set.fb_id = make_fb((int)fd, width, height);
 	set.set_connectors_ptr = (uintptr_t)&conns[0];
 	set.count_connectors = 1;
-	drm(fd, DRM_IOCTL_MODE_SETCRTC, &set, "SETCRTC");
-	printf("drmmode: %ux%u shown\n", width, height);
-	fflush(stdout);
-	sleep((unsigned)atoi(argv[3]));
+	drm((int)fd, DRM_IOCTL_MODE_SETCRTC, &set, "SETCRTC");
+	put("drmmode: ");
+	put_u32(width);
+	put("x");
+	put_u32(height);
+	put(" shown\n");
+	sys3(SYS_nanosleep, (long)&hold, 0, 0);
 	return 0;
 }
+
+/*
+ * The entry point: the kernel starts a static program with argc at the
+ * stack pointer and argv after it (the i386 ELF ABI's process stack).
+ */
+void __attribute__((used)) start_c(long *sp)
+{
+	quit(run((int)sp[0], (char **)(sp + 1)));
+}
+
+__asm__(".globl _start\n"
+	"_start:\n\t"
+	"xor %ebp, %ebp\n\t"
+	"mov %esp, %eax\n\t"
+	"and $-16, %esp\n\t"
+	"sub $12, %esp\n\t"
+	"push %eax\n\t"
+	"call start_c\n\t"
+	"hlt\n");
