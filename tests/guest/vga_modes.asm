@@ -9,6 +9,13 @@
 ; mode 0x12 planes over and over, reporting "FILL n" after each second of
 ; the RTC's seconds counter.
 ;
+; With -DVNCBENCH (bench/vnc.py) it says "FILLING", then fills the
+; 1024x768x32 linear framebuffer one colour a frame, writing '.' to the
+; debug port after each,
+; until a key arrives (INT 16h); it then says "KEYS" and repaints the whole
+; framebuffer in the next colour on every key press, writing '+' after
+; each.
+;
 ; Modes, in order: 0x01 (40x25 text, 9x16 cells, a font of its own loaded
 ; through INT 10h AX=1110h), 0x12 (640x480x16 planar: write modes 2, 0 with set/reset
 ; and the bit mask, 1 copying through the latches), 0x13 (320x200x256),
@@ -71,6 +78,9 @@ msg_fail db "VGATEST FAIL", 10, 0
 main:
 %ifdef BENCH
 	jmp bench
+%endif
+%ifdef VNCBENCH
+	jmp vncbench
 %endif
 	call text40
 	mov byte [ready_n], '1'
@@ -573,6 +583,71 @@ vbe32:
 	jb .row
 	clc
 .out:	ret
+
+%ifdef VNCBENCH
+; ---------------------------------------------------------------------------
+; ES and FS with 4 GiB limits, again before every fill: a BIOS interrupt
+; handler may have loaded them in protected mode and left 64 KiB limits.
+flat_es:
+	push bx
+	cli
+	lgdt [gdt_desc]
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	jmp .pm
+.pm:	mov bx, 8
+	mov es, bx
+	mov fs, bx
+	and al, 0xfe
+	mov cr0, eax
+	jmp .rm
+.rm:	xor ax, ax
+	mov es, ax
+	mov fs, ax
+	sti
+	pop bx
+	ret
+
+; the whole LFB (esi) in colour ebp * 0x010305, then mark on the debug port
+vnc_fill:
+	call flat_es
+	mov edi, esi
+	mov eax, ebp
+	imul eax, 0x010305
+	mov ecx, 1024 * 768
+	a32 rep stosd
+	mov dx, DEBUG_PORT
+	mov al, bl
+	out dx, al
+	ret
+
+vncbench:
+	call vbe_set
+	jc fail
+	mov si, msg_filling
+	call say
+	xor ebp, ebp
+.fill:	inc ebp
+	mov bl, '.'
+	call vnc_fill
+	mov ah, 1
+	int 0x16
+	jz .fill
+	xor ah, ah
+	int 0x16
+	mov si, msg_keys
+	call say
+.key:	xor ah, ah
+	int 0x16
+	inc ebp
+	mov bl, '+'
+	call vnc_fill
+	jmp .key
+
+msg_filling db "FILLING", 10, 0
+msg_keys db 10, "KEYS", 10, 0
+%endif
 
 %ifdef BENCH
 ; ---------------------------------------------------------------------------
