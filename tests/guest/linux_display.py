@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The remote display of a running Linux guest: `--vnc`, its web console,
-the PS/2 mouse and keyboard through them. One boot of linux.iso serves
-every check:
+the PS/2 mouse and keyboard through them, and Linux's bochs-drm. The
+checks run in test_linux.py's boot of linux.iso (the machine gets
+Display().args), after its read-only checks; `python3
+tests/guest/linux_display.py` runs them alone in a boot of their own.
 
 - a VNC client on libvncclient (build/tests/vncclient) sees the guest's
   screen, the same pixels as `twoostwo control SOCK screendump`;
@@ -96,12 +98,47 @@ def first_difference(seen, want):
     return None
 
 
-def tests(r):
-    tmp = tempfile.mkdtemp(prefix='twoostwo-vnc-')
-    port = rfbtools.free_port_pair()
-    web_port = port - 100
-    control = os.path.join(tmp, 'control.sock')
-    m = Linux('--vnc', '127.0.0.1:%d' % port, '--control', control)
+CHECKS = ('vnc_printed_addresses', 'vnc_screen_matches_screendump',
+          'drm_binds', 'drm_console_text',
+          'drm_vnc_screen_matches_screendump', 'drm_mode_change',
+          'vnc_keys_reach_guest', 'vnc_mouse_reaches_guest',
+          'vnc_two_clients_at_once', 'vnc_garbage_does_not_hurt',
+          'vnc_browser_console')
+
+
+class Display:
+    """What the machine needs for these checks: a VNC server and a
+    control socket (screendump), in a folder of their own."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix='twoostwo-vnc-')
+        self.port = rfbtools.free_port_pair()
+        self.web_port = self.port - 100
+        self.control = os.path.join(self.tmp, 'control.sock')
+        self.args = ('--vnc', '127.0.0.1:%d' % self.port, '--control',
+                     self.control)
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def supported():
+    """False for tests/guest/qemu-twoostwo (the harness self-check): it
+    has no --vnc and no control socket."""
+    status, out, err = harness.run_command(['run', '--help'], 30)
+    return status == 0 and b'--vnc' in out + err
+
+
+def skip_all(r, why):
+    def skipped():
+        raise Skip(why)
+    for name in CHECKS:
+        r.run(name, skipped)
+
+
+def checks(r, m, d):
+    """Every check, on the Linux machine m started with d.args."""
+    tmp, port, web_port, control = d.tmp, d.port, d.web_port, d.control
 
     def vms():
         return m.vms()
@@ -340,24 +377,24 @@ def tests(r):
         finally:
             b.close()
 
+    for name, check in zip(CHECKS, (
+            printed_addresses, screen_matches_screendump, drm_binds,
+            drm_console_text, screen_matches_screendump, drm_mode_change,
+            keys_reach_guest, mouse_reaches_guest, two_clients_at_once,
+            garbage_does_not_hurt, browser_console)):
+        r.run(name, check, *vms())
+
+
+def tests(r):
+    """The checks alone, in a boot of their own."""
+    d = Display()
+    m = Linux(*d.args)
     try:
-        r.run('vnc_printed_addresses', printed_addresses, *vms())
-        r.run('vnc_screen_matches_screendump', screen_matches_screendump,
-              *vms())
-        r.run('drm_binds', drm_binds, *vms())
-        r.run('drm_console_text', drm_console_text, *vms())
-        r.run('drm_vnc_screen_matches_screendump',
-              screen_matches_screendump, *vms())
-        r.run('drm_mode_change', drm_mode_change, *vms())
-        r.run('vnc_keys_reach_guest', keys_reach_guest, *vms())
-        r.run('vnc_mouse_reaches_guest', mouse_reaches_guest, *vms())
-        r.run('vnc_two_clients_at_once', two_clients_at_once, *vms())
-        r.run('vnc_garbage_does_not_hurt', garbage_does_not_hurt, *vms())
-        r.run('vnc_browser_console', browser_console, *vms())
+        checks(r, m, d)
     finally:
         if m.vm:
             m.vm.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        d.close()
 
 
 if __name__ == '__main__':
