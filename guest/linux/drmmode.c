@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * drmmode: a mode change through the kernel's DRM/KMS interface, for the
- * guest check of bochs-drm (tests/guest/test_vnc.py).
+ * guest check of bochs-drm (tests/guest/linux_display.py).
  *
  *   drmmode WIDTH HEIGHT SECONDS
  *

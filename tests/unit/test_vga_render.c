@@ -515,6 +515,23 @@ static void test_vbe_hostile(void)
 	dispi_write(&r, 5, 15);
 	mem_write(&r.mem, 0xaffff, 0x44, 1);
 	rig_render(&r);
+	/* 4 bpp: the widest virtual screen, offsets at its very end; the
+	 * last bank of planes (1 MiB / 4 = 4 banks) is the last one written. */
+	dispi_write(&r, 6, 0xffff);
+	dispi_write(&r, 8, dispi_read(&r, 6) - 1);
+	dispi_write(&r, 9, dispi_read(&r, 7) - 1);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 639, 479), 0);
+	seq_write(&r, 2, 0x0f);
+	seq_write(&r, 4, 0x06);
+	gc_write(&r, 1, 0x00);
+	gc_write(&r, 3, 0x00);
+	gc_write(&r, 4, 0x00);
+	gc_write(&r, 5, 0x00);
+	gc_write(&r, 8, 0xff);
+	dispi_write(&r, 5, 3);
+	mem_write(&r.mem, 0xaffff, 0x45, 1);
+	CHECK_EQ(mem_read(&r.mem, 0xaffff, 1), 0x45);
 	/* LFB accesses past the BAR's end go nowhere. */
 	mem_write(&r.mem, LFB_ADDR + (1u << 20) - 2, 0x11223344, 4);
 	rig_render(&r);
