@@ -27,7 +27,7 @@ LIB := $(BUILD)/libtwoostwo.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-# A VNC viewer on libvncclient for the guest tests (tests/guest/test_vnc.py).
+# A VNC viewer on libvncclient for the guest tests (tests/guest/linux_display.py).
 TEST_TOOLS := $(BUILD)/tests/vncclient
 
 PROGRAMS := $(BUILD)/twoostwo $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo-hostdiff

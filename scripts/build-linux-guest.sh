@@ -18,7 +18,9 @@
 # and file system drivers that Debian builds as modules, and
 # /bin/diskbench (guest/diskbench.c, compiled here with gcc -m32 -static:
 # the disk benchmark of bench/disk.sh), the network card drivers and
-# guest/linux/udhcpc.script (busybox udhcpc's lease script). The init
+# guest/linux/udhcpc.script (busybox udhcpc's lease script), and bochs-drm
+# with the DRM modules it needs, loaded only by /bin/load-drm
+# (guest/linux/load-drm) or twoostwo.drm=1 on the kernel command line. The init
 # configures every network card it finds with DHCP, in the background,
 # and prints
 # TWOOSTWO-LINUX-READY on COM1 and on the screen, then runs a shell on each.
@@ -55,6 +57,11 @@ modules=(ata_piix sd_mod sr_mod isofs crc32c_generic ext4 ne2k-pci ne e1000
 # acpid: `twoostwo vm stop`), and the parallel port with the printer
 # driver (/dev/lp0).
 modules+=(button evdev parport_pc lp)
+# Loaded only on request (/bin/load-drm, or twoostwo.drm=1 on the kernel
+# command line), since it turns the text console into a framebuffer one:
+# bochs-drm for the 1234:1111 VGA and, first, the DRM core and helpers it
+# needs that /etc/modules does not have. Listed in /etc/modules.drm.
+drm_modules=(bochs)
 
 die() {
 	echo "build-linux-guest: $*" >&2
@@ -246,11 +253,18 @@ stage_modules() {
 	for name in "${modules[@]}"; do
 		add_module "$name"
 	done
+	local base
+	base=$(wc -l <"$work/order")
+	for name in "${drm_modules[@]}"; do
+		add_module "$name"
+	done
 	mkdir -p "$dest/lib/modules"
 	while read -r name; do
 		ko_cat "${ko[$name]}" >"$dest/lib/modules/$name.ko"
 		echo "$name.ko"
-	done <"$work/order" >"$dest/etc/modules"
+	done <"$work/order" >"$work/all"
+	head -n "$base" "$work/all" >"$dest/etc/modules"
+	tail -n +"$((base + 1))" "$work/all" >"$dest/etc/modules.drm"
 }
 
 # The guest's disk benchmark, static: the initramfs has no libc.
@@ -263,6 +277,18 @@ build_diskbench() {
 	}
 }
 
+# /bin/drmmode (guest/linux/drmmode.c): a KMS mode change on bochs-drm;
+# freestanding (its own system calls), a few KiB.
+build_drmmode() {
+	gcc -m32 -static -nostdlib -ffreestanding -fno-pie -no-pie \
+		-fno-stack-protector -fno-asynchronous-unwind-tables \
+		-O2 -s -Wall -Wextra -Werror -o "$1" \
+		"$root/guest/linux/drmmode.c" 2>"$work/gcc.log" || {
+		cat "$work/gcc.log" >&2
+		die "gcc -m32 -static failed on drmmode.c"
+	}
+}
+
 build_initramfs() {
 	local rd=$work/initramfs d
 	for d in bin dev etc lib mnt proc root sys tmp; do
@@ -272,10 +298,12 @@ build_initramfs() {
 	ln -s busybox "$rd/bin/sh"
 	cp "$root/guest/linux/init" "$rd/init"
 	cp "$root/guest/linux/udhcpc.script" "$rd/etc/udhcpc.script"
+	install -m 755 "$root/guest/linux/load-drm" "$rd/bin/load-drm"
 	chmod 755 "$rd/etc/udhcpc.script"
 	chmod 755 "$rd/init" "$rd/bin/busybox"
 	stage_modules "$rd"
 	build_diskbench "$rd/bin/diskbench"
+	build_drmmode "$rd/bin/drmmode"
 	python3 "$root/guest/linux/mkinitramfs.py" "$rd" "$work/initrd.gz"
 }
 

@@ -10,6 +10,13 @@
  *     --pointer X,Y,MASK a pointer event (RFB button mask)
  *     --hold SECONDS     keep receiving updates this long
  *     --snapshot FILE    save the screen now as a binary PPM
+ *     --measure SECONDS  receive this long, then print "measure SECONDS
+ *                        frames F bytes B": complete updates and bytes
+ *                        the socket received meanwhile (bench/vnc.py)
+ *     --latency N        N times: press and release 'a', wait until the
+ *                        screen's last pixel changes colour; prints
+ *                        "latency_ms T..." (the guest of bench/vnc.py
+ *                        repaints the screen on each key)
  *
  * Prints "size W H" once connected, and at the end "updates N" (changed
  * rectangles) and "frames N" (complete FramebufferUpdate messages); exits
@@ -19,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <linux/tcp.h>
+#include <sys/socket.h>
 
 #include <rfb/rfbclient.h>
 
@@ -107,6 +117,70 @@ static int snapshot(rfbClient *c, const char *path)
 	return fclose(f) == 0;
 }
 
+/* Bytes the client's socket has received so far (TCP_INFO). */
+static unsigned long long socket_bytes(rfbClient *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->sock, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 0;
+	return ti.tcpi_bytes_received;
+}
+
+static int measure(rfbClient *c, double seconds)
+{
+	unsigned long long bytes = socket_bytes(c);
+	unsigned first = frames;
+	double start = now_s();
+
+	if (!pump(c, seconds))
+		return 0;
+	printf("measure %.3f frames %u bytes %llu\n", now_s() - start,
+	       frames - first, socket_bytes(c) - bytes);
+	return 1;
+}
+
+static unsigned last_pixel(rfbClient *c)
+{
+	unsigned px;
+
+	memcpy(&px, c->frameBuffer + 4 * (c->width * c->height - 1), 4);
+	return px;
+}
+
+/* Key to changed picture, n times; the times in milliseconds. */
+static int latency(rfbClient *c, int n)
+{
+	int i;
+
+	printf("latency_ms");
+	for (i = 0; i < n; i++) {
+		unsigned before = last_pixel(c);
+		double start = now_s(), limit = start + 10;
+
+		SendKeyEvent(c, 'a', TRUE);
+		SendKeyEvent(c, 'a', FALSE);
+		while (last_pixel(c) == before) {
+			int got = WaitForMessage(c, 1000);
+
+			if (got < 0 ||
+			    (got > 0 && !HandleRFBServerMessage(c)) ||
+			    now_s() > limit) {
+				printf("\n");
+				return 0;
+			}
+		}
+		printf(" %.1f", (now_s() - start) * 1000);
+		/* Let the guest finish its fill before the next key. */
+		if (!pump(c, 0.2))
+			return 0;
+	}
+	printf("\n");
+	return 1;
+}
+
 static int act(rfbClient *c, const char *opt, const char *v)
 {
 	int x, y, mask;
@@ -130,6 +204,10 @@ static int act(rfbClient *c, const char *opt, const char *v)
 		return pump(c, atof(v));
 	if (!strcmp(opt, "--snapshot"))
 		return pump(c, 0.3) && snapshot(c, v);
+	if (!strcmp(opt, "--measure"))
+		return measure(c, atof(v));
+	if (!strcmp(opt, "--latency"))
+		return latency(c, atoi(v));
 	fprintf(stderr, "vncclient: unknown action %s\n", opt);
 	return 0;
 }
@@ -152,7 +230,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vncclient HOST:PORT [ACTION]...\n");
 		return 2;
 	}
-	rfbClientLog = quiet; /* errors still go to stderr */
+	if (!getenv("VNCCLIENT_LOG"))
+		rfbClientLog = quiet; /* errors still go to stderr */
 	c = rfbGetClient(8, 3, 4);
 	*colon = 0;
 	free(c->serverHost);

@@ -184,4 +184,23 @@ static inline bool vga_dispi_enabled(const struct vga *vga)
 	return vga->r.dispi[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
 }
 
+/*
+ * A 4 bpp DISPI mode is planar (the VBE BIOS sets it over VGA mode 0x6A):
+ * the window reaches the planes through the sequencer and graphics
+ * controller, and the planes are all of VRAM, a quarter each, in the same
+ * interleaved layout, so banks of 64 KiB plane offsets reach past the
+ * VGA's 64 KiB per plane.
+ */
+static inline bool vga_dispi_planar(const struct vga *vga)
+{
+	return vga_dispi_enabled(vga) && vga->r.dispi[VBE_DISPI_INDEX_BPP] == 4;
+}
+
+/* Plane offsets wrap at this mask: 64 KiB, or VRAM / 4 when planar DISPI. */
+static inline u32 vga_plane_mask(const struct vga *vga)
+{
+	return vga_dispi_planar(vga) ? vga->vram_size / VGA_PLANES - 1 :
+				       VGA_PLANE_SIZE - 1;
+}
+
 #endif

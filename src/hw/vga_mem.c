@@ -20,7 +20,7 @@ static const u32 vga_map_size[4] = {0x20000, 0x10000, 0x08000, 0x08000};
 
 static inline u8 *vga_plane_ptr(struct vga *vga, unsigned plane, u32 off)
 {
-	return &vga->vram[(off & (VGA_PLANE_SIZE - 1)) * VGA_PLANES +
+	return &vga->vram[(off & vga_plane_mask(vga)) * VGA_PLANES +
 			  (plane & (VGA_PLANES - 1))];
 }
 
@@ -177,8 +177,24 @@ static void vga_planar_write(struct vga *vga, u32 addr, u8 v)
 		if (planes & BIT(p))
 			*vga_plane_ptr(vga, p, off) =
 				vga_write_plane_value(vga, p, v);
-	vga_mark_dirty(vga, (off & (VGA_PLANE_SIZE - 1)) * VGA_PLANES,
+	vga_mark_dirty(vga, (off & vga_plane_mask(vga)) * VGA_PLANES,
 		       VGA_PLANES);
+}
+
+/*
+ * The window in a planar DISPI mode: bank n shows plane offsets from
+ * n * 64 KiB; false for a bank past the planes' end (reads float, writes
+ * are lost).
+ */
+static bool vga_planar_bank_addr(const struct vga *vga, u64 off, u32 *addr)
+{
+	u32 bank = vga->r.dispi[VBE_DISPI_INDEX_BANK];
+
+	if (off >= VBE_BANK_SIZE ||
+	    bank >= vga->vram_size / VGA_PLANES / VBE_BANK_SIZE)
+		return false;
+	*addr = bank * VBE_BANK_SIZE + (u32)off;
+	return true;
 }
 
 /* In a DISPI mode the first 64 KiB of the window show one VRAM bank. */
@@ -195,6 +211,10 @@ static u8 vga_window_read_byte(struct vga *vga, u64 off)
 {
 	u32 addr;
 
+	if (vga_dispi_planar(vga))
+		return vga_planar_bank_addr(vga, off, &addr) ?
+			       vga_planar_read(vga, addr) :
+			       0xff;
 	if (vga_dispi_enabled(vga)) {
 		u8 *p = vga_bank_ptr(vga, off);
 
@@ -209,6 +229,11 @@ static void vga_window_write_byte(struct vga *vga, u64 off, u8 v)
 {
 	u32 addr;
 
+	if (vga_dispi_planar(vga)) {
+		if (vga_planar_bank_addr(vga, off, &addr))
+			vga_planar_write(vga, addr, v);
+		return;
+	}
 	if (vga_dispi_enabled(vga)) {
 		u8 *p = vga_bank_ptr(vga, off);
 

@@ -68,7 +68,7 @@ struct vga_frame {
 	u32 pitch;	  /* counter advance per character row */
 	u32 line_compare; /* scan line after which the counter restarts */
 	unsigned pan;
-	/* VBE */
+	/* VBE: start and stride in bytes, or in pixels at 4 bpp (planar) */
 	unsigned bpp;
 	u64 vbe_start, vbe_stride;
 	u32 palette[256]; /* DAC colours */
@@ -122,8 +122,11 @@ static bool vga_frame_vbe(const struct vga *vga, struct vga_frame *f)
 	unsigned bpp = d[VBE_DISPI_INDEX_BPP];
 	unsigned bytes = vga_vbe_bytes_pp(bpp);
 
-	if (bpp != 8 && bpp != 15 && bpp != 16 && bpp != 24 && bpp != 32)
+	if (bpp != 4 && bpp != 8 && bpp != 15 && bpp != 16 && bpp != 24 &&
+	    bpp != 32)
 		return false;
+	if (bpp == 4)
+		bytes = 1; /* counted in pixels: bits of a plane byte */
 	f->kind = VGA_VBE;
 	f->bpp = bpp;
 	f->width = d[VBE_DISPI_INDEX_XRES];
@@ -394,17 +397,61 @@ static void vga_line_text(const struct vga *vga, const struct vga_frame *f,
 	}
 }
 
+/* The VRAM bytes a DISPI mode's surface line y shows. */
+static void vga_vbe_line_span(const struct vga_frame *f, unsigned y, u64 *off,
+			      u64 *len)
+{
+	u64 first = f->vbe_start + (u64)y * f->vbe_stride;
+
+	if (f->bpp == 4) {
+		/* Pixels first .. first + width - 1, 8 to a plane byte. */
+		*off = first / 8 * VGA_PLANES;
+		*len = ((first + f->width - 1) / 8 - first / 8 + 1) *
+		       VGA_PLANES;
+		return;
+	}
+	*off = first;
+	*len = (u64)f->width * vga_vbe_bytes_pp(f->bpp);
+}
+
+/*
+ * 4 bpp: the planes as in VGA planar modes (bit 7 of a byte is the
+ * leftmost pixel, plane n gives colour bit n), through the attribute
+ * palette and colour plane enable; the DISPI registers, not the CRT
+ * controller, give start, stride and size, to the pixel.
+ */
+static void vga_line_vbe4(const struct vga *vga, const struct vga_frame *f,
+			  unsigned y, u32 *out)
+{
+	u64 pix = f->vbe_start + (u64)y * f->vbe_stride;
+	u8 enable = vga->r.ac[VGA_AC_PLANE_ENABLE] & 0x0f;
+	unsigned x;
+
+	for (x = 0; x < f->width; x++, pix++) {
+		const u8 *p = vga->vram + pix / 8 * VGA_PLANES;
+		unsigned sh = 7 - (unsigned)(pix & 7);
+		unsigned c = ((p[0] >> sh) & 1) | ((p[1] >> sh) & 1) << 1 |
+			     ((p[2] >> sh) & 1) << 2 | ((p[3] >> sh) & 1) << 3;
+
+		out[x] = f->ac_color[c & enable];
+	}
+}
+
 /* One line of a Bochs DISPI mode; outside VRAM shows black. */
 static void vga_line_vbe(const struct vga *vga, const struct vga_frame *f,
 			 unsigned y, u32 *out)
 {
-	u64 off = f->vbe_start + (u64)y * f->vbe_stride;
 	unsigned bytes = vga_vbe_bytes_pp(f->bpp), x;
 	const u8 *p;
+	u64 off, len;
 
-	if (off > vga->vram_size ||
-	    vga->vram_size - off < (u64)f->width * bytes) {
+	vga_vbe_line_span(f, y, &off, &len);
+	if (off > vga->vram_size || vga->vram_size - off < len) {
 		memset(out, 0, f->width * sizeof(u32));
+		return;
+	}
+	if (f->bpp == 4) {
+		vga_line_vbe4(vga, f, y, out);
 		return;
 	}
 	p = vga->vram + off;
@@ -448,11 +495,10 @@ static bool vga_line_dirty(const struct vga *vga, const struct vga_frame *f,
 	if (f->kind == VGA_TEXT)
 		return true;
 	if (f->kind == VGA_VBE) {
-		u64 off = f->vbe_start + (u64)y * f->vbe_stride;
+		u64 off, len;
 
-		return mem_dirty_log_test(&vga->dirty, off,
-					  (u64)f->width *
-						  vga_vbe_bytes_pp(f->bpp));
+		vga_vbe_line_span(f, y, &off, &len);
+		return mem_dirty_log_test(&vga->dirty, off, len);
 	}
 	s = vga_line_source(vga, f, y);
 	lo = vga_fetch_addr(vga, &s, 0);

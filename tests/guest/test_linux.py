@@ -5,8 +5,10 @@ Debian's i686 kernel and a busybox initramfs) booted from CD, and checked
 through the root shell that its /init runs on COM1.
 
 A boot takes the soft CPU two minutes, so all the checks share one
-machine: it boots, runs the read-only checks, writes its disk, reboots
-and powers off; the host then reads the disk image. A check that needs a
+machine: it boots, runs the read-only checks, the display checks of
+linux_display.py (VNC, web console, bochs-drm: the machine has --vnc and
+--control for them), writes its disk, reboots and powers off; the host
+then reads the disk image. A check that needs a
 shell which never came fails at once instead of waiting again.
 """
 
@@ -264,19 +266,28 @@ def power_checks(r, m, image):
 
 
 def tests(r):
+    import linux_display  # it imports Linux from here
+
     tmp = tempfile.mkdtemp(prefix='twoostwo-linux-')
     image = os.path.join(tmp, 'disk.img')
-    m = Linux('--hda', image)
+    display = linux_display.Display() if linux_display.supported() else None
+    m = Linux('--hda', image, *(display.args if display else ()))
     try:
         with open(image, 'wb') as f:
             f.truncate(DISK_SIZE)
         read_only_checks(r, m)
+        if display:
+            linux_display.checks(r, m, display)
+        else:
+            linux_display.skip_all(r, '%s has no --vnc' % harness.TWOOSTWO)
         if 'linux_disk_write' not in SKIP:
             m.write_disk()
         power_checks(r, m, image)
     finally:
         if m.vm:
             m.vm.close()
+        if display:
+            display.close()
         if not KEEP:
             os.unlink(image)
             os.rmdir(tmp)

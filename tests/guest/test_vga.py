@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """The VGA adapter through the BIOS and the registers, seen in PNG screen
 dumps: one boot of vga_modes.asm draws in text mode 0x01 (its own font),
-mode 0x12 (planar, three write modes), 0x13, mode X and VBE 1024x768x32 with the linear framebuffer; each
+mode 0x12 (planar, three write modes), 0x13, mode X, VBE 1024x768x32 with
+the linear framebuffer and VBE 1024x768x4 (planar, banked window); each
 `twoostwo control SOCK screendump` must match the picture vga_patterns.py
 computes, pixel for pixel. One boot, about 10 s."""
 
@@ -19,6 +20,7 @@ MODES = [
     ('vga_mode13', vga_patterns.mode13_expected),
     ('vga_modex', vga_patterns.modex_expected),
     ('vga_vbe_1024x768x32_lfb', vga_patterns.vbe32_expected),
+    ('vga_vbe_1024x768x4_planar', vga_patterns.vbe4_expected),
 ]
 
 

@@ -9,11 +9,19 @@
 ; mode 0x12 planes over and over, reporting "FILL n" after each second of
 ; the RTC's seconds counter.
 ;
+; With -DVNCBENCH (bench/vnc.py) it says "FILLING", then fills the
+; 1024x768x32 linear framebuffer one colour a frame, writing '.' to the
+; debug port after each,
+; until a key arrives (INT 16h); it then says "KEYS" and repaints the whole
+; framebuffer in the next colour on every key press, writing '+' after
+; each.
+;
 ; Modes, in order: 0x01 (40x25 text, 9x16 cells, a font of its own loaded
 ; through INT 10h AX=1110h), 0x12 (640x480x16 planar: write modes 2, 0 with set/reset
 ; and the bit mask, 1 copying through the latches), 0x13 (320x200x256),
 ; mode X (320x240x256 unchained, by registers), VBE 1024x768x32 with the
-; linear framebuffer (found in the mode list, written in unreal mode).
+; linear framebuffer (found in the mode list, written in unreal mode), VBE
+; 1024x768x4 (planar, through the banked 64 KiB window).
 
 	bits 16
 	org 0x7c00
@@ -71,6 +79,9 @@ main:
 %ifdef BENCH
 	jmp bench
 %endif
+%ifdef VNCBENCH
+	jmp vncbench
+%endif
 	call text40
 	mov byte [ready_n], '1'
 	call ready
@@ -86,6 +97,10 @@ main:
 	call vbe32
 	jc fail
 	mov byte [ready_n], '5'
+	call ready
+	call vbe4
+	jc fail
+	mov byte [ready_n], '6'
 	call ready
 	mov si, msg_done
 	call say
@@ -412,8 +427,9 @@ gdt_desc:
 	dw 15
 	dd gdt
 
-; Find 1024x768x32 in the VBE mode list, set it with the LFB; CF on failure.
-; Returns the LFB address in esi.
+; Find 1024x768 at [want_bpp] bits per pixel in the VBE mode list, set it
+; (with the LFB when [want_lfb] is 0x4000); CF on failure. Returns the LFB
+; address in esi.
 vbe_set:
 	push es
 	xor ax, ax
@@ -440,10 +456,11 @@ vbe_set:
 	jne .next
 	cmp word [MODEINFO + 20], 768
 	jne .next
-	cmp byte [MODEINFO + 25], 32
+	mov al, [want_bpp]
+	cmp [MODEINFO + 25], al
 	jne .next
 	mov bx, cx
-	or bx, 0x4000		; linear framebuffer
+	or bx, [want_lfb]
 	mov ax, 0x4f02
 	int 0x10
 	cmp ax, 0x004f
@@ -459,6 +476,86 @@ vbe_set:
 	pop es
 	stc
 	ret
+
+want_bpp db 32
+want_lfb dw 0x4000
+bank	dw 0xffff
+
+; VBE 1024x768x4 (planar, 128 bytes a line in each plane): colour
+; ((x >> 3) + (y >> 2)) & 15 by write mode 2 a byte at a time through the
+; 64 KiB window at 0xA0000, banked by INT 10h AX=4F05, then the diagonal
+; x == y in colour 15 through the bit mask.
+vbe4:
+	mov byte [want_bpp], 4
+	mov word [want_lfb], 0
+	call vbe_set
+	jc .out
+	call palette16
+	mov ax, 0xa000
+	mov es, ax
+	wreg 0x3ce, 5, 2	; write mode 2
+	wreg 0x3ce, 8, 0xff
+	wreg 0x3c4, 2, 0x0f
+	xor ebx, ebx		; y
+.row:	xor ecx, ecx		; byte column
+.col:	mov eax, ebx
+	shl eax, 7
+	add eax, ecx
+	call vbe4_window
+	mov al, cl
+	mov dl, bl
+	shr dl, 2
+	add al, dl
+	and al, 15
+	mov ah, [es:di]		; load the latches
+	mov [es:di], al
+	inc ecx
+	cmp ecx, 128
+	jb .col
+	inc ebx
+	cmp ebx, 768
+	jb .row
+	xor ebx, ebx		; the diagonal
+.diag:	mov eax, ebx
+	shl eax, 7
+	mov edx, ebx
+	shr edx, 3
+	add eax, edx		; y * 128 + x / 8
+	call vbe4_window
+	mov cl, bl
+	and cl, 7
+	mov ah, 0x80
+	shr ah, cl
+	mov al, 8
+	mov dx, 0x3ce
+	out dx, ax		; bit mask
+	mov al, [es:di]
+	mov byte [es:di], 15
+	inc ebx
+	cmp ebx, 768
+	jb .diag
+	wreg 0x3ce, 8, 0xff
+	wreg 0x3ce, 5, 0
+	clc
+.out:	ret
+
+; eax: a plane offset. Window A moves to bank eax >> 16 (64 KiB
+; granularity) when that changes; di is the offset in the window.
+vbe4_window:
+	mov di, ax
+	shr eax, 16
+	cmp ax, [bank]
+	je .same
+	mov [bank], ax
+	push ebx
+	push ecx
+	mov dx, ax
+	mov ax, 0x4f05
+	xor bx, bx		; set window A
+	int 0x10
+	pop ecx
+	pop ebx
+.same:	ret
 
 ; VBE 1024x768x32: ((3x & 255) << 16) | ((y & 255) << 8) | ((x + y) & 255)
 vbe32:
@@ -486,6 +583,71 @@ vbe32:
 	jb .row
 	clc
 .out:	ret
+
+%ifdef VNCBENCH
+; ---------------------------------------------------------------------------
+; ES and FS with 4 GiB limits, again before every fill: a BIOS interrupt
+; handler may have loaded them in protected mode and left 64 KiB limits.
+flat_es:
+	push bx
+	cli
+	lgdt [gdt_desc]
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	jmp .pm
+.pm:	mov bx, 8
+	mov es, bx
+	mov fs, bx
+	and al, 0xfe
+	mov cr0, eax
+	jmp .rm
+.rm:	xor ax, ax
+	mov es, ax
+	mov fs, ax
+	sti
+	pop bx
+	ret
+
+; the whole LFB (esi) in colour ebp * 0x010305, then mark on the debug port
+vnc_fill:
+	call flat_es
+	mov edi, esi
+	mov eax, ebp
+	imul eax, 0x010305
+	mov ecx, 1024 * 768
+	a32 rep stosd
+	mov dx, DEBUG_PORT
+	mov al, bl
+	out dx, al
+	ret
+
+vncbench:
+	call vbe_set
+	jc fail
+	mov si, msg_filling
+	call say
+	xor ebp, ebp
+.fill:	inc ebp
+	mov bl, '.'
+	call vnc_fill
+	mov ah, 1
+	int 0x16
+	jz .fill
+	xor ah, ah
+	int 0x16
+	mov si, msg_keys
+	call say
+.key:	xor ah, ah
+	int 0x16
+	inc ebp
+	mov bl, '+'
+	call vnc_fill
+	jmp .key
+
+msg_filling db "FILLING", 10, 0
+msg_keys db 10, "KEYS", 10, 0
+%endif
 
 %ifdef BENCH
 ; ---------------------------------------------------------------------------

@@ -153,6 +153,16 @@ def vbe32_expected():
                         for x in range(1024)] for y in range(768)]
 
 
+def vbe4_expected():
+    pal = _pal16()
+
+    def index(x, y):
+        return 15 if x == y else ((x >> 3) + (y >> 2)) & 15
+
+    return 1024, 768, [[pal[index(x, y)] for x in range(1024)]
+                       for y in range(768)]
+
+
 def compare(got, want):
     """None when equal, else what differs first."""
     gw, gh, grows = got

@@ -335,6 +335,99 @@ static void test_vbe_formats(void)
 	rig_free(&r);
 }
 
+/* Plane offset of 4 bpp pixel (x, y) at 1024 pixels a line. */
+static u32 planar4_offset(unsigned x, unsigned y)
+{
+	return y * (1024 / 8) + x / 8;
+}
+
+/* Write mode 2 through the 0xA0000 window, banked: colour at pixels of
+ * the byte that bit mask selects. */
+static void planar4_put(struct rig *r, u32 off, u8 mask, u8 colour)
+{
+	dispi_write(r, 5, (u16)(off >> 16));
+	gc_write(r, 8, mask);
+	mem_read(&r->mem, 0xa0000 + (off & 0xffff), 1); /* load the latches */
+	mem_write(&r->mem, 0xa0000 + (off & 0xffff), colour, 1);
+}
+
+/*
+ * A 4 bpp DISPI mode as SeaBIOS's VBE sets modes 0x102/0x104/0x106: VGA
+ * planar registers (mode 0x6A, here 0x12's), then DISPI 1024x768x4. The
+ * window writes planes through the graphics controller, banks reach past
+ * 64 KiB per plane, the picture goes through the attribute palette, and
+ * the DISPI offsets pan it to the pixel.
+ */
+static void test_vbe_planar4(void)
+{
+	struct rig r;
+	unsigned i;
+
+	rig_init(&r);
+	rig_map_bars(&r);
+	rig_set_regs(&r, &vga_mode12);
+	for (i = 0; i < 16; i++) {
+		ac_write(&r, (u8)i, (u8)i);
+		dac_write(&r, (u8)i, (u8)(4 * i), (u8)(63 - 4 * i),
+			  (u8)(7 * i & 63));
+	}
+	vbe_mode(&r, 1024, 768, 4, 0);
+	gc_write(&r, 5, 0x02); /* write mode 2 */
+	seq_write(&r, 2, 0x0f);
+	/* Row 700 is at plane offset 89600: bank 1. */
+	planar4_put(&r, planar4_offset(16, 700), 0xff, 5);
+	planar4_put(&r, planar4_offset(0, 0), 0x80, 9);
+	planar4_put(&r, planar4_offset(1023, 767), 0x01, 15);
+	rig_render(&r);
+	CHECK_EQ(r.d->surface.width, 1024);
+	CHECK_EQ(r.d->surface.height, 768);
+	CHECK_EQ(rig_pixel(&r, 15, 700), rig_rgb6(0, 63, 0));
+	for (i = 16; i < 24; i++)
+		CHECK_EQ(rig_pixel(&r, i, 700), rig_rgb6(20, 43, 35));
+	CHECK_EQ(rig_pixel(&r, 24, 700), rig_rgb6(0, 63, 0));
+	CHECK_EQ(rig_pixel(&r, 0, 0), rig_rgb6(36, 27, 63 & 63));
+	CHECK_EQ(rig_pixel(&r, 1, 0), rig_rgb6(0, 63, 0));
+	CHECK_EQ(rig_pixel(&r, 1023, 767), rig_rgb6(60, 3, 105 & 63));
+	/* Read mode 0 through the bank: plane 0 of colour 5 is set, plane 1
+	 * is not; the LFB shows the planes interleaved, byte 4n + p. */
+	dispi_write(&r, 5, 1);
+	gc_write(&r, 4, 0);
+	CHECK_EQ(mem_read(&r.mem, 0xa0000 + (planar4_offset(16, 700) & 0xffff),
+			  1),
+		 0xff);
+	gc_write(&r, 4, 1);
+	CHECK_EQ(mem_read(&r.mem, 0xa0000 + (planar4_offset(16, 700) & 0xffff),
+			  1),
+		 0x00);
+	CHECK_EQ(
+		mem_read(&r.mem, LFB_ADDR + planar4_offset(16, 700) * 4 + 2, 1),
+		0xff);
+	/* Only the rows written since are redrawn. */
+	rig_render(&r);
+	planar4_put(&r, planar4_offset(40, 500), 0xff, 3);
+	rig_render(&r);
+	CHECK_EQ(r.updates, 1);
+	CHECK_EQ(r.upd_y0, 500);
+	CHECK_EQ(r.upd_y1, 501);
+	/* X offset 3 pans by three pixels. */
+	dispi_write(&r, 8, 3);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 13, 700), rig_rgb6(20, 43, 35));
+	CHECK_EQ(rig_pixel(&r, 12, 700), rig_rgb6(0, 63, 0));
+	CHECK_EQ(rig_pixel(&r, 20, 700), rig_rgb6(20, 43, 35));
+	CHECK_EQ(rig_pixel(&r, 21, 700), rig_rgb6(0, 63, 0));
+	/* Banks past the planes' end (16 MiB / 4 = 64 banks) go nowhere. */
+	dispi_write(&r, 5, 64);
+	CHECK_EQ(dispi_read(&r, 5), 64);
+	mem_write(&r.mem, 0xa0000, 0x0f, 1);
+	CHECK_EQ(mem_read(&r.mem, 0xa0000, 1), 0xff);
+	/* Colour plane enable applies as in VGA planar modes. */
+	ac_write(&r, 0x12, 0x01);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 13, 700), rig_rgb6(4, 59, 7));
+	rig_free(&r);
+}
+
 /* The CPU gets LFB pages as memory; writes land in the dirty log. */
 static void test_lfb_host_mapped(void)
 {
@@ -422,6 +515,23 @@ static void test_vbe_hostile(void)
 	dispi_write(&r, 5, 15);
 	mem_write(&r.mem, 0xaffff, 0x44, 1);
 	rig_render(&r);
+	/* 4 bpp: the widest virtual screen, offsets at its very end; the
+	 * last bank of planes (1 MiB / 4 = 4 banks) is the last one written. */
+	dispi_write(&r, 6, 0xffff);
+	dispi_write(&r, 8, dispi_read(&r, 6) - 1);
+	dispi_write(&r, 9, dispi_read(&r, 7) - 1);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 639, 479), 0);
+	seq_write(&r, 2, 0x0f);
+	seq_write(&r, 4, 0x06);
+	gc_write(&r, 1, 0x00);
+	gc_write(&r, 3, 0x00);
+	gc_write(&r, 4, 0x00);
+	gc_write(&r, 5, 0x00);
+	gc_write(&r, 8, 0xff);
+	dispi_write(&r, 5, 3);
+	mem_write(&r.mem, 0xaffff, 0x45, 1);
+	CHECK_EQ(mem_read(&r.mem, 0xaffff, 1), 0x45);
 	/* LFB accesses past the BAR's end go nowhere. */
 	mem_write(&r.mem, LFB_ADDR + (1u << 20) - 2, 0x11223344, 4);
 	rig_render(&r);
@@ -567,6 +677,7 @@ int main(void)
 	RUN_TEST(test_modex);
 	RUN_TEST(test_dirty_rects);
 	RUN_TEST(test_vbe_formats);
+	RUN_TEST(test_vbe_planar4);
 	RUN_TEST(test_lfb_host_mapped);
 	RUN_TEST(test_vbe_hostile);
 	RUN_TEST(test_memory_regions);

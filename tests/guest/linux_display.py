@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The remote display of a running Linux guest: `--vnc`, its web console,
-the PS/2 mouse and keyboard through them. One boot of linux.iso serves
-every check:
+the PS/2 mouse and keyboard through them, and Linux's bochs-drm. The
+checks run in test_linux.py's boot of linux.iso (the machine gets
+Display().args), after its read-only checks; `python3
+tests/guest/linux_display.py` runs them alone in a boot of their own.
 
 - a VNC client on libvncclient (build/tests/vncclient) sees the guest's
   screen, the same pixels as `twoostwo control SOCK screendump`;
@@ -13,7 +15,15 @@ every check:
   client still connects;
 - headless Chromium opens the printed web console (noVNC over
   WebSocket), shows the guest's screen, and a key typed in the page
-  reaches the guest.
+  reaches the guest;
+- Linux's bochs-drm (loaded by the guest's /bin/load-drm) binds the
+  1234:1111 VGA, fbcon draws the console in its 1024x768 graphics mode
+  (exact pixels of a known line), and a KMS mode change (the guest's
+  /bin/drmmode: an 800x600 dumb buffer with a known pattern) reaches
+  screendump and the VNC client pixel for pixel, and back.
+
+The first picture checks run in text mode; bochs-drm is then loaded and
+the rest (keys, mouse, two clients, browser) run on the graphics console.
 """
 
 import os
@@ -33,6 +43,12 @@ VNCCLIENT = os.path.join(os.path.dirname(harness.TWOOSTWO), 'tests',
                          'vncclient')
 CLIENT_S = 30
 SAME_PIXELS = 0.995  # the text cursor may blink between two pictures
+TEXT_SIZE = (720, 400)
+FB_SIZE = (1024, 768)  # bochs-drm's preferred mode (the EDID's)
+DRM_MODE = (800, 600)
+GREY = b'\xaa\xaa\xaa'  # fbcon's default foreground (VT colour 7)
+BLACK = b'\0\0\0'
+CELL_W, CELL_H = 8, 16  # the kernel's VGA 8x16 font
 
 
 def vncclient(port, *actions, timeout=CLIENT_S):
@@ -57,12 +73,72 @@ def screendump(control, path):
         return rfbtools.read_png(f.read())
 
 
-def tests(r):
-    tmp = tempfile.mkdtemp(prefix='twoostwo-vnc-')
-    port = rfbtools.free_port_pair()
-    web_port = port - 100
-    control = os.path.join(tmp, 'control.sock')
-    m = Linux('--vnc', '127.0.0.1:%d' % port, '--control', control)
+def drm_pattern(width, height):
+    """The picture guest/linux/drmmode.c draws, as screendump rows."""
+    rows = []
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            blue = 0xc0 if ((x >> 3) ^ (y >> 3)) & 1 else 0x30
+            row += bytes((x & 0xff, y & 0xff, blue))
+        rows.append(bytes(row))
+    return width, height, rows
+
+
+def first_difference(seen, want):
+    """'(x, y) is RGB, not RGB' for the first differing pixel, or None."""
+    if seen[:2] != want[:2]:
+        return 'size %dx%d, not %dx%d' % (seen[:2] + want[:2])
+    for y, (a, b) in enumerate(zip(seen[2], want[2])):
+        if a != b:
+            x = next(i for i in range(0, len(a), 3)
+                     if a[i:i + 3] != b[i:i + 3])
+            return '(%d, %d) is %s, not %s' % (x // 3, y, a[x:x + 3].hex(),
+                                               b[x:x + 3].hex())
+    return None
+
+
+CHECKS = ('vnc_printed_addresses', 'vnc_screen_matches_screendump',
+          'drm_binds', 'drm_console_text',
+          'drm_vnc_screen_matches_screendump', 'drm_mode_change',
+          'vnc_keys_reach_guest', 'vnc_mouse_reaches_guest',
+          'vnc_two_clients_at_once', 'vnc_garbage_does_not_hurt',
+          'vnc_browser_console')
+
+
+class Display:
+    """What the machine needs for these checks: a VNC server and a
+    control socket (screendump), in a folder of their own."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix='twoostwo-vnc-')
+        self.port = rfbtools.free_port_pair()
+        self.web_port = self.port - 100
+        self.control = os.path.join(self.tmp, 'control.sock')
+        self.args = ('--vnc', '127.0.0.1:%d' % self.port, '--control',
+                     self.control)
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def supported():
+    """False for tests/guest/qemu-twoostwo (the harness self-check): it
+    has no --vnc and no control socket."""
+    status, out, err = harness.run_command(['run', '--help'], 30)
+    return status == 0 and b'--vnc' in out + err
+
+
+def skip_all(r, why):
+    def skipped():
+        raise Skip(why)
+    for name in CHECKS:
+        r.run(name, skipped)
+
+
+def checks(r, m, d):
+    """Every check, on the Linux machine m started with d.args."""
+    tmp, port, web_port, control = d.tmp, d.port, d.web_port, d.control
 
     def vms():
         return m.vms()
@@ -91,6 +167,86 @@ def tests(r):
         if same < SAME_PIXELS or rfbtools.colours(seen) < 2:
             raise TestFailure('the VNC picture differs from the '
                               'screendump (%.2f%% equal)' % (same * 100))
+
+    def drm_binds():
+        m.start()
+        m.run('load-drm', timeout=120)
+        out = m.run('dmesg | grep -E "bochs|drm|fb0"')
+        print('# ' + out.strip().replace('\n', '\n# '), flush=True)
+        for want in ('[drm] Found bochs VGA', 'Initialized bochs-drm',
+                     'bochs-drmdrmfb'):
+            if want not in out:
+                raise TestFailure('dmesg does not say %r' % want)
+        fb = m.run('cat /proc/fb /sys/class/graphics/fb0/virtual_size '
+                   '/sys/class/graphics/fb0/bits_per_pixel')
+        if fb.split() != ['0', 'bochs-drmdrmfb', '%d,%d' % FB_SIZE, '32']:
+            raise TestFailure('/proc/fb, fb0 size and depth: %r' % fb)
+        if 'card0' not in m.run('ls /dev/dri'):
+            raise TestFailure('no /dev/dri/card0')
+
+    def drm_console_text():
+        # Home, clear, then two full blocks (U+2588, a lit 8x16 cell in
+        # the kernel's font) and "XY" on tty1, fbcon's console.
+        m.run("printf '\\033[H\\033[J\\342\\226\\210\\342\\226\\210XY'"
+              " >/dev/tty1")
+        dump = None
+        for _ in range(10):
+            dump = screendump(control, os.path.join(tmp, 'fbcon.png'))
+            if dump[2][0][:3] == GREY:
+                break
+            time.sleep(0.5)
+        if dump[:2] != FB_SIZE:
+            raise TestFailure('screendump is %dx%d, not the %dx%d graphics '
+                              'mode' % (dump[:2] + FB_SIZE))
+        w = FB_SIZE[0]
+        for y in range(CELL_H):
+            row = dump[2][y]
+            if row[:2 * CELL_W * 3] != GREY * (2 * CELL_W):
+                raise TestFailure('block cells, line %d: %s' % (
+                    y, row[:2 * CELL_W * 3].hex()))
+            if row[6 * CELL_W * 3:] != BLACK * (w - 6 * CELL_W):
+                raise TestFailure('line %d is not black past "XY"' % y)
+        glyphs = b''.join(dump[2][y][2 * CELL_W * 3:4 * CELL_W * 3]
+                          for y in range(CELL_H))
+        lit = sum(glyphs[i:i + 3] == GREY for i in range(0, len(glyphs), 3))
+        if not 10 < lit < CELL_W * CELL_H:
+            raise TestFailure('"XY" drew %d lit pixels' % lit)
+        print('# fbcon %dx%d: the blocks and "XY" (%d lit pixels) drawn'
+              % (dump[0], dump[1], lit), flush=True)
+
+    def drm_mode_change():
+        m.run('(drmmode %d %d 600 >/tmp/drm.txt 2>&1 & echo $! '
+              '>/tmp/drm.pid)' % DRM_MODE)
+        out = ''
+        for _ in range(40):
+            out = m.run('cat /tmp/drm.txt')
+            if 'shown' in out or 'drmmode:' in out:
+                break
+            time.sleep(0.5)
+        if 'shown' not in out:
+            raise TestFailure('drmmode: %r' % out)
+        want = drm_pattern(*DRM_MODE)
+        dump = screendump(control, os.path.join(tmp, 'drm.png'))
+        bad = first_difference(dump, want)
+        if bad:
+            raise TestFailure('screendump of the KMS mode: %s' % bad)
+        snap = os.path.join(tmp, 'drm.ppm')
+        vncclient(port, '--snapshot', snap)
+        with open(snap, 'rb') as f:
+            bad = first_difference(rfbtools.read_ppm(f.read()), want)
+        if bad:
+            raise TestFailure('VNC picture of the KMS mode: %s' % bad)
+        print('# %dx%d dumb buffer: screendump and VNC equal to the pattern'
+              % DRM_MODE, flush=True)
+        # Ending the DRM master gives the screen back to fbcon.
+        m.run('kill $(cat /tmp/drm.pid)')
+        for _ in range(20):
+            dump = screendump(control, os.path.join(tmp, 'back.png'))
+            if dump[:2] == FB_SIZE:
+                break
+            time.sleep(0.5)
+        if dump[:2] != FB_SIZE:
+            raise TestFailure('after drmmode the screen is %dx%d' % dump[:2])
 
     def keys_reach_guest():
         m.start()
@@ -139,7 +295,7 @@ def tests(r):
                  for _ in range(2)]
         for p in procs:
             out, _ = p.communicate(timeout=harness.scaled(CLIENT_S))
-            if p.returncode != 0 or 'size 720 400' not in out:
+            if p.returncode != 0 or 'size %d %d' % FB_SIZE not in out:
                 raise TestFailure('a client of two: %d %r'
                                   % (p.returncode, out))
 
@@ -221,19 +377,24 @@ def tests(r):
         finally:
             b.close()
 
+    for name, check in zip(CHECKS, (
+            printed_addresses, screen_matches_screendump, drm_binds,
+            drm_console_text, screen_matches_screendump, drm_mode_change,
+            keys_reach_guest, mouse_reaches_guest, two_clients_at_once,
+            garbage_does_not_hurt, browser_console)):
+        r.run(name, check, *vms())
+
+
+def tests(r):
+    """The checks alone, in a boot of their own."""
+    d = Display()
+    m = Linux(*d.args)
     try:
-        r.run('vnc_printed_addresses', printed_addresses, *vms())
-        r.run('vnc_screen_matches_screendump', screen_matches_screendump,
-              *vms())
-        r.run('vnc_keys_reach_guest', keys_reach_guest, *vms())
-        r.run('vnc_mouse_reaches_guest', mouse_reaches_guest, *vms())
-        r.run('vnc_two_clients_at_once', two_clients_at_once, *vms())
-        r.run('vnc_garbage_does_not_hurt', garbage_does_not_hurt, *vms())
-        r.run('vnc_browser_console', browser_console, *vms())
+        checks(r, m, d)
     finally:
         if m.vm:
             m.vm.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        d.close()
 
 
 if __name__ == '__main__':
