@@ -111,7 +111,7 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 	pc_put_array(fl, "dr", v, ARRAY_SIZE(s->dr));
 	CPU_FIELD(fl, s, efer);
 	/* The soft engine keeps an offset from host time: store the value. */
-	fieldlist_put(fl, "tsc", s->tsc + clock_now_ns());
+	fieldlist_put(fl, "tsc", s->tsc + clock_guest_ns());
 	CPU_FIELD(fl, s, sysenter_cs);
 	CPU_FIELD(fl, s, sysenter_esp);
 	CPU_FIELD(fl, s, sysenter_eip);
@@ -239,7 +239,7 @@ static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 	CPU_GET_ARRAY(r, "dr", s->dr);
 	CPU_GET(r, s, efer);
 	if (pc_get(r, "tsc", &tsc))
-		s->tsc = tsc - clock_now_ns();
+		s->tsc = tsc - clock_guest_ns();
 	CPU_GET(r, s, sysenter_cs);
 	CPU_GET(r, s, sysenter_esp);
 	CPU_GET(r, s, sysenter_eip);

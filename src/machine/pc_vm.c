@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timer.h"
 #include "hw/piix4_pm.h"
 #include "machine/pc_internal.h"
 
@@ -68,8 +69,17 @@ int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg, size_t len)
 	case CONTROL_PAUSE:
 	case CONTROL_UNPAUSE:
 		pc->paused = verb == CONTROL_PAUSE;
-		if (pc->paused)
+		/*
+		 * The guest clock stops with the CPU (core/clock.h), so a
+		 * pause is invisible to the guest: no time jump, no burst
+		 * of timer interrupts when it goes on.
+		 */
+		if (pc->paused) {
 			pc->engine->stop(pc->vcpu);
+			clock_guest_stop(&pc->loop.timers);
+		} else {
+			clock_guest_start(&pc->loop.timers);
+		}
 		snprintf(msg, len, "%s", pc->paused ? "paused" : "running");
 		return 0;
 	case CONTROL_SUSPEND:
