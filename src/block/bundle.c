@@ -384,8 +384,9 @@ static int bundle_open_image(const char *dir, const struct bundle_image *im,
 		/* A linked clone whose source folder moved or went away. */
 		r = -errno;
 		bundle_fail(err, errlen, dir,
-			    "parent image %s (snapshot %s) is missing: %s",
-			    im->file, im->guid, strerror(-r));
+			    "parent image %s is missing (%s): was the linked "
+			    "clone's source moved or deleted?",
+			    im->file, strerror(-r));
 		free(path);
 		return r;
 	}

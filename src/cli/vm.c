@@ -35,7 +35,8 @@ static const char vm_usage[] =
 	"                     --cdrom, --hda..--hdd, --boot, --display, "
 	"--bios,\n"
 	"                     --engine, --net SPEC..., --com1..--com4 SPEC,\n"
-	"                     --lpt1/--lpt2 SPEC); --disk-size makes hda.img\n"
+	"                     --lpt1/--lpt2 SPEC, --vnc ADDR, --vnc-password\n"
+	"                     FILE); --disk-size makes hda.img\n"
 	"                     (raw) or the .hdd bundle hda.hdd\n"
 	"  list               every VM: state, pid, memory, uptime\n"
 	"  info NAME          configuration and state\n"
@@ -46,7 +47,10 @@ static const char vm_usage[] =
 	"                     linked clone uses its disks)\n"
 	"  start NAME [--console] [--discard-state]\n"
 	"                     run in the background (resumes a suspended VM)\n"
-	"  console NAME       attach this terminal to COM1; Ctrl-] detaches\n"
+	"  console NAME [--display]\n"
+	"                     print the VNC and web console addresses of a VM\n"
+	"                     with --vnc, then attach this terminal to COM1\n"
+	"                     (Ctrl-] detaches); --display: print only\n"
 	"  stop NAME [--force] [--timeout S]\n"
 	"                     ACPI power button, wait S s (default 120); with\n"
 	"                     --force: power off after the timeout (or at "
@@ -133,6 +137,8 @@ enum vm_create_opt {
 	VC_COM4,
 	VC_LPT1,
 	VC_LPT2,
+	VC_VNC,
+	VC_VNC_PASSWORD,
 	VC_DISK_SIZE,
 	VC_DISK_FORMAT,
 };
@@ -156,6 +162,8 @@ static const struct option vm_create_options[] = {
 	{"com4", required_argument, NULL, VC_COM4},
 	{"lpt1", required_argument, NULL, VC_LPT1},
 	{"lpt2", required_argument, NULL, VC_LPT2},
+	{"vnc", required_argument, NULL, VC_VNC},
+	{"vnc-password", required_argument, NULL, VC_VNC_PASSWORD},
 	{"disk-size", required_argument, NULL, VC_DISK_SIZE},
 	{"disk-format", required_argument, NULL, VC_DISK_FORMAT},
 	{"help", no_argument, NULL, 'h'},
@@ -195,9 +203,10 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 			 const char *v, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"memory", "cdrom",   "hda",  "hdb",    "hdc",  "hdd",
-		"boot",	  "display", "bios", "engine", NULL,   NULL,
-		"com1",	  "com2",    "com3", "com4",   "lpt1", "lpt2",
+		"memory", "cdrom", "hda",     "hdb",  "hdc",
+		"hdd",	  "boot",  "display", "bios", "engine",
+		NULL,	  NULL,	   "com1",    "com2", "com3",
+		"com4",	  "lpt1",  "lpt2",    "vnc",  "vnc-password",
 	};
 	char *stored = NULL, mac[18];
 	const char *key;
@@ -219,7 +228,7 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 		return ret;
 	}
 	key = keys[(opt == VC_SERIAL ? VC_COM1 : opt) - VC_MEMORY];
-	if (opt >= VC_CDROM && opt <= VC_HDD) {
+	if ((opt >= VC_CDROM && opt <= VC_HDD) || opt == VC_VNC_PASSWORD) {
 		stored = vm_store_path(absdir, v);
 		if (!stored)
 			return -ENOMEM;

@@ -8,7 +8,7 @@ u64 clock_guest_stopped_ns;
 void timer_init(struct timer *t, struct timer_list *list,
 		void (*fn)(void *opaque), void *opaque)
 {
-	*t = (struct timer){ .fn = fn, .opaque = opaque, .list = list };
+	*t = (struct timer){.fn = fn, .opaque = opaque, .list = list};
 }
 
 void timer_init_guest(struct timer *t, struct timer_list *list,

@@ -13,13 +13,28 @@
 #include "core/timer.h"
 #include "hw/piix4_pm.h"
 #include "machine/pc_internal.h"
+#include "ui/vnc.h"
 
+/*
+ * "running pid=N uptime=S", and with a VNC server "vnc=ADDR" (as given to
+ * --vnc, ":PORT" meaning loopback) and "web=URL": `vm console` prints
+ * them so a user can reach a graphical VM.
+ */
 static int pc_vm_state(struct pc *pc, char *msg, size_t len)
 {
-	snprintf(msg, len, "%s pid=%d uptime=%llu",
-		 pc->paused ? "paused" : "running", (int)getpid(),
-		 (unsigned long long)((clock_now_ns() - pc->created_ns) /
-				      NSEC_PER_SEC));
+	const char *url = pc->vnc ? vnc_web_url(pc->vnc) : NULL;
+	int n = snprintf(
+		msg, len, "%s pid=%d uptime=%llu",
+		pc->paused ? "paused" : "running", (int)getpid(),
+		(unsigned long long)((clock_now_ns() - pc->created_ns) /
+				     NSEC_PER_SEC));
+
+	if (pc->vnc && n > 0 && (size_t)n < len)
+		n += snprintf(msg + n, len - (size_t)n, " vnc=%s%s",
+			      pc->cfg.vnc_listen[0] == ':' ? "127.0.0.1" : "",
+			      pc->cfg.vnc_listen);
+	if (url && n > 0 && (size_t)n < len)
+		snprintf(msg + n, len - (size_t)n, " web=%s", url);
 	return 0;
 }
 
