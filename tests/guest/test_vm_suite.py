@@ -533,6 +533,29 @@ def tests(r):
             st, out, err = s.vm('delete', d)
             expect(st == 0, 'delete %s: %s' % (d, err))
 
+    def console_prints_display():
+        port = netlib.free_port()
+        st, out, err = s.vm('create', 'gfx', '--cdrom', iso,
+                            '--vnc', '127.0.0.1:%d' % port)
+        expect(st == 0, 'create: %s' % err)
+        st, out, err = s.vm('start', 'gfx')
+        expect(st == 0, 'start: %s %s' % (out, err))
+        try:
+            st, out, err = s.vm('console', '--display', 'gfx')
+            expect(st == 0, 'console --display: %s' % err)
+            expect('gfx: VNC display at 127.0.0.1:%d\n' % port in out,
+                   'said %r' % out)
+            m = re.search(r'web console at (http://\S+)', out)
+            if os.path.isdir('/usr/share/novnc'):
+                expect(m, 'no web console in %r' % out)
+            # What it printed answers: an RFB greeting on the VNC port.
+            with socket.create_connection(('127.0.0.1', port), 10) as c:
+                c.settimeout(10)
+                hello = c.recv(12)
+            expect(hello.startswith(b'RFB 003.'), 'port said %r' % hello)
+        finally:
+            s.vm('stop', '--force', 'gfx')
+
     webdir = tempfile.mkdtemp(prefix='twoostwo-web-')
     s.hello = 'hello-%s' % os.urandom(6).hex()
     with open(os.path.join(webdir, 'hello.txt'), 'w') as f:
@@ -551,6 +574,7 @@ def tests(r):
         r.run('vm_damaged_states', damaged_states)
         r.run('vm_kill_during_suspend', kill_during_suspend)
         r.run('vm_linked_clone', linked_clone)
+        r.run('vm_console_prints_display', console_prints_display)
     finally:
         s.web.close()
         shutil.rmtree(webdir, ignore_errors=True)
