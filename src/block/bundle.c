@@ -14,22 +14,9 @@
 #include <unistd.h>
 
 #include "block/bundle.h"
+#include "block/bundle_internal.h"
 #include "block/hdd.h"
 #include "block/xml.h"
-
-struct bundle_image {
-	const char *guid;
-	const char *file;
-	bool plain;
-};
-
-struct bundle_desc {
-	u64 sectors;
-	struct bundle_image img[BUNDLE_MAX_IMAGES];
-	unsigned nimg;
-	const char *chain[BUNDLE_MAX_IMAGES]; /* GUIDs, top first */
-	unsigned nchain;
-};
 
 struct bundle {
 	struct block_dev *dev[BUNDLE_MAX_IMAGES]; /* top first */
@@ -141,21 +128,24 @@ static int bundle_parse_params(const struct xml_node *root, u64 *sectors,
 }
 
 /*
- * File must name something inside the bundle: a VM folder copied from
- * elsewhere is untrusted, and an absolute path or a ".." component would
- * let it open (and, for the top image, write) any host file.
+ * File must be a relative path: a VM folder copied from elsewhere is
+ * untrusted, and an absolute path would let it open any host file. A ".."
+ * component makes it an image outside the bundle, which only a parent
+ * (read-only, Compressed, so it must carry a Parallels header) may be: a
+ * linked clone's base in the source VM's folder (bundle_check_links).
  */
-static bool bundle_file_ok(const char *f)
+static bool bundle_file_ok(const char *f, bool *outside)
 {
 	const char *p = f;
 
+	*outside = false;
 	if (!*f || *f == '/')
 		return false;
 	while (*p) {
 		size_t n = strcspn(p, "/");
 
 		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return false;
+			*outside = true;
 		p += n;
 		p += *p == '/';
 	}
@@ -181,10 +171,9 @@ static int bundle_parse_image(const struct xml_node *n, struct bundle_desc *d,
 				   "Image %s: Type must be Plain or Compressed",
 				   im->guid);
 	im->plain = !strcmp(type, "Plain");
-	if (!im->file || !bundle_file_ok(im->file))
+	if (!im->file || !bundle_file_ok(im->file, &im->outside))
 		return bundle_fail(err, errlen, dir,
-				   "Image %s: File must be a path inside the "
-				   "bundle (no absolute path, no '..')",
+				   "Image %s: File must be a relative path",
 				   im->guid);
 	for (i = 0; i < d->nimg; i++)
 		if (!strcasecmp(d->img[i].guid, im->guid))
@@ -218,6 +207,7 @@ static int bundle_parse_storage(const struct xml_node *root,
 	if (!bundle_number(bundle_text(st, "Blocksize"), &bs) || !bs)
 		return bundle_fail(err, errlen, dir,
 				   "bad or missing Blocksize");
+	d->blocksize = bs;
 	for (im = xml_child(st, "Image"); im; im = xml_next(im, "Image")) {
 		r = bundle_parse_image(im, d, err, errlen, dir);
 		if (r)
@@ -343,8 +333,8 @@ static int bundle_read_file(const char *dir, char **buf, size_t *len, char *err,
 	return 0;
 }
 
-static const struct bundle_image *bundle_image_of(const struct bundle_desc *d,
-						  const char *guid)
+const struct bundle_image *bundle_image_of(const struct bundle_desc *d,
+					   const char *guid)
 {
 	unsigned i;
 
@@ -390,7 +380,17 @@ static int bundle_open_image(const char *dir, const struct bundle_image *im,
 
 	if (asprintf(&path, "%s/%s", dir, im->file) < 0)
 		return -ENOMEM;
-	r = bundle_check_inside(dir, path, err, errlen);
+	if (im->outside && access(path, F_OK)) {
+		/* A linked clone whose source folder moved or went away. */
+		r = -errno;
+		bundle_fail(err, errlen, dir,
+			    "parent image %s is missing (%s): was the linked "
+			    "clone's source moved or deleted?",
+			    im->file, strerror(-r));
+		free(path);
+		return r;
+	}
+	r = im->outside ? 0 : bundle_check_inside(dir, path, err, errlen);
 	if (r) {
 		free(path);
 		return r;
@@ -582,6 +582,36 @@ static const struct block_ops bundle_ops = {
 	.close = bundle_close,
 };
 
+/*
+ * Images outside the bundle ("..": a linked clone's base) are read-only
+ * parents, never the top the guest writes, and Compressed, so that
+ * block_open_hdd insists on a Parallels header: a descriptor copied from
+ * anywhere cannot make a guest disk out of an arbitrary host file.
+ */
+static int bundle_check_links(const struct bundle_desc *d, char *err,
+			      size_t errlen, const char *dir)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nchain; i++) {
+		const struct bundle_image *im = bundle_image_of(d, d->chain[i]);
+
+		if (!im->outside)
+			continue;
+		if (!i)
+			return bundle_fail(err, errlen, dir,
+					   "the top image %s must be inside "
+					   "the bundle (no '..')",
+					   im->guid);
+		if (im->plain)
+			return bundle_fail(err, errlen, dir,
+					   "parent image %s outside the "
+					   "bundle must be Compressed",
+					   im->guid);
+	}
+	return 0;
+}
+
 /* Parse a descriptor held in memory; d points into *root afterwards. */
 static int bundle_decode(const char *buf, size_t len, const char *dir,
 			 struct bundle_desc *d, struct xml_node **root,
@@ -599,7 +629,7 @@ static int bundle_decode(const char *buf, size_t len, const char *dir,
 			r = bundle_fail(err, errlen, dir,
 					"snapshot %s has no Image",
 					d->chain[i]);
-	return r;
+	return r ?: bundle_check_links(d, err, errlen, dir);
 }
 
 int bundle_check_descriptor(const char *buf, size_t len, const char *dir,
@@ -613,8 +643,8 @@ int bundle_check_descriptor(const char *buf, size_t len, const char *dir,
 	return r;
 }
 
-static int bundle_load(const char *dir, struct bundle_desc *d,
-		       struct xml_node **root, char *err, size_t errlen)
+int bundle_load(const char *dir, struct bundle_desc *d, struct xml_node **root,
+		char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -727,7 +757,7 @@ int bundle_stats(struct block_dev *bd, struct bundle_stats *st)
  * Cylinders x Heads x Sectors must equal Disk_size: the usual 16 x 32 when
  * the size allows it, else one head of one sector per cylinder.
  */
-static int bundle_geometry(u64 sectors, u64 *c, u64 *h, u64 *s)
+int bundle_geometry(u64 sectors, u64 *c, u64 *h, u64 *s)
 {
 	if (!(sectors % (16 * 32)) && sectors / (16 * 32) <= UINT32_MAX) {
 		*c = sectors / (16 * 32);

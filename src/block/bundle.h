@@ -4,7 +4,9 @@
  * DiskDescriptor.xml and the .hds images of a snapshot chain. The top image
  * is opened read-write (unless BLOCK_OPEN_READ_ONLY), its ancestors
  * read-only; a read of a cluster the top has not allocated falls through
- * to the parents. Exactly one Storage element is supported.
+ * to the parents. Exactly one Storage element is supported. A parent may
+ * lie outside the bundle (a relative path with ".."): a linked clone's
+ * base in its source VM's folder.
  */
 #ifndef TWOOSTWO_BLOCK_BUNDLE_H
 #define TWOOSTWO_BLOCK_BUNDLE_H
@@ -61,5 +63,39 @@ int bundle_stats(struct block_dev *bd, struct bundle_stats *st);
  */
 int bundle_create(const char *dir, u64 size, u64 cluster, bool overwrite,
 		  char *err, size_t errlen);
+
+/* A new random GUID "{xxxxxxxx-...}" (RFC 4122 version 4). */
+int bundle_new_guid(char out[40]);
+
+/*
+ * The path of to relative to the directory from_dir; both absolute and
+ * resolved (realpath). NULL without memory.
+ */
+char *bundle_relpath(const char *from_dir, const char *to);
+
+/*
+ * Snapshot: a new empty image becomes dir's top and the old top, whose
+ * GUID goes to frozen, is read-only from now on (a linked clone's base).
+ * Refuses a descriptor holding images outside its chain (a tree).
+ */
+int bundle_snapshot(const char *dir, char frozen[40], char *err, size_t errlen);
+
+/*
+ * A linked clone: make the new bundle directory dir holding one empty
+ * image whose parent is the image base_guid of the bundle base (and its
+ * ancestors). The parents stay where they are; dir's descriptor names them
+ * by paths relative to dir. base_guid must not be base's writable top:
+ * take a bundle_snapshot of base first.
+ */
+int bundle_create_linked(const char *dir, const char *base,
+			 const char *base_guid, char *err, size_t errlen);
+
+/*
+ * dir is a copy of the bundle old_dir: re-point the parents outside the
+ * bundle (relative paths) so they name the same files from dir. Nothing to
+ * do for a bundle without outside parents.
+ */
+int bundle_relocate(const char *dir, const char *old_dir, char *err,
+		    size_t errlen);
 
 #endif

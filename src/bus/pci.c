@@ -31,8 +31,8 @@ void pci_function_init(struct pci_function *f, u16 vendor, u16 device,
 		f->bars[i].mapped_at = UINT64_MAX;
 }
 
-void pci_function_set_bar(struct pci_function *f, unsigned n, u32 size,
-			  bool io, const void *ops, void *opaque)
+void pci_function_set_bar(struct pci_function *f, unsigned n, u32 size, bool io,
+			  const void *ops, void *opaque)
 {
 	struct pci_bar *bar = &f->bars[n];
 	u8 reg = n == PCI_ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BAR0 + 4 * n;
@@ -114,7 +114,9 @@ static void pci_update_bars(struct pci_function *f)
 			err = mem_register_mmio(f->bus->mem, addr, bar->size,
 						bar->mmio, bar->opaque);
 		if (err)
-			log_guest_once("pci", "BAR %u of %02x.%x at 0x%llx overlaps another device",
+			log_guest_once("pci",
+				       "BAR %u of %02x.%x at 0x%llx overlaps "
+				       "another device",
 				       n, f->devfn >> 3, f->devfn & 7,
 				       (unsigned long long)addr);
 		else
@@ -163,15 +165,26 @@ void pci_config_write(struct pci_bus *bus, u8 devfn, u8 addr, u32 value,
 	for (i = 0; i < size && addr + i < 256; i++) {
 		u8 a = (u8)(addr + i), v = (u8)(value >> (8 * i));
 
-		f->config[a] = (u8)((f->config[a] & ~f->wmask[a]) |
-				    (v & f->wmask[a]));
-		f->config[a] &= (u8)~(v & f->w1c[a]);
+		f->config[a] =
+			(u8)((f->config[a] & ~f->wmask[a]) | (v & f->wmask[a]));
+		f->config[a] &= (u8) ~(v & f->w1c[a]);
 	}
 	if (addr < 0x40 && (addr + size > PCI_COMMAND) &&
 	    addr <= PCI_ROM_ADDRESS + 3)
 		pci_update_bars(f);
 	if (f->ops && f->ops->config_written)
 		f->ops->config_written(f, addr, size);
+}
+
+void pci_function_restore_config(struct pci_function *f, const u8 *config)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(f->config); i++)
+		f->config[i] = (u8)((f->config[i] & ~f->wmask[i]) |
+				    (config[i] & f->wmask[i]));
+	if (f->bus)
+		pci_update_bars(f);
 }
 
 static u32 pci_host_read(void *opaque, u16 offset, unsigned size)
@@ -218,7 +231,7 @@ static const struct pio_ops pci_host_ops = {
 
 int pci_bus_init(struct pci_bus *bus, struct pio_bus *pio, struct phys_mem *mem)
 {
-	*bus = (struct pci_bus){ .pio = pio, .mem = mem };
+	*bus = (struct pci_bus){.pio = pio, .mem = mem};
 	return pio_register(pio, PCI_CONFIG_ADDRESS_PORT, 8, &pci_host_ops,
 			    bus);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PCI bus 0 with configuration mechanism #1 (ports 0xCF8/0xCFC), as the
- * i440FX host bridge implements it (PCI Local Bus Specification 3.0, 3.2.2.3.2).
+ * i440FX host bridge implements it (PCI Local Bus
+ * Specification 3.0, 3.2.2.3.2).
  *
  * A function owns a 256-byte configuration space plus a write mask; the bus
  * applies generic rules (read-only bits, BAR sizing, command-register
@@ -44,7 +45,7 @@ struct pci_function;
 struct pci_bar {
 	u32 size; /* power of two; 0: BAR not implemented */
 	bool io;
-	const struct pio_ops *pio; /* for I/O BARs */
+	const struct pio_ops *pio;   /* for I/O BARs */
 	const struct mmio_ops *mmio; /* for memory BARs and the ROM */
 	void *opaque;
 	/* Set after pci_function_set_bar(): mapped as host memory instead */
@@ -64,7 +65,7 @@ struct pci_function_ops {
 struct pci_function {
 	u8 config[256];
 	u8 wmask[256]; /* bits the guest may change */
-	u8 w1c[256]; /* bits the guest clears by writing 1 (status) */
+	u8 w1c[256];   /* bits the guest clears by writing 1 (status) */
 	u8 devfn;
 	struct pci_bar bars[PCI_NUM_BARS + 1];
 	const struct pci_function_ops *ops;
@@ -94,12 +95,19 @@ void pci_function_init(struct pci_function *f, u16 vendor, u16 device,
 		       u32 class_code, u8 revision);
 int pci_bus_attach(struct pci_bus *bus, struct pci_function *f, u8 devfn);
 /* Declare BAR n (PCI_ROM_SLOT for the expansion ROM). */
-void pci_function_set_bar(struct pci_function *f, unsigned n, u32 size,
-			  bool io, const void *ops, void *opaque);
+void pci_function_set_bar(struct pci_function *f, unsigned n, u32 size, bool io,
+			  const void *ops, void *opaque);
 
 u32 pci_config_read(struct pci_bus *bus, u8 devfn, u8 addr, unsigned size);
 void pci_config_write(struct pci_bus *bus, u8 devfn, u8 addr, u32 value,
 		      unsigned size);
+
+/*
+ * A saved configuration space back in place (resume): only the bits the
+ * guest could have written are taken (a state file is untrusted input),
+ * then the BARs are mapped as the command register and BAR values say.
+ */
+void pci_function_restore_config(struct pci_function *f, const u8 *config);
 
 /* Device's INTx pin (1 = INTA), or 0. */
 static inline u8 pci_function_pin(const struct pci_function *f)

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "block/bundle.h"
+#include "block/hdd.h"
 #include "cli/cli.h"
 #include "cli/vm_cli.h"
 
@@ -27,21 +29,28 @@ static const char vm_usage[] =
 	"its configuration vm.ini, its disks, its log vm.log and, while\n"
 	"suspended, its saved state state.twss.\n"
 	"\n"
-	"  create NAME [run options] [--disk-size SIZE]\n"
+	"  create NAME [run options] [--disk-size SIZE [--disk-format "
+	"raw|hdd]]\n"
 	"                     new VM; options as 'twoostwo run' (--memory,\n"
 	"                     --cdrom, --hda..--hdd, --boot, --display, "
 	"--bios,\n"
 	"                     --engine, --net SPEC..., --com1..--com4 SPEC,\n"
-	"                     --lpt1/--lpt2 SPEC); --disk-size makes hda.img\n"
+	"                     --lpt1/--lpt2 SPEC, --vnc ADDR, --vnc-password\n"
+	"                     FILE); --disk-size makes hda.img\n"
+	"                     (raw) or the .hdd bundle hda.hdd\n"
 	"  list               every VM: state, pid, memory, uptime\n"
 	"  info NAME          configuration and state\n"
 	"  set NAME KEY=VALUE...  change a stopped VM (memory=512M, "
 	"hda=x.img,\n"
 	"                     com2=pty, net=user ...; KEY= removes it)\n"
-	"  delete NAME        remove a stopped VM's folder\n"
+	"  delete NAME        remove a stopped VM's folder (refused while a\n"
+	"                     linked clone uses its disks)\n"
 	"  start NAME [--console] [--discard-state]\n"
 	"                     run in the background (resumes a suspended VM)\n"
-	"  console NAME       attach this terminal to COM1; Ctrl-] detaches\n"
+	"  console NAME [--display]\n"
+	"                     print the VNC and web console addresses of a VM\n"
+	"                     with --vnc, then attach this terminal to COM1\n"
+	"                     (Ctrl-] detaches); --display: print only\n"
 	"  stop NAME [--force] [--timeout S]\n"
 	"                     ACPI power button, wait S s (default 120); with\n"
 	"                     --force: power off after the timeout (or at "
@@ -50,9 +59,10 @@ static const char vm_usage[] =
 	"  reset|pause|unpause NAME\n"
 	"  suspend NAME       save the machine into the folder and end it\n"
 	"  resume NAME        continue a suspended (or paused) VM\n"
-	"  clone SRC DST [--linked]\n"
-	"                     copy with a new UUID and MACs (--linked: share\n"
-	"                     the source's .hdd images as read-only bases)\n"
+	"  clone [--linked] SRC DST\n"
+	"                     copy with a new UUID and MACs (--linked: the\n"
+	"                     source's .hdd bundles get a snapshot and DST\n"
+	"                     only deltas on that frozen base)\n"
 	"  export NAME FILE   one archive (tar, zstd-compressed if FILE ends\n"
 	"                     in .zst)\n"
 	"  import FILE [NAME|PATH]\n";
@@ -127,7 +137,10 @@ enum vm_create_opt {
 	VC_COM4,
 	VC_LPT1,
 	VC_LPT2,
+	VC_VNC,
+	VC_VNC_PASSWORD,
 	VC_DISK_SIZE,
+	VC_DISK_FORMAT,
 };
 
 static const struct option vm_create_options[] = {
@@ -149,7 +162,10 @@ static const struct option vm_create_options[] = {
 	{"com4", required_argument, NULL, VC_COM4},
 	{"lpt1", required_argument, NULL, VC_LPT1},
 	{"lpt2", required_argument, NULL, VC_LPT2},
+	{"vnc", required_argument, NULL, VC_VNC},
+	{"vnc-password", required_argument, NULL, VC_VNC_PASSWORD},
 	{"disk-size", required_argument, NULL, VC_DISK_SIZE},
+	{"disk-format", required_argument, NULL, VC_DISK_FORMAT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -187,9 +203,10 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 			 const char *v, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"memory", "cdrom",   "hda",  "hdb",    "hdc",  "hdd",
-		"boot",	  "display", "bios", "engine", NULL,   NULL,
-		"com1",	  "com2",    "com3", "com4",   "lpt1", "lpt2",
+		"memory", "cdrom", "hda",     "hdb",  "hdc",
+		"hdd",	  "boot",  "display", "bios", "engine",
+		NULL,	  NULL,	   "com1",    "com2", "com3",
+		"com4",	  "lpt1",  "lpt2",    "vnc",  "vnc-password",
 	};
 	char *stored = NULL, mac[18];
 	const char *key;
@@ -211,7 +228,7 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 		return ret;
 	}
 	key = keys[(opt == VC_SERIAL ? VC_COM1 : opt) - VC_MEMORY];
-	if (opt >= VC_CDROM && opt <= VC_HDD) {
+	if ((opt >= VC_CDROM && opt <= VC_HDD) || opt == VC_VNC_PASSWORD) {
 		stored = vm_store_path(absdir, v);
 		if (!stored)
 			return -ENOMEM;
@@ -222,11 +239,33 @@ static int vm_create_set(struct vm_config *c, const char *absdir, int opt,
 	return ret;
 }
 
-static int vm_make_disk(const char *dir, u64 size, struct vm_config *c)
+/* hda.hdd: a Parallels bundle, the format linked clones need. */
+static int vm_make_bundle(const char *dir, u64 size, struct vm_config *c)
+{
+	char path[PATH_MAX], err[1024];
+	int ret;
+
+	if (vm_path(path, sizeof(path), dir, "hda.hdd"))
+		return -ENAMETOOLONG;
+	ret = bundle_create(path, size, HDD_DEFAULT_CLUSTER, false, err,
+			    sizeof(err));
+	if (ret) {
+		vm_err("create", "%s", err);
+		return ret;
+	}
+	free(c->drive[VM_HDA]);
+	c->drive[VM_HDA] = strdup("hda.hdd");
+	return c->drive[VM_HDA] ? 0 : -ENOMEM;
+}
+
+static int vm_make_disk(const char *dir, u64 size, bool bundle,
+			struct vm_config *c)
 {
 	char path[PATH_MAX];
 	int fd;
 
+	if (bundle)
+		return vm_make_bundle(dir, size, c);
 	if (vm_path(path, sizeof(path), dir, "hda.img"))
 		return -ENAMETOOLONG;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -277,7 +316,8 @@ static int vm_abs_dir(const char *dir, char *out, size_t len)
 		       0;
 }
 
-static int vm_create_finish(struct vm_ref *ref, const char *name, u64 disk_size)
+static int vm_create_finish(struct vm_ref *ref, const char *name, u64 disk_size,
+			    bool bundle)
 {
 	char err[1024], uuid[37];
 	const char *base = strrchr(name, '/');
@@ -299,7 +339,7 @@ static int vm_create_finish(struct vm_ref *ref, const char *name, u64 disk_size)
 	}
 	ret = vm_mkdirs(ref->dir);
 	if (!ret && disk_size && !ref->cfg.drive[VM_HDA])
-		ret = vm_make_disk(ref->dir, disk_size, &ref->cfg);
+		ret = vm_make_disk(ref->dir, disk_size, bundle, &ref->cfg);
 	if (ret) {
 		vm_err("create", "%s: %s", ref->dir, strerror(-ret));
 		return CLI_EXIT_ERROR;
@@ -344,7 +384,8 @@ static const char *vm_create_name(int argc, char **argv)
 }
 
 static int vm_create_options_parse(int argc, char **argv, struct vm_ref *ref,
-				   const char *absdir, u64 *disk_size)
+				   const char *absdir, u64 *disk_size,
+				   bool *bundle)
 {
 	char err[1024];
 	int opt;
@@ -359,6 +400,16 @@ static int vm_create_options_parse(int argc, char **argv, struct vm_ref *ref,
 			       "--help')",
 			       argv[optind - 1]);
 			return CLI_EXIT_USAGE;
+		}
+		if (opt == VC_DISK_FORMAT) {
+			if (strcmp(optarg, "raw") && strcmp(optarg, "hdd")) {
+				vm_err("create",
+				       "--disk-format is raw or hdd, not '%s'",
+				       optarg);
+				return CLI_EXIT_USAGE;
+			}
+			*bundle = !strcmp(optarg, "hdd");
+			continue;
 		}
 		if (opt == VC_DISK_SIZE) {
 			if (vm_parse_size(optarg, disk_size) || !*disk_size) {
@@ -383,6 +434,7 @@ int vm_cmd_create(int argc, char **argv)
 	char absdir[PATH_MAX];
 	const char *name;
 	u64 disk_size = 0;
+	bool bundle = false;
 	int ret;
 
 	if (argc == 2 &&
@@ -407,9 +459,10 @@ int vm_cmd_create(int argc, char **argv)
 		vm_err("create", "%s already exists", ref.ini);
 		return CLI_EXIT_ERROR;
 	}
-	ret = vm_create_options_parse(argc, argv, &ref, absdir, &disk_size);
+	ret = vm_create_options_parse(argc, argv, &ref, absdir, &disk_size,
+				      &bundle);
 	if (!ret)
-		ret = vm_create_finish(&ref, name, disk_size);
+		ret = vm_create_finish(&ref, name, disk_size, bundle);
 	vm_close(&ref);
 	return ret;
 }
@@ -560,6 +613,7 @@ int vm_cmd_set(int argc, char **argv)
 
 int vm_cmd_delete(int argc, char **argv)
 {
+	char who[PATH_MAX];
 	struct vm_ref ref;
 	pid_t pid;
 	int ret;
@@ -574,6 +628,14 @@ int vm_cmd_delete(int argc, char **argv)
 	if (vm_run_state(ref.dir, &pid) == VM_RUNNING) {
 		vm_err("delete", "%s is running (pid %d): stop it first",
 		       argv[1], (int)pid);
+		vm_close(&ref);
+		return CLI_EXIT_ERROR;
+	}
+	if (vm_linked_dependant(ref.dir, who, sizeof(who))) {
+		vm_err("delete",
+		       "%s: its disks are the base of the linked clone %s: "
+		       "delete that first",
+		       argv[1], who);
 		vm_close(&ref);
 		return CLI_EXIT_ERROR;
 	}

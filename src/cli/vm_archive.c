@@ -5,7 +5,9 @@
  * clone copies a stopped VM's folder (reflinks where the file system
  * shares blocks, else a sparse copy) and gives the copy a new UUID and new
  * MAC addresses. A suspended VM's saved state is not cloned: it holds the
- * old identity, so the clone starts from its disks.
+ * old identity, so the clone starts from its disks. --linked shares the
+ * source's .hdd bundles instead of copying them (vm_linked.c); a full copy
+ * of a linked clone re-points its parents from the new place.
  *
  * export writes the folder as one tar archive (libarchive; zstd-compressed
  * when the name ends in .zst, sparse files kept sparse); import unpacks one
@@ -93,7 +95,22 @@ done:
 	return ret;
 }
 
-static int vm_copy_tree(const char *from, const char *to, bool top)
+/* A top-level name listed in skip (NULL-terminated; skip may be NULL). */
+static bool vm_skipped(const char *name, const char *const *skip)
+{
+	for (; skip && *skip; skip++)
+		if (!strcmp(name, *skip))
+			return true;
+	return false;
+}
+
+/*
+ * Copy a folder. At the top: not the running instance's files, not the
+ * list of linked clones (they depend on the original, not on the copy),
+ * not the names in skip (a linked clone's bundles are made, not copied).
+ */
+static int vm_copy_tree(const char *from, const char *to, bool top,
+			const char *const *skip)
 {
 	struct dirent *e;
 	struct stat st;
@@ -111,7 +128,9 @@ static int vm_copy_tree(const char *from, const char *to, bool top)
 		char a[PATH_MAX], b[PATH_MAX];
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    (top && vm_transient(e->d_name, false)))
+		    (top && (vm_transient(e->d_name, false) ||
+			     !strcmp(e->d_name, "linked-clones") ||
+			     vm_skipped(e->d_name, skip))))
 			continue;
 		if (snprintf(a, sizeof(a), "%s/%s", from, e->d_name) >=
 			    (int)sizeof(a) ||
@@ -123,7 +142,7 @@ static int vm_copy_tree(const char *from, const char *to, bool top)
 		if (lstat(a, &st) < 0)
 			ret = -errno;
 		else if (S_ISDIR(st.st_mode)) /* .hdd bundles */
-			ret = vm_copy_tree(a, b, false);
+			ret = vm_copy_tree(a, b, false, NULL);
 		else if (S_ISREG(st.st_mode))
 			ret = vm_copy_file(a, b, st.st_mode);
 	}
@@ -174,43 +193,86 @@ static const char *vm_basename(const char *p)
 	return s ? s + 1 : p;
 }
 
-int vm_cmd_clone(int argc, char **argv)
+/* The bundles a linked clone makes instead of copying: the disks. */
+static void vm_disk_names(const struct vm_config *c, const char **skip)
 {
-	struct vm_ref ref;
-	char dst[PATH_MAX];
-	pid_t pid;
+	unsigned i, n = 0;
+
+	for (i = 0; i < VM_DRIVES; i++)
+		if (c->drive[i] && *c->drive[i] && vm_drive_is_disk(i))
+			skip[n++] = c->drive[i];
+	skip[n] = NULL;
+}
+
+static int vm_clone_into(struct vm_ref *ref, const char *dst, bool linked)
+{
+	const char *skip[VM_DRIVES + 1] = {NULL};
 	int ret;
 
-	if (argc != 3) {
-		vm_err("clone", "usage: twoostwo vm clone SRC DST");
+	if (linked)
+		vm_disk_names(&ref->cfg, skip);
+	ret = vm_copy_tree(ref->dir, dst, true, skip);
+	if (ret) {
+		vm_err("clone", "%s: %s", dst, strerror(-ret));
+		return ret;
+	}
+	ret = linked ? vm_linked_make(ref, dst) :
+		       vm_relocate_disks(dst, ref->dir);
+	return ret ?: vm_new_identity(dst, vm_basename(dst));
+}
+
+int vm_cmd_clone(int argc, char **argv)
+{
+	const char *pos[2] = {NULL, NULL};
+	struct vm_ref ref;
+	char dst[PATH_MAX];
+	bool linked = false;
+	int i, n = 0, ret;
+	pid_t pid;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--linked"))
+			linked = true;
+		else if (argv[i][0] != '-' && n < 2)
+			pos[n++] = argv[i];
+		else
+			n = 3;
+	}
+	if (n != 2) {
+		vm_err("clone", "usage: twoostwo vm clone [--linked] SRC DST");
 		return CLI_EXIT_USAGE;
 	}
-	ret = vm_open(argv[1], &ref);
+	ret = vm_open(pos[0], &ref);
 	if (ret)
 		return ret;
 	if (vm_run_state(ref.dir, &pid) == VM_RUNNING) {
 		vm_err("clone", "%s is running (pid %d): stop or suspend it",
-		       argv[1], (int)pid);
+		       pos[0], (int)pid);
 		vm_close(&ref);
 		return CLI_EXIT_ERROR;
 	}
-	if (vm_resolve(argv[2], dst, sizeof(dst))) {
-		vm_err("clone", "%s: path too long", argv[2]);
+	if (vm_resolve(pos[1], dst, sizeof(dst))) {
+		vm_err("clone", "%s: path too long", pos[1]);
 		vm_close(&ref);
 		return CLI_EXIT_USAGE;
 	}
-	ret = vm_copy_tree(ref.dir, dst, true);
-	if (ret) {
-		vm_err("clone", "%s: %s", dst, strerror(-ret));
-		if (ret != -EEXIST)
-			vm_remove_tree(dst);
+	if (linked && vm_linked_check_source(&ref)) {
 		vm_close(&ref);
 		return CLI_EXIT_ERROR;
 	}
-	vm_close(&ref);
-	if (vm_new_identity(dst, vm_basename(dst)))
+	if (!access(dst, F_OK)) {
+		vm_err("clone", "%s already exists", dst);
+		vm_close(&ref);
 		return CLI_EXIT_ERROR;
-	printf("cloned %s to %s\n", argv[1], dst);
+	}
+	ret = vm_clone_into(&ref, dst, linked);
+	vm_close(&ref);
+	if (ret) {
+		vm_remove_tree(dst);
+		return CLI_EXIT_ERROR;
+	}
+	printf("cloned %s to %s%s\n", pos[0], dst,
+	       linked ? " (linked: its disks are deltas on the source's)" : "");
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * `twoostwo vm VERB`: the VM suite's subcommands, one group per file
  * (vm.c: create, list, info, set, delete; vm_run.c: start, console, stop,
  * reset, pause, unpause, suspend, resume; vm_archive.c: clone, export,
- * import). Shared helpers live here.
+ * import; vm_linked.c: linked clones). Shared helpers live here.
  */
 #ifndef TWOOSTWO_CLI_VM_CLI_H
 #define TWOOSTWO_CLI_VM_CLI_H
@@ -45,6 +45,18 @@ int vm_cmd_resume(int argc, char **argv);
 int vm_cmd_clone(int argc, char **argv);
 int vm_cmd_export(int argc, char **argv);
 int vm_cmd_import(int argc, char **argv);
+
+/* vm_linked.c: linked clones and the VMs that depend on a folder. */
+/* A hard disk (hda..hdd), not the CD. */
+bool vm_drive_is_disk(enum vm_drive d);
+/* Every disk of src is a .hdd bundle in its folder; else one line. */
+int vm_linked_check_source(const struct vm_ref *src);
+/* Snapshot src's bundles and make dst's linked bundles on them. */
+int vm_linked_make(const struct vm_ref *src, const char *dst);
+/* dst is a copy of src: re-point its bundles' outside parents. */
+int vm_relocate_disks(const char *dst, const char *src);
+/* Another VM whose disks use images in dir as parents: its folder in who. */
+bool vm_linked_dependant(const char *dir, char *who, size_t len);
 
 /* Wait until the VM in dir no longer runs: true, or false at timeout. */
 bool vm_wait_stopped(const char *dir, double seconds);

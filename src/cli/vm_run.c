@@ -107,6 +107,8 @@ static void vm_build_argv(struct vm_argv *a, const struct vm_config *c,
 	vm_arg2(a, "--display",
 		c->display && strcmp(c->display, "terminal") ? c->display :
 							       "none");
+	vm_arg2(a, "--vnc", c->vnc);
+	vm_arg2(a, "--vnc-password", c->vnc_password);
 	vm_arg2(a, "--engine", c->engine);
 	vm_arg2(a, "--boot", c->boot);
 	vm_arg2(a, "--bios", c->bios);
@@ -633,14 +635,59 @@ static int vm_console_attach(const char *dir, const char *name)
 	return 0;
 }
 
+/*
+ * A VM with a display (vm.ini vnc=): print where viewers reach it, from
+ * the running VM's own answer. True if it has one.
+ */
+static bool vm_console_display(const char *dir, const char *name)
+{
+	char reply[1024] = "", *vnc, *web;
+
+	if (vm_control(dir, "state", reply, sizeof(reply), 2000))
+		return false;
+	vnc = strstr(reply, " vnc=");
+	web = strstr(reply, " web=");
+	if (vnc)
+		vnc[strcspn(vnc + 1, " ") + 1] = '\0';
+	if (web)
+		web[strcspn(web + 1, " ") + 1] = '\0';
+	if (!vnc)
+		return false;
+	printf("%s: VNC display at %s\n", name, vnc + 5);
+	if (web)
+		printf("%s: web console at %s\n", name, web + 5);
+	fflush(stdout);
+	return true;
+}
+
 int vm_cmd_console(int argc, char **argv)
 {
 	struct vm_ref ref;
-	int ret = vm_open_running("console", argc, argv, &ref);
+	bool display_only = false, has_display;
+	char *args[3] = {argv[0], NULL, NULL};
+	int i, n = 1, ret;
 
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--display"))
+			display_only = true;
+		else if (n++ < 2)
+			args[n - 1] = argv[i];
+	}
+	ret = vm_open_running("console", n, args, &ref);
 	if (ret)
 		return ret;
-	ret = vm_console_attach(ref.dir, argv[1]);
+	has_display = vm_console_display(ref.dir, args[1]);
+	if (display_only && !has_display) {
+		vm_err("console", "%s has no display (set vnc= in its vm.ini)",
+		       args[1]);
+		ret = CLI_EXIT_ERROR;
+	} else if (!display_only &&
+		   (!has_display ||
+		    (ref.cfg.com[0] &&
+		     strstr(ref.cfg.com[0], VM_CONSOLE_SOCK)))) {
+		/* COM1 too when it is the console socket. */
+		ret = vm_console_attach(ref.dir, args[1]);
+	}
 	vm_close(&ref);
 	return ret;
 }

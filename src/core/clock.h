@@ -35,6 +35,24 @@ static inline u64 clock_now_ns(void)
 }
 #endif
 
+/*
+ * The guest's clock: host monotonic time minus the time the machine spent
+ * paused, so it stands still while the VM is paused (as QEMU's virtual
+ * clock does) and guest timers neither fire during a pause nor catch up
+ * in a burst after it. Guest devices (PIT, RTC, PM timer, local APIC,
+ * UART, TSC) read this one and arm their timers with timer_init_guest;
+ * the event loop, back ends and displays use clock_now_ns. Stopped and
+ * started by clock_guest_stop/start (core/timer.h). One machine per
+ * process, so the state is global.
+ */
+extern u64 clock_guest_offset_ns;
+extern u64 clock_guest_stopped_ns; /* 0 while running, else the guest time */
+static inline u64 clock_guest_ns(void)
+{
+	return clock_guest_stopped_ns ? clock_guest_stopped_ns :
+					clock_now_ns() - clock_guest_offset_ns;
+}
+
 /* a * b / c without intermediate overflow, for tick conversions. */
 static inline u64 muldiv64(u64 a, u64 b, u64 c)
 {

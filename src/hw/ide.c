@@ -1802,7 +1802,8 @@ static int ide_load(void *opaque, const struct snap_reader *r)
 		}
 	}
 	if (!err) {
-		memcpy(ide->pci.config, config, sizeof(config));
+		/* BAR4 (bus master DMA) mapped again, as the guest set it. */
+		pci_function_restore_config(&ide->pci, config);
 		for (c = 0; c < 2; c++) {
 			ide->chan[c].s = cs[c];
 			for (u = 0; u < 2; u++) {

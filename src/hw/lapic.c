@@ -459,7 +459,7 @@ static u64 lapic_guest_tsc(const struct lapic *apic)
 {
 	if (apic->host.tsc)
 		return apic->host.tsc(apic->host.opaque);
-	return clock_now_ns();
+	return clock_guest_ns();
 }
 
 /* SDM Figure 10-10: bits 3, 1:0 select 2, 4, ... 128, and 1 for 111b. */
@@ -548,7 +548,7 @@ static void lapic_timer_arm(struct lapic *apic, u64 now)
 static void lapic_timer_fire(void *opaque)
 {
 	struct lapic *apic = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	if (lapic_timer_mode(apic) == TIMER_TSC_DEADLINE) {
 		/* the guest may have moved its TSC back since arming */
@@ -566,7 +566,7 @@ static void lapic_timer_fire(void *opaque)
 
 static void lapic_write_initial_count(struct lapic *apic, u32 value)
 {
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	/* ignored in TSC-deadline mode (10.5.4.1) */
 	if (lapic_timer_mode(apic) == TIMER_TSC_DEADLINE)
@@ -580,7 +580,7 @@ static void lapic_write_initial_count(struct lapic *apic, u32 value)
 /* A new divider keeps the current count where it is. */
 static void lapic_write_tdcr(struct lapic *apic, u32 value)
 {
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	u32 count = lapic_current_count(apic, now);
 
 	apic->s.tdcr = value & TDCR_WRITABLE;
@@ -607,7 +607,7 @@ void lapic_set_tsc_deadline(struct lapic *apic, u64 deadline)
 	if (lapic_timer_mode(apic) != TIMER_TSC_DEADLINE)
 		return;
 	apic->s.tsc_deadline = deadline;
-	lapic_timer_arm(apic, clock_now_ns());
+	lapic_timer_arm(apic, clock_guest_ns());
 }
 
 /* --- register writes -------------------------------------------------- */
@@ -811,7 +811,7 @@ static bool lapic_reg_read(struct lapic *apic, u32 off, u32 *value)
 		*value = apic->s.initial_count;
 		return true;
 	case REG_TMCCT:
-		*value = lapic_current_count(apic, clock_now_ns());
+		*value = lapic_current_count(apic, clock_guest_ns());
 		return true;
 	case REG_TDCR:
 		*value = apic->s.tdcr;
@@ -955,7 +955,7 @@ static int lapic_save(void *opaque, struct snap_writer *w)
 	struct lapic *apic = opaque;
 	struct lapic_regs s = apic->s;
 
-	s.timer_start_ns -= clock_now_ns();
+	s.timer_start_ns -= clock_guest_ns();
 	return snap_put(w, "lapic", LAPIC_SAVE_VERSION, &s, sizeof(s));
 }
 
@@ -992,7 +992,7 @@ static int lapic_load(void *opaque, const struct snap_reader *r)
 {
 	struct lapic *apic = opaque;
 	struct lapic_regs s;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	int ret;
 
 	ret = snap_get(r, "lapic", LAPIC_SAVE_VERSION, &s, sizeof(s));
@@ -1048,7 +1048,7 @@ struct lapic *lapic_create(struct phys_mem *mem, struct timer_list *timers,
 	apic->mem = mem;
 	if (host)
 		apic->host = *host;
-	timer_init(&apic->timer, timers, lapic_timer_fire, apic);
+	timer_init_guest(&apic->timer, timers, lapic_timer_fire, apic);
 	lapic_power_up_regs(apic, LAPIC_DEFAULT_BASE | BASE_BSP | BASE_ENABLE);
 	if (lapic_map(apic, LAPIC_DEFAULT_BASE, true)) {
 		free(apic);

@@ -126,7 +126,7 @@ static void pm_arm_ovf_timer(struct piix4_pm *pm, u64 now)
 static void pm_ovf_expired(void *opaque)
 {
 	struct piix4_pm *pm = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	pm_update_status(pm, now);
 	pm_update_sci(pm);
@@ -137,7 +137,7 @@ static u32 piix4_pm_io_read(void *opaque, u16 offset, unsigned size)
 {
 	struct piix4_pm *pm = opaque;
 	u8 view[PM_VIEW_SIZE] = {0};
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	u32 value = 0;
 	unsigned i;
 
@@ -208,7 +208,7 @@ static void piix4_pm_io_write(void *opaque, u16 offset, u32 value,
 			      unsigned size)
 {
 	struct piix4_pm *pm = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	unsigned i;
 
 	/* A write-1-to-clear must see every overflow up to now. */
@@ -305,7 +305,7 @@ static void piix4_pm_reset(void *opaque)
 
 	piix4_pm_init_config(pm);
 	pm->regs = (struct piix4_pm_regs){0};
-	piix4_pm_restart(pm, clock_now_ns(), 0);
+	piix4_pm_restart(pm, clock_guest_ns(), 0);
 }
 
 /* The saved form: configuration space, registers, timer value. */
@@ -320,7 +320,7 @@ struct piix4_pm_snap {
 static int piix4_pm_save(void *opaque, struct snap_writer *w)
 {
 	struct piix4_pm *pm = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	struct piix4_pm_snap s;
 
 	pm_update_status(pm, now);
@@ -350,7 +350,7 @@ static int piix4_pm_load(void *opaque, const struct snap_reader *r)
 	pm->regs.en = s.regs.en & PM_EN_MASK;
 	pm->regs.cnt = s.regs.cnt & PM_CNT_STORED;
 	pm->regs.gpen = s.regs.gpen;
-	piix4_pm_restart(pm, clock_now_ns(), s.tmr);
+	piix4_pm_restart(pm, clock_guest_ns(), s.tmr);
 	pm_update_sci(pm);
 	return 0;
 }
@@ -403,7 +403,7 @@ struct piix4_pm *piix4_pm_create(struct pci_bus *pci, u8 devfn,
 	pm->sci = sci;
 	pm->power_off = power_off;
 	pm->opaque = opaque;
-	timer_init(&pm->ovf_timer, timers, pm_ovf_expired, pm);
+	timer_init_guest(&pm->ovf_timer, timers, pm_ovf_expired, pm);
 	pci_function_init(&pm->fn, PIIX4_PM_VENDOR, PIIX4_PM_DEVICE,
 			  PIIX4_PM_CLASS, PIIX4_PM_REVISION);
 	pm->fn.ops = &piix4_pm_pci_ops;

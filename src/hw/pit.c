@@ -251,7 +251,7 @@ static void pit_irq_fire(void *opaque)
 {
 	struct pit *pit = opaque;
 	struct pit_channel *c = &pit->s.ch[0];
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	pit_settle(c, now);
 	if (c->mode == 0 || c->mode == 1) {
@@ -472,13 +472,13 @@ static u32 pit_io_read(void *opaque, u16 offset, unsigned size)
 
 	if (offset >= PIT_CHANNELS)
 		return 0xff; /* the control word register is write-only */
-	return pit_read_counter(&pit->s.ch[offset], clock_now_ns());
+	return pit_read_counter(&pit->s.ch[offset], clock_guest_ns());
 }
 
 static void pit_io_write(void *opaque, u16 offset, u32 value, unsigned size)
 {
 	struct pit *pit = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	if (offset >= PIT_CHANNELS)
 		pit_write_control(pit, (u8)value, now);
@@ -519,7 +519,7 @@ static void pit_set_gate(struct pit_channel *c, bool gate, u64 now)
 static u32 pit_port61_read(void *opaque, u16 offset, unsigned size)
 {
 	struct pit *pit = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	struct pit_channel *c = &pit->s.ch[2];
 	u8 v = pit->s.port61 & P61_WRITABLE;
 
@@ -536,7 +536,7 @@ static void pit_port61_write(void *opaque, u16 offset, u32 value, unsigned size)
 	struct pit *pit = opaque;
 
 	pit->s.port61 = (u8)value & P61_WRITABLE;
-	pit_set_gate(&pit->s.ch[2], value & P61_GATE2, clock_now_ns());
+	pit_set_gate(&pit->s.ch[2], value & P61_GATE2, clock_guest_ns());
 }
 
 static const struct pio_ops pit_ops = {
@@ -588,7 +588,7 @@ static int pit_save(void *opaque, struct snap_writer *w)
 {
 	struct pit *pit = opaque;
 	struct pit_state s = pit->s;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	unsigned i;
 
 	for (i = 0; i < PIT_CHANNELS; i++) {
@@ -611,7 +611,7 @@ static int pit_load_state(void *opaque, const struct snap_reader *r)
 {
 	struct pit *pit = opaque;
 	struct pit_state s;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	unsigned i;
 	int ret;
 
@@ -666,7 +666,7 @@ struct pit *pit_create(struct pio_bus *pio, struct timer_list *timers,
 		return NULL;
 	pit->pio = pio;
 	pit->irq0 = irq0;
-	timer_init(&pit->irq_timer, timers, pit_irq_fire, pit);
+	timer_init_guest(&pit->irq_timer, timers, pit_irq_fire, pit);
 	if (pio_register(pio, PIT_PORT, 4, &pit_ops, pit)) {
 		free(pit);
 		return NULL;

@@ -338,7 +338,7 @@ static void rtc_rearm(struct rtc *rtc, u64 now)
 static void rtc_timer_fire(void *opaque)
 {
 	struct rtc *rtc = opaque;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	rtc_catch_up(rtc, now);
 	rtc_rearm(rtc, now);
@@ -397,7 +397,7 @@ static void rtc_write_time(struct rtc *rtc, unsigned idx, u8 v, u64 now)
 
 static void rtc_reg_write(struct rtc *rtc, unsigned idx, u8 v)
 {
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	if (rtc_is_time_reg(idx)) {
 		rtc_write_time(rtc, idx, v, now);
@@ -453,7 +453,7 @@ static u8 rtc_read_c(struct rtc *rtc, u64 now)
 
 static u8 rtc_reg_read(struct rtc *rtc, unsigned idx)
 {
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	if (rtc_is_time_reg(idx)) {
 		if (rtc_running(rtc))
@@ -525,7 +525,7 @@ static int rtc_save(void *opaque, struct snap_writer *w)
 {
 	struct rtc *rtc = opaque;
 	struct rtc_saved s = {0};
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	rtc_catch_up(rtc, now);
 	if (rtc_running(rtc)) {
@@ -543,7 +543,7 @@ static int rtc_load(void *opaque, const struct snap_reader *r)
 {
 	struct rtc *rtc = opaque;
 	struct rtc_saved s;
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 	int ret;
 
 	ret = snap_get(r, "rtc", RTC_SAVE_VERSION, &s, sizeof(s));
@@ -594,13 +594,13 @@ struct rtc *rtc_create(struct pio_bus *pio, struct timer_list *timers,
 		       struct irq_line irq8)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
-	u64 now = clock_now_ns();
+	u64 now = clock_guest_ns();
 
 	if (!rtc)
 		return NULL;
 	rtc->pio = pio;
 	rtc->irq8 = irq8;
-	timer_init(&rtc->timer, timers, rtc_timer_fire, rtc);
+	timer_init_guest(&rtc->timer, timers, rtc_timer_fire, rtc);
 	if (pio_register(pio, RTC_PORT, 2, &rtc_ops, rtc)) {
 		free(rtc);
 		return NULL;

@@ -56,6 +56,7 @@ struct rtl8029 {
 	u32 rom_size;
 	char snap_name[24];
 	char p3_name[32];
+	char pci_name[32];
 };
 
 static struct rtl8029 *to_rtl(void *opaque)
@@ -202,6 +203,11 @@ static int rtl_save(void *opaque, struct snap_writer *w)
 	if (!err)
 		err = snap_put(w, r->p3_name, RTL_SNAP_VERSION, &r->p3,
 			       sizeof(r->p3));
+	/* BAR0 and the command register: without them a resumed guest's
+	 * driver talks to unmapped ports (transmit timeouts). */
+	if (!err)
+		err = snap_put(w, r->pci_name, RTL_SNAP_VERSION, r->pci.config,
+			       sizeof(r->pci.config));
 	return err;
 }
 
@@ -209,6 +215,7 @@ static int rtl_load(void *opaque, const struct snap_reader *rd)
 {
 	struct rtl8029 *r = to_rtl(opaque);
 	struct rtl8029_page3 p3;
+	u8 config[256];
 	int err = snap_get(rd, r->p3_name, RTL_SNAP_VERSION, &p3, sizeof(p3));
 
 	if (!err)
@@ -216,7 +223,13 @@ static int rtl_load(void *opaque, const struct snap_reader *rd)
 	if (err)
 		return err;
 	r->p3 = p3;
-	return 0;
+	/* Absent in files from before it was saved: keep the reset space. */
+	err = snap_get(rd, r->pci_name, RTL_SNAP_VERSION, config,
+		       sizeof(config));
+	if (!err)
+		pci_function_restore_config(&r->pci, config);
+	rtl_update_intx(r);
+	return err == -ENOENT ? 0 : err;
 }
 
 static void rtl_free(struct rtl8029 *r)
@@ -320,6 +333,7 @@ int rtl8029_create(struct pci_bus *pci, u8 devfn, const struct irq_line *intx,
 	snprintf(r->snap_name, sizeof(r->snap_name), "rtl8029@%02x.%x",
 		 devfn >> 3, devfn & 7);
 	snprintf(r->p3_name, sizeof(r->p3_name), "%s-config", r->snap_name);
+	snprintf(r->pci_name, sizeof(r->pci_name), "%s-pci", r->snap_name);
 	ret = rtl_copy_rom(r, rom, rom_size, err, errlen);
 	if (ret) {
 		free(r);

@@ -214,7 +214,7 @@ static void uart_rx_timer_restart(struct uart16550 *u)
 		return;
 	}
 	timer_arm(&u->rx_timer,
-		  clock_now_ns() + UART_TIMEOUT_CHARS * uart_char_time_ns(u));
+		  clock_guest_ns() + UART_TIMEOUT_CHARS * uart_char_time_ns(u));
 }
 
 static void uart_rx_timeout(void *opaque)
@@ -581,7 +581,7 @@ struct uart16550 *uart16550_create(struct pio_bus *pio, u16 base,
 	u->backend = backend;
 	snprintf(u->snap_name, sizeof(u->snap_name), "uart@%x", base);
 	u->host_inputs = chardev_get_modem(backend);
-	timer_init(&u->rx_timer, timers, uart_rx_timeout, u);
+	timer_init_guest(&u->rx_timer, timers, uart_rx_timeout, u);
 	if (pio_register(pio, base, UART_NPORTS, &uart_pio_ops, u) < 0) {
 		log_error("uart16550", "ports 0x%x-0x%x are already taken",
 			  base, base + UART_NPORTS - 1);

@@ -647,6 +647,10 @@ static int vga_save(void *opaque, struct snap_writer *w)
 	if (!err)
 		err = snap_put(w, "vga-vram", VGA_SNAP_VERSION, vga->vram,
 			       vga->vram_size);
+	/* BAR0 (the linear framebuffer) and the command register. */
+	if (!err && vga->pci.bus)
+		err = snap_put(w, "vga-pci", VGA_SNAP_VERSION, vga->pci.config,
+			       sizeof(vga->pci.config));
 	return err;
 }
 
@@ -654,6 +658,7 @@ static int vga_load(void *opaque, const struct snap_reader *rd)
 {
 	struct vga *vga = opaque;
 	struct vga_regs r;
+	u8 config[256];
 	int err;
 
 	err = snap_get(rd, "vga", VGA_SNAP_VERSION, &r, sizeof(r));
@@ -665,6 +670,10 @@ static int vga_load(void *opaque, const struct snap_reader *rd)
 	vga->r = r;
 	vga->rs.drawn_valid = false;
 	mem_dirty_log_mark(&vga->dirty, 0, vga->vram_size);
+	/* Absent in files from before it was saved: keep the reset space. */
+	if (vga->pci.bus &&
+	    !snap_get(rd, "vga-pci", VGA_SNAP_VERSION, config, sizeof(config)))
+		pci_function_restore_config(&vga->pci, config);
 	return 0;
 }
 

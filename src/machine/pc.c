@@ -133,7 +133,7 @@ static int pc_lapic_extint_ack(void *opaque)
  */
 static u64 pc_lapic_tsc(void *opaque)
 {
-	return clock_now_ns();
+	return clock_guest_ns();
 }
 
 static int pc_intack(void *opaque)

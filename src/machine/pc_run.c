@@ -211,7 +211,10 @@ static void pc_step(struct pc *pc)
 	u64 slice_end = now + pc_slice_ns(pc, now);
 
 	if (pc->paused) {
-		/* Devices, timers and the control socket carry on. */
+		/*
+		 * Back ends, displays and the control socket carry on; the
+		 * guest clock stands, so guest timers wait (core/clock.h).
+		 */
 		evloop_run_once(&pc->loop, next);
 		return;
 	}

@@ -181,7 +181,7 @@ static void pc_put_cpu(struct fieldlist *fl, const struct x86_state *s)
 		v[i] = s->dr[i];
 	pc_put_array(fl, "dr", v, ARRAY_SIZE(s->dr));
 	/* The soft engine keeps an offset from host time: store the value. */
-	fieldlist_put(fl, "tsc", s->tsc + clock_now_ns());
+	fieldlist_put(fl, "tsc", s->tsc + clock_guest_ns());
 	pc_put_array(fl, "mtrr_fixed", s->mtrr_fixed,
 		     ARRAY_SIZE(s->mtrr_fixed));
 	pc_put_array(fl, "mtrr_var", s->mtrr_var, ARRAY_SIZE(s->mtrr_var));
@@ -261,7 +261,7 @@ static int pc_get_cpu(struct pc_cpu_reader *r, struct x86_state *s)
 			   (void *)((u8 *)s + cpu_segs[i].offset));
 	CPU_GET_ARRAY(r, "dr", s->dr);
 	if (pc_get(r, "tsc", &v))
-		s->tsc = v - clock_now_ns();
+		s->tsc = v - clock_guest_ns();
 	CPU_GET_ARRAY(r, "mtrr_fixed", s->mtrr_fixed);
 	CPU_GET_ARRAY(r, "mtrr_var", s->mtrr_var);
 	pc_get_bytes(r, "st", f->st, sizeof(f->st));

@@ -10,15 +10,31 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timer.h"
 #include "hw/piix4_pm.h"
 #include "machine/pc_internal.h"
+#include "ui/vnc.h"
 
+/*
+ * "running pid=N uptime=S", and with a VNC server "vnc=ADDR" (as given to
+ * --vnc, ":PORT" meaning loopback) and "web=URL": `vm console` prints
+ * them so a user can reach a graphical VM.
+ */
 static int pc_vm_state(struct pc *pc, char *msg, size_t len)
 {
-	snprintf(msg, len, "%s pid=%d uptime=%llu",
-		 pc->paused ? "paused" : "running", (int)getpid(),
-		 (unsigned long long)((clock_now_ns() - pc->created_ns) /
-				      NSEC_PER_SEC));
+	const char *url = pc->vnc ? vnc_web_url(pc->vnc) : NULL;
+	int n = snprintf(
+		msg, len, "%s pid=%d uptime=%llu",
+		pc->paused ? "paused" : "running", (int)getpid(),
+		(unsigned long long)((clock_now_ns() - pc->created_ns) /
+				     NSEC_PER_SEC));
+
+	if (pc->vnc && n > 0 && (size_t)n < len)
+		n += snprintf(msg + n, len - (size_t)n, " vnc=%s%s",
+			      pc->cfg.vnc_listen[0] == ':' ? "127.0.0.1" : "",
+			      pc->cfg.vnc_listen);
+	if (url && n > 0 && (size_t)n < len)
+		snprintf(msg + n, len - (size_t)n, " web=%s", url);
 	return 0;
 }
 
@@ -68,8 +84,17 @@ int pc_ctl_machine(void *opaque, enum control_verb verb, char *msg, size_t len)
 	case CONTROL_PAUSE:
 	case CONTROL_UNPAUSE:
 		pc->paused = verb == CONTROL_PAUSE;
-		if (pc->paused)
+		/*
+		 * The guest clock stops with the CPU (core/clock.h), so a
+		 * pause is invisible to the guest: no time jump, no burst
+		 * of timer interrupts when it goes on.
+		 */
+		if (pc->paused) {
 			pc->engine->stop(pc->vcpu);
+			clock_guest_stop(&pc->loop.timers);
+		} else {
+			clock_guest_start(&pc->loop.timers);
+		}
 		snprintf(msg, len, "%s", pc->paused ? "paused" : "running");
 		return 0;
 	case CONTROL_SUSPEND:

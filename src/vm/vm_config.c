@@ -42,6 +42,8 @@ void vm_config_free(struct vm_config *c)
 	free(c->engine);
 	free(c->boot);
 	free(c->display);
+	free(c->vnc);
+	free(c->vnc_password);
 	free(c->bios);
 	vm_free_array(c->drive, VM_DRIVES);
 	vm_free_array(c->com, VM_COMS);
@@ -217,6 +219,8 @@ static const struct vm_key vm_keys[] = {
 	{"machine", "boot", VM_CHOICE, VM_OFF(boot), vm_boot_choices},
 	{"machine", "display", VM_STR, VM_OFF(display), NULL},
 	{"machine", "bios", VM_STR, VM_OFF(bios), NULL},
+	{"machine", "vnc", VM_STR, VM_OFF(vnc), NULL},
+	{"machine", "vnc-password", VM_STR, VM_OFF(vnc_password), NULL},
 	{"drives", "cdrom", VM_STR, VM_OFF(drive[0]), NULL},
 	{"drives", "hda", VM_STR, VM_OFF(drive[1]), NULL},
 	{"drives", "hdb", VM_STR, VM_OFF(drive[2]), NULL},
@@ -653,6 +657,8 @@ char *vm_config_format(const struct vm_config *c)
 	vm_emit(f, "boot", c->boot);
 	vm_emit(f, "display", c->display);
 	vm_emit(f, "bios", c->bios);
+	vm_emit(f, "vnc", c->vnc);
+	vm_emit(f, "vnc-password", c->vnc_password);
 	fputs("\n[drives]\n", f);
 	for (i = 0; i < VM_DRIVES; i++)
 		vm_emit(f, vm_drive_keys[i], c->drive[i]);

@@ -6,7 +6,8 @@
  * of strings). Every key names one `twoostwo run` option:
  *
  *   [vm]       name, uuid
- *   [machine]  memory, engine, boot (cd|disk), display, bios
+ *   [machine]  memory, engine, boot (cd|disk), display, bios, vnc
+ *              (a --vnc address), vnc-password (a file)
  *   [drives]   cdrom, hda, hdb, hdc, hdd   (image[,rw|,ro])
  *   [ports]    com1 .. com4, lpt1, lpt2     (back-end specs)
  *   [network]  net                          (repeatable: a --net spec,
@@ -38,6 +39,8 @@ struct vm_config {
 	char *engine;
 	char *boot;
 	char *display;
+	char *vnc;	    /* --vnc ADDR: the remote display, or NULL */
+	char *vnc_password; /* --vnc-password FILE */
 	char *bios;
 	char *drive[VM_DRIVES];
 	char *com[VM_COMS];

@@ -2,29 +2,98 @@
 # SPDX-License-Identifier: MIT
 """The VM suite (`twoostwo vm`): two VMs in folders under a private
 XDG_DATA_HOME, started in the background at once, reached through their
-COM1 console sockets; ACPI stop, the folder lock, suspend and resume of a
-copied folder, damaged saved states, kill -9 during suspend, and a
-control-socket client that sends garbage. Two Linux boots in all (both at
-once); everything after them resumes saved states, which takes seconds.
+COM1 console sockets; ACPI stop, the folder lock, pause (the guest clock
+stands), suspend and resume of a copied folder (the network works again),
+damaged saved states, kill -9 during suspend, a control-socket client that
+sends garbage, and a linked clone of the suspended VM. Three Linux boots in
+all (two at once, then the linked clone's); everything else resumes saved
+states, which takes seconds.
 """
 
+import hashlib
 import os
 import re
 import shutil
+import struct
 import signal
 import socket
 import subprocess
 import tempfile
 import termios
 import time
+import xml.etree.ElementTree as ET
 
 import harness
+import netlib
 from harness import KEEP, TestFailure, guest, run_command, scaled
 
 BOOT_S = 400
 COMMAND_S = 60
 DISK = 8 << 20
 STATE = 'state.twss'
+DISK_BUNDLE = 'hda.hdd'
+
+
+def bundle_chain(bundle):
+    """The image files of a bundle's snapshot chain, top first, read from
+    DiskDescriptor.xml independently of twoostwo's reader."""
+    root = ET.parse(os.path.join(bundle, 'DiskDescriptor.xml')).getroot()
+    files = {i.findtext('GUID'): i.findtext('File')
+             for i in root.iter('Image')}
+    parents = {sh.findtext('GUID'): sh.findtext('ParentGUID')
+               for sh in root.iter('Shot')}
+    guid = root.findtext('Snapshots/TopGUID')
+    chain = []
+    while guid and guid in files:
+        chain.append(os.path.normpath(os.path.join(bundle, files[guid])))
+        guid = parents.get(guid)
+    return chain
+
+
+def hdd_read(bundle, offset, length):
+    """length bytes at offset of a bundle's disk (within one cluster),
+    from the newest image of the chain that allocated the cluster: a
+    Parallels reader of our own (HARDWARE.md section 1)."""
+    for path in bundle_chain(bundle):
+        with open(path, 'rb') as f:
+            hdr = f.read(64)
+            v2 = hdr[:16] == b'WithouFreSpacExt'
+            tracks, entries = struct.unpack_from('<II', hdr, 28)
+            cluster = tracks * 512
+            idx = offset // cluster
+            if idx >= entries:
+                raise TestFailure('%s: offset %d beyond the BAT'
+                                  % (path, offset))
+            f.seek(64 + 4 * idx)
+            entry = struct.unpack('<I', f.read(4))[0]
+            if entry:
+                f.seek(entry * (cluster if v2 else 512) + offset % cluster)
+                return f.read(length)
+    return bytes(length)
+
+
+def disk_count(folder):
+    """The number the counting loop last wrote at the start of the disk."""
+    data = hdd_read(os.path.join(folder, DISK_BUNDLE), 0, 16)
+    return int(data.split(b'\n')[0])
+
+
+def sha256_file(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def qemu_img_check(paths):
+    """qemu-img as an independent reader of the .hds images: status 0."""
+    if not shutil.which('qemu-img'):
+        print('SKIPPED: qemu-img check: qemu-img not installed', flush=True)
+        return
+    for p in paths:
+        res = subprocess.run(['qemu-img', 'check', '-f', 'parallels', p],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if res.returncode != 0:
+            raise TestFailure('qemu-img check %s: %s'
+                              % (p, res.stdout.decode(errors='replace')))
 
 
 class Suite:
@@ -137,6 +206,9 @@ def tests(r):
             ports = ['--lpt1', 'file:lp.out']
             if name == 'beta' and socat:
                 ports += ['--com2', 'tty:' + s.pty_a]
+            if name == 'alpha':
+                # A .hdd bundle (linked clones need one) and a NAT card.
+                ports += ['--disk-format', 'hdd', '--net', 'ne2k-pci,nat']
             st, out, err = s.vm('create', name, '--cdrom', iso,
                                 '--memory', '128M', '--disk-size', '8M',
                                 *ports)
@@ -247,8 +319,39 @@ def tests(r):
         st, out, err = s.vm('list')
         expect(re.search(r'^beta\s+stopped', out, re.M), out)
 
+    def wget_hello(c, tries):
+        """The guest fetches hello.txt from the host's HTTP server through
+        slirp; the attempt that worked."""
+        out = c.run('for i in $(seq %d); do wget -q -O - '
+                    'http://10.0.2.2:%d/hello.txt && break; sleep 1; done; '
+                    'echo try=$i' % (tries, s.web.port), timeout=40 * tries)
+        expect(s.hello in out, 'wget said %r' % out)
+        return int(re.search(r'try=(\d+)', out).group(1))
+
+    def pause_stops_guest_clock():
+        c = consoles['alpha']
+        t0 = float(c.run('cat /proc/uptime').split()[0])
+        h0 = time.monotonic()
+        st, out, err = s.vm('pause', 'alpha')
+        expect(st == 0, 'pause: %s' % err)
+        time.sleep(4)
+        st, out, err = s.vm('unpause', 'alpha')
+        expect(st == 0, 'unpause: %s' % err)
+        t1 = float(c.run('cat /proc/uptime').split()[0])
+        host, seen = time.monotonic() - h0, t1 - t0
+        print('# paused 4 s: host %.2f s, guest uptime %.2f s' %
+              (host, seen), flush=True)
+        # The guest's clock stood still while paused (QEMU's virtual
+        # clock does the same): it saw the commands, not the pause.
+        expect(seen < host - 3, 'guest uptime went on %.2f s of %.2f s'
+               % (seen, host))
+        expect(seen > 0, 'guest uptime went back: %.2f' % seen)
+
     def suspend_copy_resume():
         c = consoles['alpha']
+        c.run('udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 5 -T 2 '
+              '>/dev/null 2>&1; :')
+        wget_hello(c, 3)
         c.run('(n=0; while :; do n=$((n+1)); echo $n >/tmp/count; '
               'echo $n | dd of=/dev/sda conv=fsync 2>/dev/null; '
               'sleep 0.2; done) & :')
@@ -259,8 +362,7 @@ def tests(r):
         expect(st == 0, 'suspend: %s %s' % (out, err))
         src = s.folder('alpha')
         expect(os.path.exists(os.path.join(src, STATE)), 'no state file')
-        with open(os.path.join(src, 'hda.img'), 'rb') as f:
-            on_disk = int(f.read(16).split(b'\n')[0])
+        on_disk = disk_count(src)
         expect(on_disk >= before, 'disk %d < count %d' % (on_disk, before))
         st, out, err = s.vm('list')
         expect(re.search(r'^alpha\s+suspended', out, re.M), out)
@@ -284,6 +386,10 @@ def tests(r):
         now, disk = [int(x) for x in later.split()[:2]]
         expect(now > first, 'count stopped at %d' % now)
         expect(abs(disk - now) <= 1, 'disk %d vs count %d' % (disk, now))
+        # The network works again: slirp is new in this process, the
+        # guest keeps its lease and its TCP retries past the ARP miss.
+        tries = wget_hello(c, 10)
+        print('# wget after resume worked at try %d' % tries, flush=True)
         c.close()
         st, out, err = s.vm('stop', '--force', dst)
         expect(st == 0, 'stop --force: %s' % err)
@@ -352,18 +458,126 @@ def tests(r):
             expect(st == 0, 'stop: %s' % err)
             shutil.rmtree(d)
 
+    def linked_clone():
+        if not getattr(s, 'golden', None):
+            raise TestFailure('no saved state (suspend failed)')
+        src = os.path.join(s.top, 'lsrc')
+        dst = os.path.join(s.top, 'lclone')
+        subprocess.run(['cp', '-a', s.golden, src], check=True)
+        st, out, err = s.vm('clone', '--linked', src, dst)
+        expect(st == 0, 'clone --linked: %s %s' % (out, err))
+        src_chain = bundle_chain(os.path.join(src, DISK_BUNDLE))
+        dst_chain = bundle_chain(os.path.join(dst, DISK_BUNDLE))
+        # The source got a new top; both stand on the same frozen base,
+        # which the clone names by a relative path into the source.
+        expect(len(src_chain) == 2 and len(dst_chain) == 2,
+               'chains %r %r' % (src_chain, dst_chain))
+        expect(src_chain[1] == dst_chain[1], 'bases differ: %r %r'
+               % (src_chain, dst_chain))
+        desc = open(os.path.join(dst, DISK_BUNDLE,
+                                 'DiskDescriptor.xml')).read()
+        expect('<File>../../lsrc/%s/' % DISK_BUNDLE in desc,
+               'descriptor: %s' % desc)
+        base_sha = sha256_file(src_chain[1])
+        frozen = disk_count(src)
+        expect(disk_count(dst) == frozen, 'clone reads %d, source %d'
+               % (disk_count(dst), frozen))
+        qemu_img_check(src_chain + dst_chain[:1])
+        st, out, err = s.vm('delete', src)
+        expect(st not in (0, None) and one_line(err) and 'lclone' in err,
+               'delete of the base: %s %s' % (st, err))
+
+        # Both run: the source resumes its counting, the clone boots.
+        st, out, err = s.vm('start', src)
+        expect(st == 0 and 'resumed' in out, 'resume: %s %s' % (out, err))
+        st, out, err = s.vm('start', dst)
+        expect(st == 0, 'start clone: %s %s' % (out, err))
+        cs = Console(src)
+        cd = Console(dst)
+        try:
+            out = cd.run('echo up-$((40+2))', timeout=BOOT_S, poke=15)
+            expect('up-42' in out, 'clone shell said %r' % out)
+            out = cd.run('dd if=/dev/sda count=1 2>/dev/null | head -1')
+            expect(out.split() and out.split()[0] == str(frozen),
+                   'clone sees %r, the source wrote %d' % (out, frozen))
+            out = cd.run('echo clone-wrote | dd of=/dev/sda conv=fsync '
+                         '2>/dev/null; echo w=$?')
+            expect('w=0' in out, 'clone write: %r' % out)
+            time.sleep(1)
+            out = cs.run('cat /tmp/count')
+            expect(int(out.split()[0]) > frozen, 'source stuck: %r' % out)
+        finally:
+            cs.close()
+            cd.close()
+        for d in (src, dst):
+            st, out, err = s.vm('stop', '--force', d)
+            expect(st == 0, 'stop %s: %s' % (d, err))
+        # Neither saw the other's writes; the base did not change.
+        got = hdd_read(os.path.join(dst, DISK_BUNDLE), 0, 12)
+        expect(got == b'clone-wrote\n', 'clone disk holds %r' % got)
+        expect(disk_count(src) > frozen, 'source disk %d, frozen %d'
+               % (disk_count(src), frozen))
+        expect(sha256_file(src_chain[1]) == base_sha, 'the base changed')
+        qemu_img_check(src_chain + dst_chain[:1])
+
+        # Copied alone, the clone names its missing parent in one line.
+        lonely = os.path.join(s.top, 'far', 'away', 'lclone')
+        os.makedirs(os.path.dirname(lonely))
+        subprocess.run(['cp', '-a', dst, lonely], check=True)
+        st, out, err = s.vm('start', lonely)
+        expect(st not in (0, None) and one_line(err) and
+               'parent image ../../lsrc/' in err and 'missing' in err,
+               'lonely clone: %s %r' % (st, err))
+        shutil.rmtree(lonely)
+        for d in (dst, src):
+            st, out, err = s.vm('delete', d)
+            expect(st == 0, 'delete %s: %s' % (d, err))
+
+    def console_prints_display():
+        port = netlib.free_port()
+        st, out, err = s.vm('create', 'gfx', '--cdrom', iso,
+                            '--vnc', '127.0.0.1:%d' % port)
+        expect(st == 0, 'create: %s' % err)
+        st, out, err = s.vm('start', 'gfx')
+        expect(st == 0, 'start: %s %s' % (out, err))
+        try:
+            st, out, err = s.vm('console', '--display', 'gfx')
+            expect(st == 0, 'console --display: %s' % err)
+            expect('gfx: VNC display at 127.0.0.1:%d\n' % port in out,
+                   'said %r' % out)
+            m = re.search(r'web console at (http://\S+)', out)
+            if os.path.isdir('/usr/share/novnc'):
+                expect(m, 'no web console in %r' % out)
+            # What it printed answers: an RFB greeting on the VNC port.
+            with socket.create_connection(('127.0.0.1', port), 10) as c:
+                c.settimeout(10)
+                hello = c.recv(12)
+            expect(hello.startswith(b'RFB 003.'), 'port said %r' % hello)
+        finally:
+            s.vm('stop', '--force', 'gfx')
+
+    webdir = tempfile.mkdtemp(prefix='twoostwo-web-')
+    s.hello = 'hello-%s' % os.urandom(6).hex()
+    with open(os.path.join(webdir, 'hello.txt'), 'w') as f:
+        f.write(s.hello + '\n')
+    s.web = netlib.HttpServer(webdir)
     try:
         r.run('vm_two_start_in_background', create_and_start_two)
         r.run('vm_list_shows_both', list_shows_both)
         r.run('vm_second_start_refused', second_start_refused)
         r.run('vm_control_garbage', control_garbage)
+        r.run('vm_pause_stops_guest_clock', pause_stops_guest_clock)
         r.run('vm_parallel_lp_to_file', parallel_lp_to_file)
         r.run('vm_serial_tty_passthrough', serial_tty_passthrough)
         r.run('vm_acpi_stop_clean', acpi_stop_clean)
         r.run('vm_suspend_copy_resume', suspend_copy_resume)
         r.run('vm_damaged_states', damaged_states)
         r.run('vm_kill_during_suspend', kill_during_suspend)
+        r.run('vm_linked_clone', linked_clone)
+        r.run('vm_console_prints_display', console_prints_display)
     finally:
+        s.web.close()
+        shutil.rmtree(webdir, ignore_errors=True)
         for c in consoles.values():
             c.close()
         s.close()

@@ -914,6 +914,10 @@ static void test_save_load(void)
 	d.ops->reset(d.opaque);
 	CHECK(!r.level[PCI_IRQ]);
 	CHECK_EQ(read_curr(&r, PCI_IO), 0);
+	/* A new process resumes into a card whose BAR0 is not mapped yet. */
+	pci_config_write(&r.pci, RTL_DEVFN, PCI_COMMAND, 0, 2);
+	pci_config_write(&r.pci, RTL_DEVFN, PCI_BAR0, 0, 4);
+	CHECK_EQ(in8(&r, PCI_IO, EN0_ISR), 0xff);
 	snap_reader_init(&rd, w.buf, w.len);
 	CHECK_EQ(d.ops->load(d.opaque, &rd), 0);
 	CHECK(r.level[PCI_IRQ]);

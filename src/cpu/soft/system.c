@@ -77,12 +77,12 @@ static u32 cpuid_features_ecx(void)
 
 u64 cpu_tsc(struct soft_cpu *cpu)
 {
-	return muldiv64(clock_now_ns(), TSC_HZ, NSEC_PER_SEC) + cpu->s.tsc;
+	return muldiv64(clock_guest_ns(), TSC_HZ, NSEC_PER_SEC) + cpu->s.tsc;
 }
 
 static void set_tsc(struct soft_cpu *cpu, u64 value)
 {
-	cpu->s.tsc = value - muldiv64(clock_now_ns(), TSC_HZ, NSEC_PER_SEC);
+	cpu->s.tsc = value - muldiv64(clock_guest_ns(), TSC_HZ, NSEC_PER_SEC);
 }
 
 static void cpuid_brand(u32 leaf, u32 out[4])
