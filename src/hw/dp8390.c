@@ -32,6 +32,8 @@
 /* Tally counters stop at 192 (0xC0); ISR.CNT when a counter's MSB sets. */
 #define DP_CNTR_MAX 0xc0
 #define DP_CNTR_MISSED 2
+/* Frames the wire puts in the ring at one instant (rx_burst_allowed). */
+#define DP_RX_BURST 8
 
 static u8 dp_page(const struct dp8390 *dp)
 {
@@ -290,6 +292,54 @@ static u8 ring_copy(struct dp8390 *dp, u8 page, unsigned *off, const u8 *src,
 	return page;
 }
 
+/* No complete packet left unread (BNRY + 1 == CURR, or BNRY == CURR). */
+static bool ring_drained(const struct dp8390 *dp)
+{
+	return ring_free_pages(dp) + 2 >=
+	       (unsigned)(dp->r.pstop - dp->r.pstart);
+}
+
+/*
+ * When the wire may put a frame in the ring (pacing, not chip state).
+ * A real wire spaces frames (1.2 ms for a full one at 10 Mbit/s), so a
+ * driver's receive handler always finds a few frames at most; a back end
+ * can hand over a whole TCP window at once. Linux's 8390 core reads at
+ * most 9 frames per call and then acknowledges ISR.PRX: frames that
+ * landed behind those wait, with PRX clear, for an interrupt that only
+ * the next arriving frame would raise; in a TCP transfer that next frame
+ * waits for an ACK of the stranded ones (a stall until a retransmit).
+ *
+ * So frames arrive in bursts of at most DP_RX_BURST, all at one instant:
+ * a burst starts only when the guest has acknowledged the last reception
+ * (PRX clear) or, for a driver that polls with PRX masked (iPXE), has
+ * emptied the ring; it ends at the guest's next access to the card.
+ * Everything a frame does once it is in the ring is the chip's own.
+ */
+static bool rx_burst_allowed(const struct dp8390 *dp)
+{
+	if (dp->rx_burst_open)
+		return dp->rx_burst < DP_RX_BURST;
+	if (!(dp->r.isr & DP_ISR_PRX))
+		return true;
+	return !(dp->r.imr & DP_ISR_PRX) && ring_drained(dp);
+}
+
+static void rx_burst_count(struct dp8390 *dp)
+{
+	if (!dp->rx_burst_open) {
+		dp->rx_burst_open = true;
+		dp->rx_burst = 0;
+	}
+	if (dp->rx_burst < 0xff)
+		dp->rx_burst++;
+}
+
+/* The guest looked at the card: the frames it may see are in. */
+static void rx_burst_end(struct dp8390 *dp)
+{
+	dp->rx_burst_open = false;
+}
+
 /* A frame the chip could not store: OVW (and RST), missed-packet tally. */
 static void dp_missed(struct dp8390 *dp, bool overflow)
 {
@@ -320,6 +370,7 @@ static void ring_store(struct dp8390 *dp, const u8 *frame, size_t len,
 	dp->r.curr = next;
 	dp->r.clda = (u16)(next * DP_PAGE);
 	dp->r.rsr = status;
+	rx_burst_count(dp);
 	dp_raise(dp, DP_ISR_PRX);
 }
 
@@ -331,6 +382,17 @@ bool dp8390_can_receive(struct dp8390 *dp, size_t len)
 		return true;
 	len = MAX(len, (size_t)NET_MIN_FRAME);
 	return len > NET_MAX_FRAME || ring_pages(len) <= ring_free_pages(dp);
+}
+
+bool dp8390_wire_ready(struct dp8390 *dp, size_t len)
+{
+	if (!dp8390_can_receive(dp, len))
+		return false;
+	/* Frames the chip drops anyway need no pacing. */
+	if (!dp_started(dp) || (dp->r.tcr & DP_TCR_LB_MASK) ||
+	    (dp->r.rcr & DP_RCR_MON) || !ring_valid(dp))
+		return true;
+	return rx_burst_allowed(dp);
 }
 
 void dp8390_receive(struct dp8390 *dp, const u8 *frame, size_t len)
@@ -553,6 +615,9 @@ static void dp_write_page0(struct dp8390 *dp, u8 reg, u8 v)
 		break;
 	case 0x07: /* write 1 to clear; RST is status only */
 		r->isr &= (u8) ~(v & 0x7f);
+		/* Reception acknowledged: the next burst may come. */
+		if (v & DP_ISR_PRX)
+			net_port_accept_input(dp->port);
 		break;
 	case 0x08:
 		r->rsar = (u16)((r->rsar & 0xff00) | v);
@@ -652,6 +717,7 @@ u32 dp8390_io_read(struct dp8390 *dp, u16 offset, unsigned size)
 	unsigned i;
 
 	offset &= NE2000_IO_SIZE - 1;
+	rx_burst_end(dp);
 	if (offset >= NE2000_DATA_PORT && offset < NE2000_DATA_PORT + 8)
 		return dma_read(dp, size);
 	if (offset >= NE2000_DATA_PORT + 8) {
@@ -669,6 +735,7 @@ void dp8390_io_write(struct dp8390 *dp, u16 offset, u32 value, unsigned size)
 	unsigned i;
 
 	offset &= NE2000_IO_SIZE - 1;
+	rx_burst_end(dp);
 	if (offset >= NE2000_DATA_PORT && offset < NE2000_DATA_PORT + 8) {
 		dma_write(dp, value, size);
 		return;
@@ -705,7 +772,7 @@ void dp8390_power_on(struct dp8390 *dp)
 
 static bool rx_can_receive(void *opaque, size_t len)
 {
-	return dp8390_can_receive(opaque, len);
+	return dp8390_wire_ready(opaque, len);
 }
 
 static void rx_receive(void *opaque, const u8 *frame, size_t len)

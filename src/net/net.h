@@ -78,7 +78,7 @@ bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len);
  * stops after 10 frames per interrupt) would wait for an interrupt that
  * never comes.
  */
-#define NET_RXQ_FRAMES 64
+#define NET_RXQ_FRAMES 128
 #define NET_RXQ_STALL_NS (20 * 1000 * 1000ull)
 
 struct net_rxq {

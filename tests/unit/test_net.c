@@ -25,7 +25,7 @@ struct sink {
 	unsigned got;
 	size_t last_len;
 	u8 last[NET_MAX_FRAME];
-	u8 first_byte[128];
+	u8 first_byte[NET_RXQ_FRAMES + 8];
 };
 
 static bool sink_can(void *opaque, size_t len)
