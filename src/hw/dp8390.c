@@ -780,6 +780,14 @@ static void rx_receive(void *opaque, const u8 *frame, size_t len)
 	dp8390_receive(opaque, frame, len);
 }
 
+/* A reception the guest will acknowledge: its interrupt is asserted. */
+static bool rx_pending(void *opaque)
+{
+	struct dp8390 *dp = opaque;
+
+	return dp_started(dp) && (dp->r.isr & dp->r.imr & DP_ISR_PRX);
+}
+
 /*
  * The PROM as the board wires it to a 16-bit bus: 16 bytes (MAC, then
  * 0x57 0x57 'W' at 14-15, the NE2000 signature Linux's ne.c requires),
@@ -815,7 +823,8 @@ void dp8390_init(struct dp8390 *dp, const u8 mac[6], struct net_port *port,
 	dp_fill_prom(dp, mac);
 	dp8390_power_on(dp);
 	if (port) {
-		struct net_receiver rx = {rx_can_receive, rx_receive, dp};
+		struct net_receiver rx = {rx_can_receive, rx_receive, dp,
+					  rx_pending};
 
 		net_port_set_receiver(port, &rx);
 	}
