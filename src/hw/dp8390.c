@@ -127,15 +127,35 @@ static unsigned dma_width(const struct dp8390 *dp, unsigned size)
 	return size;
 }
 
+static bool dma_sending(const struct dp8390 *dp)
+{
+	return (dp->r.cr & DP_CR_RD_MASK) == DP_CR_RD_SEND && dp->r.remaining;
+}
+
+/*
+ * The end of a "send packet" read (DP8390D, Send Packet Command): the
+ * packet's buffers are free again, BNRY moves to the next packet and the
+ * DMA address waits there for the next command.
+ */
+static void dma_send_done(struct dp8390 *dp)
+{
+	dp->r.bnry = dp->r.send_next;
+	dp->r.crda = (u16)(dp->r.send_next * DP_PAGE);
+	net_port_accept_input(dp->port);
+}
+
 static u32 dma_read(struct dp8390 *dp, unsigned size)
 {
 	unsigned n = dma_width(dp, size), i;
+	bool sending = dma_sending(dp);
 	u32 v = 0;
 
 	for (i = 0; i < n; i++) {
 		v |= (u32)card_read(dp, dp->r.crda) << (8 * i);
 		dma_step(dp);
 	}
+	if (sending && !dp->r.remaining)
+		dma_send_done(dp);
 	dp_update_irq(dp);
 	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
@@ -154,8 +174,9 @@ static void dma_write(struct dp8390 *dp, u32 v, unsigned size)
 /*
  * CR.RD: read or write start at CRDA for RBCR bytes (a count of 0 is
  * complete at once: Linux's IRQ autoprobe relies on it); "send packet"
- * points the DMA at the packet under BNRY and takes its byte count from
- * the packet header.
+ * points the DMA at the packet under BNRY, takes its byte count from the
+ * packet header and, once that many bytes are read, advances BNRY to the
+ * header's next-packet pointer (dma_send_done).
  */
 static void dma_command(struct dp8390 *dp, u8 rd)
 {
@@ -166,6 +187,7 @@ static void dma_command(struct dp8390 *dp, u8 rd)
 		dp->r.crda = hdr;
 		dp->r.remaining = (u16)(card_read(dp, (u16)(hdr + 2)) |
 					card_read(dp, (u16)(hdr + 3)) << 8);
+		dp->r.send_next = card_read(dp, (u16)(hdr + 1));
 	}
 		/* fall through */
 	case DP_CR_RD_READ:

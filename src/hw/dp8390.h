@@ -72,9 +72,9 @@ struct dp8390_regs {
 	u8 pstart, pstop, bnry, curr, tpsr, rnpp, lnpp, fifo_pos;
 	u8 par[6];
 	u8 mar[8];
-	u8 cntr[3]; /* frame alignment, CRC, missed packet tally */
-	u8 fifo[8]; /* the last bytes of a looped-back frame */
-	u8 pad;
+	u8 cntr[3];   /* frame alignment, CRC, missed packet tally */
+	u8 fifo[8];   /* the last bytes of a looped-back frame */
+	u8 send_next; /* "send packet": the page BNRY moves to at its end */
 	u16 tbcr, rsar, rbcr;
 	u16 crda;      /* current remote DMA address */
 	u16 remaining; /* remote DMA bytes left */

@@ -1032,6 +1032,46 @@ static void test_burst_ipxe_poll(void)
 	rig_free(&r);
 }
 
+/*
+ * CR.RD = 011, "send packet": the DMA reads the packet under BNRY, header
+ * first, for the header's byte count; then BNRY moves to the next packet.
+ */
+static void test_send_packet(void)
+{
+	struct rig r;
+	u8 frame[2][700], got[800];
+	unsigned i, k;
+
+	rig_init(&r);
+	linux_init(&r, PCI_IO, rtl_mac);
+	/* BNRY on the first packet's page, as this command wants it. */
+	out8(&r, PCI_IO, EN0_BOUNDARY, RX_START);
+	for (k = 0; k < 2; k++) {
+		make_frame(frame[k], sizeof(frame[k]), rtl_mac, 20 + k);
+		CHECK(net_port_deliver(&r.rtl_wire.port, frame[k],
+				       sizeof(frame[k])));
+		out8(&r, PCI_IO, EN0_ISR, ENISR_RX);
+	}
+	for (k = 0; k < 2; k++) {
+		u8 bnry = in8(&r, PCI_IO, EN0_BOUNDARY);
+
+		out8(&r, PCI_IO, EN0_ISR, ENISR_RDC);
+		out8(&r, PCI_IO, CMD, 0x18 + E8390_START);
+		/* 4 header bytes, the frame, its FCS: 708 bytes. */
+		for (i = 0; i < 708; i += 4)
+			put_le32(got + i,
+				 pio_read(r.pio, PCI_IO + DATAPORT, 4));
+		CHECK_EQ(got[0], 0x01);
+		CHECK_EQ(get_le16(got + 2), 704);
+		CHECK(!memcmp(got + 4, frame[k], sizeof(frame[k])));
+		CHECK(in8(&r, PCI_IO, EN0_ISR) & ENISR_RDC);
+		CHECK_EQ(in8(&r, PCI_IO, EN0_BOUNDARY), got[1]);
+		CHECK_EQ(got[1], bnry + 3);
+	}
+	CHECK_EQ(in8(&r, PCI_IO, EN0_BOUNDARY), read_curr(&r, PCI_IO));
+	rig_free(&r);
+}
+
 /* --- guest nonsense: the CVEs of other NE2000 models ---------------------- */
 
 static u32 ram_sum(const struct dp8390 *dp)
@@ -1245,6 +1285,7 @@ int main(void)
 	RUN_TEST(test_save_load);
 	RUN_TEST(test_burst_linux);
 	RUN_TEST(test_burst_ipxe_poll);
+	RUN_TEST(test_send_packet);
 	RUN_TEST(test_cve_2015_5278_ring_nonsense);
 	RUN_TEST(test_cve_2015_5279_ring_outside_ram);
 	RUN_TEST(test_cve_2018_10839_oversized_frames);
