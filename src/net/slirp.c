@@ -368,9 +368,6 @@ static void slirp_port_close(struct net_port *port)
 {
 	struct slirp_port *sp = to_slirp(port);
 
-	if (getenv("TWOOSTWO_NETDEBUG"))
-		fprintf(stderr, "slirp rxq dropped %llu\n",
-			(unsigned long long)sp->rxq.dropped);
 	net_rxq_destroy(&sp->rxq);
 	timer_cancel(&sp->poll_timer);
 	if (sp->epfd >= 0) {
