@@ -125,6 +125,12 @@ static void do_receive(struct input *in)
 		dp8390_receive(dp, frame, len);
 		return;
 	}
+	if (sel & 0x40) {
+		/* As the wire paces it (dp8390_wire_ready). */
+		if (dp8390_wire_ready(dp, len))
+			dp8390_receive(dp, frame, len);
+		return;
+	}
 	if (!(sel & 8) || dp8390_can_receive(dp, len))
 		dp8390_receive(dp, frame, len);
 }

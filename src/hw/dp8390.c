@@ -32,6 +32,8 @@
 /* Tally counters stop at 192 (0xC0); ISR.CNT when a counter's MSB sets. */
 #define DP_CNTR_MAX 0xc0
 #define DP_CNTR_MISSED 2
+/* Frames the wire puts in the ring at one instant (rx_burst_allowed). */
+#define DP_RX_BURST 8
 
 static u8 dp_page(const struct dp8390 *dp)
 {
@@ -125,15 +127,35 @@ static unsigned dma_width(const struct dp8390 *dp, unsigned size)
 	return size;
 }
 
+static bool dma_sending(const struct dp8390 *dp)
+{
+	return (dp->r.cr & DP_CR_RD_MASK) == DP_CR_RD_SEND && dp->r.remaining;
+}
+
+/*
+ * The end of a "send packet" read (DP8390D, Send Packet Command): the
+ * packet's buffers are free again, BNRY moves to the next packet and the
+ * DMA address waits there for the next command.
+ */
+static void dma_send_done(struct dp8390 *dp)
+{
+	dp->r.bnry = dp->r.send_next;
+	dp->r.crda = (u16)(dp->r.send_next * DP_PAGE);
+	net_port_accept_input(dp->port);
+}
+
 static u32 dma_read(struct dp8390 *dp, unsigned size)
 {
 	unsigned n = dma_width(dp, size), i;
+	bool sending = dma_sending(dp);
 	u32 v = 0;
 
 	for (i = 0; i < n; i++) {
 		v |= (u32)card_read(dp, dp->r.crda) << (8 * i);
 		dma_step(dp);
 	}
+	if (sending && !dp->r.remaining)
+		dma_send_done(dp);
 	dp_update_irq(dp);
 	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
@@ -152,8 +174,9 @@ static void dma_write(struct dp8390 *dp, u32 v, unsigned size)
 /*
  * CR.RD: read or write start at CRDA for RBCR bytes (a count of 0 is
  * complete at once: Linux's IRQ autoprobe relies on it); "send packet"
- * points the DMA at the packet under BNRY and takes its byte count from
- * the packet header.
+ * points the DMA at the packet under BNRY, takes its byte count from the
+ * packet header and, once that many bytes are read, advances BNRY to the
+ * header's next-packet pointer (dma_send_done).
  */
 static void dma_command(struct dp8390 *dp, u8 rd)
 {
@@ -164,6 +187,7 @@ static void dma_command(struct dp8390 *dp, u8 rd)
 		dp->r.crda = hdr;
 		dp->r.remaining = (u16)(card_read(dp, (u16)(hdr + 2)) |
 					card_read(dp, (u16)(hdr + 3)) << 8);
+		dp->r.send_next = card_read(dp, (u16)(hdr + 1));
 	}
 		/* fall through */
 	case DP_CR_RD_READ:
@@ -290,6 +314,54 @@ static u8 ring_copy(struct dp8390 *dp, u8 page, unsigned *off, const u8 *src,
 	return page;
 }
 
+/* No complete packet left unread (BNRY + 1 == CURR, or BNRY == CURR). */
+static bool ring_drained(const struct dp8390 *dp)
+{
+	return ring_free_pages(dp) + 2 >=
+	       (unsigned)(dp->r.pstop - dp->r.pstart);
+}
+
+/*
+ * When the wire may put a frame in the ring (pacing, not chip state).
+ * A real wire spaces frames (1.2 ms for a full one at 10 Mbit/s), so a
+ * driver's receive handler always finds a few frames at most; a back end
+ * can hand over a whole TCP window at once. Linux's 8390 core reads at
+ * most 9 frames per call and then acknowledges ISR.PRX: frames that
+ * landed behind those wait, with PRX clear, for an interrupt that only
+ * the next arriving frame would raise; in a TCP transfer that next frame
+ * waits for an ACK of the stranded ones (a stall until a retransmit).
+ *
+ * So frames arrive in bursts of at most DP_RX_BURST, all at one instant:
+ * a burst starts only when the guest has acknowledged the last reception
+ * (PRX clear) or, for a driver that polls with PRX masked (iPXE), has
+ * emptied the ring; it ends at the guest's next access to the card.
+ * Everything a frame does once it is in the ring is the chip's own.
+ */
+static bool rx_burst_allowed(const struct dp8390 *dp)
+{
+	if (dp->rx_burst_open)
+		return dp->rx_burst < DP_RX_BURST;
+	if (!(dp->r.isr & DP_ISR_PRX))
+		return true;
+	return !(dp->r.imr & DP_ISR_PRX) && ring_drained(dp);
+}
+
+static void rx_burst_count(struct dp8390 *dp)
+{
+	if (!dp->rx_burst_open) {
+		dp->rx_burst_open = true;
+		dp->rx_burst = 0;
+	}
+	if (dp->rx_burst < 0xff)
+		dp->rx_burst++;
+}
+
+/* The guest looked at the card: the frames it may see are in. */
+static void rx_burst_end(struct dp8390 *dp)
+{
+	dp->rx_burst_open = false;
+}
+
 /* A frame the chip could not store: OVW (and RST), missed-packet tally. */
 static void dp_missed(struct dp8390 *dp, bool overflow)
 {
@@ -320,6 +392,7 @@ static void ring_store(struct dp8390 *dp, const u8 *frame, size_t len,
 	dp->r.curr = next;
 	dp->r.clda = (u16)(next * DP_PAGE);
 	dp->r.rsr = status;
+	rx_burst_count(dp);
 	dp_raise(dp, DP_ISR_PRX);
 }
 
@@ -331,6 +404,17 @@ bool dp8390_can_receive(struct dp8390 *dp, size_t len)
 		return true;
 	len = MAX(len, (size_t)NET_MIN_FRAME);
 	return len > NET_MAX_FRAME || ring_pages(len) <= ring_free_pages(dp);
+}
+
+bool dp8390_wire_ready(struct dp8390 *dp, size_t len)
+{
+	if (!dp8390_can_receive(dp, len))
+		return false;
+	/* Frames the chip drops anyway need no pacing. */
+	if (!dp_started(dp) || (dp->r.tcr & DP_TCR_LB_MASK) ||
+	    (dp->r.rcr & DP_RCR_MON) || !ring_valid(dp))
+		return true;
+	return rx_burst_allowed(dp);
 }
 
 void dp8390_receive(struct dp8390 *dp, const u8 *frame, size_t len)
@@ -553,6 +637,9 @@ static void dp_write_page0(struct dp8390 *dp, u8 reg, u8 v)
 		break;
 	case 0x07: /* write 1 to clear; RST is status only */
 		r->isr &= (u8) ~(v & 0x7f);
+		/* Reception acknowledged: the next burst may come. */
+		if (v & DP_ISR_PRX)
+			net_port_accept_input(dp->port);
 		break;
 	case 0x08:
 		r->rsar = (u16)((r->rsar & 0xff00) | v);
@@ -652,6 +739,7 @@ u32 dp8390_io_read(struct dp8390 *dp, u16 offset, unsigned size)
 	unsigned i;
 
 	offset &= NE2000_IO_SIZE - 1;
+	rx_burst_end(dp);
 	if (offset >= NE2000_DATA_PORT && offset < NE2000_DATA_PORT + 8)
 		return dma_read(dp, size);
 	if (offset >= NE2000_DATA_PORT + 8) {
@@ -669,6 +757,7 @@ void dp8390_io_write(struct dp8390 *dp, u16 offset, u32 value, unsigned size)
 	unsigned i;
 
 	offset &= NE2000_IO_SIZE - 1;
+	rx_burst_end(dp);
 	if (offset >= NE2000_DATA_PORT && offset < NE2000_DATA_PORT + 8) {
 		dma_write(dp, value, size);
 		return;
@@ -705,12 +794,20 @@ void dp8390_power_on(struct dp8390 *dp)
 
 static bool rx_can_receive(void *opaque, size_t len)
 {
-	return dp8390_can_receive(opaque, len);
+	return dp8390_wire_ready(opaque, len);
 }
 
 static void rx_receive(void *opaque, const u8 *frame, size_t len)
 {
 	dp8390_receive(opaque, frame, len);
+}
+
+/* A reception the guest will acknowledge: its interrupt is asserted. */
+static bool rx_pending(void *opaque)
+{
+	struct dp8390 *dp = opaque;
+
+	return dp_started(dp) && (dp->r.isr & dp->r.imr & DP_ISR_PRX);
 }
 
 /*
@@ -748,7 +845,8 @@ void dp8390_init(struct dp8390 *dp, const u8 mac[6], struct net_port *port,
 	dp_fill_prom(dp, mac);
 	dp8390_power_on(dp);
 	if (port) {
-		struct net_receiver rx = {rx_can_receive, rx_receive, dp};
+		struct net_receiver rx = {rx_can_receive, rx_receive, dp,
+					  rx_pending};
 
 		net_port_set_receiver(port, &rx);
 	}

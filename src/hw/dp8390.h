@@ -72,9 +72,9 @@ struct dp8390_regs {
 	u8 pstart, pstop, bnry, curr, tpsr, rnpp, lnpp, fifo_pos;
 	u8 par[6];
 	u8 mar[8];
-	u8 cntr[3]; /* frame alignment, CRC, missed packet tally */
-	u8 fifo[8]; /* the last bytes of a looped-back frame */
-	u8 pad;
+	u8 cntr[3];   /* frame alignment, CRC, missed packet tally */
+	u8 fifo[8];   /* the last bytes of a looped-back frame */
+	u8 send_next; /* "send packet": the page BNRY moves to at its end */
 	u16 tbcr, rsar, rbcr;
 	u16 crda;      /* current remote DMA address */
 	u16 remaining; /* remote DMA bytes left */
@@ -97,6 +97,13 @@ struct dp8390 {
 	u8 prom[DP8390_PROM_SIZE];
 	u8 ram[DP8390_RAM_SIZE];
 	bool irq_level;
+	/*
+	 * Receive pacing (dp8390_can_receive): frames the wire put in the
+	 * ring since the guest last touched the card, and whether such a
+	 * burst is open. Not chip state: not saved.
+	 */
+	bool rx_burst_open;
+	u8 rx_burst;
 	const struct dp8390_ops *ops;
 	void *opaque;
 	struct net_port *port; /* NULL: no cable */
@@ -125,7 +132,10 @@ u32 dp8390_io_read(struct dp8390 *dp, u16 offset, unsigned size);
 void dp8390_io_write(struct dp8390 *dp, u16 offset, u32 value, unsigned size);
 
 /* The receive side of the cable (also the net_receiver callbacks). */
+/* Room in the ring for a frame of len bytes (or the chip drops it). */
 bool dp8390_can_receive(struct dp8390 *dp, size_t len);
+/* The above, and the wire's pacing lets a frame arrive now. */
+bool dp8390_wire_ready(struct dp8390 *dp, size_t len);
 void dp8390_receive(struct dp8390 *dp, const u8 *frame, size_t len);
 
 /* Sections name and name-ram. */

@@ -162,6 +162,8 @@ unsigned net_rxq_flush(struct net_port *port, struct net_rxq *q)
 			net_rxq_pop(q);
 			continue;
 		}
+		if (port->rx.rx_pending && port->rx.rx_pending(port->rx.opaque))
+			q->refused_since = clock_now_ns();
 		if (clock_now_ns() - q->refused_since < NET_RXQ_STALL_NS) {
 			net_rxq_arm(port, q);
 			break;

@@ -33,6 +33,12 @@ struct net_receiver {
 	/* Deliver one frame; the card copies what it keeps. */
 	void (*receive)(void *opaque, const u8 *frame, size_t len);
 	void *opaque;
+	/*
+	 * Optional: the card has signalled received frames the guest has not
+	 * looked at yet (its interrupt is up), so a refusal is temporary and
+	 * the guest's acknowledgement will call accept_input.
+	 */
+	bool (*rx_pending)(void *opaque);
 };
 
 struct net_port_ops {
@@ -73,12 +79,14 @@ bool net_port_deliver(struct net_port *port, const u8 *frame, size_t len);
  * A wire does not wait for ever, though: a frame the card has refused
  * for NET_RXQ_STALL_NS is handed to it regardless, and the card does what
  * the chip does with a frame for a full ring (drops it, counts it, raises
- * its overflow interrupt). Without that, a driver that acknowledged its
- * receive interrupt with frames still in a full ring (Linux's 8390 core
- * stops after 10 frames per interrupt) would wait for an interrupt that
- * never comes.
+ * its overflow interrupt). Not while the card's rx_pending says the guest
+ * has yet to look at what it got (a host that starves the process of CPU
+ * delays the guest, not the wire's patience): the wait starts again then.
+ * Without that, a driver that acknowledged its receive interrupt with frames
+ * still in a full ring (Linux's 8390 core stops after 10 frames per interrupt)
+ * would wait for an interrupt that never comes.
  */
-#define NET_RXQ_FRAMES 64
+#define NET_RXQ_FRAMES 128
 #define NET_RXQ_STALL_NS (20 * 1000 * 1000ull)
 
 struct net_rxq {

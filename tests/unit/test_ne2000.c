@@ -81,6 +81,7 @@ struct wire {
 	size_t lens[8];
 	unsigned sent;
 	unsigned accepts;
+	struct net_rxq *q; /* a back end's queue behind the wire, or NULL */
 };
 
 struct rig {
@@ -109,7 +110,11 @@ static void wire_send(struct net_port *port, const u8 *frame, size_t len)
 
 static void wire_accept(struct net_port *port)
 {
-	container_of(port, struct wire, port)->accepts++;
+	struct wire *w = container_of(port, struct wire, port);
+
+	w->accepts++;
+	if (w->q)
+		net_rxq_flush(port, w->q);
 }
 
 static void wire_close(struct net_port *port)
@@ -753,9 +758,14 @@ static bool delivered(struct rig *r, const u8 *dest)
 {
 	u8 frame[64], got[1600];
 
+	size_t len;
+
 	make_frame(frame, sizeof(frame), dest, 5);
 	net_port_deliver(&r->isa_wire.port, frame, sizeof(frame));
-	return linux_receive_one(r, ISA_BASE, got) == sizeof(frame);
+	len = linux_receive_one(r, ISA_BASE, got);
+	/* As Linux's ei_receive ends: the next frame may come. */
+	out8(r, ISA_BASE, EN0_ISR, ENISR_RX);
+	return len == sizeof(frame);
 }
 
 static void test_filters(void)
@@ -930,6 +940,139 @@ static void test_save_load(void)
 	d = ne2000_device(r.isa);
 	CHECK(d.ops->load(d.opaque, &rd) < 0);
 	snap_writer_free(&w);
+	rig_free(&r);
+}
+
+/*
+ * A back end with a TCP window's worth of frames queued: what lib8390's
+ * ei_interrupt does (ei_receive reads at most 9 frames, then acknowledges
+ * PRX; the handler loops while ISR shows something). Every frame must
+ * come out, in order, with no overflow and none left in the ring once
+ * the interrupt line drops: a stranded frame would wait for a retransmit.
+ */
+static unsigned linux_interrupt(struct rig *r, u16 base, unsigned *next_seed,
+				size_t len)
+{
+	u8 got[1600], want[1600];
+	unsigned serviced = 0, n, got_frames = 0;
+	size_t l;
+
+	while ((in8(r, base, EN0_ISR) & ENISR_ALL) && ++serviced < 12) {
+		CHECK_EQ(in8(r, base, EN0_ISR) & ENISR_OVER, 0);
+		for (n = 1; n < 10; n++) {
+			l = linux_receive_one(r, base, got);
+			if (!l)
+				break;
+			make_frame(want, len, rtl_mac, (*next_seed)++);
+			CHECK_EQ(l, len);
+			CHECK(!memcmp(got, want, len));
+			got_frames++;
+		}
+		out8(r, base, EN0_ISR, ENISR_RX | 0x04);
+	}
+	return got_frames;
+}
+
+static void check_linux_drains(size_t len, unsigned frames)
+{
+	struct rig r;
+	struct net_rxq *q = calloc(1, sizeof(*q));
+	u8 frame[1514];
+	unsigned i, seed = 0, got = 0, rounds = 0;
+
+	rig_init(&r);
+	r.rtl_wire.q = q;
+	linux_init(&r, PCI_IO, rtl_mac);
+	for (i = 0; i < frames; i++) {
+		make_frame(frame, len, rtl_mac, i);
+		CHECK(net_rxq_push(&r.rtl_wire.port, q, frame, len));
+	}
+	while (r.level[PCI_IRQ] && rounds++ < 1000)
+		got += linux_interrupt(&r, PCI_IO, &seed, len);
+	CHECK_EQ(got, frames);
+	CHECK_EQ(q->count, 0);
+	CHECK(!r.level[PCI_IRQ]);
+	CHECK_EQ(in8(&r, PCI_IO, EN0_COUNTER2), 0);
+	CHECK_EQ(linux_receive_one(&r, PCI_IO, frame), 0);
+	free(q);
+	rig_free(&r);
+}
+
+static void test_burst_linux(void)
+{
+	check_linux_drains(1514, 90); /* a 128 KiB window of full frames */
+	check_linux_drains(60, 120);  /* ACKs: 51 would fit in the ring */
+	check_linux_drains(700, 100);
+}
+
+/* iPXE polls with IMR = 0 and never acknowledges PRX. */
+static void test_burst_ipxe_poll(void)
+{
+	struct rig r;
+	struct net_rxq *q = calloc(1, sizeof(*q));
+	u8 frame[1514], got[1600];
+	unsigned i, n = 0, polls = 0;
+
+	rig_init(&r);
+	r.rtl_wire.q = q;
+	linux_init(&r, PCI_IO, rtl_mac);
+	out8(&r, PCI_IO, EN0_IMR, 0);
+	for (i = 0; i < 60; i++) {
+		make_frame(frame, 1514, rtl_mac, i);
+		CHECK(net_rxq_push(&r.rtl_wire.port, q, frame, 1514));
+	}
+	while (n < 60 && polls++ < 1000) {
+		if (!(in8(&r, PCI_IO, EN0_RSR) & 0x01))
+			continue;
+		if (!linux_receive_one(&r, PCI_IO, got))
+			continue;
+		make_frame(frame, 1514, rtl_mac, n++);
+		CHECK(!memcmp(got, frame, 1514));
+	}
+	CHECK_EQ(n, 60);
+	CHECK_EQ(q->count, 0);
+	CHECK(in8(&r, PCI_IO, EN0_ISR) & ENISR_RX);
+	free(q);
+	rig_free(&r);
+}
+
+/*
+ * CR.RD = 011, "send packet": the DMA reads the packet under BNRY, header
+ * first, for the header's byte count; then BNRY moves to the next packet.
+ */
+static void test_send_packet(void)
+{
+	struct rig r;
+	u8 frame[2][700], got[800];
+	unsigned i, k;
+
+	rig_init(&r);
+	linux_init(&r, PCI_IO, rtl_mac);
+	/* BNRY on the first packet's page, as this command wants it. */
+	out8(&r, PCI_IO, EN0_BOUNDARY, RX_START);
+	for (k = 0; k < 2; k++) {
+		make_frame(frame[k], sizeof(frame[k]), rtl_mac, 20 + k);
+		CHECK(net_port_deliver(&r.rtl_wire.port, frame[k],
+				       sizeof(frame[k])));
+		out8(&r, PCI_IO, EN0_ISR, ENISR_RX);
+	}
+	for (k = 0; k < 2; k++) {
+		u8 bnry = in8(&r, PCI_IO, EN0_BOUNDARY);
+
+		out8(&r, PCI_IO, EN0_ISR, ENISR_RDC);
+		out8(&r, PCI_IO, CMD, 0x18 + E8390_START);
+		/* 4 header bytes, the frame, its FCS: 708 bytes. */
+		for (i = 0; i < 708; i += 4)
+			put_le32(got + i,
+				 pio_read(r.pio, PCI_IO + DATAPORT, 4));
+		CHECK_EQ(got[0], 0x01);
+		CHECK_EQ(get_le16(got + 2), 704);
+		CHECK(!memcmp(got + 4, frame[k], sizeof(frame[k])));
+		CHECK(in8(&r, PCI_IO, EN0_ISR) & ENISR_RDC);
+		CHECK_EQ(in8(&r, PCI_IO, EN0_BOUNDARY), got[1]);
+		CHECK_EQ(got[1], bnry + 3);
+	}
+	CHECK_EQ(in8(&r, PCI_IO, EN0_BOUNDARY), read_curr(&r, PCI_IO));
 	rig_free(&r);
 }
 
@@ -1144,6 +1287,9 @@ int main(void)
 	RUN_TEST(test_rdc_and_imr);
 	RUN_TEST(test_ipxe_probe);
 	RUN_TEST(test_save_load);
+	RUN_TEST(test_burst_linux);
+	RUN_TEST(test_burst_ipxe_poll);
+	RUN_TEST(test_send_packet);
 	RUN_TEST(test_cve_2015_5278_ring_nonsense);
 	RUN_TEST(test_cve_2015_5279_ring_outside_ram);
 	RUN_TEST(test_cve_2018_10839_oversized_frames);
