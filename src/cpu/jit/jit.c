@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The JIT's code cache and its entry from the engine loop.
+ *
+ * W^X: the cache is one memfd mapped twice, read-write for the emitter
+ * and read-execute for running; no page of the process is writable and
+ * executable at once, and the executable view's address is not the one
+ * the emitter writes through. The emitter (emit.h) cannot write past the
+ * space granted to one translation, and generated code only jumps within
+ * its own translation or returns.
+ *
+ * Bounded: translations are appended; when the cache is full, all of them
+ * are dropped at once (a generation number makes every block's pointer
+ * stale) and translation starts again from the beginning.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpu/jit/jit.h"
+#include "cpu/jit/translate.h"
+#include "cpu/soft/block.h"
+#include "cpu/soft/exec.h"
+
+#define JIT_CACHE_SIZE (16u << 20)
+/* Room one translation may take: 32 instructions of the largest template. */
+#define JIT_MAX_BLOCK_BYTES (64u << 10)
+
+struct jit {
+	u8 *rw, *rx;
+	size_t size, used;
+	u32 gen; /* bumped on every flush; 0 is never current */
+	u64 translated, flushes;
+};
+
+enum jit_mode jit_mode = JIT_DEFAULT;
+unsigned jit_hot = 2;
+
+bool jit_wanted(void)
+{
+	const char *env;
+
+	if (jit_mode != JIT_DEFAULT)
+		return jit_mode == JIT_ON;
+	env = getenv("TWOOSTWO_JIT");
+	if (env && *env)
+		return strcmp(env, "0") != 0 && strcmp(env, "off") != 0;
+	return JIT_DEFAULT_ON;
+}
+
+u32 jit_load(struct soft_cpu *cpu, u32 seg, u32 off, u32 size)
+{
+	return mem_read_sz(cpu, (int)seg, off, size);
+}
+
+void jit_store(struct soft_cpu *cpu, u32 seg, u32 off, u32 v, u32 size)
+{
+	mem_write_sz(cpu, (int)seg, off, v, size);
+}
+
+bool jit_cond(struct soft_cpu *cpu, u32 cc)
+{
+	return cond_true(cpu, cc);
+}
+
+int jit_init(struct soft_cpu *cpu)
+{
+	struct jit *j = calloc(1, sizeof(*j));
+	int fd;
+
+	const char *hot = getenv("TWOOSTWO_JIT_HOT"); /* for stress tests */
+
+	if (!j)
+		return -ENOMEM;
+	if (hot && *hot)
+		jit_hot = (unsigned)strtoul(hot, NULL, 0);
+	fd = memfd_create("twoostwo-jit", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, JIT_CACHE_SIZE)) {
+		if (fd >= 0)
+			close(fd);
+		free(j);
+		return -errno;
+	}
+	j->rw = mmap(NULL, JIT_CACHE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     fd, 0);
+	j->rx = mmap(NULL, JIT_CACHE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED,
+		     fd, 0);
+	close(fd);
+	if (j->rw == MAP_FAILED || j->rx == MAP_FAILED) {
+		if (j->rw != MAP_FAILED)
+			munmap(j->rw, JIT_CACHE_SIZE);
+		if (j->rx != MAP_FAILED)
+			munmap(j->rx, JIT_CACHE_SIZE);
+		free(j);
+		return -ENOMEM;
+	}
+	j->size = JIT_CACHE_SIZE;
+	j->gen = 1;
+	cpu->jit = j;
+	return 0;
+}
+
+void jit_free(struct soft_cpu *cpu)
+{
+	struct jit *j = cpu->jit;
+
+	if (!j)
+		return;
+	munmap(j->rw, j->size);
+	munmap(j->rx, j->size);
+	free(j);
+	cpu->jit = NULL;
+}
+
+void jit_flush(struct soft_cpu *cpu)
+{
+	struct jit *j = cpu->jit;
+
+	if (!j)
+		return;
+	j->used = 0;
+	j->flushes++;
+	if (++j->gen == 0)
+		j->gen = 1;
+}
+
+/* Translate b at the cache's end (flushing it when full); false: cannot. */
+static bool jit_compile(struct soft_cpu *cpu, struct jit *j, struct block *b)
+{
+	size_t n, room;
+
+	room = MIN(j->size - j->used, (size_t)JIT_MAX_BLOCK_BYTES);
+	n = jit_translate(cpu, b, j->rw + j->used, room);
+	if (!n) {
+		jit_flush(cpu);
+		n = jit_translate(cpu, b, j->rw,
+				  MIN(j->size, (size_t)JIT_MAX_BLOCK_BYTES));
+		if (!n)
+			return false;
+	}
+	b->jit_code = j->rx + j->used;
+	b->jit_gen = j->gen;
+	b->jit_eip = cpu->s.eip;
+	b->jit_stack32 = cpu->stack32;
+	j->used = (j->used + n + 15) & ~(size_t)15;
+	j->translated++;
+	return true;
+}
+
+/* Code the JIT leaves to the interpreter: 64-bit mode (not yet). */
+static bool jit_declines(const struct soft_cpu *cpu)
+{
+	return long_mode_active(cpu) && (cpu->s.seg[S_CS].attr & SEG_ATTR_L);
+}
+
+unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
+{
+	struct jit *j = cpu->jit;
+	unsigned n;
+
+	if (!(b->jit_code && b->jit_gen == j->gen && b->jit_eip == cpu->s.eip &&
+	      b->jit_stack32 == cpu->stack32)) {
+		if (b->jit_hits < jit_hot) {
+			b->jit_hits++;
+			return 0;
+		}
+		if (jit_declines(cpu) || !jit_compile(cpu, j, b))
+			return 0;
+	}
+	cpu->block_insns = b->insns;
+	n = ((jit_code_fn)b->jit_code)(cpu, cpu->tlb[cpu->cpl == 3]);
+	cpu->block_insns = NULL;
+	cpu->icount += n;
+	return n;
+}

@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Block translator: one decoded block (soft/block.c) into one x86-64 host
+ * function  unsigned f(struct soft_cpu *cpu, struct tlb_entry *tlb)
+ * that runs the block's instructions in order and returns how many it
+ * completed.
+ *
+ * Technique: templates over the interpreter's own state. Guest registers,
+ * EIP and the lazy flags stay in struct soft_cpu (RBX points at it), so an
+ * instruction the translator does not know is simply a direct call to its
+ * executor (insn->fn, the interpreter's semantic reference), with the same
+ * bookkeeping the interpreter loop does (insn_eip, insn_esp, cpu->in, EIP
+ * of the next instruction). The hot integer subset is emitted natively:
+ * register moves and ALU operations, LEA, MOVZX, loads and stores with the
+ * segment check and the TLB probe inline (the same checks as
+ * seg_linear() and lin_read32(): a miss of any kind calls the interpreter's
+ * memory helpers, which fault or refill exactly as they do for it), PUSH
+ * and POP, and the conditional branch that ends a block, taken straight
+ * from the host flags when the guest's flag producer precedes it.
+ *
+ * Flags are kept in the interpreter's lazy form (struct lazy_flags), so a
+ * fallback call, a fault or the end of the block sees what the
+ * interpreter would. A native ALU operation skips recording them when the
+ * next flag-touching instruction of the block is another native ALU
+ * operation and nothing in between can fault or read them.
+ *
+ * Precision: native code never faults; only the slow path of a memory
+ * access can, and it stores insn_eip, insn_esp, cpu->in and the next EIP
+ * before calling the helper, so the unwinding in engine.c rewinds to the
+ * faulting instruction with the registers of the instructions before it
+ * already in memory.
+ *
+ * Register use in generated code: RBX cpu, R12D the code epoch at entry,
+ * R13 the TLB half of the current privilege, EBP a memory operand's
+ * offset, R14D a loaded or stored value; RAX, RCX, RDX scratch.
+ */
+#include <stddef.h>
+
+#include "cpu/jit/emit.h"
+#include "cpu/jit/translate.h"
+#include "cpu/soft/alu.h"
+#include "cpu/soft/block.h"
+
+#define OFF(field) ((s32)offsetof(struct soft_cpu, field))
+#define OFF_GPR(r) (OFF(s.gpr) + 8 * (s32)(r))
+#define OFF_SEG(sg, f)                                                         \
+	(OFF(s.seg) + (s32)(sizeof(struct x86_segment) * (sg)) +               \
+	 (s32)offsetof(struct x86_segment, f))
+
+_Static_assert(sizeof(struct tlb_entry) == 32, "TLB index is a shift by 5");
+_Static_assert(offsetof(struct lazy_flags, op) + 1 ==
+		       offsetof(struct lazy_flags, size),
+	       "op and size are stored as one word");
+
+/* What the translator does with one instruction. */
+enum nkind {
+	NK_CALL, /* the executor, by a direct call */
+	NK_MOV_RR,
+	NK_MOV_RI,
+	NK_MOVZX_R,
+	NK_LEA,
+	NK_ALU_RR, /* ALU/TEST register with register or immediate */
+	NK_ALU_M,  /* the same with one operand in memory (read only) */
+	NK_LOAD,
+	NK_STORE,
+	NK_PUSH,
+	NK_POP,
+	NK_JCC,
+};
+
+struct tx {
+	struct emit e;
+	struct soft_cpu *cpu;
+	struct block *b;
+	u32 eip[BLOCK_MAX_INSNS + 1]; /* of each insn, and the end */
+	u8 kind[BLOCK_MAX_INSNS];
+	size_t epilogue;
+	/* Exits after instruction i when a store hit cached code. */
+	struct {
+		size_t site;
+		unsigned i;
+	} exits[BLOCK_MAX_INSNS];
+	unsigned n_exits;
+};
+
+/* ALU operation (enum alu_op, the /reg of 80-83) of a native candidate. */
+static int alu_op_of(const struct insn *in)
+{
+	if (in->op < 0x40)
+		return in->op >> 3;
+	if (in->op == 0x81 || in->op == 0x83)
+		return in->reg;
+	return ALU_AND; /* TEST */
+}
+
+static bool alu_native_op(int op)
+{
+	return op != ALU_ADC && op != ALU_SBB;
+}
+
+/* The ALU forms with 32-bit operands the translator emits. */
+static enum nkind classify_alu(const struct insn *in)
+{
+	bool reg = in->mod == 3;
+
+	switch (in->op) {
+	case 0x01:
+	case 0x09:
+	case 0x21:
+	case 0x29:
+	case 0x31:
+		return reg ? NK_ALU_RR :
+			     NK_CALL; /* memory: read-modify-write */
+	case 0x39:
+	case 0x03:
+	case 0x0b:
+	case 0x23:
+	case 0x2b:
+	case 0x33:
+	case 0x3b:
+		return reg ? NK_ALU_RR : NK_ALU_M;
+	case 0x05:
+	case 0x0d:
+	case 0x25:
+	case 0x2d:
+	case 0x35:
+	case 0x3d:
+	case 0xa9:
+		return NK_ALU_RR;
+	case 0x81:
+	case 0x83:
+		if (!alu_native_op(in->reg))
+			return NK_CALL;
+		/* memory forms other than CMP would write memory */
+		return reg		  ? NK_ALU_RR :
+		       in->reg == ALU_CMP ? NK_ALU_M :
+					    NK_CALL;
+	case 0x85:
+		return reg ? NK_ALU_RR : NK_ALU_M;
+	default:
+		return NK_CALL;
+	}
+}
+
+static enum nkind classify(const struct tx *t, const struct insn *in)
+{
+	bool reg = in->mod == 3;
+
+	if (in->lock || in->rep)
+		return NK_CALL;
+	switch (in->op) {
+	case 0x88:
+		return reg ? NK_CALL : NK_STORE;
+	case 0x8a:
+		return reg ? NK_CALL : NK_LOAD;
+	case 0x70 ... 0x7f:
+	case 0x180 ... 0x18f:
+		return t->b->code32 && in->osize == 4 ? NK_JCC : NK_CALL;
+	default:
+		break;
+	}
+	if (in->osize != 4)
+		return NK_CALL;
+	switch (in->op) {
+	case 0x89:
+		return reg ? NK_MOV_RR : NK_STORE;
+	case 0x8b:
+		return reg ? NK_MOV_RR : NK_LOAD;
+	case 0xb8 ... 0xbf:
+		return NK_MOV_RI;
+	case 0xc7:
+		return !reg && in->reg == 0 ? NK_STORE : NK_CALL;
+	case 0x8d:
+		return reg ? NK_CALL : NK_LEA;
+	case 0x1b6:
+	case 0x1b7:
+		return reg ? NK_MOVZX_R : NK_LOAD;
+	case 0x50 ... 0x57:
+		return t->cpu->stack32 ? NK_PUSH : NK_CALL;
+	case 0x58 ... 0x5f:
+		return t->cpu->stack32 ? NK_POP : NK_CALL;
+	default:
+		return classify_alu(in);
+	}
+}
+
+/* Native, cannot fault, leaves guest flags and host flags alone. */
+static bool kind_transparent(enum nkind k)
+{
+	return k == NK_MOV_RR || k == NK_MOV_RI || k == NK_MOVZX_R ||
+	       k == NK_LEA;
+}
+
+/* Whether the flags instruction i records are read before overwritten. */
+static bool flags_live_after(const struct tx *t, unsigned i)
+{
+	unsigned j;
+
+	for (j = i + 1; j < t->b->n; j++) {
+		if (t->kind[j] == NK_ALU_RR)
+			return false;
+		if (!kind_transparent(t->kind[j]))
+			return true;
+	}
+	return true; /* the block's exit */
+}
+
+/* Byte offset of an 8-bit register (AL..BH) in the state. */
+static s32 off_gpr8(unsigned r)
+{
+	return r < 4 ? OFF_GPR(r) : OFF_GPR(r - 4) + 1;
+}
+
+static void emit_op2_mem(struct emit *e, u8 op2, unsigned reg, s32 disp)
+{
+	emit_rex(e, false, reg, 0, H_RBX);
+	emit8(e, 0x0f);
+	emit8(e, op2);
+	emit8(e, (u8)(0x80 | (reg & 7) << 3 | H_RBX));
+	emit32(e, (u32)disp);
+}
+
+/* r32 = guest register (32-bit), and guest register = r64 (zero-extended) */
+static void load_gpr(struct emit *e, unsigned h, unsigned r)
+{
+	emit_op_mem(e, false, 0x8b, h, H_RBX, OFF_GPR(r));
+}
+
+static void store_gpr(struct emit *e, unsigned r, unsigned h)
+{
+	emit_op_mem(e, true, 0x89, h, H_RBX, OFF_GPR(r));
+}
+
+/* What the interpreter loop stores before running instruction i. */
+static void emit_insn_context(struct tx *t, unsigned i)
+{
+	struct emit *e = &t->e;
+
+	emit_store_imm32(e, H_RBX, OFF(insn_eip), t->eip[i]);
+	load_gpr(e, H_RAX, R_ESP);
+	emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(insn_esp));
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->b->insns[i]);
+	emit_op_mem(e, true, 0x89, H_RAX, H_RBX, OFF(in));
+	emit_store_imm32(e, H_RBX, OFF(s.eip), t->eip[i + 1]);
+}
+
+static void emit_return(struct tx *t, unsigned count)
+{
+	emit_mov_ri(&t->e, H_RAX, count);
+	emit_jmp_back(&t->e, t->epilogue);
+}
+
+/* After instruction i may have stored into cached code: leave if so. */
+static void emit_epoch_check(struct tx *t, unsigned i)
+{
+	struct emit *e = &t->e;
+
+	if (i + 1 >= t->b->n)
+		return;
+	emit_op_mem(e, false, 0x39, H_R12, H_RBX, OFF(icache.code_epoch));
+	t->exits[t->n_exits].site = emit_jcc_fwd(e, CC_NE);
+	t->exits[t->n_exits].i = i;
+	t->n_exits++;
+}
+
+static void emit_fallback(struct tx *t, unsigned i)
+{
+	struct emit *e = &t->e;
+
+	emit_insn_context(t, i);
+	emit_op_rr(e, true, 0x89, H_RBX, H_RDI);
+	emit_op_rr(e, true, 0x89, H_RAX, H_RSI);
+	emit_call_abs(e, (const void *)t->b->insns[i].fn);
+	emit_epoch_check(t, i);
+}
+
+/* EBP = offset of the memory operand (ea_compute()). */
+static void emit_ea(struct emit *e, const struct insn *in)
+{
+	emit_mov_ri(e, H_RBP, in->disp);
+	if (in->base >= 0)
+		emit_op_mem(e, false, 0x03, H_RBP, H_RBX, OFF_GPR(in->base));
+	if (in->index >= 0) {
+		load_gpr(e, H_RAX, (unsigned)in->index);
+		if (in->scale)
+			emit_shift_ri(e, 4, H_RAX, in->scale);
+		emit_op_rr(e, false, 0x01, H_RAX, H_RBP);
+	}
+	if (in->asize == 2) { /* movzx ebp, bp */
+		emit8(e, 0x0f);
+		emit8(e, 0xb7);
+		emit8(e, 0xed);
+	}
+}
+
+/*
+ * The inline part of a memory access at seg:EBP of size bytes: the
+ * checks of seg_linear()'s fast case and of the TLB probe. Leaves the
+ * linear address in RAX and the TLB addend in RCX; the three jumps to the
+ * slow path are returned in slow[].
+ */
+static void emit_probe(struct emit *e, unsigned seg, unsigned size, bool write,
+		       size_t slow[3])
+{
+	s32 tag = write ? (s32)offsetof(struct tlb_entry, write_tag) :
+			  (s32)offsetof(struct tlb_entry, read_tag);
+
+	/* a present, expand-up, writable data segment, offset in limit */
+	emit_op2_mem(e, 0xb7, H_RCX, OFF_SEG(seg, attr));
+	emit_alu_ri(e, false, 4, H_RCX, SEG_FAST_MASK);
+	emit_alu_ri(e, false, 7, H_RCX, SEG_FAST_RW);
+	slow[0] = emit_jcc_fwd(e, CC_NE);
+	emit_op_rr(e, false, 0x89, H_RBP, H_RCX);
+	if (size > 1) { /* add rcx, size - 1 (64-bit: no wrap) */
+		emit_op_rr(e, true, 0x83, 0, H_RCX);
+		emit8(e, (u8)(size - 1));
+	}
+	emit_op_mem(e, false, 0x8b, H_RDX, H_RBX, OFF_SEG(seg, limit));
+	emit_op_rr(e, true, 0x39, H_RDX, H_RCX);
+	slow[1] = emit_jcc_fwd(e, CC_A);
+	emit_op_rr(e, false, 0x89, H_RBP, H_RAX);
+	emit_op_mem(e, false, 0x03, H_RAX, H_RBX, OFF_SEG(seg, base));
+	/* the TLB set of the page; its tag must be the page of the last
+	 * byte too (a page crossing misses: tags live at their own index) */
+	emit_op_rr(e, false, 0x89, H_RAX, H_RCX);
+	emit_shift_ri(e, 5, H_RCX, 12);
+	emit_alu_ri(e, false, 4, H_RCX, TLB_SIZE - 1);
+	emit_shift_ri(e, 4, H_RCX, 5);
+	emit_op_rr(e, true, 0x01, H_R13, H_RCX);
+	emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
+	if (size > 1) {
+		emit_op_rr(e, false, 0x83, 0, H_RDX);
+		emit8(e, (u8)(size - 1));
+	}
+	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
+	emit8(e, 0x3b); /* cmp edx, [rcx + tag] */
+	emit8(e, 0x51);
+	emit8(e, (u8)tag);
+	slow[2] = emit_jcc_fwd(e, CC_NE);
+	emit8(e, 0x48); /* mov rcx, [rcx + addend] */
+	emit8(e, 0x8b);
+	emit8(e, 0x49);
+	emit8(e, (u8)offsetof(struct tlb_entry, addend));
+}
+
+/* R14D = size bytes at seg:EBP, zero-extended. */
+static void emit_load(struct tx *t, unsigned i, unsigned seg, unsigned size)
+{
+	struct emit *e = &t->e;
+	size_t slow[3], done;
+	unsigned k;
+
+	emit_probe(e, seg, size, false, slow);
+	emit8(e, 0x44); /* REX.R: r14 */
+	if (size < 4)
+		emit8(e, 0x0f);
+	emit8(e, size == 4 ? 0x8b : size == 2 ? 0xb7 : 0xb6);
+	emit8(e, 0x34); /* [rcx + rax] */
+	emit8(e, 0x01);
+	done = emit_jmp_fwd(e);
+	for (k = 0; k < 3; k++)
+		emit_bind(e, slow[k]);
+	emit_insn_context(t, i);
+	emit_op_rr(e, true, 0x89, H_RBX, H_RDI);
+	emit_mov_ri(e, H_RSI, seg);
+	emit_op_rr(e, false, 0x89, H_RBP, H_RDX);
+	emit_mov_ri(e, H_RCX, size);
+	emit_call_abs(e, (const void *)jit_load);
+	emit_op_rr(e, false, 0x89, H_RAX, H_R14);
+	emit_bind(e, done);
+}
+
+/* size bytes of R14D to seg:EBP. */
+static void emit_store(struct tx *t, unsigned i, unsigned seg, unsigned size)
+{
+	struct emit *e = &t->e;
+	size_t slow[3], done;
+	unsigned k;
+
+	emit_probe(e, seg, size, true, slow);
+	if (size == 2)
+		emit8(e, 0x66);
+	emit8(e, 0x44);
+	emit8(e, size == 1 ? 0x88 : 0x89);
+	emit8(e, 0x34);
+	emit8(e, 0x01);
+	done = emit_jmp_fwd(e);
+	for (k = 0; k < 3; k++)
+		emit_bind(e, slow[k]);
+	emit_insn_context(t, i);
+	emit_op_rr(e, true, 0x89, H_RBX, H_RDI);
+	emit_mov_ri(e, H_RSI, seg);
+	emit_op_rr(e, false, 0x89, H_RBP, H_RDX);
+	emit_op_rr(e, false, 0x89, H_R14, H_RCX);
+	emit_mov_ri(e, H_R8, size);
+	emit_call_abs(e, (const void *)jit_store);
+	emit_bind(e, done);
+}
+
+/*
+ * EAX op= ECX with the guest's flags in the host flags, recorded lazily
+ * as lazy_record() does when live; the result is stored unless CMP/TEST.
+ */
+static void emit_alu(struct tx *t, unsigned i, int op, bool test, int dst)
+{
+	static const u8 host_op[8] = {0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x39};
+	struct emit *e = &t->e;
+	bool live = flags_live_after(t, i);
+	bool logic = op == ALU_AND || op == ALU_OR || op == ALU_XOR;
+	u8 lazy = op == ALU_ADD ? LAZY_ADD : logic ? LAZY_LOGIC : LAZY_SUB;
+
+	if (live && !logic) {
+		emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.a));
+		emit_op_mem(e, false, 0x89, H_RCX, H_RBX, OFF(lazy.b));
+	}
+	emit_op_rr(e, false, test ? 0x85 : host_op[op], H_RCX, H_RAX);
+	if (live) {
+		if (logic) { /* mov qword [lazy.a], 0: a and b */
+			emit_op_mem(e, true, 0xc7, 0, H_RBX, OFF(lazy.a));
+			emit32(e, 0);
+		}
+		emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.res));
+		emit_store_imm32(e, H_RBX, OFF(lazy.carry), 0);
+		emit8(e, 0x66); /* mov word [lazy.op], size << 8 | op */
+		emit_op_mem(e, false, 0xc7, 0, H_RBX, OFF(lazy.op));
+		emit8(e, lazy);
+		emit8(e, 4);
+	}
+	if (!test && op != ALU_CMP && dst >= 0)
+		store_gpr(e, (unsigned)dst, H_RAX);
+}
+
+static u32 alu_imm(const struct insn *in)
+{
+	return in->op == 0x83 ? (u32)(s32)(s8)in->imm : in->imm;
+}
+
+static void emit_alu_rr(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	int op = alu_op_of(in);
+	bool test = in->op == 0x85 || in->op == 0xa9;
+	int dst;
+
+	if (in->op == 0x81 || in->op == 0x83) {
+		dst = in->rm;
+		load_gpr(e, H_RAX, in->rm);
+		emit_mov_ri(e, H_RCX, alu_imm(in));
+	} else if (!in->has_modrm) { /* eAX, imm32 */
+		dst = R_EAX;
+		load_gpr(e, H_RAX, R_EAX);
+		emit_mov_ri(e, H_RCX, in->imm);
+	} else if (in->op == 0x85 || (in->op & 2) == 0) { /* r/m, r */
+		dst = in->rm;
+		load_gpr(e, H_RAX, in->rm);
+		load_gpr(e, H_RCX, in->reg);
+	} else { /* r, r/m */
+		dst = in->reg;
+		load_gpr(e, H_RAX, in->reg);
+		load_gpr(e, H_RCX, in->rm);
+	}
+	emit_alu(t, i, op, test, dst);
+}
+
+/* ALU with a memory operand, read only: r, [m]; CMP/TEST [m], r; CMP [m], imm
+ */
+static void emit_alu_m(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	int op = alu_op_of(in);
+	bool test = in->op == 0x85;
+
+	emit_ea(e, in);
+	emit_load(t, i, in->seg, 4);
+	if (in->op == 0x81 || in->op == 0x83) {
+		emit_op_rr(e, false, 0x89, H_R14, H_RAX);
+		emit_mov_ri(e, H_RCX, alu_imm(in));
+		emit_alu(t, i, op, false, -1);
+	} else if (test || (in->op & 2) == 0) { /* CMP/TEST [m], r */
+		emit_op_rr(e, false, 0x89, H_R14, H_RAX);
+		load_gpr(e, H_RCX, in->reg);
+		emit_alu(t, i, op, test, -1);
+	} else {
+		load_gpr(e, H_RAX, in->reg);
+		emit_op_rr(e, false, 0x89, H_R14, H_RCX);
+		emit_alu(t, i, op, false, in->reg);
+	}
+}
+
+static void emit_load_insn(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	unsigned size = in->op == 0x8a || in->op == 0x1b6 ? 1 :
+			in->op == 0x1b7			  ? 2 :
+							    4;
+
+	emit_ea(e, in);
+	emit_load(t, i, in->seg, size);
+	if (in->op == 0x8a)
+		emit_op_mem(e, false, 0x88, H_R14, H_RBX, off_gpr8(in->reg));
+	else
+		store_gpr(e, in->reg, H_R14);
+}
+
+static void emit_store_insn(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	unsigned size = 4;
+
+	if (in->op == 0x88) {
+		size = 1;
+		emit_op2_mem(e, 0xb6, H_R14, off_gpr8(in->reg));
+	} else if (in->op == 0xc7) {
+		emit_mov_ri(e, H_R14, in->imm);
+	} else {
+		load_gpr(e, H_R14, in->reg);
+	}
+	emit_ea(e, in);
+	emit_store(t, i, in->seg, size);
+	emit_epoch_check(t, i);
+}
+
+static void emit_push(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+
+	load_gpr(e, H_R14, in->op & 7u);
+	load_gpr(e, H_RBP, R_ESP);
+	emit_op_rr(e, false, 0x83, 5, H_RBP); /* sub ebp, 4 */
+	emit8(e, 4);
+	emit_store(t, i, S_SS, 4);
+	store_gpr(e, R_ESP, H_RBP);
+	emit_epoch_check(t, i);
+}
+
+static void emit_pop(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+
+	load_gpr(e, H_RBP, R_ESP);
+	emit_load(t, i, S_SS, 4);
+	emit_op_rr(e, false, 0x83, 0, H_RBP); /* add ebp, 4 */
+	emit8(e, 4);
+	store_gpr(e, R_ESP, H_RBP);
+	store_gpr(e, in->op & 7u, H_R14);
+}
+
+/* The block's last instruction: a Jcc in 32-bit code. */
+static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
+		     bool host_flags)
+{
+	struct emit *e = &t->e;
+	unsigned cc = in->op & 0xf;
+	u32 rel = in->op < 0x100 ? (u32)(s32)(s8)in->imm : in->imm;
+	u32 target = t->eip[i + 1] + rel;
+	size_t taken, far;
+
+	if (host_flags) {
+		taken = emit_jcc_fwd(e, cc);
+	} else {
+		emit_op_rr(e, true, 0x89, H_RBX, H_RDI);
+		emit_mov_ri(e, H_RSI, cc);
+		emit_call_abs(e, (const void *)jit_cond);
+		emit8(e, 0x84); /* test al, al */
+		emit8(e, 0xc0);
+		taken = emit_jcc_fwd(e, CC_NE);
+	}
+	emit_store_imm32(e, H_RBX, OFF(s.eip), t->eip[i + 1]);
+	emit_return(t, i + 1);
+	emit_bind(e, taken);
+	/* jump_near(): a target beyond the CS limit is #GP */
+	emit_op_mem(e, false, 0x81, 7, H_RBX, OFF_SEG(S_CS, limit));
+	emit32(e, target);
+	far = emit_jcc_fwd(e, 2 /* B: limit < target */);
+	emit_store_imm32(e, H_RBX, OFF(s.eip), target);
+	emit_return(t, i + 1);
+	emit_bind(e, far);
+	emit_fallback(t, i); /* raises the #GP */
+	emit_return(t, i + 1);
+}
+
+static void emit_mov_rr(struct tx *t, const struct insn *in)
+{
+	unsigned dst = in->op == 0x89 ? in->rm : in->reg;
+	unsigned src = in->op == 0x89 ? in->reg : in->rm;
+
+	load_gpr(&t->e, H_RAX, src);
+	store_gpr(&t->e, dst, H_RAX);
+}
+
+static void emit_movzx_r(struct tx *t, const struct insn *in)
+{
+	struct emit *e = &t->e;
+
+	if (in->op == 0x1b6)
+		emit_op2_mem(e, 0xb6, H_RAX, off_gpr8(in->rm));
+	else
+		emit_op2_mem(e, 0xb7, H_RAX, OFF_GPR(in->rm));
+	store_gpr(e, in->reg, H_RAX);
+}
+
+static void emit_prologue(struct emit *e)
+{
+	static const u8 pro[] = {
+		0x53,		  /* push rbx */
+		0x55,		  /* push rbp */
+		0x41, 0x54,	  /* push r12 */
+		0x41, 0x55,	  /* push r13 */
+		0x41, 0x56,	  /* push r14 */
+		0x48, 0x89, 0xfb, /* mov rbx, rdi */
+		0x49, 0x89, 0xf5, /* mov r13, rsi */
+	};
+	unsigned k;
+
+	for (k = 0; k < sizeof(pro); k++)
+		emit8(e, pro[k]);
+	emit_op_mem(e, false, 0x8b, H_R12, H_RBX, OFF(icache.code_epoch));
+}
+
+static void emit_epilogue(struct emit *e)
+{
+	static const u8 epi[] = {
+		0x41, 0x5e, /* pop r14 */
+		0x41, 0x5d, /* pop r13 */
+		0x41, 0x5c, /* pop r12 */
+		0x5d,	    /* pop rbp */
+		0x5b,	    /* pop rbx */
+		0xc3,	    /* ret */
+	};
+	unsigned k;
+
+	for (k = 0; k < sizeof(epi); k++)
+		emit8(e, epi[k]);
+}
+
+static void emit_insn(struct tx *t, unsigned i, bool *host_flags)
+{
+	const struct insn *in = &t->b->insns[i];
+	struct emit *e = &t->e;
+	bool hf = *host_flags;
+
+	*host_flags = false;
+	switch (t->kind[i]) {
+	case NK_MOV_RR:
+		emit_mov_rr(t, in);
+		*host_flags = hf;
+		break;
+	case NK_MOV_RI:
+		emit_mov_ri(e, H_RAX, in->imm);
+		store_gpr(e, in->op & 7u, H_RAX);
+		*host_flags = hf;
+		break;
+	case NK_MOVZX_R:
+		emit_movzx_r(t, in);
+		*host_flags = hf;
+		break;
+	case NK_LEA:
+		emit_ea(e, in);
+		store_gpr(e, in->reg, H_RBP);
+		break;
+	case NK_ALU_RR:
+		emit_alu_rr(t, i, in);
+		*host_flags = true;
+		break;
+	case NK_ALU_M:
+		emit_alu_m(t, i, in);
+		*host_flags = true;
+		break;
+	case NK_LOAD:
+		emit_load_insn(t, i, in);
+		break;
+	case NK_STORE:
+		emit_store_insn(t, i, in);
+		break;
+	case NK_PUSH:
+		emit_push(t, i, in);
+		break;
+	case NK_POP:
+		emit_pop(t, i, in);
+		break;
+	case NK_JCC:
+		emit_jcc(t, i, in, hf);
+		break;
+	default:
+		emit_fallback(t, i);
+		break;
+	}
+}
+
+size_t jit_translate(struct soft_cpu *cpu, struct block *b, u8 *buf, size_t cap)
+{
+	struct tx t = {.e = {buf, 0, cap, false}, .cpu = cpu, .b = b};
+	const u32 ip_mask = b->code32 ? 0xffffffffu : 0xffffu;
+	bool host_flags = false;
+	unsigned i;
+
+	t.eip[0] = cpu->s.eip;
+	for (i = 0; i < b->n; i++) {
+		t.eip[i + 1] = (t.eip[i] + b->insns[i].len) & ip_mask;
+		t.kind[i] = (u8)classify(&t, &b->insns[i]);
+		/* a branch is native only as the block's end */
+		if (t.kind[i] == NK_JCC && i + 1 != b->n)
+			t.kind[i] = NK_CALL;
+	}
+	/* the epilogue first: every exit jumps back to it */
+	emit_jmp_fwd(&t.e);
+	t.epilogue = t.e.pos;
+	emit_epilogue(&t.e);
+	emit_bind(&t.e, 1); /* the entry at 0 jumps over the epilogue */
+	emit_prologue(&t.e);
+	for (i = 0; i < b->n; i++)
+		emit_insn(&t, i, &host_flags);
+	if (t.kind[b->n - 1] != NK_JCC) {
+		if (t.kind[b->n - 1] != NK_CALL)
+			emit_store_imm32(&t.e, H_RBX, OFF(s.eip), t.eip[b->n]);
+		emit_return(&t, b->n);
+	}
+	for (i = 0; i < t.n_exits; i++) {
+		emit_bind(&t.e, t.exits[i].site);
+		emit_store_imm32(&t.e, H_RBX, OFF(s.eip),
+				 t.eip[t.exits[i].i + 1]);
+		emit_return(&t, t.exits[i].i + 1);
+	}
+	return t.e.full ? 0 : t.e.pos;
+}
