@@ -403,7 +403,8 @@ static void emit_store(struct tx *t, unsigned i, unsigned seg, unsigned size)
  */
 static void emit_alu(struct tx *t, unsigned i, int op, bool test, int dst)
 {
-	static const u8 host_op[8] = {0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x39};
+	/* CMP and TEST as SUB and AND: the lazy record keeps the result */
+	static const u8 host_op[8] = {0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29};
 	struct emit *e = &t->e;
 	bool live = flags_live_after(t, i);
 	bool logic = op == ALU_AND || op == ALU_OR || op == ALU_XOR;
@@ -413,7 +414,7 @@ static void emit_alu(struct tx *t, unsigned i, int op, bool test, int dst)
 		emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.a));
 		emit_op_mem(e, false, 0x89, H_RCX, H_RBX, OFF(lazy.b));
 	}
-	emit_op_rr(e, false, test ? 0x85 : host_op[op], H_RCX, H_RAX);
+	emit_op_rr(e, false, test ? 0x21 : host_op[op], H_RCX, H_RAX);
 	if (live) {
 		if (logic) { /* mov qword [lazy.a], 0: a and b */
 			emit_op_mem(e, true, 0xc7, 0, H_RBX, OFF(lazy.a));
