@@ -65,6 +65,11 @@ bool jit_cond(struct soft_cpu *cpu, u32 cc)
 	return cond_true(cpu, cc);
 }
 
+u32 jit_carry(struct soft_cpu *cpu)
+{
+	return get_flag(cpu, FL_CF);
+}
+
 int jit_init(struct soft_cpu *cpu)
 {
 	struct jit *j = calloc(1, sizeof(*j));

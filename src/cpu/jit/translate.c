@@ -61,6 +61,7 @@ enum nkind {
 	NK_LEA,
 	NK_ALU_RR, /* ALU/TEST register with register or immediate */
 	NK_ALU_M,  /* the same with one operand in memory (read only) */
+	NK_INCDEC, /* INC/DEC r32: CF kept, from the host flags or a helper */
 	NK_LOAD,
 	NK_STORE,
 	NK_PUSH,
@@ -175,6 +176,8 @@ static enum nkind classify(const struct tx *t, const struct insn *in)
 	case 0x1b6:
 	case 0x1b7:
 		return reg ? NK_MOVZX_R : NK_LOAD;
+	case 0x40 ... 0x4f:
+		return NK_INCDEC;
 	case 0x50 ... 0x57:
 		return t->cpu->stack32 ? NK_PUSH : NK_CALL;
 	case 0x58 ... 0x5f:
@@ -191,6 +194,21 @@ static bool kind_transparent(enum nkind k)
 	       k == NK_LEA;
 }
 
+/* Whether the host flags after instruction i survive until j. */
+static bool host_flags_kept(const struct tx *t, unsigned i, unsigned j)
+{
+	unsigned k;
+
+	if (t->kind[i] != NK_ALU_RR && t->kind[i] != NK_ALU_M &&
+	    t->kind[i] != NK_INCDEC)
+		return false;
+	for (k = i + 1; k < j; k++)
+		if (t->kind[k] != NK_MOV_RR && t->kind[k] != NK_MOV_RI &&
+		    t->kind[k] != NK_MOVZX_R)
+			return false;
+	return true;
+}
+
 /* Whether the flags instruction i records are read before overwritten. */
 static bool flags_live_after(const struct tx *t, unsigned i)
 {
@@ -198,6 +216,10 @@ static bool flags_live_after(const struct tx *t, unsigned i)
 
 	for (j = i + 1; j < t->b->n; j++) {
 		if (t->kind[j] == NK_ALU_RR)
+			return false;
+		/* INC/DEC overwrite the record, taking CF from the host */
+		if (t->kind[j] == NK_INCDEC && t->kind[i] != NK_CALL &&
+		    host_flags_kept(t, i, j))
 			return false;
 		if (!kind_transparent(t->kind[j]))
 			return true;
@@ -580,6 +602,52 @@ static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
 	emit_return(t, i + 1);
 }
 
+/*
+ * INC/DEC r32 (alu_inc()): the lazy record keeps the CF found. With the
+ * host flags valid, host CF is the guest's; otherwise the helper gives it
+ * and BT puts it in host CF, which INC/DEC leave alone.
+ */
+static void emit_incdec(struct tx *t, unsigned i, const struct insn *in,
+			bool host_flags)
+{
+	struct emit *e = &t->e;
+	bool dec = in->op >= 0x48, live = flags_live_after(t, i);
+	unsigned r = in->op & 7u;
+
+	if (host_flags) {
+		emit8(e, 0x0f); /* setc dl; movzx edx, dl */
+		emit8(e, 0x92);
+		emit8(e, 0xc2);
+		emit8(e, 0x0f);
+		emit8(e, 0xb6);
+		emit8(e, 0xd2);
+	} else {
+		emit_op_rr(e, true, 0x89, H_RBX, H_RDI);
+		emit_call_abs(e, (const void *)jit_carry);
+		emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
+		emit8(e, 0x0f); /* bt edx, 0 */
+		emit8(e, 0xba);
+		emit8(e, 0xe2);
+		emit8(e, 0x00);
+	}
+	load_gpr(e, H_RAX, r);
+	if (live) {
+		emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.a));
+		emit_store_imm32(e, H_RBX, OFF(lazy.b), 1);
+		emit_op_mem(e, false, 0x89, H_RDX, H_RBX, OFF(lazy.carry));
+	}
+	emit8(e, 0xff); /* inc/dec eax */
+	emit8(e, dec ? 0xc8 : 0xc0);
+	if (live) {
+		emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.res));
+		emit8(e, 0x66);
+		emit_op_mem(e, false, 0xc7, 0, H_RBX, OFF(lazy.op));
+		emit8(e, dec ? LAZY_DEC : LAZY_INC);
+		emit8(e, 4);
+	}
+	store_gpr(e, r, H_RAX);
+}
+
 static void emit_mov_rr(struct tx *t, const struct insn *in)
 {
 	unsigned dst = in->op == 0x89 ? in->rm : in->reg;
@@ -665,6 +733,10 @@ static void emit_insn(struct tx *t, unsigned i, bool *host_flags)
 		break;
 	case NK_ALU_M:
 		emit_alu_m(t, i, in);
+		*host_flags = true;
+		break;
+	case NK_INCDEC:
+		emit_incdec(t, i, in, hf);
 		*host_flags = true;
 		break;
 	case NK_LOAD:

@@ -23,5 +23,6 @@ size_t jit_translate(struct soft_cpu *cpu, struct block *b, u8 *buf,
 u32 jit_load(struct soft_cpu *cpu, u32 seg, u32 off, u32 size);
 void jit_store(struct soft_cpu *cpu, u32 seg, u32 off, u32 v, u32 size);
 bool jit_cond(struct soft_cpu *cpu, u32 cc);
+u32 jit_carry(struct soft_cpu *cpu);
 
 #endif
