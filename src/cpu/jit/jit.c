@@ -28,12 +28,8 @@
 /* Room one translation may take: 32 instructions of the largest template. */
 #define JIT_MAX_BLOCK_BYTES (64u << 10)
 
-struct jit {
-	u8 *rw, *rx;
-	size_t size, used;
-	u32 gen; /* bumped on every flush; 0 is never current */
-	u64 translated, flushes;
-};
+/* Instructions one entry from the engine loop may run through links. */
+#define JIT_CHAIN_BUDGET 1024
 
 enum jit_mode jit_mode = JIT_DEFAULT;
 unsigned jit_hot = 2;
@@ -79,12 +75,18 @@ int jit_init(struct soft_cpu *cpu)
 
 	if (!j)
 		return -ENOMEM;
+	j->slots = calloc(JIT_MAX_SLOTS, sizeof(*j->slots));
+	if (!j->slots) {
+		free(j);
+		return -ENOMEM;
+	}
 	if (hot && *hot)
 		jit_hot = (unsigned)strtoul(hot, NULL, 0);
 	fd = memfd_create("twoostwo-jit", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, JIT_CACHE_SIZE)) {
 		if (fd >= 0)
 			close(fd);
+		free(j->slots);
 		free(j);
 		return -errno;
 	}
@@ -98,6 +100,7 @@ int jit_init(struct soft_cpu *cpu)
 			munmap(j->rw, JIT_CACHE_SIZE);
 		if (j->rx != MAP_FAILED)
 			munmap(j->rx, JIT_CACHE_SIZE);
+		free(j->slots);
 		free(j);
 		return -ENOMEM;
 	}
@@ -115,6 +118,7 @@ void jit_free(struct soft_cpu *cpu)
 		return;
 	munmap(j->rw, j->size);
 	munmap(j->rx, j->size);
+	free(j->slots);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -126,6 +130,8 @@ void jit_flush(struct soft_cpu *cpu)
 	if (!j)
 		return;
 	j->used = 0;
+	j->n_slots = 0;
+	j->pending = 0;
 	j->flushes++;
 	if (++j->gen == 0)
 		j->gen = 1;
@@ -134,18 +140,24 @@ void jit_flush(struct soft_cpu *cpu)
 /* Translate b at the cache's end (flushing it when full); false: cannot. */
 static bool jit_compile(struct soft_cpu *cpu, struct jit *j, struct block *b)
 {
+	u32 slots = j->n_slots, chain;
 	size_t n, room;
 
 	room = MIN(j->size - j->used, (size_t)JIT_MAX_BLOCK_BYTES);
-	n = jit_translate(cpu, b, j->rw + j->used, room);
+	n = jit_translate(cpu, j, b, j->rw + j->used, room, &chain);
 	if (!n) {
+		j->n_slots = slots;
 		jit_flush(cpu);
-		n = jit_translate(cpu, b, j->rw,
-				  MIN(j->size, (size_t)JIT_MAX_BLOCK_BYTES));
-		if (!n)
+		n = jit_translate(cpu, j, b, j->rw,
+				  MIN(j->size, (size_t)JIT_MAX_BLOCK_BYTES),
+				  &chain);
+		if (!n) {
+			j->n_slots = 0;
 			return false;
+		}
 	}
 	b->jit_code = j->rx + j->used;
+	b->jit_chain = j->rx + j->used + chain;
 	b->jit_gen = j->gen;
 	b->jit_eip = cpu->s.eip;
 	b->jit_stack32 = cpu->stack32;
@@ -160,9 +172,40 @@ static bool jit_declines(const struct soft_cpu *cpu)
 	return long_mode_active(cpu) && (cpu->s.seg[S_CS].attr & SEG_ATTR_L);
 }
 
+static void put32_at(u8 *p, u32 v)
+{
+	memcpy(p, &v, 4);
+}
+
+/*
+ * The last run left through exit slot j->pending - 1 to CS:EIP, and b's
+ * translation is what runs there: patch the exit to jump straight in
+ * while the code epoch, the page's host address and CS limit are what
+ * they are now (the exit checks them every time it is taken).
+ */
+static void jit_link(struct soft_cpu *cpu, struct jit *j, struct block *b)
+{
+	const struct jit_slot *s = &j->slots[j->pending - 1];
+	u64 need = (u64)s->target_eip + b->bytes - 1;
+	u8 *code = j->rw; /* slot offsets are from the cache's start */
+	u64 host = (u64)(uintptr_t)b->key;
+	u32 rel;
+
+	if (j->pending > j->n_slots || s->target_eip != cpu->s.eip ||
+	    need > 0xffffffffu)
+		return;
+	rel = (u32)((const u8 *)b->jit_chain - (j->rx + s->off_jump + 4));
+	put32_at(code + s->off_epoch, cpu->icache.code_epoch);
+	put32_at(code + s->off_limit, (u32)need);
+	memcpy(code + s->off_host, &host, 8);
+	put32_at(code + s->off_jump, rel);
+	j->links++;
+}
+
 unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 {
 	struct jit *j = cpu->jit;
+	u64 before = cpu->icount;
 	unsigned n;
 
 	if (!(b->jit_code && b->jit_gen == j->gen && b->jit_eip == cpu->s.eip &&
@@ -174,9 +217,14 @@ unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 		if (jit_declines(cpu) || !jit_compile(cpu, j, b))
 			return 0;
 	}
+	if (j->pending) {
+		jit_link(cpu, j, b);
+		j->pending = 0;
+	}
+	j->budget = JIT_CHAIN_BUDGET;
 	cpu->block_insns = b->insns;
 	n = ((jit_code_fn)b->jit_code)(cpu, cpu->tlb[cpu->cpl == 3]);
 	cpu->block_insns = NULL;
 	cpu->icount += n;
-	return n;
+	return (unsigned)(cpu->icount - before);
 }

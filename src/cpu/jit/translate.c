@@ -72,6 +72,8 @@ enum nkind {
 struct tx {
 	struct emit e;
 	struct soft_cpu *cpu;
+	struct jit *j;
+	size_t base; /* of buf in the cache: slot offsets are the cache's */
 	struct block *b;
 	u32 eip[BLOCK_MAX_INSNS + 1]; /* of each insn, and the end */
 	u8 kind[BLOCK_MAX_INSNS];
@@ -568,6 +570,85 @@ static void emit_pop(struct tx *t, unsigned i, const struct insn *in)
 	store_gpr(e, in->op & 7u, H_R14);
 }
 
+/*
+ * Leave the block for target, count instructions done: straight into the
+ * target's translation when the exit is linked and nothing the engine
+ * loop would look at between blocks has happened (the chain budget, a
+ * stop request, an interrupt or NMI raised, a store into code, the
+ * target's page mapped elsewhere, a shorter CS limit); else return to
+ * the loop, naming the exit so that it can be linked (struct jit_slot).
+ */
+static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
+{
+	struct emit *e = &t->e;
+	struct jit_slot *slot;
+	size_t nocount, unlinked[5];
+	unsigned k;
+
+	emit_store_imm32(e, H_RBX, OFF(s.eip), target);
+	if (t->j->n_slots >= JIT_MAX_SLOTS) {
+		e->full = true;
+		return;
+	}
+	slot = &t->j->slots[t->j->n_slots];
+	slot->target_eip = target;
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->j->budget);
+	emit8(e, 0x81); /* sub dword [rax], count */
+	emit8(e, 0x28);
+	emit32(e, count);
+	nocount = emit_jcc_fwd(e, 0xe /* LE */);
+	emit_op_mem(e, true, 0x81, 0, H_RBX, OFF(icount));
+	emit32(e, count);
+	emit_op_mem(e, false, 0x8a, H_RAX, H_RBX, OFF(stop_requested));
+	emit_op_mem(e, false, 0x0a, H_RAX, H_RBX, OFF(intr_line));
+	emit_op_mem(e, false, 0x0a, H_RAX, H_RBX, OFF(s.nmi_pending));
+	unlinked[0] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x81, 7, H_RBX, OFF(icache.code_epoch));
+	slot->off_epoch = (u32)(t->base + e->pos);
+	emit32(e, 0);
+	unlinked[1] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x81, 7, H_RBX, OFF_SEG(S_CS, limit));
+	slot->off_limit = (u32)(t->base + e->pos);
+	emit32(e, 0);
+	unlinked[2] = emit_jcc_fwd(e, 2 /* B */);
+	/* host address of CS:target through the TLB, as the fetch finds it */
+	emit_op_mem(e, false, 0x8b, H_RAX, H_RBX, OFF_SEG(S_CS, base));
+	emit_alu_ri(e, false, 0, H_RAX, target);
+	emit_op_rr(e, false, 0x89, H_RAX, H_RCX);
+	emit_shift_ri(e, 5, H_RCX, 12);
+	emit_alu_ri(e, false, 4, H_RCX, TLB_SIZE - 1);
+	emit_shift_ri(e, 4, H_RCX, 5);
+	emit_op_rr(e, true, 0x01, H_R13, H_RCX);
+	emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
+	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
+	emit8(e, 0x3b); /* cmp edx, [rcx + exec_tag] */
+	emit8(e, 0x51);
+	emit8(e, (u8)offsetof(struct tlb_entry, exec_tag));
+	unlinked[3] = emit_jcc_fwd(e, CC_NE);
+	emit8(e, 0x48); /* add rax, [rcx + addend] */
+	emit8(e, 0x03);
+	emit8(e, 0x41);
+	emit8(e, (u8)offsetof(struct tlb_entry, addend));
+	slot->off_host = (u32)(t->base + e->pos + 2);
+	emit_mov_ri64(e, H_RDX, 0);
+	emit_op_rr(e, true, 0x39, H_RDX, H_RAX);
+	unlinked[4] = emit_jcc_fwd(e, CC_NE);
+	emit8(e, 0xe9);
+	slot->off_jump = (u32)(t->base + e->pos);
+	emit32(e, 0); /* unlinked: the next instruction */
+	for (k = 0; k < 5; k++)
+		emit_bind(e, unlinked[k]);
+	emit_op_mem(e, true, 0x81, 5, H_RBX, OFF(icount));
+	emit32(e, count);
+	emit_bind(e, nocount);
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->j->pending);
+	emit8(e, 0xc7); /* mov dword [rax], slot + 1 */
+	emit8(e, 0x00);
+	emit32(e, t->j->n_slots + 1);
+	emit_return(t, count);
+	t->j->n_slots++;
+}
+
 /* The block's last instruction: a Jcc in 32-bit code. */
 static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
 		     bool host_flags)
@@ -588,15 +669,13 @@ static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
 		emit8(e, 0xc0);
 		taken = emit_jcc_fwd(e, CC_NE);
 	}
-	emit_store_imm32(e, H_RBX, OFF(s.eip), t->eip[i + 1]);
-	emit_return(t, i + 1);
+	emit_chain_exit(t, t->eip[i + 1], i + 1);
 	emit_bind(e, taken);
 	/* jump_near(): a target beyond the CS limit is #GP */
 	emit_op_mem(e, false, 0x81, 7, H_RBX, OFF_SEG(S_CS, limit));
 	emit32(e, target);
 	far = emit_jcc_fwd(e, 2 /* B: limit < target */);
-	emit_store_imm32(e, H_RBX, OFF(s.eip), target);
-	emit_return(t, i + 1);
+	emit_chain_exit(t, target, i + 1);
 	emit_bind(e, far);
 	emit_fallback(t, i); /* raises the #GP */
 	emit_return(t, i + 1);
@@ -668,8 +747,9 @@ static void emit_movzx_r(struct tx *t, const struct insn *in)
 	store_gpr(e, in->reg, H_RAX);
 }
 
-static void emit_prologue(struct emit *e)
+static void emit_prologue(struct tx *t, u32 *chain_entry)
 {
+	struct emit *e = &t->e;
 	static const u8 pro[] = {
 		0x53,		  /* push rbx */
 		0x55,		  /* push rbp */
@@ -683,6 +763,10 @@ static void emit_prologue(struct emit *e)
 
 	for (k = 0; k < sizeof(pro); k++)
 		emit8(e, pro[k]);
+	/* chained blocks enter here, with the registers above set */
+	*chain_entry = (u32)e->pos;
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)t->b->insns);
+	emit_op_mem(e, true, 0x89, H_RAX, H_RBX, OFF(block_insns));
 	emit_op_mem(e, false, 0x8b, H_R12, H_RBX, OFF(icache.code_epoch));
 }
 
@@ -760,9 +844,32 @@ static void emit_insn(struct tx *t, unsigned i, bool *host_flags)
 	}
 }
 
-size_t jit_translate(struct soft_cpu *cpu, struct block *b, u8 *buf, size_t cap)
+/* A direct JMP or CALL handed to its executor: where it goes. */
+static bool static_target(const struct tx *t, unsigned i, u32 *target)
 {
-	struct tx t = {.e = {buf, 0, cap, false}, .cpu = cpu, .b = b};
+	const struct insn *in = &t->b->insns[i];
+
+	if (!t->b->code32 || in->osize != 4 || in->lock || in->rep)
+		return false;
+	if (in->op == 0xeb)
+		*target = t->eip[i + 1] + (u32)(s32)(s8)in->imm;
+	else if (in->op == 0xe8 || in->op == 0xe9)
+		*target = t->eip[i + 1] + in->imm;
+	else
+		return false;
+	return true;
+}
+
+size_t jit_translate(struct soft_cpu *cpu, struct jit *j, struct block *b,
+		     u8 *buf, size_t cap, u32 *chain_entry)
+{
+	struct tx t = {.e = {buf, 0, cap, false},
+		       .cpu = cpu,
+		       .j = j,
+		       .base = (size_t)(buf - j->rw),
+		       .b = b};
+	unsigned last = b->n - 1;
+	u32 target;
 	const u32 ip_mask = b->code32 ? 0xffffffffu : 0xffffu;
 	bool host_flags = false;
 	unsigned i;
@@ -780,14 +887,15 @@ size_t jit_translate(struct soft_cpu *cpu, struct block *b, u8 *buf, size_t cap)
 	t.epilogue = t.e.pos;
 	emit_epilogue(&t.e);
 	emit_bind(&t.e, 1); /* the entry at 0 jumps over the epilogue */
-	emit_prologue(&t.e);
+	emit_prologue(&t, chain_entry);
 	for (i = 0; i < b->n; i++)
 		emit_insn(&t, i, &host_flags);
-	if (t.kind[b->n - 1] != NK_JCC) {
-		if (t.kind[b->n - 1] != NK_CALL)
-			emit_store_imm32(&t.e, H_RBX, OFF(s.eip), t.eip[b->n]);
-		emit_return(&t, b->n);
-	}
+	if (t.kind[last] == NK_CALL && static_target(&t, last, &target))
+		emit_chain_exit(&t, target, b->n); /* the executor jumped */
+	else if (t.kind[last] == NK_CALL)
+		emit_return(&t, b->n); /* EIP is the executor's */
+	else if (t.kind[last] != NK_JCC)
+		emit_chain_exit(&t, t.eip[b->n], b->n);
 	for (i = 0; i < t.n_exits; i++) {
 		emit_bind(&t.e, t.exits[i].site);
 		emit_store_imm32(&t.e, H_RBX, OFF(s.eip),

@@ -9,15 +9,45 @@
 
 struct block;
 
+/*
+ * A chainable exit of a translation: where the code continues at a known
+ * EIP. Unlinked, it returns to the engine loop and leaves its number in
+ * jit.pending; jit_run_block() then links it to the translation that runs
+ * next by patching the code: the code epoch and host address the link is
+ * good for, the CS limit the target block needs, and the jump.
+ */
+struct jit_slot {
+	u32 target_eip;
+	u32 off_epoch; /* imm32 of  cmp dword [code_epoch], imm32 */
+	u32 off_host;  /* imm64 of  mov rdx, imm64 (host address of EIP) */
+	u32 off_limit; /* imm32 of  cmp dword [CS.limit], imm32 */
+	u32 off_jump;  /* rel32 of  jmp rel32 */
+};
+
+#define JIT_MAX_SLOTS (1u << 16)
+
+struct jit {
+	u8 *rw, *rx;
+	size_t size, used;
+	u32 gen;     /* bumped on every flush; 0 is never current */
+	u32 pending; /* slot + 1 the last run left through, 0: none */
+	s32 budget;  /* instructions chained blocks may still run */
+	u32 n_slots;
+	struct jit_slot *slots;
+	u64 translated, flushes, links;
+};
+
 /* Generated code: runs the block, returns the instructions completed. */
 typedef unsigned (*jit_code_fn)(struct soft_cpu *cpu, struct tlb_entry *tlb);
 
 /*
  * Translate b (decoded at CS:EIP = cpu->s.eip) into buf, at most cap
- * bytes. Returns the bytes used, or 0 when it does not fit.
+ * bytes, adding its exits to j->slots. Returns the bytes used, or 0 when
+ * it does not fit (code or slots); *chain_entry is where chained blocks
+ * jump in (past the prologue).
  */
-size_t jit_translate(struct soft_cpu *cpu, struct block *b, u8 *buf,
-		     size_t cap);
+size_t jit_translate(struct soft_cpu *cpu, struct jit *j, struct block *b,
+		     u8 *buf, size_t cap, u32 *chain_entry);
 
 /* The slow paths: the interpreter's memory access and condition test. */
 u32 jit_load(struct soft_cpu *cpu, u32 seg, u32 off, u32 size);

@@ -26,6 +26,7 @@ struct block {
 	/* Its host code (cpu/jit): valid for this generation of the code
 	 * cache, entry EIP and stack size; hits count runs until hot. */
 	const void *jit_code;
+	const void *jit_chain; /* where chained blocks jump in */
 	u32 jit_gen;
 	u32 jit_eip;
 	bool jit_stack32;
