@@ -381,8 +381,116 @@ static void test_random_blocks_match_interpreter(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* A fresh rig whose soft CPU translates every block on its first run. */
+static void jit_rig_open(struct rig *r)
+{
+	jit_mode = JIT_ON;
+	jit_hot = 0;
+	rig_open(r);
+	jit_mode = JIT_DEFAULT;
+}
+
+/* A store into the block that is running: the rest of it is re-decoded. */
+static void test_smc_running_block(void)
+{
+	struct rig r;
+
+	jit_rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 2),
+	     /* again: mov dword [CODE+16], 0x22222222: the next imm32 */
+	     STORE_I(CODE + 16, 0x22222222), MOV_RI(R_EAX, 0x11111111), LOG_EAX,
+	     0x49,	 /* dec ecx */
+	     0x75, 0xec, /* jnz again */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x22222222, 0x22222222);
+	rig_close(&r);
+}
+
+/*
+ * A loop whose block at CODE2 (B) is reached through a linked exit; at
+ * the third pass a store (to code_lin + 1, B's imm32) changes it, and the
+ * next passes must run the new B.
+ */
+static void emit_chained_loop(struct rig *r, u32 code_lin)
+{
+	EMIT(r, MOV_RI(R_ECX, 5));
+	rig_jmp(r, CODE2);			    /* loop: CODE+5 */
+	EMIT(r, STORE_I(code_lin + 1, 0x22222222)); /* CODE+10 */
+	rig_jmp(r, CODE + 5);			    /* CODE+20 */
+	EMIT(r, HLT);				    /* done: CODE+25 */
+	rig_org(r, CODE2);
+	EMIT(r, MOV_RI(R_EAX, 0x11111111), LOG_EAX, 0x49, /* dec ecx */
+	     0x0f, 0x84, D32(CODE + 25 - (CODE2 + 14)),	  /* jz done */
+	     0x83, 0xf9, 0x02,				  /* cmp ecx, 2 */
+	     0x0f, 0x84, D32(CODE + 10 - (CODE2 + 23)));  /* je store */
+	rig_jmp(r, CODE + 5);
+}
+
+static void test_smc_chained_successor(void)
+{
+	struct rig r;
+
+	jit_rig_open(&r);
+	emit_chained_loop(&r, CODE2);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x11111111, 0x11111111, 0x11111111, 0x22222222,
+		   0x22222222);
+	rig_close(&r);
+}
+
+/* The same store through a second linear mapping of B's page. */
+static void test_smc_second_mapping(void)
+{
+	const u32 alias = 0x400000;
+	struct x86_state s;
+	struct rig r;
+	u32 cr3;
+
+	jit_rig_open(&r);
+	cr3 = rig_paging32(&r);
+	rig_map(&r, cr3, alias, CODE2, PG_P | PG_W);
+	emit_chained_loop(&r, alias);
+	rig_pm_state(&r, &s);
+	s.cr3 = cr3;
+	s.cr0 |= CR0_PG;
+	rig_run_state(&r, &s);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x11111111, 0x11111111, 0x11111111, 0x22222222,
+		   0x22222222);
+	rig_close(&r);
+}
+
+/* DMA (a disk read, say) over code that was translated and linked. */
+static void test_smc_dma(void)
+{
+	static const u8 imm[4] = {0x22, 0x22, 0x22, 0x22};
+	struct rig r;
+
+	jit_rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 3), MOV_RI(R_EAX, 0x11111111), /* loop */
+	     LOG_EAX, 0x49,				      /* dec ecx */
+	     0x75, 0xf6,				      /* jnz loop */
+	     HLT);
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	mem_dma_write(&r.mem, CODE + 6, imm, sizeof(imm));
+	r.st.eip = CODE;
+	rig_resume(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x11111111, 0x11111111, 0x11111111, 0x22222222,
+		   0x22222222, 0x22222222);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_random_blocks_match_interpreter);
+	RUN_TEST(test_smc_running_block);
+	RUN_TEST(test_smc_chained_successor);
+	RUN_TEST(test_smc_second_mapping);
+	RUN_TEST(test_smc_dma);
 	return unit_summary();
 }
