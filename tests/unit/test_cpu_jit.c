@@ -463,6 +463,34 @@ static void test_smc_second_mapping(void)
 	rig_close(&r);
 }
 
+/*
+ * A RET returns through the JIT's table of indirect targets to a block
+ * that a store then changes: the table entry must not outlive it.
+ */
+static void test_smc_return_target(void)
+{
+	struct rig r;
+
+	jit_rig_open(&r);
+	EMIT(&r, MOV_RI(R_ECX, 5));
+	rig_call(&r, CODE2);				/* loop: CODE+5 */
+	EMIT(&r, MOV_RI(R_EDX, 0x11111111), LOG(R_EDX), /* CODE+10 */
+	     0x49,					/* dec ecx */
+	     0x0f, 0x84, D32(CODE + 50 - (CODE + 26)),	/* jz done */
+	     0x83, 0xf9, 0x02,				/* cmp ecx, 2 */
+	     0x0f, 0x85, D32(CODE + 5 - (CODE + 35)),	/* jne loop */
+	     STORE_I(CODE + 11, 0x22222222));
+	rig_jmp(&r, CODE + 5);
+	EMIT(&r, HLT); /* done: CODE+50 */
+	rig_org(&r, CODE2);
+	EMIT(&r, 0x90, 0xc3); /* nop; ret */
+	rig_run_pm(&r);
+	CHECK_DONE(&r);
+	CHECK_OUTS(&r, 0x11111111, 0x11111111, 0x11111111, 0x22222222,
+		   0x22222222);
+	rig_close(&r);
+}
+
 /* DMA (a disk read, say) over code that was translated and linked. */
 static void test_smc_dma(void)
 {
@@ -491,6 +519,7 @@ int main(void)
 	RUN_TEST(test_smc_running_block);
 	RUN_TEST(test_smc_chained_successor);
 	RUN_TEST(test_smc_second_mapping);
+	RUN_TEST(test_smc_return_target);
 	RUN_TEST(test_smc_dma);
 	return unit_summary();
 }

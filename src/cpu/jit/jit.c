@@ -14,6 +14,7 @@
  * stale) and translation starts again from the beginning.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,10 +77,14 @@ int jit_init(struct soft_cpu *cpu)
 	if (!j)
 		return -ENOMEM;
 	j->slots = calloc(JIT_MAX_SLOTS, sizeof(*j->slots));
-	if (!j->slots) {
+	j->ind = aligned_alloc(32, JIT_IND_SIZE * sizeof(*j->ind));
+	if (!j->slots || !j->ind) {
+		free(j->slots);
+		free(j->ind);
 		free(j);
 		return -ENOMEM;
 	}
+	memset(j->ind, 0, JIT_IND_SIZE * sizeof(*j->ind));
 	if (hot && *hot)
 		jit_hot = (unsigned)strtoul(hot, NULL, 0);
 	fd = memfd_create("twoostwo-jit", MFD_CLOEXEC);
@@ -87,6 +92,7 @@ int jit_init(struct soft_cpu *cpu)
 		if (fd >= 0)
 			close(fd);
 		free(j->slots);
+		free(j->ind);
 		free(j);
 		return -errno;
 	}
@@ -101,6 +107,7 @@ int jit_init(struct soft_cpu *cpu)
 		if (j->rx != MAP_FAILED)
 			munmap(j->rx, JIT_CACHE_SIZE);
 		free(j->slots);
+		free(j->ind);
 		free(j);
 		return -ENOMEM;
 	}
@@ -116,9 +123,17 @@ void jit_free(struct soft_cpu *cpu)
 
 	if (!j)
 		return;
+	if (getenv("TWOOSTWO_JIT_STATS"))
+		fprintf(stderr,
+			"jit: %llu translations, %llu links, %llu flushes, "
+			"%zu KiB of code in use\n",
+			(unsigned long long)j->translated,
+			(unsigned long long)j->links,
+			(unsigned long long)j->flushes, j->used >> 10);
 	munmap(j->rw, j->size);
 	munmap(j->rx, j->size);
 	free(j->slots);
+	free(j->ind);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -132,6 +147,8 @@ void jit_flush(struct soft_cpu *cpu)
 	j->used = 0;
 	j->n_slots = 0;
 	j->pending = 0;
+	j->ind_pending = 0;
+	memset(j->ind, 0, JIT_IND_SIZE * sizeof(*j->ind));
 	j->flushes++;
 	if (++j->gen == 0)
 		j->gen = 1;
@@ -202,6 +219,21 @@ static void jit_link(struct soft_cpu *cpu, struct jit *j, struct block *b)
 	j->links++;
 }
 
+/* The last run left through an indirect exit to b: remember b there. */
+static void jit_remember_indirect(struct soft_cpu *cpu, struct jit *j,
+				  struct block *b)
+{
+	u64 host = (u64)(uintptr_t)b->key;
+	u64 need = (u64)cpu->s.eip + b->bytes - 1;
+	struct jit_ind *e = &j->ind[jit_ind_hash(host)];
+
+	if (need > 0xffffffffu)
+		return;
+	*e = (struct jit_ind){
+		host,	   b->jit_chain, cpu->s.eip, cpu->icache.code_epoch,
+		(u32)need, cpu->stack32, cpu->code32};
+}
+
 unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 {
 	struct jit *j = cpu->jit;
@@ -220,6 +252,10 @@ unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 	if (j->pending) {
 		jit_link(cpu, j, b);
 		j->pending = 0;
+	}
+	if (j->ind_pending) {
+		jit_remember_indirect(cpu, j, b);
+		j->ind_pending = 0;
 	}
 	j->budget = JIT_CHAIN_BUDGET;
 	cpu->block_insns = b->insns;

@@ -48,6 +48,7 @@
 	 (s32)offsetof(struct x86_segment, f))
 
 _Static_assert(sizeof(struct tlb_entry) == 32, "TLB index is a shift by 5");
+_Static_assert(sizeof(struct jit_ind) == 32, "jit_ind index is a shift by 5");
 _Static_assert(offsetof(struct lazy_flags, op) + 1 ==
 		       offsetof(struct lazy_flags, size),
 	       "op and size are stored as one word");
@@ -649,6 +650,119 @@ static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
 	t->j->n_slots++;
 }
 
+/*
+ * RAX = host address of CS:EAX's byte through the TLB's exec entry, as
+ * the fetch finds it; the jump taken when the TLB does not map it.
+ */
+static size_t emit_fetch_host(struct emit *e)
+{
+	size_t miss;
+
+	emit_op_rr(e, false, 0x89, H_RAX, H_RCX);
+	emit_shift_ri(e, 5, H_RCX, 12);
+	emit_alu_ri(e, false, 4, H_RCX, TLB_SIZE - 1);
+	emit_shift_ri(e, 4, H_RCX, 5);
+	emit_op_rr(e, true, 0x01, H_R13, H_RCX);
+	emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
+	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
+	emit8(e, 0x3b); /* cmp edx, [rcx + exec_tag] */
+	emit8(e, 0x51);
+	emit8(e, (u8)offsetof(struct tlb_entry, exec_tag));
+	miss = emit_jcc_fwd(e, CC_NE);
+	emit8(e, 0x48); /* add rax, [rcx + addend] */
+	emit8(e, 0x03);
+	emit8(e, 0x41);
+	emit8(e, (u8)offsetof(struct tlb_entry, addend));
+	return miss;
+}
+
+/* cmp r32 (or r8), [rcx + field of jit_ind] */
+static void emit_cmp_ind(struct emit *e, u8 op, size_t field)
+{
+	emit8(e, op);
+	emit8(e, 0x51); /* edx / dl, [rcx + d8] */
+	emit8(e, (u8)field);
+}
+
+/*
+ * After an executor jumped somewhere only known at run time (RET, JMP or
+ * CALL through a register or memory): find the translation for CS:EIP in
+ * the table of indirect targets (struct jit_ind) and jump into it, under
+ * the same checks as a linked exit; else return to the loop, asking it to
+ * remember where this went.
+ */
+static void emit_indirect_exit(struct tx *t, unsigned count)
+{
+	struct emit *e = &t->e;
+	size_t nocount, miss[9];
+	unsigned k;
+
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->j->budget);
+	emit8(e, 0x81); /* sub dword [rax], count */
+	emit8(e, 0x28);
+	emit32(e, count);
+	nocount = emit_jcc_fwd(e, 0xe /* LE */);
+	emit_op_mem(e, false, 0x8a, H_RAX, H_RBX, OFF(stop_requested));
+	emit_op_mem(e, false, 0x0a, H_RAX, H_RBX, OFF(intr_line));
+	emit_op_mem(e, false, 0x0a, H_RAX, H_RBX, OFF(s.nmi_pending));
+	miss[0] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x8b, H_RAX, H_RBX, OFF_SEG(S_CS, base));
+	emit_op_mem(e, false, 0x03, H_RAX, H_RBX, OFF(s.eip));
+	miss[1] = emit_fetch_host(e);
+	emit_op_rr(e, true, 0x89, H_RAX, H_RDX);
+	emit8(e, 0x48); /* shr rdx, 12 */
+	emit8(e, 0xc1);
+	emit8(e, 0xea);
+	emit8(e, 12);
+	emit_op_rr(e, true, 0x31, H_RAX, H_RDX);
+	emit_alu_ri(e, false, 4, H_RDX, JIT_IND_SIZE - 1);
+	emit_shift_ri(e, 4, H_RDX, 5);
+	emit_mov_ri64(e, H_RCX, (u64)(uintptr_t)t->j->ind);
+	emit_op_rr(e, true, 0x01, H_RDX, H_RCX);
+	emit8(e, 0x48); /* cmp rax, [rcx + host] */
+	emit8(e, 0x3b);
+	emit8(e, 0x41);
+	emit8(e, (u8)offsetof(struct jit_ind, host));
+	miss[2] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x8b, H_RDX, H_RBX, OFF(s.eip));
+	emit_cmp_ind(e, 0x3b, offsetof(struct jit_ind, eip));
+	miss[3] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x8b, H_RDX, H_RBX, OFF(icache.code_epoch));
+	emit_cmp_ind(e, 0x3b, offsetof(struct jit_ind, epoch));
+	miss[4] = emit_jcc_fwd(e, CC_NE);
+	emit8(e, 0x8b); /* mov edx, [rcx + need] */
+	emit8(e, 0x51);
+	emit8(e, (u8)offsetof(struct jit_ind, need));
+	emit_op_mem(e, false, 0x3b, H_RDX, H_RBX, OFF_SEG(S_CS, limit));
+	miss[5] = emit_jcc_fwd(e, CC_A);
+	emit_op_mem(e, false, 0x8a, H_RDX, H_RBX, OFF(stack32));
+	emit_cmp_ind(e, 0x3a, offsetof(struct jit_ind, stack32));
+	miss[6] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, false, 0x8a, H_RDX, H_RBX, OFF(code32));
+	emit_cmp_ind(e, 0x3a, offsetof(struct jit_ind, code32));
+	miss[7] = emit_jcc_fwd(e, CC_NE);
+	emit_op_mem(e, true, 0x81, 0, H_RBX, OFF(icount));
+	emit32(e, count);
+	emit8(e, 0xff); /* jmp [rcx + chain] */
+	emit8(e, 0x61);
+	emit8(e, (u8)offsetof(struct jit_ind, chain));
+	for (k = 0; k < 8; k++)
+		emit_bind(e, miss[k]);
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->j->ind_pending);
+	emit8(e, 0xc7); /* mov dword [rax], 1 */
+	emit8(e, 0x00);
+	emit32(e, 1);
+	emit_bind(e, nocount);
+	emit_return(t, count);
+}
+
+/* An executor that jumps to a target known only at run time. */
+static bool indirect_jump(const struct insn *in)
+{
+	return in->op == 0xc3 || in->op == 0xc2 ||
+	       (in->op == 0xff && (in->reg == 2 || in->reg == 4));
+}
+
 /* The block's last instruction: a Jcc in 32-bit code. */
 static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
 		     bool host_flags)
@@ -892,6 +1006,8 @@ size_t jit_translate(struct soft_cpu *cpu, struct jit *j, struct block *b,
 		emit_insn(&t, i, &host_flags);
 	if (t.kind[last] == NK_CALL && static_target(&t, last, &target))
 		emit_chain_exit(&t, target, b->n); /* the executor jumped */
+	else if (t.kind[last] == NK_CALL && indirect_jump(&b->insns[last]))
+		emit_indirect_exit(&t, b->n);
 	else if (t.kind[last] == NK_CALL)
 		emit_return(&t, b->n); /* EIP is the executor's */
 	else if (t.kind[last] != NK_JCC)

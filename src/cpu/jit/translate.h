@@ -26,6 +26,29 @@ struct jit_slot {
 
 #define JIT_MAX_SLOTS (1u << 16)
 
+/*
+ * The inline lookup of indirect exits (RET, JMP/CALL r/m): the
+ * translation that ran after an indirect exit to host address host at
+ * EIP eip, good while the code epoch is epoch (as for links).
+ */
+struct jit_ind {
+	u64 host;
+	const void *chain;
+	u32 eip;
+	u32 epoch;
+	u32 need; /* CS limit the block needs */
+	u8 stack32;
+	u8 code32;
+} __attribute__((aligned(32)));
+
+#define JIT_IND_BITS 12
+#define JIT_IND_SIZE (1u << JIT_IND_BITS)
+
+static inline unsigned jit_ind_hash(u64 host)
+{
+	return (unsigned)((host ^ (host >> 12)) & (JIT_IND_SIZE - 1));
+}
+
 struct jit {
 	u8 *rw, *rx;
 	size_t size, used;
@@ -34,6 +57,8 @@ struct jit {
 	s32 budget;  /* instructions chained blocks may still run */
 	u32 n_slots;
 	struct jit_slot *slots;
+	u32 ind_pending; /* the last run left through an indirect exit */
+	struct jit_ind *ind;
 	u64 translated, flushes, links;
 };
 
