@@ -150,7 +150,7 @@ static void put_insn(struct prog *p)
 		} else {
 			put(p, 0x67);
 			put(p, 0x8d);
-			put(p, MODRM(1, d, rnd() % 8));
+			put(p, MODRM(1, d, rnd() % 8 == 4 ? 6 : rnd() % 8));
 			put(p, (u8)rnd());
 		}
 		break;
@@ -245,14 +245,23 @@ static void put_insn(struct prog *p)
 	}
 }
 
-/* count instructions, maybe a Jcc over one INC, then pushf; hlt */
-static void make_prog(struct prog *p, unsigned count)
+/*
+ * count instructions, maybe a Jcc over one INC, then pushf; hlt. In
+ * 16-bit code most instructions get a 0x66 prefix (32-bit operands, the
+ * translated forms).
+ */
+static void make_prog(struct prog *p, unsigned count, bool code16)
 {
 	unsigned i;
 
 	p->n = 0;
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
+		if (code16 && rnd() % 4)
+			put(p, 0x66);
+		if (code16) /* the generator's ModR/M forms are 32-bit */
+			put(p, 0x67);
 		put_insn(p);
+	}
 	if (rnd() & 1) {
 		if (rnd() & 1) {
 			put(p, (u8)(0x70 + rnd() % 16));
@@ -260,7 +269,12 @@ static void make_prog(struct prog *p, unsigned count)
 		} else {
 			put(p, 0x0f);
 			put(p, (u8)(0x80 + rnd() % 16));
-			put32(p, 1);
+			put(p, 1);
+			put(p, 0);
+			if (!code16) {
+				put(p, 0);
+				put(p, 0);
+			}
 		}
 		put(p, 0x41);
 	}
@@ -285,7 +299,7 @@ static u32 setup_paging(struct rig *r)
 }
 
 static void run_prog(const struct prog *p, const struct x86_state *s0,
-		     const u8 *data, bool jit, struct outcome *out)
+		     const u8 *data, bool jit, bool code16, struct outcome *out)
 {
 	struct x86_state s = *s0;
 	struct rig r;
@@ -298,6 +312,12 @@ static void run_prog(const struct prog *p, const struct x86_state *s0,
 	s.cr0 |= CR0_PG | CR0_WP;
 	rig_write(&r, DATA, data, DATA_SPAN);
 	rig_write(&r, CODE, p->b, p->n);
+	if (code16) { /* 16-bit code at CODE, data at DATA */
+		s.seg[S_CS] = rig_seg(SEL_CODE16, CODE, 0xffff, A_CODE | 1);
+		s.eip = 0;
+		s.seg[S_DS] = s.seg[S_ES] =
+			rig_seg(SEL_DATA0, DATA, 0xffff, A_DATA | 1);
+	}
 	rig_run_state(&r, &s);
 	out->st = r.st;
 	out->exit = r.exit;
@@ -341,7 +361,7 @@ static void test_random_blocks_match_interpreter(void)
 {
 	const char *env = getenv("JIT_DIFF_PROGRAMS");
 	unsigned n = env ? (unsigned)strtoul(env, NULL, 0) : PROGRAMS;
-	unsigned i, bad = 0, faults = 0;
+	unsigned i, bad = 0, faults = 0, endless = 0;
 	static u8 data[DATA_SPAN];
 
 	rnd_state = 0x9e3779b9;
@@ -351,13 +371,19 @@ static void test_random_blocks_match_interpreter(void)
 		struct prog p;
 		unsigned k;
 
-		make_prog(&p, 1 + rnd() % 28);
+		bool code16 = rnd() % 4 == 0;
+
+		make_prog(&p, 1 + rnd() % 28, code16);
 		for (k = 0; k < DATA_SPAN; k++)
 			data[k] = (u8)rnd_value();
 		random_state(&s);
-		run_prog(&p, &s, data, false, &a);
-		run_prog(&p, &s, data, true, &b);
+		run_prog(&p, &s, data, false, code16, &a);
+		run_prog(&p, &s, data, true, code16, &b);
 		faults += a.st.eip - 1 >= STUBS && a.st.eip - 1 < STUBS + 4096;
+		if (a.exit != VCPU_EXIT_HALT && b.exit != VCPU_EXIT_HALT) {
+			endless++; /* stopped by the time limit, anywhere */
+			continue;
+		}
 		if (!same_outcome(&a, &b)) {
 			if (bad < 3) {
 				fprintf(stderr,
@@ -376,7 +402,10 @@ static void test_random_blocks_match_interpreter(void)
 			bad++;
 		}
 	}
-	fprintf(stderr, "  %u programs, %u ended in an exception\n", n, faults);
+	fprintf(stderr,
+		"  %u programs, %u ended in an exception, %u did not halt\n", n,
+		faults, endless);
+	CHECK(endless < n / 50);
 	CHECK(faults > n / 20); /* the fault paths were exercised */
 	CHECK_EQ(bad, 0);
 }

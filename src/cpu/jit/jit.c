@@ -211,10 +211,13 @@ static void jit_link(struct soft_cpu *cpu, struct jit *j, struct block *b)
 	if (j->pending > j->n_slots || s->target_eip != cpu->s.eip ||
 	    need > 0xffffffffu)
 		return;
+	if (s->same_page_host && s->same_page_host != b->key)
+		return;
 	rel = (u32)((const u8 *)b->jit_chain - (j->rx + s->off_jump + 4));
 	put32_at(code + s->off_epoch, cpu->icache.code_epoch);
 	put32_at(code + s->off_limit, (u32)need);
-	memcpy(code + s->off_host, &host, 8);
+	if (!s->same_page_host)
+		memcpy(code + s->off_host, &host, 8);
 	put32_at(code + s->off_jump, rel);
 	j->links++;
 }

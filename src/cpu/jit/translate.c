@@ -159,7 +159,7 @@ static enum nkind classify(const struct tx *t, const struct insn *in)
 		return reg ? NK_CALL : NK_LOAD;
 	case 0x70 ... 0x7f:
 	case 0x180 ... 0x18f:
-		return t->b->code32 && in->osize == 4 ? NK_JCC : NK_CALL;
+		return NK_JCC;
 	default:
 		break;
 	}
@@ -579,6 +579,23 @@ static void emit_pop(struct tx *t, unsigned i, const struct insn *in)
  * target's page mapped elsewhere, a shorter CS limit); else return to
  * the loop, naming the exit so that it can be linked (struct jit_slot).
  */
+/*
+ * The host address of target when it lies in the page the block starts
+ * in, else NULL. The block is entered only where its first byte maps to
+ * b->key, and nothing in a block changes the mapping (CR3 writes, INVLPG
+ * and far jumps end blocks through their executors, which exit to the
+ * loop), so within that page host and linear addresses move together.
+ */
+static const u8 *same_page_host(const struct tx *t, u32 target)
+{
+	s64 in_page = (s64)((uintptr_t)t->b->key & 0xfff) +
+		      (s64)(s32)(target - t->eip[0]);
+
+	if (in_page < 0 || in_page >= MEM_PAGE_SIZE)
+		return NULL;
+	return t->b->key - ((uintptr_t)t->b->key & 0xfff) + in_page;
+}
+
 static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
 {
 	struct emit *e = &t->e;
@@ -612,6 +629,13 @@ static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
 	slot->off_limit = (u32)(t->base + e->pos);
 	emit32(e, 0);
 	unlinked[2] = emit_jcc_fwd(e, 2 /* B */);
+	slot->same_page_host = same_page_host(t, target);
+	slot->off_host = 0;
+	if (slot->same_page_host) {
+		/* the mapping the block was entered by holds the target too */
+		unlinked[3] = unlinked[4] = unlinked[2];
+		goto jump;
+	}
 	/* host address of CS:target through the TLB, as the fetch finds it */
 	emit_op_mem(e, false, 0x8b, H_RAX, H_RBX, OFF_SEG(S_CS, base));
 	emit_alu_ri(e, false, 0, H_RAX, target);
@@ -634,6 +658,7 @@ static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
 	emit_mov_ri64(e, H_RDX, 0);
 	emit_op_rr(e, true, 0x39, H_RDX, H_RAX);
 	unlinked[4] = emit_jcc_fwd(e, CC_NE);
+jump:
 	emit8(e, 0xe9);
 	slot->off_jump = (u32)(t->base + e->pos);
 	emit32(e, 0); /* unlinked: the next instruction */
@@ -763,14 +788,20 @@ static bool indirect_jump(const struct insn *in)
 	       (in->op == 0xff && (in->reg == 2 || in->reg == 4));
 }
 
-/* The block's last instruction: a Jcc in 32-bit code. */
+/* Where jump_near() goes: 16-bit operands wrap IP at 64 KiB. */
+static u32 jump_target(const struct insn *in, u32 target)
+{
+	return in->osize == 2 ? target & 0xffff : target;
+}
+
+/* The block's last instruction: a Jcc. */
 static void emit_jcc(struct tx *t, unsigned i, const struct insn *in,
 		     bool host_flags)
 {
 	struct emit *e = &t->e;
 	unsigned cc = in->op & 0xf;
 	u32 rel = in->op < 0x100 ? (u32)(s32)(s8)in->imm : in->imm;
-	u32 target = t->eip[i + 1] + rel;
+	u32 target = jump_target(in, t->eip[i + 1] + rel);
 	size_t taken, far;
 
 	if (host_flags) {
@@ -963,7 +994,7 @@ static bool static_target(const struct tx *t, unsigned i, u32 *target)
 {
 	const struct insn *in = &t->b->insns[i];
 
-	if (!t->b->code32 || in->osize != 4 || in->lock || in->rep)
+	if (in->lock || in->rep)
 		return false;
 	if (in->op == 0xeb)
 		*target = t->eip[i + 1] + (u32)(s32)(s8)in->imm;
@@ -971,6 +1002,7 @@ static bool static_target(const struct tx *t, unsigned i, u32 *target)
 		*target = t->eip[i + 1] + in->imm;
 	else
 		return false;
+	*target = jump_target(in, *target);
 	return true;
 }
 

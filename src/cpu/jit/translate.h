@@ -22,6 +22,9 @@ struct jit_slot {
 	u32 off_host;  /* imm64 of  mov rdx, imm64 (host address of EIP) */
 	u32 off_limit; /* imm32 of  cmp dword [CS.limit], imm32 */
 	u32 off_jump;  /* rel32 of  jmp rel32 */
+	/* In the page the block starts in: its host address is fixed by the
+	 * block's own (off_host unused), and the link must go there. */
+	const u8 *same_page_host;
 };
 
 #define JIT_MAX_SLOTS (1u << 16)
