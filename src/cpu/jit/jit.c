@@ -69,18 +69,19 @@ u32 jit_carry(struct soft_cpu *cpu)
 
 int jit_init(struct soft_cpu *cpu)
 {
+	const char *hot = getenv("TWOOSTWO_JIT_HOT"); /* for stress tests */
 	struct jit *j = calloc(1, sizeof(*j));
 	int fd;
-
-	const char *hot = getenv("TWOOSTWO_JIT_HOT"); /* for stress tests */
 
 	if (!j)
 		return -ENOMEM;
 	j->slots = calloc(JIT_MAX_SLOTS, sizeof(*j->slots));
 	j->ind = aligned_alloc(32, JIT_IND_SIZE * sizeof(*j->ind));
-	if (!j->slots || !j->ind) {
+	j->insns = calloc(JIT_MAX_INSNS, sizeof(*j->insns));
+	if (!j->slots || !j->ind || !j->insns) {
 		free(j->slots);
 		free(j->ind);
+		free(j->insns);
 		free(j);
 		return -ENOMEM;
 	}
@@ -93,6 +94,7 @@ int jit_init(struct soft_cpu *cpu)
 			close(fd);
 		free(j->slots);
 		free(j->ind);
+		free(j->insns);
 		free(j);
 		return -errno;
 	}
@@ -108,6 +110,7 @@ int jit_init(struct soft_cpu *cpu)
 			munmap(j->rx, JIT_CACHE_SIZE);
 		free(j->slots);
 		free(j->ind);
+		free(j->insns);
 		free(j);
 		return -ENOMEM;
 	}
@@ -134,6 +137,7 @@ void jit_free(struct soft_cpu *cpu)
 	munmap(j->rx, j->size);
 	free(j->slots);
 	free(j->ind);
+	free(j->insns);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -146,6 +150,7 @@ void jit_flush(struct soft_cpu *cpu)
 		return;
 	j->used = 0;
 	j->n_slots = 0;
+	j->n_insns = 0;
 	j->pending = 0;
 	j->ind_pending = 0;
 	memset(j->ind, 0, JIT_IND_SIZE * sizeof(*j->ind));
@@ -261,7 +266,7 @@ unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 		j->ind_pending = 0;
 	}
 	j->budget = JIT_CHAIN_BUDGET;
-	cpu->block_insns = b->insns;
+	/* the code points cpu->block_insns at its copy of b->insns */
 	n = ((jit_code_fn)b->jit_code)(cpu, cpu->tlb[cpu->cpl == 3]);
 	cpu->block_insns = NULL;
 	cpu->icount += n;

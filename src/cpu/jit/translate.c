@@ -35,6 +35,7 @@
  * offset, R14D a loaded or stored value; RAX, RCX, RDX scratch.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "cpu/jit/emit.h"
 #include "cpu/jit/translate.h"
@@ -76,6 +77,12 @@ struct tx {
 	struct jit *j;
 	size_t base; /* of buf in the cache: slot offsets are the cache's */
 	struct block *b;
+	/*
+	 * The translation's own copy of the block's instructions, which the
+	 * executors and cpu->in are given: the block cache may reuse b while
+	 * code linked to this translation still runs it.
+	 */
+	struct insn *insns;
 	u32 eip[BLOCK_MAX_INSNS + 1]; /* of each insn, and the end */
 	u8 kind[BLOCK_MAX_INSNS];
 	size_t epilogue;
@@ -264,7 +271,7 @@ static void emit_insn_context(struct tx *t, unsigned i)
 	emit_store_imm32(e, H_RBX, OFF(insn_eip), t->eip[i]);
 	load_gpr(e, H_RAX, R_ESP);
 	emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(insn_esp));
-	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->b->insns[i]);
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)&t->insns[i]);
 	emit_op_mem(e, true, 0x89, H_RAX, H_RBX, OFF(in));
 	emit_store_imm32(e, H_RBX, OFF(s.eip), t->eip[i + 1]);
 }
@@ -910,7 +917,7 @@ static void emit_prologue(struct tx *t, u32 *chain_entry)
 		emit8(e, pro[k]);
 	/* chained blocks enter here, with the registers above set */
 	*chain_entry = (u32)e->pos;
-	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)t->b->insns);
+	emit_mov_ri64(e, H_RAX, (u64)(uintptr_t)t->insns);
 	emit_op_mem(e, true, 0x89, H_RAX, H_RBX, OFF(block_insns));
 	emit_op_mem(e, false, 0x8b, H_R12, H_RBX, OFF(icache.code_epoch));
 }
@@ -1020,6 +1027,10 @@ size_t jit_translate(struct soft_cpu *cpu, struct jit *j, struct block *b,
 	bool host_flags = false;
 	unsigned i;
 
+	if (j->n_insns + b->n > JIT_MAX_INSNS)
+		return 0;
+	t.insns = &j->insns[j->n_insns];
+	memcpy(t.insns, b->insns, b->n * sizeof(*t.insns));
 	t.eip[0] = cpu->s.eip;
 	for (i = 0; i < b->n; i++) {
 		t.eip[i + 1] = (t.eip[i] + b->insns[i].len) & ip_mask;
@@ -1050,5 +1061,8 @@ size_t jit_translate(struct soft_cpu *cpu, struct jit *j, struct block *b,
 				 t.eip[t.exits[i].i + 1]);
 		emit_return(&t, t.exits[i].i + 1);
 	}
-	return t.e.full ? 0 : t.e.pos;
+	if (t.e.full)
+		return 0;
+	j->n_insns += b->n;
+	return t.e.pos;
 }

@@ -28,6 +28,7 @@ struct jit_slot {
 };
 
 #define JIT_MAX_SLOTS (1u << 16)
+#define JIT_MAX_INSNS (1u << 18)
 
 /*
  * The inline lookup of indirect exits (RET, JMP/CALL r/m): the
@@ -60,7 +61,9 @@ struct jit {
 	s32 budget;  /* instructions chained blocks may still run */
 	u32 n_slots;
 	struct jit_slot *slots;
-	u32 ind_pending; /* the last run left through an indirect exit */
+	u32 n_insns;	    /* used of insns[] */
+	struct insn *insns; /* copies of translated blocks' instructions */
+	u32 ind_pending;    /* the last run left through an indirect exit */
 	struct jit_ind *ind;
 	u64 translated, flushes, links;
 };

@@ -180,10 +180,6 @@ static struct block *block_build(struct soft_cpu *cpu, struct block *b,
 	unsigned i;
 
 	b->key = NULL;
-	/* Code linked to the translation of what was here uses its insns:
-	 * a new code epoch unlinks it (cpu/jit/translate.c). */
-	if (b->jit_code)
-		cpu->icache.code_epoch++;
 	b->jit_code = NULL;
 	b->jit_hits = 0;
 	b->n = (u8)block_decode(cpu, b, in_page);
