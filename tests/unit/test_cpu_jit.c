@@ -256,8 +256,8 @@ static void make_prog(struct prog *p, unsigned count, bool code16)
 
 	p->n = 0;
 	for (i = 0; i < count; i++) {
-		if (code16 && rnd() % 4)
-			put(p, 0x66);
+		if (code16 ? rnd() % 4 != 0 : rnd() % 8 == 0)
+			put(p, 0x66); /* 32-bit operands in 16-bit code */
 		if (code16) /* the generator's ModR/M forms are 32-bit */
 			put(p, 0x67);
 		put_insn(p);
@@ -360,6 +360,7 @@ static void random_state(struct x86_state *s)
 static void test_random_blocks_match_interpreter(void)
 {
 	const char *env = getenv("JIT_DIFF_PROGRAMS");
+	const char *only = getenv("JIT_DIFF_ONLY");
 	unsigned n = env ? (unsigned)strtoul(env, NULL, 0) : PROGRAMS;
 	unsigned i, bad = 0, faults = 0, endless = 0;
 	static u8 data[DATA_SPAN];
@@ -377,23 +378,24 @@ static void test_random_blocks_match_interpreter(void)
 		for (k = 0; k < DATA_SPAN; k++)
 			data[k] = (u8)rnd_value();
 		random_state(&s);
+		if (only && i != (unsigned)strtoul(only, NULL, 0))
+			continue; /* JIT_DIFF_ONLY=N: program N alone */
 		run_prog(&p, &s, data, false, code16, &a);
 		run_prog(&p, &s, data, true, code16, &b);
 		faults += a.st.eip - 1 >= STUBS && a.st.eip - 1 < STUBS + 4096;
-		if (a.exit != VCPU_EXIT_HALT && b.exit != VCPU_EXIT_HALT) {
-			endless++; /* stopped by the time limit, anywhere */
+		if (a.exit != VCPU_EXIT_HALT || b.exit != VCPU_EXIT_HALT) {
+			endless++; /* stopped by the time limit: anywhere */
 			continue;
 		}
 		if (!same_outcome(&a, &b)) {
 			if (bad < 3) {
 				fprintf(stderr,
-					"  program %u: interp eip %#x eflags "
-					"%#x"
-					" eax %#llx; jit eip %#x eflags %#x "
-					"eax %#llx\n  code:",
-					i, a.st.eip, a.st.eflags,
+					"  program %u: interp exit %d eip %#x "
+					"eflags %#x eax %#llx; jit exit %d "
+					"eip %#x eflags %#x eax %#llx\n  code:",
+					i, a.exit, a.st.eip, a.st.eflags,
 					(unsigned long long)a.st.gpr[R_EAX],
-					b.st.eip, b.st.eflags,
+					b.exit, b.st.eip, b.st.eflags,
 					(unsigned long long)b.st.gpr[R_EAX]);
 				for (k = 0; k < p.n; k++)
 					fprintf(stderr, " %02x", p.b[k]);

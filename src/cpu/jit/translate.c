@@ -64,6 +64,10 @@ enum nkind {
 	NK_ALU_RR, /* ALU/TEST register with register or immediate */
 	NK_ALU_M,  /* the same with one operand in memory (read only) */
 	NK_INCDEC, /* INC/DEC r32: CF kept, from the host flags or a helper */
+	NK_SHIFT,  /* SHL/SHR/SAR r32 by a constant count, not 0 */
+	NK_IMUL,   /* IMUL r32, r32 */
+	NK_LOAD16, /* MOV r16, [m] and MOV [m], r16 */
+	NK_STORE16,
 	NK_LOAD,
 	NK_STORE,
 	NK_PUSH,
@@ -153,6 +157,12 @@ static enum nkind classify_alu(const struct insn *in)
 	}
 }
 
+/* The count of SHL/SHR/SAR r32, imm8 or 1, as the executor masks it. */
+static unsigned shift_count(const struct insn *in)
+{
+	return (in->op == 0xd1 ? 1 : in->imm) & 0x1f;
+}
+
 static enum nkind classify(const struct tx *t, const struct insn *in)
 {
 	bool reg = in->mod == 3;
@@ -170,9 +180,17 @@ static enum nkind classify(const struct tx *t, const struct insn *in)
 	default:
 		break;
 	}
+	if (in->osize == 2 && !reg && (in->op == 0x89 || in->op == 0x8b))
+		return in->op == 0x89 ? NK_STORE16 : NK_LOAD16;
 	if (in->osize != 4)
 		return NK_CALL;
 	switch (in->op) {
+	case 0xc1:
+	case 0xd1:
+		return reg && in->reg >= 4 && shift_count(in) ? NK_SHIFT :
+								NK_CALL;
+	case 0x1af:
+		return reg ? NK_IMUL : NK_CALL;
 	case 0x89:
 		return reg ? NK_MOV_RR : NK_STORE;
 	case 0x8b:
@@ -225,7 +243,8 @@ static bool flags_live_after(const struct tx *t, unsigned i)
 	unsigned j;
 
 	for (j = i + 1; j < t->b->n; j++) {
-		if (t->kind[j] == NK_ALU_RR)
+		if (t->kind[j] == NK_ALU_RR || t->kind[j] == NK_SHIFT ||
+		    t->kind[j] == NK_IMUL)
 			return false;
 		/* INC/DEC overwrite the record, taking CF from the host */
 		if (t->kind[j] == NK_INCDEC && t->kind[i] != NK_CALL &&
@@ -879,6 +898,96 @@ static void emit_incdec(struct tx *t, unsigned i, const struct insn *in,
 	store_gpr(e, r, H_RAX);
 }
 
+/* Store the lazy record of a shift or IMUL: a = 0, b = ECX, carry = EDX. */
+static void emit_lazy_shift(struct emit *e)
+{
+	emit_store_imm32(e, H_RBX, OFF(lazy.a), 0);
+	emit_op_mem(e, false, 0x89, H_RCX, H_RBX, OFF(lazy.b));
+	emit_op_mem(e, false, 0x89, H_RDX, H_RBX, OFF(lazy.carry));
+	emit_op_mem(e, false, 0x89, H_RAX, H_RBX, OFF(lazy.res));
+	emit8(e, 0x66);
+	emit_op_mem(e, false, 0xc7, 0, H_RBX, OFF(lazy.op));
+	emit8(e, LAZY_SHIFT);
+	emit8(e, 4);
+}
+
+/*
+ * SHL/SHR/SAR r32 by a constant count (alu_shift_lazy()): CF is the last
+ * bit shifted out (the host's CF); OF is the last one-bit step's: for SHL
+ * MSB(result) ^ CF, for SHR the operand's MSB when the count is 1, else
+ * 0, for SAR 0.
+ */
+static void emit_shift(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	unsigned c = shift_count(in), op = in->reg;
+	bool live = flags_live_after(t, i);
+
+	load_gpr(e, H_RAX, in->rm);
+	if (live) {
+		emit_mov_ri(e, H_RCX, 0);
+		if (op == SH_SHR && c == 1) {
+			emit_op_rr(e, false, 0x89, H_RAX, H_RCX);
+			emit_shift_ri(e, 5, H_RCX, 31);
+		}
+	}
+	emit_shift_ri(e, op == SH_SHR ? 5 : op == SH_SAR ? 7 : 4, H_RAX, (u8)c);
+	if (live) {
+		emit8(e, 0x0f); /* setc dl; movzx edx, dl */
+		emit8(e, 0x92);
+		emit8(e, 0xc2);
+		emit8(e, 0x0f);
+		emit8(e, 0xb6);
+		emit8(e, 0xd2);
+		if (op != SH_SHR && op != SH_SAR) {
+			emit_op_rr(e, false, 0x89, H_RAX, H_RCX);
+			emit_shift_ri(e, 5, H_RCX, 31);
+			emit_op_rr(e, false, 0x31, H_RDX, H_RCX);
+		}
+		emit_lazy_shift(e);
+	}
+	store_gpr(e, in->rm, H_RAX);
+}
+
+/* IMUL r32, r32 (alu_imul2()): CF = OF = the product did not fit. */
+static void emit_imul(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+
+	load_gpr(e, H_RAX, in->reg);
+	emit8(e, 0x0f); /* imul eax, [rbx + gpr(rm)] */
+	emit_op_mem(e, false, 0xaf, H_RAX, H_RBX, OFF_GPR(in->rm));
+	if (flags_live_after(t, i)) {
+		emit8(e, 0x0f); /* setc dl; movzx edx, dl; mov ecx, edx */
+		emit8(e, 0x92);
+		emit8(e, 0xc2);
+		emit8(e, 0x0f);
+		emit8(e, 0xb6);
+		emit8(e, 0xd2);
+		emit_op_rr(e, false, 0x89, H_RDX, H_RCX);
+		emit_lazy_shift(e);
+	}
+	store_gpr(e, in->reg, H_RAX);
+}
+
+/* 16-bit MOV to or from memory: the register's low word only. */
+static void emit_mov16_mem(struct tx *t, unsigned i, const struct insn *in)
+{
+	struct emit *e = &t->e;
+
+	if (in->op == 0x89)
+		load_gpr(e, H_R14, in->reg);
+	emit_ea(e, in);
+	if (in->op == 0x89) {
+		emit_store(t, i, in->seg, 2);
+		emit_epoch_check(t, i);
+		return;
+	}
+	emit_load(t, i, in->seg, 2);
+	emit8(e, 0x66); /* mov [gpr(reg)], r14w */
+	emit_op_mem(e, false, 0x89, H_R14, H_RBX, OFF_GPR(in->reg));
+}
+
 static void emit_mov_rr(struct tx *t, const struct insn *in)
 {
 	unsigned dst = in->op == 0x89 ? in->rm : in->reg;
@@ -974,6 +1083,16 @@ static void emit_insn(struct tx *t, unsigned i, bool *host_flags)
 	case NK_INCDEC:
 		emit_incdec(t, i, in, hf);
 		*host_flags = true;
+		break;
+	case NK_SHIFT:
+		emit_shift(t, i, in);
+		break;
+	case NK_IMUL:
+		emit_imul(t, i, in);
+		break;
+	case NK_LOAD16:
+	case NK_STORE16:
+		emit_mov16_mem(t, i, in);
 		break;
 	case NK_LOAD:
 		emit_load_insn(t, i, in);
