@@ -78,7 +78,9 @@ int jit_init(struct soft_cpu *cpu)
 	j->slots = calloc(JIT_MAX_SLOTS, sizeof(*j->slots));
 	j->ind = aligned_alloc(32, JIT_IND_SIZE * sizeof(*j->ind));
 	j->insns = calloc(JIT_MAX_INSNS, sizeof(*j->insns));
-	if (!j->slots || !j->ind || !j->insns) {
+	j->tc = calloc(JIT_TC_SIZE, sizeof(*j->tc));
+	if (!j->slots || !j->ind || !j->insns || !j->tc) {
+		free(j->tc);
 		free(j->slots);
 		free(j->ind);
 		free(j->insns);
@@ -95,6 +97,7 @@ int jit_init(struct soft_cpu *cpu)
 		free(j->slots);
 		free(j->ind);
 		free(j->insns);
+		free(j->tc);
 		free(j);
 		return -errno;
 	}
@@ -111,6 +114,7 @@ int jit_init(struct soft_cpu *cpu)
 		free(j->slots);
 		free(j->ind);
 		free(j->insns);
+		free(j->tc);
 		free(j);
 		return -ENOMEM;
 	}
@@ -128,9 +132,10 @@ void jit_free(struct soft_cpu *cpu)
 		return;
 	if (getenv("TWOOSTWO_JIT_STATS"))
 		fprintf(stderr,
-			"jit: %llu translations, %llu links, %llu flushes, "
-			"%zu KiB of code in use\n",
+			"jit: %llu translations, %llu reused, %llu links, "
+			"%llu flushes, %zu KiB of code in use\n",
 			(unsigned long long)j->translated,
+			(unsigned long long)j->reused,
 			(unsigned long long)j->links,
 			(unsigned long long)j->flushes, j->used >> 10);
 	munmap(j->rw, j->size);
@@ -138,6 +143,7 @@ void jit_free(struct soft_cpu *cpu)
 	free(j->slots);
 	free(j->ind);
 	free(j->insns);
+	free(j->tc);
 	free(j);
 	cpu->jit = NULL;
 }
@@ -157,6 +163,52 @@ void jit_flush(struct soft_cpu *cpu)
 	j->flushes++;
 	if (++j->gen == 0)
 		j->gen = 1;
+}
+
+static unsigned jit_tc_hash(const u8 *key, u32 eip)
+{
+	uintptr_t v = (uintptr_t)key ^ eip;
+
+	return (unsigned)((v ^ (v >> JIT_TC_BITS)) & (JIT_TC_SIZE - 1));
+}
+
+static void jit_tc_put(struct soft_cpu *cpu, struct jit *j,
+		       const struct block *b)
+{
+	struct jit_tc *t = &j->tc[jit_tc_hash(b->key, b->jit_eip)];
+
+	t->key = b->key;
+	t->code = b->jit_code;
+	t->chain = b->jit_chain;
+	t->eip = b->jit_eip;
+	t->gen = j->gen;
+	memcpy(t->line_gen, b->gen, sizeof(t->line_gen));
+	t->bytes = b->bytes;
+	t->n = b->n;
+	t->first_line = b->first_line;
+	t->n_lines = b->n_lines;
+	t->code32 = b->code32;
+	t->stack32 = b->jit_stack32;
+}
+
+/* b was decoded again: its earlier translation, if still good. */
+static bool jit_tc_get(struct soft_cpu *cpu, struct jit *j, struct block *b)
+{
+	const struct jit_tc *t = &j->tc[jit_tc_hash(b->key, cpu->s.eip)];
+
+	if (t->key != b->key || t->eip != cpu->s.eip || t->gen != j->gen ||
+	    t->code32 != b->code32 || t->stack32 != cpu->stack32 ||
+	    t->n != b->n || t->bytes != b->bytes ||
+	    t->first_line != b->first_line || t->n_lines != b->n_lines ||
+	    memcmp(t->line_gen, b->gen, b->n_lines * sizeof(u32)))
+		return false;
+	b->jit_code = t->code;
+	b->jit_chain = t->chain;
+	b->jit_gen = j->gen;
+	b->jit_eip = t->eip;
+	b->jit_stack32 = t->stack32;
+	j->reused++;
+	return true;
 }
 
 /* Translate b at the cache's end (flushing it when full); false: cannot. */
@@ -183,6 +235,7 @@ static bool jit_compile(struct soft_cpu *cpu, struct jit *j, struct block *b)
 	b->jit_gen = j->gen;
 	b->jit_eip = cpu->s.eip;
 	b->jit_stack32 = cpu->stack32;
+	jit_tc_put(cpu, j, b);
 	j->used = (j->used + n + 15) & ~(size_t)15;
 	j->translated++;
 	return true;
@@ -248,13 +301,16 @@ unsigned jit_run_block(struct soft_cpu *cpu, struct block *b)
 	u64 before = cpu->icount;
 	unsigned n;
 
+	if (jit_declines(cpu))
+		return 0;
 	if (!(b->jit_code && b->jit_gen == j->gen && b->jit_eip == cpu->s.eip &&
-	      b->jit_stack32 == cpu->stack32)) {
+	      b->jit_stack32 == cpu->stack32) &&
+	    !jit_tc_get(cpu, j, b)) {
 		if (b->jit_hits < jit_hot) {
 			b->jit_hits++;
 			return 0;
 		}
-		if (jit_declines(cpu) || !jit_compile(cpu, j, b))
+		if (!jit_compile(cpu, j, b))
 			return 0;
 	}
 	if (j->pending) {

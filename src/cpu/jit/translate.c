@@ -50,6 +50,8 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 32, "TLB index is a shift by 5");
 _Static_assert(sizeof(struct jit_ind) == 32, "jit_ind index is a shift by 5");
+_Static_assert(BLOCK_LINES_MAX == BLOCK_MAX_LINES,
+	       "jit_tc holds a block's lines");
 _Static_assert(offsetof(struct lazy_flags, op) + 1 ==
 		       offsetof(struct lazy_flags, size),
 	       "op and size are stored as one word");

@@ -7,6 +7,9 @@
 
 #include "cpu/soft/cpu.h"
 
+/* block.h's BLOCK_MAX_LINES, without including it here */
+#define BLOCK_LINES_MAX 8
+
 struct block;
 
 /*
@@ -45,6 +48,26 @@ struct jit_ind {
 	u8 code32;
 } __attribute__((aligned(32)));
 
+/*
+ * Translations by the block they came from, so that a block the block
+ * cache evicted and decoded again (hash conflicts) gets its translation
+ * back without translating: same host address, EIP, code and stack size,
+ * and the same write generations of its RAM lines (the same bytes).
+ */
+struct jit_tc {
+	const u8 *key;
+	const void *code, *chain;
+	u32 eip;
+	u32 gen; /* the cache's flush generation */
+	u32 line_gen[BLOCK_LINES_MAX];
+	u16 bytes;
+	u8 n, first_line, n_lines;
+	bool code32, stack32;
+};
+
+#define JIT_TC_BITS 14
+#define JIT_TC_SIZE (1u << JIT_TC_BITS)
+
 #define JIT_IND_BITS 12
 #define JIT_IND_SIZE (1u << JIT_IND_BITS)
 
@@ -63,9 +86,10 @@ struct jit {
 	struct jit_slot *slots;
 	u32 n_insns;	    /* used of insns[] */
 	struct insn *insns; /* copies of translated blocks' instructions */
-	u32 ind_pending;    /* the last run left through an indirect exit */
+	struct jit_tc *tc;
+	u32 ind_pending; /* the last run left through an indirect exit */
 	struct jit_ind *ind;
-	u64 translated, flushes, links;
+	u64 translated, reused, flushes, links;
 };
 
 /* Generated code: runs the block, returns the instructions completed. */
