@@ -25,7 +25,7 @@
 #include "cpu/soft/block.h"
 #include "cpu/soft/exec.h"
 
-#define JIT_CACHE_SIZE (16u << 20)
+#define JIT_CACHE_SIZE (32u << 20)
 /* Room one translation may take: 32 instructions of the largest template. */
 #define JIT_MAX_BLOCK_BYTES (64u << 10)
 
@@ -33,7 +33,7 @@
 #define JIT_CHAIN_BUDGET 1024
 
 enum jit_mode jit_mode = JIT_DEFAULT;
-unsigned jit_hot = 2;
+unsigned jit_hot = 4;
 
 bool jit_wanted(void)
 {

@@ -30,8 +30,8 @@ struct jit_slot {
 	const u8 *same_page_host;
 };
 
-#define JIT_MAX_SLOTS (1u << 16)
-#define JIT_MAX_INSNS (1u << 18)
+#define JIT_MAX_SLOTS (1u << 17)
+#define JIT_MAX_INSNS (1u << 19)
 
 /*
  * The inline lookup of indirect exits (RET, JMP/CALL r/m): the
