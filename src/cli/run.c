@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "cpu/jit/jit.h"
 #include "hw/vga.h"
 
 #define RUN_TRY_HELP "(try 'twoostwo run --help')"
@@ -50,6 +51,7 @@ enum run_opt {
 	OPT_LPT1,
 	OPT_LPT2,
 	OPT_SANDBOX,
+	OPT_JIT,
 };
 
 static const struct option run_options[] = {
@@ -83,6 +85,7 @@ static const struct option run_options[] = {
 	{"lpt1", required_argument, NULL, OPT_LPT1},
 	{"lpt2", required_argument, NULL, OPT_LPT2},
 	{"sandbox", required_argument, NULL, OPT_SANDBOX},
+	{"jit", required_argument, NULL, OPT_JIT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -142,6 +145,8 @@ static const char run_usage[] =
 	"                          auto picks kvm where the host has hardware\n"
 	"                          virtualization, soft otherwise, and says\n"
 	"                          which and why\n"
+	"  --jit on|off            translate hot guest code into host code\n"
+	"                          (default on; or TWOOSTWO_JIT=0|1)\n"
 	"  --net CARD[,BACKEND][,OPTION...]\n"
 	"                          a network card (repeatable, up to 4):\n"
 	"      CARD     ne2k-pci (RTL8029AS, PCI) or ne2k-isa (NE2000, "
@@ -340,6 +345,11 @@ static int run_set_choice(struct run_args *a, int opt, const char *v, char *err,
 		if (run_pick("sandbox", v, on_off, &i, err, errlen))
 			return CLI_EXIT_USAGE;
 		a->no_sandbox = !i;
+		return 0;
+	case OPT_JIT:
+		if (run_pick("jit", v, on_off, &i, err, errlen))
+			return CLI_EXIT_USAGE;
+		jit_mode = i ? JIT_ON : JIT_OFF;
 		return 0;
 	default:
 		if (run_pick("engine", v, engines, &i, err, errlen))

@@ -180,6 +180,8 @@ static struct block *block_build(struct soft_cpu *cpu, struct block *b,
 	unsigned i;
 
 	b->key = NULL;
+	b->jit_code = NULL;
+	b->jit_hits = 0;
 	b->n = (u8)block_decode(cpu, b, in_page);
 	if (!b->n)
 		return NULL;

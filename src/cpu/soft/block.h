@@ -23,6 +23,14 @@ struct block {
 	u8 n_lines;
 	u16 bytes; /* from the first byte to the end of the last insn */
 	u32 gen[BLOCK_MAX_LINES]; /* line generations when decoded */
+	/* Its host code (cpu/jit): valid for this generation of the code
+	 * cache, entry EIP and stack size; hits count runs until hot. */
+	const void *jit_code;
+	const void *jit_chain; /* where chained blocks jump in */
+	u32 jit_gen;
+	u32 jit_eip;
+	bool jit_stack32;
+	u8 jit_hits;
 	struct insn insns[BLOCK_MAX_INSNS];
 };
 

@@ -95,6 +95,7 @@ struct icache_entry {
 };
 
 struct block;
+struct jit;
 
 struct icache {
 	struct icache_entry *entries;
@@ -149,6 +150,7 @@ struct soft_cpu {
 
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [user][index] */
 	struct icache icache;
+	struct jit *jit; /* translated blocks (cpu/jit), NULL: interpret */
 	/*
 	 * The code page of the last fetch, so that consecutive instructions
 	 * skip the TLB probe: its linear base (TLB_INVALID: none), host

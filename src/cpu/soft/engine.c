@@ -9,11 +9,13 @@
  * when the time slice ends (checked every few hundred instructions).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
 #include "cpu/soft/block.h"
 #include "cpu/soft/icache.h"
+#include "cpu/jit/jit.h"
 
 #define CLOCK_CHECK_INTERVAL 256
 
@@ -167,8 +169,11 @@ cpu_run_some(struct soft_cpu *cpu, struct insn *scratch)
 
 	if (likely(!(cpu->s.eflags & FL_TF)) && !is_286_or_older(cpu))
 		b = block_fetch(cpu);
-	if (likely(b))
-		return cpu_run_block(cpu, b);
+	if (likely(b)) {
+		unsigned n = cpu->jit ? jit_run_block(cpu, b) : 0;
+
+		return n ? n : cpu_run_block(cpu, b);
+	}
 	cpu_step(cpu, scratch);
 	return 1;
 }
@@ -296,6 +301,8 @@ static int soft_create(const struct vcpu_env *env, struct vcpu **out)
 		free(v);
 		return -ENOMEM;
 	}
+	if (jit_wanted() && jit_init(&v->cpu))
+		fprintf(stderr, "twoostwo: JIT unavailable, interpreting\n");
 	cpu_reset(&v->cpu);
 	*out = v;
 	return 0;
@@ -306,6 +313,7 @@ static void soft_destroy(struct vcpu *v)
 	if (!v)
 		return;
 	mem_remove_listener(v->cpu.env.mem, &v->cpu);
+	jit_free(&v->cpu);
 	icache_free(&v->cpu);
 	free(v);
 }
