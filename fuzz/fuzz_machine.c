@@ -113,7 +113,12 @@ struct fuzz_in {
 	size_t left;
 };
 
-static bool fuzz_take(struct fuzz_in *in, void *out, size_t n)
+/*
+ * Inlined: with a constant n the copy is a few moves, not a call through
+ * ASan's memcpy interceptor (a tenth of an execution's time before).
+ */
+static inline __attribute__((always_inline)) bool fuzz_take(struct fuzz_in *in,
+							    void *out, size_t n)
 {
 	if (in->left < n)
 		return false;
