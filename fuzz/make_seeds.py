@@ -255,6 +255,22 @@ def seeds():
             frame(card, BCAST + bytes(1504)) +
             b''.join(frame(card, BCAST + bytes(60)) for _ in range(70)) +
             time_us(30000) + st_nic_read(card, 0x7F00, 1600))
+    # Page 3 of the RTL8029 (config registers behind 9346CR), and the PROM
+    # (station address) by remote DMA on both cards, as drivers probe them.
+    rtl = 0xC100
+    yield 'net-pci-page3', (PCI_SETUP + out(rtl, 0xE2) +
+                            b''.join(inp(rtl + i) for i in range(16)) +
+                            out(rtl + 1, 0xC0) + out(rtl + 5, 0xFF) +
+                            out(rtl + 6, 0xFF) + out(rtl + 3, 0xFF) +
+                            out(rtl + 1, 0x00) +
+                            b''.join(inp(rtl + i) for i in range(16)) +
+                            out(rtl, 0x22) + inp(rtl + 0x0A) +
+                            inp(rtl + 0x0B))
+    for card in (0, 1):
+        yield 'net-%s-prom' % ('isa' if card == 0 else 'pci'), (
+            PCI_SETUP + inp(0x31F if card == 0 else rtl + 0x1F) +
+            st_nic_read(card, 0, 32, word=False) +
+            st_nic_read(card, 0, 32) + st_nic_read(card, 0xC000, 64))
     yield 'ide-st-read', PCI_SETUP + st_ide(0, 0, 4, 0, [(0, 2048, 1)])
     yield 'ide-st-write-ext', st_ide(3 << 2, 8, 2, 0, [(0, 512, 0),
                                                       (4, 512, 1)])
