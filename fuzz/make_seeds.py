@@ -33,6 +33,66 @@ def time_us(us):
 
 
 LOOP = bytes([7])
+
+
+def frame(card, data):
+    """A frame off the wire for card 0 (NE2000 ISA) or 1 (RTL8029)."""
+    return bytes([12 | card << 4]) + struct.pack('<H', len(data)) + data
+
+
+def fault(what, err, n):
+    """The next n requests of hda/hdb/cd (0-2) or sends of card 0/1 (3, 4)
+    fail; err 0 EIO, 1 ENOSPC, 2 EINVAL."""
+    return bytes([13, what, err, n])
+
+
+def st(sub, payload=b''):
+    """A structured conversation (fuzz_machine.c, op 14)."""
+    return bytes([14, sub]) + payload
+
+
+def st_ide(flags, lba, count, hi, prds):
+    """IDE bus-master transfer; flags: bit 0 secondary, 1 slave, 2-4 the
+    command (READ DMA, WRITE DMA, their EXT forms, TRIM, VERIFY)."""
+    body = bytes([flags, lba, count, hi, len(prds) - 1])
+    for addr, n, fl in prds:
+        body += struct.pack('<HHB', addr, n, fl)
+    return st(1, body)
+
+
+def st_atapi(cdb, dma=False, reads=8, prds=((0, 2048, 1),)):
+    cdb = cdb + bytes(12 - len(cdb))
+    body = bytes([1 if dma else 0, 0xFE, 0xFF, reads]) + cdb
+    if dma:
+        body = bytes([1 | (len(prds) - 1) << 1]) + body[1:]
+        body += b''.join(struct.pack('<HHB', a, n, f) for a, n, f in prds)
+    return st(2, body)
+
+
+def st_dispi(x, y, bpp_i, enable, bank=0, vw=0, vh=0, xo=0, yo=0, mode=0):
+    return st(3, struct.pack('<HHBBBHHHHB', x, y, bpp_i, enable, bank, vw,
+                             vh, xo, yo, mode))
+
+
+def st_nic_rx(card, pstart, pstop, bnry, curr, rcr, dcr=0x49, allmulti=0):
+    return st(5, bytes([card | allmulti << 7, pstart, pstop, bnry, curr,
+                        rcr, dcr]))
+
+
+def st_nic_tx(card, data, dcr=0x49, tpsr=0x40, loopback=0):
+    return st(4, bytes([card | loopback << 1, dcr, tpsr]) +
+              struct.pack('<H', len(data)) + data)
+
+
+def st_nic_read(card, addr, count, word=True):
+    return st(6, bytes([card | (2 if word else 0)]) +
+              struct.pack('<HH', addr, count))
+
+
+RENDER = st(7)
+PCI_SETUP = st(0)
+BCAST = b'\xff' * 6 + bytes([0x52, 0x54, 0, 1, 2, 3]) + b'\x08\x06'
+MYMAC = bytes([0x52, 0x54, 0, 0x12, 0x34, 0x56])
 INTACK = bytes([5])
 
 
@@ -160,6 +220,91 @@ def seeds():
                                 struct.pack('<HB', 0x3F8, 8) + inp(0x3FD))
     yield 'cve-rtc-index', b''.join(out(0x70, i) + out(0x71, 0xFF) + inp(0x71)
                                     for i in range(0, 256, 7))
+    for card in (0, 1):
+        name = 'isa' if card == 0 else 'pci'
+        yield 'net-%s-rx' % name, (
+            st_nic_rx(card, 0x46, 0x80, 0x46, 0x47, 0x04) +
+            frame(card, BCAST + bytes(range(50))) +
+            frame(card, MYMAC + BCAST[6:] + bytes(100)) +
+            st_nic_read(card, 0x4700, 200))
+        yield 'net-%s-tx' % name, (
+            st_nic_tx(card, BCAST + bytes(range(60))) +
+            st_nic_tx(card, BCAST + bytes(1500), dcr=0x48) +
+            fault(3 + card, 0, 1) + st_nic_tx(card, BCAST + bytes(46)) +
+            st_nic_tx(card, BCAST + bytes(46)) + fault(3 + card, 0, 0) +
+            st_nic_tx(card, BCAST + bytes(46)))
+        yield 'net-%s-loopback' % name, (
+            st_nic_rx(card, 0x46, 0x80, 0x46, 0x47, 0x1C) +
+            st_nic_tx(card, MYMAC + bytes(60), loopback=1) +
+            st_nic_read(card, 0x4700, 80))
+        # Known NE2000 patterns (docs/SECURITY.md): an empty or inverted
+        # ring (CVE-2015-5278), CURR outside it (CVE-2015-5279), a frame
+        # larger than the ring (CVE-2018-10839).
+        yield 'cve-2015-5278-%s-ring-empty' % name, (
+            st_nic_rx(card, 0x46, 0x46, 0x46, 0x46, 0x14) +
+            frame(card, BCAST + bytes(100)))
+        yield 'cve-2015-5278-%s-ring-inverted' % name, (
+            st_nic_rx(card, 0x80, 0x46, 0x46, 0x50, 0x14) +
+            frame(card, BCAST + bytes(1000)))
+        yield 'cve-2015-5279-%s-curr-outside' % name, (
+            st_nic_rx(card, 0x46, 0x60, 0x46, 0xFF, 0x14) +
+            frame(card, BCAST + bytes(1500)) + st_nic_read(card, 0xFF00,
+                                                          300))
+        yield 'cve-2018-10839-%s-frame-over-ring' % name, (
+            st_nic_rx(card, 0x7F, 0x80, 0x7F, 0x7F, 0x14) +
+            frame(card, BCAST + bytes(1504)) +
+            b''.join(frame(card, BCAST + bytes(60)) for _ in range(70)) +
+            time_us(30000) + st_nic_read(card, 0x7F00, 1600))
+    # Page 3 of the RTL8029 (config registers behind 9346CR), and the PROM
+    # (station address) by remote DMA on both cards, as drivers probe them.
+    rtl = 0xC100
+    yield 'net-pci-page3', (PCI_SETUP + out(rtl, 0xE2) +
+                            b''.join(inp(rtl + i) for i in range(16)) +
+                            out(rtl + 1, 0xC0) + out(rtl + 5, 0xFF) +
+                            out(rtl + 6, 0xFF) + out(rtl + 3, 0xFF) +
+                            out(rtl + 1, 0x00) +
+                            b''.join(inp(rtl + i) for i in range(16)) +
+                            out(rtl, 0x22) + inp(rtl + 0x0A) +
+                            inp(rtl + 0x0B))
+    for card in (0, 1):
+        yield 'net-%s-prom' % ('isa' if card == 0 else 'pci'), (
+            PCI_SETUP + inp(0x31F if card == 0 else rtl + 0x1F) +
+            st_nic_read(card, 0, 32, word=False) +
+            st_nic_read(card, 0, 32) + st_nic_read(card, 0xC000, 64))
+    yield 'ide-st-read', PCI_SETUP + st_ide(0, 0, 4, 0, [(0, 2048, 1)])
+    yield 'ide-st-write-ext', st_ide(3 << 2, 8, 2, 0, [(0, 512, 0),
+                                                      (4, 512, 1)])
+    yield 'ide-st-slave-ro-write', st_ide(2 | 1 << 2, 0, 1, 0,
+                                          [(0, 512, 1)])
+    yield 'ide-st-read-fails', (fault(0, 0, 1) +
+                                st_ide(0, 0, 1, 0, [(0, 512, 1)]) +
+                                fault(0, 1, 2) +
+                                st_ide(1 << 2, 0, 1, 0, [(0, 512, 1)]) +
+                                fault(0, 2, 1) + out(0x1F6, 0xE0) +
+                                out(0x1F7, 0xE7) + LOOP + inp(0x1F7))
+    yield 'ide-st-prd-short', st_ide(0, 0, 8, 0, [(0, 512, 0), (2, 2, 0),
+                                                  (3, 4, 1)])
+    yield 'ide-st-prd-past-ram', st_ide(0, 0, 8, 0, [(0xFFFF, 0xFFFE, 3)])
+    for i, cdb in enumerate(ATAPI_CDBS):
+        yield 'atapi-st-%02x-%d' % (cdb[0], i), st_atapi(cdb, reads=16)
+    yield 'atapi-st-dma-read10', st_atapi(ATAPI_CDBS[4], True)
+    yield 'atapi-st-dma-read-fails', (fault(2, 0, 1) +
+                                      st_atapi(ATAPI_CDBS[4], True) +
+                                      st_atapi(ATAPI_CDBS[1]))
+    yield 'vbe-lfb-32', (st_dispi(1024, 768, 5, 0x41) + RENDER +
+                         bytes([8 | 2 << 4, 4, 0, 0]) + b'\xff' * 4 + RENDER)
+    yield 'vbe-banked-8', (st_dispi(640, 480, 1, 0x01, bank=3, vw=800,
+                                    mode=2) + bytes([8, 0, 0, 0]) +
+                           b'\x12\x00\x00\x00' + RENDER)
+    yield 'vbe-mmio-16', (st_dispi(800, 600, 3, 0x41, vw=1024, vh=2048,
+                                   xo=16, yo=32, mode=3) + RENDER)
+    yield 'vbe-4bpp-virt', st_dispi(1280, 1024, 0, 0xC1, vw=0xFFFF,
+                                    vh=0xFFFF, xo=0xFFF0, yo=0xFFFE,
+                                    mode=2) + RENDER
+    yield 'vbe-too-big', st_dispi(2047, 2047, 5, 0x41) + RENDER
+    yield 'vga-text-render', (out(0x3D4, 0x0A) + out(0x3D5, 0x0E) +
+                              bytes([8 | 1 << 4, 1, 0, 0]) +
+                              b'\x41\x07\x00\x00' + RENDER)
     yield 'pit-tiny-period', (out(0x43, 0x34) + out(0x40, 1) + out(0x40, 0) +
                               time_us(50000) + INTACK + time_us(1000))
 
