@@ -152,7 +152,7 @@ void far_jump(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize)
 struct inner_call {
 	struct x86_segment cs, ss;
 	u32 esp; /* from the TSS */
-	u32 old_esp, return_eip;
+	u64 old_esp, return_eip;
 	u16 old_ss, old_cs;
 	unsigned psize, nparams;
 	u32 params[32];
@@ -213,7 +213,7 @@ static void inner_call_push_or_undo(struct soft_cpu *cpu,
 
 /* CALL through a gate to a more privileged level: new stack from TSS. */
 static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
-			    u32 lo, u32 hi, u32 return_eip)
+			    u32 lo, u32 hi, u64 return_eip)
 {
 	unsigned dpl = desc_dpl(hi), i;
 	const struct x86_segment *tr = &cpu->s.tr;
@@ -255,7 +255,7 @@ static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 }
 
 void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
-	      u32 return_eip)
+	      u64 return_eip)
 {
 	u32 lo, hi;
 	unsigned type;
@@ -345,7 +345,7 @@ static bool return_to(struct soft_cpu *cpu, u16 sel, u32 eip, u32 sp_after,
 	cpu->s.eip = eip;
 	cpu_update_mode(cpu);
 	if (size == 2)
-		cpu->s.gpr[R_ESP] = (cpu->s.gpr[R_ESP] & ~0xffffu) |
+		cpu->s.gpr[R_ESP] = (cpu->s.gpr[R_ESP] & ~(u64)0xffff) |
 				    (u16)new_esp;
 	else
 		cpu->s.gpr[R_ESP] = new_esp;

@@ -102,7 +102,7 @@ static struct gate64 read_gate64(struct soft_cpu *cpu, int vector, u32 ext)
 	if (off + 15 > cpu->s.idtr.limit)
 		cpu_fault(cpu, EXC_GP, (u32)vector * 8 + 2 + ext);
 	for (i = 0; i < 3; i++)
-		w[i] = sys_read32(cpu, (u32)cpu->s.idtr.base + off + 4 * i);
+		w[i] = sys_read32(cpu, cpu->s.idtr.base + off + 4 * i);
 	g.sel = (u16)(w[0] >> 16);
 	g.offset = (w[0] & 0xffff) | (w[1] & 0xffff0000u) | (u64)w[2] << 32;
 	g.type = (w[1] >> 8) & 0x1f;
@@ -123,8 +123,7 @@ static u64 tss64_read(struct soft_cpu *cpu, u32 off, u32 ext)
 
 	if (off + 7 > tr->limit)
 		cpu_fault(cpu, EXC_TS, (tr->selector & ~3u) + ext);
-	return sys_read32(cpu, (u32)tr->base + off) |
-	       (u64)sys_read32(cpu, (u32)tr->base + off + 4) << 32;
+	return sys_read64(cpu, tr->base + off);
 }
 
 /* The handler's code segment: present, 64-bit (L=1, D=0), DPL <= CPL. */
@@ -144,8 +143,7 @@ static void gate64_target(struct soft_cpu *cpu, u16 sel, u32 ext, u32 *lo,
 
 static void write64(struct soft_cpu *cpu, u64 lin, u64 v)
 {
-	sys_write32(cpu, (u32)lin, (u32)v);
-	sys_write32(cpu, (u32)lin + 4, (u32)(v >> 32));
+	sys_write64(cpu, lin, v);
 }
 
 /*
@@ -163,7 +161,7 @@ static void write64(struct soft_cpu *cpu, u64 lin, u64 v)
  * decoder yet): CPU_MODEL_X86_64 is for unit tests only.
  */
 void deliver_long(struct soft_cpu *cpu, int vector, bool software,
-		  bool has_error, u32 error_code, u32 return_eip)
+		  bool has_error, u32 error_code, u64 return_eip)
 {
 	u32 ext = software ? 0 : 1, lo, hi;
 	struct gate64 g = read_gate64(cpu, vector, ext);
@@ -189,7 +187,7 @@ void deliver_long(struct soft_cpu *cpu, int vector, bool software,
 	rsp &= ~0xfull;
 	if (has_error)
 		frame[n++] = error_code;
-	frame[n++] = return_eip | (cpu->s.rip & ~0xffffffffull);
+	frame[n++] = return_eip;
 	frame[n++] = cpu->s.seg[S_CS].selector;
 	frame[n++] = read_eflags(cpu);
 	frame[n++] = cpu->s.gpr[R_ESP];

@@ -39,7 +39,7 @@ static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u32 off,
 	    off == 0xffff) {
 		index_step(cpu, reg, sr);
 		if (cpu->in->rep) /* ... and has counted the iteration */
-			cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~0xffffu) |
+			cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~(u64)0xffff) |
 					    (u16)(cpu->s.gpr[R_ECX] - 1);
 		cpu_fault(cpu, EXC_GP, 0);
 	}
@@ -231,7 +231,7 @@ static bool rep_runs(struct soft_cpu *cpu, struct insn *in, unsigned size,
 			break;
 	}
 	if (cpu->s.gpr[R_ECX] & sr->amask) {
-		cpu->s.eip = cpu->insn_eip; /* resume here */
+		cpu->s.rip = cpu->insn_eip; /* resume here */
 		return true;
 	}
 	return true;
@@ -276,5 +276,5 @@ void exec_string(struct soft_cpu *cpu, struct insn *in)
 			break;
 	}
 	if (cpu->s.gpr[R_ECX] & sr.amask)
-		cpu->s.eip = cpu->insn_eip; /* resume here */
+		cpu->s.rip = cpu->insn_eip; /* resume here */
 }
