@@ -193,6 +193,9 @@ struct soft_cpu {
 bool is_canonical(u64 lin);
 bool long_msr_read(struct soft_cpu *cpu, u32 msr, u64 *v);
 bool long_msr_write(struct soft_cpu *cpu, u32 msr, u64 v);
+void exec_syscall(struct soft_cpu *cpu);
+void exec_sysret(struct soft_cpu *cpu, unsigned osize);
+void exec_swapgs(struct soft_cpu *cpu);
 void deliver_long(struct soft_cpu *cpu, int vector, bool software,
 		  bool has_error, u32 error_code, u64 return_eip);
 
@@ -290,6 +293,7 @@ void cpuid(struct soft_cpu *cpu);
 void rdmsr(struct soft_cpu *cpu);
 void wrmsr(struct soft_cpu *cpu);
 void write_cr(struct soft_cpu *cpu, int n, u32 v);
+void write_cr64(struct soft_cpu *cpu, int n, u64 v);
 void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask);
 u32 read_eflags(struct soft_cpu *cpu);
 u64 cpu_tsc(struct soft_cpu *cpu);

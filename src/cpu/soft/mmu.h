@@ -169,6 +169,16 @@ static inline u64 seg_linear(struct soft_cpu *cpu, int seg, u64 off,
 	return (u32)(sg->base + off);
 }
 
+/* The linear address of seg:off without access checks (INVLPG). */
+static inline u64 seg_linear_noaccess(const struct soft_cpu *cpu, int seg,
+				      u64 off)
+{
+	if (cpu->code64)
+		return off + (seg == S_FS || seg == S_GS ? cpu->s.seg[seg].base
+							 : 0);
+	return (u32)(cpu->s.seg[seg].base + off);
+}
+
 static inline bool user_access(const struct soft_cpu *cpu)
 {
 	return cpu->cpl == 3;
