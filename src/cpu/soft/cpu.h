@@ -310,8 +310,8 @@ bool vme_int_redirect(struct soft_cpu *cpu, int vector);
 void fpu_reset(struct soft_cpu *cpu);
 void fpu_exec(struct soft_cpu *cpu, struct insn *in);
 void fpu_fwait(struct soft_cpu *cpu);
-void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off);
-void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off);
+void fpu_fxsave(struct soft_cpu *cpu, int seg, u64 off);
+void fpu_fxrstor(struct soft_cpu *cpu, int seg, u64 off);
 
 /*
  * Register access helpers. Byte registers 4-7 are AH, CH, DH, BH, or SPL,

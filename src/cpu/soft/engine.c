@@ -94,7 +94,7 @@ void cpu_reset(struct soft_cpu *cpu)
 static void cpu_single_step_trap(struct soft_cpu *cpu)
 {
 	cpu->s.dr[6] |= BIT(14); /* BS */
-	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
+	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.rip);
 }
 
 static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
@@ -195,7 +195,7 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 		cpu->s.nmi_pending = false;
 		cpu->s.nmi_blocked = true;
 		cpu_deliver_interrupt(cpu, EXC_NMI, false, false, 0,
-				      cpu->s.eip);
+				      cpu->s.rip);
 		return;
 	}
 	if (!cpu->intr_line || !(cpu->s.eflags & FL_IF))
@@ -203,7 +203,7 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 	vector = cpu->env.intack(cpu->env.opaque);
 	if (vector >= 0)
 		cpu_deliver_interrupt(cpu, vector & 0xff, false, false, 0,
-				      cpu->s.eip);
+				      cpu->s.rip);
 }
 
 static bool cpu_attention(const struct soft_cpu *cpu)
