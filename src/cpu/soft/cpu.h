@@ -64,6 +64,7 @@ struct insn {
 	u8 seg; /* segment of the memory operand (enum x86_sreg) */
 	u8 rep; /* 0, 0xF2 or 0xF3 */
 	bool lock;
+	bool opsize_prefix; /* 66h seen (a mandatory prefix for SSE) */
 	bool seg_override;
 	bool has_modrm;
 	u8 mod, reg, rm;
