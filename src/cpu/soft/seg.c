@@ -75,6 +75,16 @@ static void seg_load_ss(struct soft_cpu *cpu, u16 sel)
 	unsigned rpl = sel & 3, dpl;
 	struct x86_segment *sg = &cpu->s.seg[S_SS];
 
+	/* 64-bit mode: a null SS is allowed below CPL 3 (SDM vol. 3, 5.4.1.1) */
+	if (!(sel & ~3u) && cpu->code64 && cpu->cpl < 3 && rpl == cpu->cpl) {
+		*sg = (struct x86_segment){
+			.selector = sel,
+			.attr = (u16)(SEG_ATTR_P | SEG_ATTR_S | 0x3 |
+				      rpl << SEG_ATTR_DPL_SHIFT),
+		};
+		cpu_update_mode(cpu);
+		return;
+	}
 	if (!(sel & ~3u))
 		cpu_fault(cpu, EXC_GP, 0);
 	if (!desc_fetch(cpu, sel, &lo, &hi))

@@ -131,7 +131,7 @@ static void mem_store(struct soft_cpu *cpu, const struct insn *in,
 		      const union xmm *v, unsigned len, bool aligned)
 {
 	unsigned i;
-	u32 last = cpu->ea + len - 1;
+	u64 last = cpu->ea + len - 1;
 
 	check_align(cpu, in, len, aligned);
 	if (len > 4) {
@@ -308,7 +308,7 @@ static void exec_maskmov(struct soft_cpu *cpu, struct insn *in, bool xmm)
 {
 	unsigned len = xmm ? 16 : 8, i;
 	union xmm v, m;
-	u32 edi = in->asize == 2 ? (u16)cpu->s.gpr[R_EDI] : cpu->s.gpr[R_EDI];
+	u64 edi = cpu->s.gpr[R_EDI] & size_mask(in->asize);
 
 	if (in->mod != 3)
 		undefined_opcode(cpu);
@@ -334,25 +334,31 @@ static bool exec_int_move(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	union xmm v = {0};
 
 	switch (op << 2 | pfx) {
-	case 0x6e << 2 | PFX_NONE: /* MOVD mm, r/m32 */
+	case 0x6e << 2 | PFX_NONE: /* MOVD mm, r/m32; REX.W: MOVQ r/m64 */
 		mmx_check(cpu);
-		v.ud[0] = rm_read(cpu, in, 4);
+		v.uq[0] = rm_read(cpu, in, in->osize == 8 ? 8 : 4);
 		mm_set(cpu, in->reg, &v);
 		break;
-	case 0x6e << 2 | PFX_66: /* MOVD xmm, r/m32 */
+	case 0x6e << 2 | PFX_66: /* MOVD xmm, r/m32; REX.W: MOVQ r/m64 */
 		sse_check(cpu);
-		v.ud[0] = rm_read(cpu, in, 4);
+		v.uq[0] = rm_read(cpu, in, in->osize == 8 ? 8 : 4);
 		xmm_set(cpu, in->reg, &v);
 		break;
 	case 0x7e << 2 | PFX_NONE: /* MOVD r/m32, mm */
 		mmx_check(cpu);
 		v = mm_get(cpu, in->reg);
-		rm_write(cpu, in, v.ud[0], 4);
+		if (in->osize == 8)
+			rm_write(cpu, in, v.uq[0], 8);
+		else
+			rm_write(cpu, in, v.ud[0], 4);
 		mmx_enter(cpu);
 		break;
 	case 0x7e << 2 | PFX_66: /* MOVD r/m32, xmm */
 		sse_check(cpu);
-		rm_write(cpu, in, xmm_get(cpu, in->reg).ud[0], 4);
+		if (in->osize == 8)
+			rm_write(cpu, in, xmm_get(cpu, in->reg).uq[0], 8);
+		else
+			rm_write(cpu, in, xmm_get(cpu, in->reg).ud[0], 4);
 		break;
 	case 0x7e << 2 | PFX_F3: /* MOVQ xmm, xmm/m64 */
 		sse_check(cpu);
@@ -618,18 +624,18 @@ static bool exec_sse_move(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 
 static void exec_popcnt(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 v = rm_read(cpu, in, in->osize);
+	u64 v = rm_read(cpu, in, in->osize);
 
-	reg_write(cpu, in->reg, (u32)__builtin_popcount(v), in->osize);
+	reg_write(cpu, in->reg, (u64)__builtin_popcountll(v), in->osize);
 	set_arith_flags(cpu, v ? 0 : FL_ZF);
 }
 
 static void exec_crc32(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = (in->op & 1) ? in->osize : 1;
-	u32 v = rm_read(cpu, in, size);
+	u64 v = rm_read(cpu, in, size);
 
-	cpu->s.gpr[in->reg] = crc32c(cpu->s.gpr[in->reg], v, size);
+	cpu->s.gpr[in->reg] = crc32c((u32)cpu->s.gpr[in->reg], v, size);
 }
 
 /* --- 0F 38 --- */
@@ -717,9 +723,9 @@ static void exec_pextr(struct soft_cpu *cpu, struct insn *in)
 {
 	static const u8 size[4] = {1, 2, 4, 4};
 	u8 op = (u8)in->op, imm = (u8)in->imm;
-	unsigned n = size[op & 3];
+	unsigned n = (op & 3) == 2 && in->osize == 8 ? 8 : size[op & 3];
 	union xmm s;
-	u32 v = 0;
+	u64 v = 0; /* PEXTRQ with REX.W */
 
 	sse_check(cpu);
 	s = xmm_get(cpu, in->reg);
@@ -750,6 +756,8 @@ static void exec_pinsr(struct soft_cpu *cpu, struct insn *in)
 		d.ub[imm & 15] = in->mod == 3 ?
 					 (u8)cpu->s.gpr[in->rm] :
 					 mem_read8(cpu, in->seg, cpu->ea);
+	} else if (in->osize == 8) { /* PINSRQ */
+		d.uq[imm & 1] = rm_read(cpu, in, 8);
 	} else { /* PINSRD */
 		s.ud[0] = rm_read(cpu, in, 4);
 		d.ud[imm & 3] = s.ud[0];
