@@ -21,7 +21,9 @@ void desc_to_segment(u32 lo, u32 hi, u16 sel, struct x86_segment *out)
 /* Read the 8-byte descriptor sel names; false if outside its table. */
 bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi)
 {
-	u32 base, limit, off = sel & ~7u;
+	/* 64-bit: in long mode the tables may lie above 4 GiB. */
+	u64 base;
+	u32 limit, off = sel & ~7u;
 
 	if (sel & 4) {
 		if (!(cpu->s.ldtr.attr & SEG_ATTR_P))
@@ -41,7 +43,7 @@ bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi)
 
 void desc_set_accessed(struct soft_cpu *cpu, u16 sel, u32 hi)
 {
-	u32 base = sel & 4 ? cpu->s.ldtr.base : cpu->s.gdtr.base;
+	u64 base = sel & 4 ? cpu->s.ldtr.base : cpu->s.gdtr.base;
 
 	if (!(hi & 0x100))
 		sys_write8(cpu, base + (sel & ~7u) + 5, (u8)((hi >> 8) | 1));
