@@ -260,8 +260,15 @@ static void pc_print_stats(struct pc *pc, u64 start_ns)
 		struct x86_state st;
 
 		pc->engine->get_state(pc->vcpu, &st);
-		fprintf(stderr, "twoostwo: stats: stopped at %04x:%08x\n",
-			st.seg[S_CS].selector, st.eip);
+		if (st.efer & EFER_LMA)
+			fprintf(stderr,
+				"twoostwo: stats: stopped at %04x:%016llx\n",
+				st.seg[S_CS].selector,
+				(unsigned long long)st.rip);
+		else
+			fprintf(stderr,
+				"twoostwo: stats: stopped at %04x:%08x\n",
+				st.seg[S_CS].selector, st.eip);
 	}
 }
 
