@@ -189,7 +189,7 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 2: /* CALL near r/m */
 		target = rm_read(cpu, in, in->osize);
-		push_sz(cpu, cpu->s.eip, in->osize);
+		push_sz(cpu, cpu->s.rip, in->osize);
 		jump_near(cpu, target, in->osize);
 		break;
 	case 4: /* JMP near r/m */
@@ -208,7 +208,7 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 				 (cpu->ea + in->osize) &
 					 (in->asize == 2 ? 0xffff : ~0ull));
 		if (in->reg == 3)
-			far_call(cpu, sel, target, in->osize, cpu->s.eip);
+			far_call(cpu, sel, target, in->osize, cpu->s.rip);
 		else
 			far_jump(cpu, sel, target, in->osize);
 		break;
