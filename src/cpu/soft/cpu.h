@@ -66,6 +66,7 @@ struct insn {
 	bool lock;
 	bool seg_override;
 	bool has_modrm;
+	bool prefix66; /* 66 seen: SSE's mandatory prefix even under REX.W */
 	u8 mod, reg, rm;
 	s8 base, index; /* -1: none; base BASE_RIP: RIP-relative */
 	u8 scale;

@@ -24,8 +24,11 @@ static unsigned mandatory_prefix(const struct soft_cpu *cpu,
 		return PFX_F3;
 	if (in->rep == 0xf2)
 		return PFX_F2;
-	/* 66 toggled the operand size away from the mode's default */
-	return (in->osize == 2) == cpu->code32 ? PFX_66 : PFX_NONE;
+	/*
+	 * Not from the operand size: REX.W makes it 8 whatever 66 did, and
+	 * 66 REX.W 0F 6E is MOVQ xmm, r/m64 (SDM vol. 2, 2.2.1.2).
+	 */
+	return in->prefix66 ? PFX_66 : PFX_NONE;
 }
 
 static void mmx_check(struct soft_cpu *cpu)
