@@ -64,9 +64,9 @@ struct insn {
 	u8 seg; /* segment of the memory operand (enum x86_sreg) */
 	u8 rep; /* 0, 0xF2 or 0xF3 */
 	bool lock;
+	bool opsize_prefix; /* 66h seen (a mandatory prefix for SSE) */
 	bool seg_override;
 	bool has_modrm;
-	bool prefix66; /* 66 seen: SSE's mandatory prefix even under REX.W */
 	u8 mod, reg, rm;
 	s8 base, index; /* -1: none; base BASE_RIP: RIP-relative */
 	u8 scale;

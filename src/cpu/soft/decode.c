@@ -238,7 +238,7 @@ static bool decode_prefix(struct soft_cpu *cpu, struct insn *in, u8 b)
 		if (is_286_or_older(cpu))
 			return false;
 		in->osize = cpu->code32 ? 2 : 4;
-		in->prefix66 = true;
+		in->opsize_prefix = true;
 		return true;
 	case 0x67:
 		if (is_286_or_older(cpu))
@@ -375,8 +375,8 @@ void decode(struct soft_cpu *cpu, struct insn *in)
 	in->seg_override = false;
 	in->rep = 0;
 	in->lock = false;
+	in->opsize_prefix = false;
 	in->has_modrm = false;
-	in->prefix66 = false;
 	in->imm = in->imm2 = 0;
 	in->base = in->index = -1;
 	in->disp = 0;

@@ -370,8 +370,13 @@ static void exec_cmpxchg(struct soft_cpu *cpu, struct insn *in)
 	if (get_flag(cpu, FL_ZF)) {
 		rm_write(cpu, in, reg_read(cpu, in->reg, size), size);
 	} else {
-		/* The destination is written back even when unequal. */
-		rm_write(cpu, in, dst, size);
+		/*
+		 * A memory destination is written back even when unequal; a
+		 * register one is left alone (its upper half too, as the
+		 * AMD host does in 64-bit mode).
+		 */
+		if (in->mod != 3)
+			rm_write(cpu, in, dst, size);
 		reg_write(cpu, R_EAX, dst, size);
 	}
 }

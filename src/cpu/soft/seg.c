@@ -21,8 +21,7 @@ void desc_to_segment(u32 lo, u32 hi, u16 sel, struct x86_segment *out)
 /* Read the 8-byte descriptor sel names; false if outside its table. */
 bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi)
 {
-	/* 64-bit: in long mode the tables may lie above 4 GiB. */
-	u64 base;
+	u64 base; /* 64-bit in IA-32e mode */
 	u32 limit, off = sel & ~7u;
 
 	if (sel & 4) {

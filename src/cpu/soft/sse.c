@@ -24,11 +24,8 @@ static unsigned mandatory_prefix(const struct soft_cpu *cpu,
 		return PFX_F3;
 	if (in->rep == 0xf2)
 		return PFX_F2;
-	/*
-	 * Not from the operand size: REX.W makes it 8 whatever 66 did, and
-	 * 66 REX.W 0F 6E is MOVQ xmm, r/m64 (SDM vol. 2, 2.2.1.2).
-	 */
-	return in->prefix66 ? PFX_66 : PFX_NONE;
+	/* 66 toggled the operand size away from the mode's default */
+	return in->opsize_prefix ? PFX_66 : PFX_NONE;
 }
 
 static void mmx_check(struct soft_cpu *cpu)
@@ -768,6 +765,19 @@ static void exec_pinsr(struct soft_cpu *cpu, struct insn *in)
 	xmm_set(cpu, in->reg, &d);
 }
 
+/*
+ * An explicit length of PCMPESTRI/M: EAX/EDX, or RAX/RDX with REX.W
+ * (SDM vol. 2, 4.1.7); clamped to +-16, which pcmpstr() saturates the
+ * same way as the full value.
+ */
+static s32 pcmpstr_len(const struct soft_cpu *cpu, const struct insn *in,
+		       int reg)
+{
+	s64 v = in->osize == 8 ? (s64)cpu->s.gpr[reg] : (s32)cpu->s.gpr[reg];
+
+	return v > 16 ? 16 : v < -16 ? -16 : (s32)v;
+}
+
 static void exec_pcmpstr(struct soft_cpu *cpu, struct insn *in)
 {
 	u8 op = (u8)in->op, imm = (u8)in->imm;
@@ -778,8 +788,8 @@ static void exec_pcmpstr(struct soft_cpu *cpu, struct insn *in)
 	sse_check(cpu);
 	a = xmm_get(cpu, in->reg);
 	b = sse_rm(cpu, in, 16, false);
-	flags = pcmpstr(&a, &b, imm, expl, (s32)cpu->s.gpr[R_EAX],
-			(s32)cpu->s.gpr[R_EDX], mask, &m, &index);
+	flags = pcmpstr(&a, &b, imm, expl, pcmpstr_len(cpu, in, R_EAX),
+			pcmpstr_len(cpu, in, R_EDX), mask, &m, &index);
 	if (mask)
 		xmm_set(cpu, 0, &m);
 	else
@@ -888,7 +898,11 @@ static bool exec_0f_simd(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	case 0xc3 << 2 | PFX_NONE: /* MOVNTI */
 		if (in->mod == 3)
 			undefined_opcode(cpu);
-		mem_write32(cpu, in->seg, cpu->ea, cpu->s.gpr[in->reg]);
+		if (in->osize == 8) /* REX.W: MOVNTI m64, r64 */
+			mem_write64(cpu, in->seg, cpu->ea, cpu->s.gpr[in->reg]);
+		else
+			mem_write32(cpu, in->seg, cpu->ea,
+				    (u32)cpu->s.gpr[in->reg]);
 		return true;
 	case 0xc4 << 2 | PFX_NONE:
 	case 0xc5 << 2 | PFX_NONE:
