@@ -215,6 +215,11 @@ void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
 /* Deliver the fault cpu_fault() recorded, escalating to #DF/shutdown. */
 void cpu_deliver_fault(struct soft_cpu *cpu);
 
+/* trace.c: TWOOSTWO_TRACE_FAULTS, a debugging aid */
+void cpu_trace_fault(const struct soft_cpu *cpu, int vector, bool has_error,
+		     u32 error);
+void cpu_trace_shutdown(const struct soft_cpu *cpu);
+
 /* mmu.c: translation, TLB refills and the slow paths of mmu.h */
 u64 lin_read_slow(struct soft_cpu *cpu, u64 lin, unsigned size, bool user);
 void lin_write_slow(struct soft_cpu *cpu, u64 lin, u64 v, unsigned size,

@@ -333,6 +333,7 @@ void cpu_deliver_fault(struct soft_cpu *cpu)
 	/* On the real-mode 8086/286, no error codes are pushed. */
 	if (!cpu->pe)
 		has_error = false;
+	cpu_trace_fault(cpu, vector, has_error, error);
 	cpu->s.rip = cpu->insn_eip;
 	cpu->s.gpr[R_ESP] = cpu->insn_esp;
 	for (;;) {
@@ -345,10 +346,13 @@ void cpu_deliver_fault(struct soft_cpu *cpu)
 		}
 		/* A fault while delivering the previous one. */
 		if (cpu->delivering == EXC_DF) {
+			cpu_trace_shutdown(cpu);
 			cpu->shutdown = true;
 			cpu->delivering = -1;
 			return;
 		}
+		cpu_trace_fault(cpu, cpu->fault_vector, cpu->fault_has_error,
+				cpu->fault_error);
 		if (makes_double_fault(cpu->delivering, cpu->fault_vector)) {
 			vector = EXC_DF;
 			error = 0;

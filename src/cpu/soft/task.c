@@ -31,7 +31,7 @@ static u32 tss_read(struct soft_cpu *cpu, u32 addr, unsigned width)
 
 static void set_busy(struct soft_cpu *cpu, u16 sel, bool busy)
 {
-	u32 addr = cpu->s.gdtr.base + (sel & ~7u) + 5;
+	u64 addr = cpu->s.gdtr.base + (sel & ~7u) + 5; /* LTR in long mode too */
 	u8 access = sys_read8(cpu, addr);
 
 	sys_write8(cpu, addr, busy ? access | 2 : access & ~2);
