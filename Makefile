@@ -69,10 +69,11 @@ check-cpu: $(BUILD)/twoostwo-cputest $(BUILD)/twoostwo
 	tests/run-cputests.sh $(BUILD)/twoostwo-cputest
 	tests/run-test386.sh $(BUILD)/twoostwo
 
-# The host processor as the oracle (src/cputest/hostdiff.c): a bounded
-# CI run of about 10 s; x86-64 hosts only.
+# The host processor as the oracle (src/cputest/hostdiff.c): bounded CI
+# runs of about 10 s, in 32-bit and in 64-bit code; x86-64 hosts only.
 check-hostdiff: $(BUILD)/twoostwo-hostdiff
 	$(BUILD)/twoostwo-hostdiff --sequences 20000 --length 24
+	$(BUILD)/twoostwo-hostdiff --mode64 --sequences 20000 --length 24
 
 check-guest: $(PROGRAMS)
 	TWOOSTWO=$(BUILD)/twoostwo tests/guest/run-all.sh

@@ -17,6 +17,7 @@ TWOOSTWO = os.path.abspath(os.environ.get('TWOOSTWO',
 GUESTS = pathlib.Path(os.environ.get('TWOOSTWO_GUESTS',
                                      REPO / 'build' / 'guests'))
 QEMU = 'qemu-system-i386'
+QEMU64 = 'qemu-system-x86_64'  # for the 64-bit guest (bench/boot.py)
 BOCHS = 'bochs'
 SEABIOS = '/usr/share/seabios/bios.bin'
 VGABIOS_LGPL = '/usr/share/vgabios/vgabios.bin'

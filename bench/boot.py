@@ -27,9 +27,10 @@ ENGINES = ['twoostwo-screen', 'twoostwo', 'qemu', 'bochs']
 # scripts/build-guests.sh); screen is the text for --exit-when-screen.
 # memory (MiB) is given to every emulator alike; timeout (s) is one run's
 # limit unless --timeout says otherwise; engines are the ones run unless
-# --engines says otherwise.
+# --engines says otherwise; qemu is the QEMU that boots it.
 Guest = collections.namedtuple('Guest', 'name image marker screen memory '
-                               'timeout engines')
+                               'timeout engines qemu',
+                               defaults=[benchlib.QEMU])
 GUESTS = [
     Guest('freedos', 'freedos-bench.iso', b'TWOOSTWO-DOS-READY', 'A:\\>',
           64, 120, ENGINES),
@@ -39,6 +40,11 @@ GUESTS = [
     # take many minutes, so it runs only when --engines asks for it.
     Guest('linux', 'linux.iso', b'TWOOSTWO-LINUX-READY',
           'TWOOSTWO-LINUX-READY', 256, 600, ['twoostwo', 'qemu']),
+    # The 64-bit guest (Debian's amd64 kernel), against QEMU's 64-bit
+    # system emulator with its default CPU (qemu64).
+    Guest('linux64', 'linux64.iso', b'TWOOSTWO-LINUX-READY',
+          'TWOOSTWO-LINUX-READY', 256, 600, ['twoostwo', 'qemu'],
+          benchlib.QEMU64),
 ]
 
 BOCHSRC = """\
@@ -64,8 +70,8 @@ def twoostwo_cmd(iso, memory, extra, timeout):
             '--timeout', str(int(timeout)), *extra]
 
 
-def qemu_cmd(iso, memory, serial):
-    return [benchlib.QEMU, '-accel', 'tcg', '-M', 'pc',
+def qemu_cmd(qemu, iso, memory, serial):
+    return [qemu, '-accel', 'tcg', '-M', 'pc',
             '-m', str(memory), '-display', 'none', '-nic', 'none',
             '-parallel', 'none', '-monitor', 'none', '-cdrom', iso,
             '-boot', 'd', '-serial', 'file:' + serial]
@@ -105,7 +111,7 @@ def measure(engine, guest, work, timeout, bochs_bios):
         # run), so the count covers the boot and the moment until then.
         env = {'TWOOSTWO_STATS': '1'}
     elif engine == 'qemu':
-        cmd, env = qemu_cmd(iso, guest.memory, serial), None
+        cmd, env = qemu_cmd(guest.qemu, iso, guest.memory, serial), None
     else:
         cmd = bochs_cmd(iso, guest.memory, serial, work, bochs_bios)
         # Debian's Bochs has no display-less GUI; SDL's dummy driver is one.
@@ -116,33 +122,35 @@ def measure(engine, guest, work, timeout, bochs_bios):
     return t, rate
 
 
-def available(engines):
+def available(engines, guests):
+    """(guest name, engine) pairs that can run."""
     found = []
-    for e in engines:
-        if e.startswith('twoostwo'):
-            ok = os.access(benchlib.TWOOSTWO, os.X_OK)
-            what = benchlib.TWOOSTWO
-        else:
-            what = benchlib.QEMU if e == 'qemu' else benchlib.BOCHS
-            ok = benchlib.have(what)
-        if ok:
-            found.append(e)
-        else:
-            print('boot: skipping %s: %s not found' % (e, what),
-                  file=sys.stderr)
+    for g in guests:
+        for e in engines:
+            if e.startswith('twoostwo'):
+                ok = os.access(benchlib.TWOOSTWO, os.X_OK)
+                what = benchlib.TWOOSTWO
+            else:
+                what = g.qemu if e == 'qemu' else benchlib.BOCHS
+                ok = benchlib.have(what)
+            if ok:
+                found.append((g.name, e))
+            else:
+                print('boot: skipping %s on %s: %s not found'
+                      % (g.name, e, what), file=sys.stderr)
     return found
 
 
 def run(args):
     guests = [g for g in GUESTS if g.name in args.guests]
     wanted = set(args.engines or [e for g in guests for e in g.engines])
-    found = available([e for e in ENGINES if e in wanted])
+    found = available([e for e in ENGINES if e in wanted], guests)
     times, rates, errors = collections.defaultdict(list), {}, {}
     with tempfile.TemporaryDirectory(prefix='twoostwo-bench-') as work:
         for i in range(args.runs):
             for g in guests:
                 for e in [e for e in (args.engines or g.engines)
-                          if e in found]:
+                          if (g.name, e) in found]:
                     if (g.name, e) in errors:
                         continue
                     timeout = args.timeout or g.timeout
@@ -199,11 +207,11 @@ def main():
     p.add_argument('--guests', nargs='+', default=[g.name for g in GUESTS],
                    choices=[g.name for g in GUESTS])
     p.add_argument('--engines', nargs='+', choices=ENGINES,
-                   help='for every guest (default: all but bochs for linux, '
-                   'all for the others)')
+                   help='for every guest (default: all but bochs for linux '
+                   'and linux64, all for the others)')
     p.add_argument('--timeout', type=float,
                    help='give up on one boot after this long (default 600 '
-                   's for linux, 120 s for the others)')
+                   's for linux and linux64, 120 s for the others)')
     p.add_argument('--bochs-bios', default=benchlib.SEABIOS,
                    help='firmware for Bochs (default SeaBIOS, as the others)')
     p.add_argument('-v', '--verbose', action='store_true',

@@ -20,6 +20,9 @@
 #                      by scripts/build-linux-guest.sh from Debian's i386
 #                      packages: prints TWOOSTWO-LINUX-READY on COM1 and on
 #                      screen, then runs a root shell on COM1.
+#   linux64.iso        the 64-bit Linux guest, the same from Debian's amd64
+#                      packages (linux-image-amd64, busybox-static:amd64):
+#                      needs a CPU with long mode.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -136,6 +139,7 @@ main() {
 	fi
 	# It keeps its own stamp of what the image is made of.
 	"$here/build-linux-guest.sh" --out "$out"
+	"$here/build-linux-guest.sh" --kernel amd64 --out "$out"
 }
 
 main

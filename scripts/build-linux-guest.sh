@@ -1,17 +1,21 @@
 #!/bin/bash
-# Build the default Linux guest, a bootable CD image, from Debian's i386
-# packages, without installing any of them on this machine:
+# Build the default Linux guests, bootable CD images, from Debian's i386 or
+# amd64 packages, without installing any of them on this machine:
 #
-#   scripts/build-linux-guest.sh [--kernel 686|686-pae] [--out DIR]
+#   scripts/build-linux-guest.sh [--kernel 686|686-pae|amd64] [--out DIR]
 #
 #   --kernel  686 (default): linux-image-686, built for the Geode LX: the
 #             CPU needs CPUID, TSC, CMPXCHG8B and CMOV, not PAE;
-#             686-pae: linux-image-686-pae, which needs PAE as well.
+#             686-pae: linux-image-686-pae, which needs PAE as well;
+#             amd64: linux-image-amd64 and the amd64 busybox, the 64-bit
+#             guest: the CPU needs long mode (CPUID 80000001h:EDX.LM),
+#             PAE, NX-capable EFER, SSE2 and FXSR.
 #   --out     where the image goes (default: build/guests in the repo).
 #
-# Output: DIR/linux.iso (DIR/linux-pae.iso for 686-pae), with a stamp beside
-# it; a run whose inputs (package versions, this script, guest/linux/) are
-# unchanged does nothing. Downloaded packages are kept in build/cache/debs.
+# Output: DIR/linux.iso (DIR/linux-pae.iso for 686-pae, DIR/linux64.iso for
+# amd64), with a stamp beside it; a run whose inputs (package versions,
+# this script, guest/linux/) are unchanged does nothing. Downloaded
+# packages are kept in build/cache/debs.
 #
 # The image: ISOLINUX (Debian's isolinux and syslinux-common) boots Debian's
 # kernel with an initramfs of busybox-static, guest/linux/init, the disk, CD
@@ -24,9 +28,12 @@
 # configures every network card it finds with DHCP, in the background,
 # and prints
 # TWOOSTWO-LINUX-READY on COM1 and on the screen, then runs a shell on each.
+# The amd64 image is made the same way from the amd64 packages (its
+# diskbench is compiled without -m32; its kernel has no ISA NE2000 driver).
 #
 # Needs root the first time only: it adds the i386 architecture to dpkg
-# and updates apt's package lists. Needs gcc-multilib (install-deps.sh).
+# (686 kernels) and updates apt's package lists. Needs gcc-multilib
+# (install-deps.sh) for the i386 images.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +43,7 @@ inputs=("$here/build-linux-guest.sh" "$root"/guest/linux/* \
 cache=$root/build/cache/debs
 out=$root/build/guests
 flavor=686
+arch=i386
 
 # The drivers the guest needs that Debian's 686 kernels build as modules:
 # the PIIX IDE controller, disks, CD-ROMs, the ISO 9660 file system and
@@ -47,7 +55,9 @@ flavor=686
 #
 # The network cards' drivers: ne2k-pci (RTL8029, PCI) and 8390, ne (the
 # ISA NE2000, loaded by /init with its io= and irq=, not from
-# /etc/modules) and e1000 (QEMU's e1000, bench/net.sh's reference card).
+# /etc/modules; i386 only: Debian's amd64 kernel has no CONFIG_ISA, so no
+# ne.ko, and /init does without) and e1000 (QEMU's e1000, bench/net.sh's
+# reference card).
 #
 # psmouse drives the PS/2 mouse on the 8042's aux port (and the vmmouse
 # absolute pointer); /dev/input/mice (mousedev) is built in.
@@ -93,12 +103,25 @@ parse_args() {
 	case $flavor in
 	686) iso_name=linux.iso ;;
 	686-pae) iso_name=linux-pae.iso ;;
-	*) die "--kernel must be 686 or 686-pae, not '$flavor'" ;;
+	amd64)
+		iso_name=linux64.iso
+		arch=amd64
+		;;
+	*) die "--kernel must be 686, 686-pae or amd64, not '$flavor'" ;;
 	esac
+	if [ "$arch" = amd64 ]; then
+		local m kept=()
+		for m in "${modules[@]}"; do
+			[ "$m" = ne ] || kept+=("$m")
+		done
+		modules=("${kept[@]}")
+	fi
 }
 
-# The package lists know i386 once dpkg does and apt-get update has run.
-ensure_i386() {
+# The package lists know i386 once dpkg does and apt-get update has run
+# (nothing to do for the amd64 image on an amd64 host).
+ensure_arch() {
+	[ "$arch" = "$(dpkg --print-architecture)" ] && return 0
 	dpkg --print-foreign-architectures | grep -qx i386 && return 0
 	[ "$(id -u)" -eq 0 ] || die "run as root once to add the i386 architecture"
 	dpkg --add-architecture i386
@@ -122,16 +145,21 @@ apt_update() {
 # package, whose name carries the ABI (linux-image-6.1.0-NN-686).
 resolve() {
 	local kpkg
-	kpkg=$(apt-cache depends "linux-image-$flavor:i386" 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {
-			sub(/:i386$/, "", $2); print $2; exit }')
+	kpkg=$(apt-cache depends "linux-image-$flavor:$arch" 2>/dev/null |
+		awk -v arch="$arch" '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {
+			sub(":" arch "$", "", $2); print $2; exit }')
 	[ -n "$kpkg" ] || return 1
 	# One apt-cache run for all four: each one costs most of a second.
-	# Its blocks start "name[:arch]:" and hold "Candidate: version".
-	mapfile -t pkgs < <(apt-cache policy "$kpkg:i386" busybox-static:i386 \
-		isolinux syslinux-common 2>/dev/null | awk '
+	# Its blocks start "name[:arch]:" and hold "Candidate: version"; the
+	# host's own architecture goes unnamed, as do isolinux and
+	# syslinux-common, which are Architecture: all.
+	mapfile -t pkgs < <(apt-cache policy "$kpkg:$arch" \
+		"busybox-static:$arch" isolinux syslinux-common 2>/dev/null |
+		awk -v arch="$arch" '
 		/^[^ ]/ { name = $1; sub(/:$/, "", name)
-			if (name !~ /:/) name = name ":all" }
+			if (name ~ /^(isolinux|syslinux-common)$/)
+				name = name ":all"
+			else if (name !~ /:/) name = name ":" arch }
 		$1 == "Candidate:" && $2 != "(none)" { print name "=" $2 }')
 	[ ${#pkgs[@]} -eq 4 ]
 }
@@ -168,8 +196,8 @@ prune_cache() {
 			[ "$f" = "$(deb_file "$p")" ] && keep=1
 		done
 		case ${f##*/} in
-		linux-image-*-"$flavor"_*_i386.deb | busybox-static_* | \
-			isolinux_* | syslinux-common_*)
+		linux-image-*-"$flavor"_*_"$arch".deb | \
+			busybox-static_*_"$arch".deb | isolinux_* | syslinux-common_*)
 			[ $keep -eq 1 ] || rm -f "$f"
 			;;
 		esac
@@ -269,11 +297,13 @@ stage_modules() {
 
 # The guest's disk benchmark, static: the initramfs has no libc.
 build_diskbench() {
-	gcc -m32 -static -O2 -s -Wall -Wextra -Werror -o "$1" \
+	local m32=()
+	[ "$arch" = i386 ] && m32=(-m32)
+	gcc "${m32[@]}" -static -O2 -s -Wall -Wextra -Werror -o "$1" \
 		"$root/guest/diskbench.c" 2>"$work/gcc.log" || {
 		cat "$work/gcc.log" >&2
-		die "gcc -m32 -static failed: run scripts/install-deps.sh" \
-			"(gcc-multilib)"
+		die "gcc ${m32[*]} -static failed: run scripts/install-deps.sh" \
+			"(build-essential, gcc-multilib)"
 	}
 }
 
@@ -343,7 +373,7 @@ main() {
 		return 0
 	fi
 
-	ensure_i386
+	ensure_arch
 	fetch
 	if [ -s "$out/$iso_name" ] && [ -r "$stamp" ] &&
 		[ "$(stamp_text)" = "$(cat "$stamp")" ]; then

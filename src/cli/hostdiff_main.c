@@ -27,7 +27,9 @@ static void usage(FILE *f)
 		   "clock)\n"
 		   "  --only STR     only templates whose name contains STR\n"
 		   "  --report N     differences to print in detail (default "
-		   "20)\n");
+		   "20)\n"
+		   "  --mode64       64-bit code: REX prefixes, 64-bit "
+		   "operands, R8-R14, XMM8-15\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},
 		{"only", required_argument, NULL, 'o'},
 		{"report", required_argument, NULL, 'r'},
+		{"mode64", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -50,7 +53,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "n:l:s:o:r:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "n:l:s:o:r:6h", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'n':
@@ -69,6 +72,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			o.max_report = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case '6':
+			o.mode64 = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -80,7 +80,7 @@
 #endif
 
 #define HD_CODE 0x100000u /* host stub prologue, then the test code */
-#define HD_TEST (HD_CODE + 0x40u)
+#define HD_TEST (HD_CODE + 0x100u)
 #define HD_CODE_SIZE 0x10000u
 #define HD_DATA 0x200000u /* 4 KiB compared data, ESI in the middle */
 #define HD_DATA_SIZE 0x1000u
@@ -100,12 +100,23 @@
 
 #define D32_(v) (u8)(v), (u8)((v) >> 8), (u8)((v) >> 16), (u8)((v) >> 24)
 
+/* The image the stubs load and store (offsets used in their encodings). */
 struct hd_regs {
-	u32 gpr[8];
-	u64 rflags;
-	u8 pad[24];
-	u8 fx[512]; /* at offset 0x40: 16-byte aligned */
+	u8 fx[512];   /* at offset 0: 16-byte aligned */
+	u64 gpr[16];  /* at 0x200; 32-bit runs use the low halves of 0-7 */
+	u64 rflags;   /* at 0x280 */
+	u8 pad[8];
 } __attribute__((aligned(16)));
+#define HD_OFF_GPR 0x200u
+#define HD_OFF_FLAGS 0x280u
+
+/*
+ * 64-bit runs (--mode64): the generator adds REX prefixes (REX.W 64-bit
+ * operands, REX.R/REX.B for R8-R14 and XMM8-15, SPL/BPL/DIL) and the
+ * soft side runs in 64-bit mode; R15 (the stubs' base) and RSP are never
+ * named, nor is R14 as a base (memory operands stay [RSI + disp8]).
+ */
+static bool mode64;
 
 /* --- templates --- */
 
@@ -898,21 +909,75 @@ static unsigned pick_reg(unsigned kind)
 	return rnd_below(8);
 }
 
+/*
+ * A register of this kind under REX: byte registers 4-7 are then SPL-DIL
+ * (not SPL or SIL: RSP is the stubs' stack, RSI the memory base), 8-14
+ * are R8-R14; XMM8-15.
+ */
+static unsigned pick_reg64(unsigned kind, u8 *rex, u8 bit)
+{
+	/* not SIL either: RSI is the memory operands' (aligned) base */
+	static const u8 g8[13] = {0, 1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14};
+	static const u8 wide[13] = {0, 1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14};
+	unsigned r;
+
+	if (kind == K_G8)
+		r = g8[rnd_below(13)];
+	else if (kind == K_G16 || kind == K_G32)
+		r = wide[rnd_below(13)];
+	else if (kind == K_XMM)
+		r = rnd_below(16);
+	else
+		return pick_reg(kind);
+	if (r & 8)
+		*rex |= bit;
+	return r & 7;
+}
+
+/* Where a template's opcode starts: after 66/F2/F3. */
+static unsigned opcode_start(const struct tmpl *t)
+{
+	unsigned k = 0;
+
+	while (k < t->nop &&
+	       (t->op[k] == 0x66 || t->op[k] == 0xf2 || t->op[k] == 0xf3))
+		k++;
+	return k;
+}
+
 static void emit_insn(struct hd_seq *q, const struct tmpl *t)
 {
 	u8 *p = q->code + q->len;
-	unsigned n = 0, i;
+	unsigned n = 0, i, k = opcode_start(t);
 	bool mem;
+	u8 rex = 0x40;
+	bool use_rex = mode64 && k < t->nop &&
+		       (t->op[k] < 0xd8 || t->op[k] > 0xdf) && rnd_below(2);
 
-	memcpy(p, t->op, t->nop);
-	n = t->nop;
+	memcpy(p, t->op, k);
+	n = k;
+	if (use_rex) {
+		/*
+		 * REX.W: 64-bit operands; not where it would change the
+		 * immediate's size (66h with imm16 becomes imm32)
+		 */
+		if (rnd_below(2) && !(k && t->imm == 2 && memchr(t->op, 0x66, k)))
+			rex |= 8;
+		p[n++] = 0; /* filled in below */
+	}
+	memcpy(p + n, t->op + k, t->nop - k);
+	n += t->nop - k;
 	if (t->form == F_NOMODRM) {
 		if (t->reg == K_G32)
-			p[n - 1] = (u8)(p[n - 1] + pick_gpr(K_G32));
+			p[n - 1] = (u8)(p[n - 1] +
+					(use_rex ? pick_reg64(K_G32, &rex, 1) :
+						   pick_gpr(K_G32)));
 		else if (t->reg == K_STI)
 			p[n - 1] = (u8)(p[n - 1] + rnd_below(8));
 	} else {
-		unsigned reg = t->reg == K_EXT ? t->ext : pick_reg(t->reg);
+		unsigned reg = t->reg == K_EXT ? t->ext :
+			       use_rex	       ? pick_reg64(t->reg, &rex, 4) :
+						 pick_reg(t->reg);
 
 		mem = t->form == F_MEM || (t->form == F_BOTH && rnd_below(2));
 		if (mem) {
@@ -925,9 +990,14 @@ static void emit_insn(struct hd_seq *q, const struct tmpl *t)
 			p[n++] = (u8)(0x40 | reg << 3 | 6); /* [esi + disp8] */
 			p[n++] = (u8)disp;
 		} else {
-			p[n++] = (u8)(0xc0 | reg << 3 | pick_reg(t->rm));
+			unsigned rm = use_rex ? pick_reg64(t->rm, &rex, 1) :
+						pick_reg(t->rm);
+
+			p[n++] = (u8)(0xc0 | reg << 3 | rm);
 		}
 	}
+	if (use_rex)
+		p[k] = rex;
 	for (i = 0; i < t->imm; i++)
 		p[n++] = (u8)rnd();
 	if (t->imm_max && t->imm == 1)
@@ -944,8 +1014,9 @@ static void gen_seq(struct hd_seq *q, const u16 *pool, unsigned npool,
 
 	memset(q, 0, offsetof(struct hd_seq, in));
 	*r = (struct hd_regs){0};
-	for (i = 0; i < 8; i++)
-		r->gpr[i] = rnd_u32_interesting();
+	for (i = 0; i < 16; i++)
+		r->gpr[i] = mode64 && rnd_below(2) ? rnd_u64_interesting() :
+						     rnd_u32_interesting();
 	r->gpr[4] = 0x3000;
 	r->gpr[6] = HD_ESI;
 	r->rflags = 2 | (rnd() & FL_ARITH);
@@ -1005,20 +1076,22 @@ static unsigned host_prologue(u8 *p)
 	static const u8 head[] = {
 		0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41,
 		0x56, 0x41, 0x57, 0x49, 0x89, 0xff, /* mov r15, rdi */
-		0x41, 0x0f, 0xae, 0x4f, 0x40,	    /* fxrstor [r15+0x40] */
-		0x41, 0xff, 0x77, 0x20,		    /* push qword [r15+0x20] */
+		0x41, 0x0f, 0xae, 0x0f,		    /* fxrstor [r15] */
+		0x41, 0xff, 0xb7, D32_(HD_OFF_FLAGS), /* push qword [r15+f] */
 		0x9d,				    /* popfq */
 	};
 	unsigned n = sizeof(head), r;
 
 	memcpy(p, head, n);
-	for (r = 0; r < 8; r++) {
+	for (r = 0; r < (mode64 ? 15u : 8u); r++) {
 		if (r == 4)
 			continue;
-		p[n++] = 0x41; /* mov r32, [r15 + 4r] */
+		/* mov r32/r64, [r15 + disp32] */
+		p[n++] = (u8)(0x41 | (mode64 ? 8 : 0) | (r & 8) >> 1);
 		p[n++] = 0x8b;
-		p[n++] = (u8)(0x47 | r << 3);
-		p[n++] = (u8)(4 * r);
+		p[n++] = (u8)(0x87 | (r & 7) << 3);
+		put_le32(p + n, HD_OFF_GPR + 8 * r);
+		n += 4;
 	}
 	return n;
 }
@@ -1026,20 +1099,21 @@ static unsigned host_prologue(u8 *p)
 static unsigned host_epilogue(u8 *p)
 {
 	static const u8 tail[] = {
-		0x9c, 0x41, 0x8f, 0x47, 0x20, /* pushfq; pop [r15+0x20] */
-		0x41, 0x0f, 0xae, 0x47, 0x40, /* fxsave [r15+0x40] */
+		0x9c, 0x41, 0x8f, 0x87, D32_(HD_OFF_FLAGS), /* pushfq; pop */
+		0x41, 0x0f, 0xae, 0x07, /* fxsave [r15] */
 		0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
 		0x41, 0x5c, 0x5d, 0x5b, 0xc3,
 	};
 	unsigned n = 0, r;
 
-	for (r = 0; r < 8; r++) {
+	for (r = 0; r < (mode64 ? 15u : 8u); r++) {
 		if (r == 4)
 			continue;
-		p[n++] = 0x41; /* mov [r15 + 4r], r32 */
-		p[n++] = 0x89;
-		p[n++] = (u8)(0x47 | r << 3);
-		p[n++] = (u8)(4 * r);
+		p[n++] = (u8)(0x41 | (mode64 ? 8 : 0) | (r & 8) >> 1);
+		p[n++] = 0x89; /* mov [r15 + disp32], r32/r64 */
+		p[n++] = (u8)(0x87 | (r & 7) << 3);
+		put_le32(p + n, HD_OFF_GPR + 8 * r);
+		n += 4;
 	}
 	memcpy(p + n, tail, sizeof(tail));
 	return n + (unsigned)sizeof(tail);
@@ -1147,8 +1221,10 @@ static int soft_open(struct hd_soft *s)
 	s->pio = pio_bus_new();
 	if (!s->pio)
 		return -ENOMEM;
-	env = (struct vcpu_env){
-		.pio = s->pio, .mem = &s->mem, .model = CPU_MODEL_P6};
+	env = (struct vcpu_env){.pio = s->pio,
+				.mem = &s->mem,
+				.model = mode64 ? CPU_MODEL_X86_64 :
+						  CPU_MODEL_P6};
 	return soft_engine_ops.create(&env, &s->vcpu);
 }
 
@@ -1161,11 +1237,33 @@ static void soft_close(struct hd_soft *s)
 	mem_destroy(&s->mem);
 }
 
+/*
+ * 64-bit mode for the soft side: 4-level paging identity-mapping the
+ * first 4 MiB with two 2 MiB pages (tables at HD_PT), EFER.LME/LMA, a
+ * 64-bit code segment.
+ */
+#define HD_PT 0x300000u
+static void soft_long_mode(struct hd_soft *s, struct x86_state *st)
+{
+	u64 e[4] = {HD_PT + 0x1003, HD_PT + 0x2003, 0x83, 0x200083};
+
+	mem_dma_write(&s->mem, HD_PT, &e[0], 8);
+	mem_dma_write(&s->mem, HD_PT + 0x1000, &e[1], 8);
+	mem_dma_write(&s->mem, HD_PT + 0x2000, &e[2], 16);
+	st->cr3 = HD_PT;
+	st->cr4 |= CR4_PAE;
+	st->cr0 |= CR0_PG;
+	st->efer = EFER_LME | EFER_LMA;
+	st->seg[S_CS].attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_L |
+			     SEG_ATTR_G | 0xb;
+}
+
 static void soft_run(struct hd_soft *s, const struct hd_seq *q,
 		     struct hd_result *res, unsigned cut)
 {
-	static const u8 pro[] = {0x0f, 0xae, 0x0d, D32_(HD_REGS + 0x40)};
-	static const u8 epi[] = {0x0f, 0xae, 0x05, D32_(HD_REGS + 0x40), 0xf4};
+	/* fxrstor/fxsave [HD_REGS]: SIB forms, absolute in 64-bit mode too */
+	static const u8 pro[] = {0x0f, 0xae, 0x0c, 0x25, D32_(HD_REGS)};
+	static const u8 epi[] = {0x0f, 0xae, 0x04, 0x25, D32_(HD_REGS), 0xf4};
 	struct x86_state st;
 	unsigned len = cut ? q->start[cut] : q->len, i;
 	struct x86_segment flat_data = {0x10, 0, 0xffffffffu,
@@ -1178,7 +1276,7 @@ static void soft_run(struct hd_soft *s, const struct hd_seq *q,
 	mem_dma_write(&s->mem, HD_TEST, q->code, len);
 	mem_dma_write(&s->mem, HD_TEST + len, epi, sizeof(epi));
 	mem_dma_write(&s->mem, HD_DATA, q->data, HD_DATA_SIZE);
-	mem_dma_write(&s->mem, HD_REGS + 0x40, q->in.fx, 512);
+	mem_dma_write(&s->mem, HD_REGS, q->in.fx, 512);
 
 	soft_engine_ops.reset(s->vcpu);
 	soft_engine_ops.get_state(s->vcpu, &st);
@@ -1192,10 +1290,12 @@ static void soft_run(struct hd_soft *s, const struct hd_seq *q,
 	st.idtr = (struct x86_dtable){0, 0}; /* a fault triple-faults */
 	st.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
 	st.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
-	for (i = 0; i < 8; i++)
-		st.gpr[i] = q->in.gpr[i];
+	for (i = 0; i < 16; i++)
+		st.gpr[i] = mode64 ? q->in.gpr[i] : (u32)q->in.gpr[i];
 	st.eflags = (u32)q->in.rflags;
-	st.eip = HD_TEST - sizeof(pro);
+	st.rip = HD_TEST - sizeof(pro);
+	if (mode64)
+		soft_long_mode(s, &st);
 	st.halted = false;
 	soft_engine_ops.set_state(s->vcpu, &st);
 	ex = VCPU_EXIT_DEADLINE;
@@ -1206,10 +1306,10 @@ static void soft_run(struct hd_soft *s, const struct hd_seq *q,
 		ex == VCPU_EXIT_HALT && st.eip == HD_TEST + len + sizeof(epi) ?
 			0 :
 			-2;
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 16; i++)
 		res->out.gpr[i] = st.gpr[i];
 	res->out.rflags = st.eflags;
-	memcpy(res->out.fx, s->mem.ram + HD_REGS + 0x40, 512);
+	memcpy(res->out.fx, s->mem.ram + HD_REGS, 512);
 	memcpy(res->data, s->mem.ram + HD_DATA, HD_DATA_SIZE);
 }
 
@@ -1227,12 +1327,20 @@ static const char *compare(const struct hd_result *h, const struct hd_result *s,
 			 s->status);
 		return buf;
 	}
-	for (i = 0; i < 8; i++)
-		if (i != 4 && h->out.gpr[i] != s->out.gpr[i]) {
-			snprintf(buf, size, "gpr%u host %08x soft %08x", i,
-				 h->out.gpr[i], s->out.gpr[i]);
+	for (i = 0; i < (mode64 ? 15u : 8u); i++) {
+		u64 hv = h->out.gpr[i], sv = s->out.gpr[i];
+
+		if (!mode64) {
+			hv = (u32)hv;
+			sv = (u32)sv;
+		}
+		if (i != 4 && hv != sv) {
+			snprintf(buf, size, "gpr%u host %llx soft %llx", i,
+				 (unsigned long long)hv,
+				 (unsigned long long)sv);
 			return buf;
 		}
+	}
 	if ((h->out.rflags ^ s->out.rflags) & fmask) {
 		snprintf(buf, size, "eflags host %03x soft %03x (mask %03x)",
 			 (u32)h->out.rflags & FL_ARITH,
@@ -1266,7 +1374,7 @@ static const char *compare(const struct hd_result *h, const struct hd_result *s,
 							      FX_ST + 16 * i));
 			return buf;
 		}
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < (mode64 ? 16u : 8u); i++)
 		if (memcmp(h->out.fx + FX_XMM + 16 * i,
 			   s->out.fx + FX_XMM + 16 * i, 16)) {
 			snprintf(buf, size,
@@ -1314,10 +1422,10 @@ static void dump_inputs(FILE *out, const struct hd_seq *q)
 		get_le16(fx), get_le16(fx + 2), fx[4], get_le32(fx + FX_MXCSR),
 		(u32)q->in.rflags);
 	for (i = 0; i < 8; i++)
-		fprintf(out, "    in: st%u %04x:%016llx gpr%u %08x\n", i,
+		fprintf(out, "    in: st%u %04x:%016llx gpr%u %llx\n", i,
 			get_le16(fx + FX_ST + 16 * i + 8),
 			(unsigned long long)get_le64(fx + FX_ST + 16 * i), i,
-			q->in.gpr[i]);
+			(unsigned long long)q->in.gpr[i]);
 	if (q->tmpl[0] != 0xffff && tmpls[q->tmpl[0]].form != F_NOMODRM) {
 		const struct tmpl *t = &tmpls[q->tmpl[0]];
 
@@ -1368,6 +1476,7 @@ int hostdiff_run(const struct hostdiff_opts *o, struct hostdiff_stats *st)
 	*st = (struct hostdiff_stats){0};
 	if (o->length < 1 || o->length > HD_MAX_LEN)
 		return -EINVAL;
+	mode64 = o->mode64;
 	ntmpls = 0;
 	add_int_templates();
 	add_simd_templates();

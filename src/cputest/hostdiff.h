@@ -19,6 +19,7 @@ struct hostdiff_opts {
 	unsigned length;     /* instructions per sequence */
 	const char *only;    /* run only templates whose name contains this */
 	unsigned max_report; /* differences to print in detail */
+	bool mode64;	     /* REX forms, the soft side in 64-bit mode */
 	FILE *out;
 };
 

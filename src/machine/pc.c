@@ -963,7 +963,8 @@ static int pc_create_vcpu(struct pc *pc, char *err, size_t errlen)
 		.msr_read = pc_msr_read,
 		.msr_write = pc_msr_write,
 		.opaque = pc,
-		.model = CPU_MODEL_P6,
+		/* the P6 with long mode: CPUID offers lm to every guest */
+		.model = CPU_MODEL_X86_64,
 	};
 	ret = pc->engine->create(&pc->env, &pc->vcpu);
 	if (ret && pc->engine == &kvm_engine_ops && pc->cfg.engine &&

@@ -263,8 +263,29 @@ static void pc_print_stats(struct pc *pc, u64 start_ns)
 		struct x86_state st;
 
 		pc->engine->get_state(pc->vcpu, &st);
-		fprintf(stderr, "twoostwo: stats: stopped at %04x:%08x\n",
-			st.seg[S_CS].selector, st.eip);
+		fprintf(stderr,
+			"twoostwo: stats: stopped at %04x:%016llx (cr0 %llx "
+			"efer %llx rsp %llx cr2 %llx cr3 %llx)\n",
+			st.seg[S_CS].selector, (unsigned long long)st.rip,
+			(unsigned long long)st.cr0,
+			(unsigned long long)st.efer,
+			(unsigned long long)st.gpr[R_ESP],
+			(unsigned long long)st.cr2,
+			(unsigned long long)st.cr3);
+		if (getenv("TWOOSTWO_STATS_CODE")) {
+			/* the bytes at RIP, read as physical (identity map) */
+			unsigned i;
+
+			for (i = 0; i < 16; i++)
+				fprintf(stderr, "r%u=%llx ", i,
+					(unsigned long long)st.gpr[i]);
+			fprintf(stderr, "\ncode:");
+			for (i = 0; i < 48; i++)
+				fprintf(stderr, " %02x",
+					(unsigned)mem_read(&pc->mem,
+							   st.rip - 16 + i, 1));
+			fprintf(stderr, "\n");
+		}
 	}
 }
 

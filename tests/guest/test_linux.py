@@ -49,8 +49,8 @@ PATTERN_WRITE = 'dd if=/dev/sr0 of=/dev/sda bs=1M skip=%d count=1' % (
     PATTERN_ISO_MIB)
 
 
-def disk_pattern():
-    with open(guest('linux.iso'), 'rb') as f:
+def disk_pattern(iso='linux.iso'):
+    with open(guest(iso), 'rb') as f:
         f.seek(PATTERN_ISO_MIB * PATTERN_SIZE)
         return f.read(PATTERN_SIZE)
 
@@ -58,6 +58,8 @@ def disk_pattern():
 class Linux:
     """The machine booting linux.iso, started by the first check that
     needs its shell."""
+
+    ISO = 'linux.iso'  # test_linux64.py boots linux64.iso
 
     def __init__(self, *args):
         self.args = args
@@ -78,7 +80,7 @@ class Linux:
         if self.vm:
             raise TestFailure(self.no_shell)
         start = time.monotonic()
-        self.vm = Vm('--cdrom', guest('linux.iso'), '--boot', 'cd',
+        self.vm = Vm('--cdrom', guest(self.ISO), '--boot', 'cd',
                      *self.args, serial='stdio')
         self.shell = SerialShell(self.vm, PROMPT)
         self.wait_ready(start, 'on COM1 after %.1f s')
@@ -174,7 +176,7 @@ def read_only_checks(r, m):
             raise TestFailure('kernel FPU context: %r' % out.strip())
 
     def linux_iso_sha256():
-        expected = host_initrd_sha256(guest('linux.iso'))
+        expected = host_initrd_sha256(guest(m.ISO))
         m.run('mount -t iso9660 -o ro /dev/sr0 /mnt')
         out = m.run('sha256sum /mnt' + INITRD)
         got = re.search(r'^([0-9a-f]{64}) ', out, re.M)
@@ -248,7 +250,7 @@ def power_checks(r, m, image):
         if len(data) != DISK_SIZE:
             raise TestFailure('the image is %d bytes now, not %d'
                               % (len(data), DISK_SIZE))
-        expected = disk_pattern()
+        expected = disk_pattern(m.ISO)
         if len(expected) != PATTERN_SIZE:
             raise TestFailure('linux.iso is too short for the pattern')
         for sector in range(PATTERN_SIZE // 512):

@@ -412,6 +412,307 @@ static void test_gate_needs_64bit_code(void)
 	rig_close(&r);
 }
 
+/*
+ * 64-bit mode (CS.L = 1 in IA-32e mode). The tests below start in ring-0
+ * 64-bit code at CODE with the identity map of lm_build_tables().
+ */
+#define SEL_CODE64_3 (SEL_FREE + 8 + 3) /* 64-bit ring-3 code */
+#define Q64(v) D32((u32)(v)), D32((u32)((u64)(v) >> 32))
+#define REX_W 0x48
+
+static void lm64_state(struct rig *r, struct x86_state *s, u32 pml4)
+{
+	lm_state(r, s, pml4);
+	rig_desc(r, SEL_CODE64_3, 0, FLAT,
+		 A_CODE | SEG_ATTR_L | A_G | A_DPL(3));
+	s->seg[S_CS] =
+		rig_seg(SEL_CODE64, 0, FLAT, A_CODE | SEG_ATTR_L | A_G | 1);
+}
+
+/* The 64-bit state after a run that ended in the HLT of a stub. */
+static u64 lm_frame(struct rig *r, unsigned n)
+{
+	return rig_rd64(r, (u32)r->st.gpr[R_ESP] + 8 * n);
+}
+
+/*
+ * REX.W operands, imm64, R8-R15, RIP-relative LEA, MOVSXD, SIL under
+ * REX, 64-bit PUSH/POP, 32-bit results zero-extended, CQO and a 128-bit
+ * MUL (SDM vol. 1, 3.4.1.1 and vol. 2, 2.2.1).
+ */
+static void test_64bit_integer(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, REX_W, 0xb8, Q64(0x1122334455667788ull), /* mov rax, imm64 */
+	     0x49, 0x89, 0xc0,				  /* mov r8, rax */
+	     0x49, 0xc1, 0xe0, 0x04,			  /* shl r8, 4 */
+	     0x4c, 0x8d, 0x15, D32(0),			  /* lea r10, [rip] */
+	     0xb9, D32(0x80000000u),			  /* mov ecx, imm */
+	     REX_W, 0x63, 0xc9,				  /* movsxd rcx, ecx */
+	     REX_W, 0xc7, 0xc6, D32(~0u),		  /* mov rsi, -1 */
+	     0x40, 0xb6, 0x12,				  /* mov sil, 0x12 */
+	     0x6a, 0xff,				  /* push -1 */
+	     0x41, 0x5b,				  /* pop r11 */
+	     REX_W, 0x99,				  /* cqo */
+	     REX_W, 0xc7, 0xc3, D32(~0u),		  /* mov rbx, -1 */
+	     0x83, 0xc3, 0x01,				  /* add ebx, 1 */
+	     REX_W, 0xc7, 0xc0, D32(~0u),		  /* mov rax, -1 */
+	     0x49, 0xc7, 0xc4, D32(2),			  /* mov r12, 2 */
+	     0x49, 0xf7, 0xe4,				  /* mul r12 */
+	     HLT);
+	lm64_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.gpr[R_R8], 0x1223344556677880ull);
+	CHECK_EQ(r.st.gpr[R_R10], CODE + 24);
+	CHECK_EQ(r.st.gpr[R_ECX], 0xffffffff80000000ull);
+	CHECK_EQ(r.st.gpr[R_ESI], 0xffffffffffffff12ull);
+	CHECK_EQ(r.st.gpr[R_R11], ~0ull);
+	CHECK_EQ(r.st.gpr[R_EBX], 0);
+	CHECK_EQ(r.st.gpr[R_EAX], 0xfffffffffffffffeull);
+	CHECK_EQ(r.st.gpr[R_EDX], 1);
+	CHECK_EQ(r.st.gpr[R_ESP], STACK0);
+	rig_close(&r);
+}
+
+/* Stores and loads above 4 GiB go through the page tables' 64-bit index. */
+static void test_64bit_memory_and_stack(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+	u32 pdpt_hi;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	/* linear 0x0000_7f00_0000_0000 + 2 MiB... -> physical 0-2 MiB */
+	pdpt_hi = rig_page_new(&r);
+	rig_wr64(&r, t.pml4 + 8 * 0xfe, pdpt_hi | PG_P | PG_W | PG_U);
+	rig_wr64(&r, pdpt_hi, t.pd | PG_P | PG_W | PG_U);
+	EMIT(&r, REX_W, 0xbb, Q64(0x00007f0000000000ull + DATA), /* mov rbx */
+	     REX_W, 0xc7, 0x03, D32(0x89abcdefu), /* mov qword [rbx], imm */
+	     REX_W, 0x8b, 0x13,		   /* mov rdx, [rbx] */
+	     REX_W, 0x89, 0xdc,		   /* mov rsp, rbx */
+	     0x53,			   /* push rbx */
+	     0x41, 0x5f,		   /* pop r15 */
+	     HLT);
+	lm64_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.gpr[R_EDX], 0xffffffff89abcdefull);
+	CHECK_EQ(rig_rd64(&r, DATA), 0xffffffff89abcdefull);
+	CHECK_EQ(r.st.gpr[R_R15], 0x00007f0000000000ull + DATA);
+	CHECK_EQ(rig_rd64(&r, DATA - 8), 0x00007f0000000000ull + DATA);
+	rig_close(&r);
+}
+
+/*
+ * A non-canonical address: #GP(0), or #SS(0) when the reference is to the
+ * stack segment (an RBP base) (SDM vol. 3, 6.15).
+ */
+static void test_canonical_faults(void)
+{
+	static const u8 base_reg[2] = {R_EBX, R_EBP};
+	static const int vector[2] = {V_GP, V_SS};
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct rig r;
+		struct x86_state s;
+		struct lm_tables t;
+
+		rig_open_model(&r, CPU_MODEL_X86_64);
+		t = lm_build_tables(&r);
+		EMIT(&r, REX_W, (u8)(0xb8 + base_reg[i]),
+		     Q64(0x0000800000000000ull), /* mov rbx/rbp, imm64 */
+		     REX_W, 0x8b, (u8)(0x40 | base_reg[i]), 0, /* mov rax,[r+0] */
+		     HLT);
+		lm64_state(&r, &s, t.pml4);
+		rig_run_state(&r, &s);
+		CHECK_EQ(r.st.rip, STUB64(vector[i]) + 1);
+		CHECK_EQ(lm_frame(&r, 0), 0); /* error code */
+		CHECK_EQ(lm_frame(&r, 1), CODE + 10); /* the faulting MOV */
+		CHECK_EQ(r.st.gpr[R_EAX], 0);
+		rig_close(&r);
+	}
+}
+
+#define STAR_USER 0x50u /* SYSRET: CS 0x63 (64-bit), SS 0x5b */
+
+/* SYSCALL/SYSRET set up with EFER.SCE, STAR, LSTAR and SFMASK = IF. */
+static void syscall_state(struct rig *r, struct x86_state *s, u32 pml4)
+{
+	lm64_state(r, s, pml4);
+	s->efer |= EFER_SCE;
+	s->star = (u64)STAR_USER << 48 | (u64)SEL_CODE64 << 32;
+	s->lstar = CODE + 0x100;
+	s->sfmask = FL_IF;
+}
+
+/*
+ * SYSRETQ to ring-3 64-bit code at RCX with RFLAGS from R11, which makes
+ * a SYSCALL back: RCX and R11 hold the user RIP and RFLAGS, CS and SS
+ * come from STAR, IF is masked by SFMASK.
+ */
+static void test_syscall_sysret(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, REX_W, 0xc7, 0xc1, D32(CODE + 0x80), /* mov rcx, user */
+	     0x49, 0xc7, 0xc3, D32(0xd7u | FL_IF),    /* mov r11, flags */
+	     REX_W, 0x0f, 0x07);		      /* sysretq */
+	rig_org(&r, CODE + 0x80);
+	EMIT(&r, 0x0f, 0x05, HLT); /* syscall */
+	rig_org(&r, CODE + 0x100);
+	EMIT(&r, HLT);
+	syscall_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, CODE + 0x101);
+	CHECK_EQ(r.st.gpr[R_ECX], CODE + 0x82);
+	CHECK_EQ(r.st.gpr[R_R11], 0xd7u | FL_IF);
+	CHECK_EQ(r.st.seg[S_CS].selector, SEL_CODE64);
+	CHECK_EQ(r.st.seg[S_SS].selector, SEL_CODE64 + 8);
+	CHECK(r.st.seg[S_CS].attr & SEG_ATTR_L);
+	CHECK_EQ(r.st.eflags & FL_IF, 0);
+	CHECK_EQ(r.st.eflags & 0xfff, 0xd7u); /* IF masked */
+	rig_close(&r);
+}
+
+/* SYSRET to a non-canonical RCX: #GP(0) in ring 0 (as Intel does). */
+static void test_sysret_noncanonical_rcx(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, REX_W, 0xb9, Q64(0x0000800000000000ull), /* mov rcx, imm64 */
+	     REX_W, 0x0f, 0x07, HLT);
+	syscall_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.st.rip, STUB64(V_GP) + 1);
+	CHECK_EQ(lm_frame(&r, 0), 0);
+	CHECK_EQ(lm_frame(&r, 1), CODE + 10);
+	CHECK_EQ(lm_frame(&r, 2), SEL_CODE64); /* still ring 0 */
+	rig_close(&r);
+}
+
+/* SYSCALL without EFER.SCE, and outside 64-bit mode: #UD. */
+static void test_syscall_ud(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, 0x0f, 0x05, HLT);
+	lm64_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.st.rip, STUB64(V_UD) + 1);
+	rig_close(&r);
+}
+
+/*
+ * IRETQ to ring-3 64-bit code pops SS:RSP too; an INT from there comes
+ * back through the 64-bit TSS's RSP0 with the ring-3 frame.
+ */
+static void test_iretq_to_ring3(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	rig_wr64(&r, TSS0 + 4, ESP0);
+	EMIT(&r, 0x6a, SEL_DATA3,	    /* push ss */
+	     0x68, D32(STACK3),		    /* push rsp */
+	     0x6a, 0x02,		    /* push rflags */
+	     0x6a, SEL_CODE64_3,	    /* push cs */
+	     0x68, D32(CODE + 0x80),	    /* push rip */
+	     REX_W, 0xcf);		    /* iretq */
+	rig_org(&r, CODE + 0x80);
+	EMIT(&r, 0x41, 0xb8, D32(7), INT(0x41), HLT); /* mov r8d, 7; int */
+	lm64_state(&r, &s, t.pml4);
+	lm_gate(&r, 0x41, GATE_INT32, 3, 0);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, STUB64(0x41) + 1);
+	CHECK_EQ(r.st.gpr[R_R8], 7);
+	CHECK_EQ(r.st.gpr[R_ESP], ESP0 - 40);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 40), CODE + 0x88);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 32), SEL_CODE64_3);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 16), STACK3);
+	CHECK_EQ(rig_rd64(&r, ESP0 - 8), SEL_DATA3);
+	rig_close(&r);
+}
+
+/*
+ * Far returns between 64-bit and compatibility mode: RETFQ to the 32-bit
+ * SEL_CODE0, whose code pushes a 64-bit selector and RETF (32-bit) back.
+ */
+static void test_compat_mode_transitions(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	EMIT(&r, 0x6a, SEL_CODE0,	   /* push SEL_CODE0 */
+	     0x68, D32(CODE + 0x80),	   /* push compat code */
+	     REX_W, 0xcb);		   /* retfq */
+	rig_org(&r, CODE + 0x80);
+	/* compat: 48h is DEC EAX here, not REX */
+	EMIT(&r, MOV_RI(R_EAX, 5), 0x48, 0x6a, SEL_CODE64, 0x68,
+	     D32(CODE + 0x100), 0xcb);
+	rig_org(&r, CODE + 0x100);
+	EMIT(&r, REX_W, 0x8d, 0x40, 0x01, HLT); /* lea rax, [rax+1] */
+	lm64_state(&r, &s, t.pml4);
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.rip, CODE + 0x105);
+	CHECK_EQ(r.st.gpr[R_EAX], 5);
+	CHECK_EQ(r.st.seg[S_CS].selector, SEL_CODE64);
+	CHECK_EQ(r.st.gpr[R_ESP], STACK0);
+	rig_close(&r);
+}
+
+/* SWAPGS exchanges GS.base and KERNEL_GS_BASE; #UD outside 64-bit mode. */
+static void test_swapgs(void)
+{
+	struct rig r;
+	struct x86_state s;
+	struct lm_tables t;
+
+	rig_open_model(&r, CPU_MODEL_X86_64);
+	t = lm_build_tables(&r);
+	rig_wr64(&r, DATA + 8, 0x1234567890ull);
+	EMIT(&r, 0x0f, 0x01, 0xf8,		      /* swapgs */
+	     0x65, REX_W, 0x8b, 0x04, 0x25, D32(8), /* mov rax, gs:[8] */
+	     HLT);
+	lm64_state(&r, &s, t.pml4);
+	s.kernel_gs_base = DATA;
+	s.seg[S_GS].base = 0xffff800000000000ull;
+	rig_run_state(&r, &s);
+	CHECK_EQ(r.exit, VCPU_EXIT_HALT);
+	CHECK_EQ(r.st.gpr[R_EAX], 0x1234567890ull);
+	CHECK_EQ(r.st.kernel_gs_base, 0xffff800000000000ull);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_activation_and_4level_paging);
@@ -428,5 +729,14 @@ int main(void)
 	RUN_TEST(test_exception_on_ist_stack);
 	RUN_TEST(test_privilege_change);
 	RUN_TEST(test_gate_needs_64bit_code);
+	RUN_TEST(test_64bit_integer);
+	RUN_TEST(test_64bit_memory_and_stack);
+	RUN_TEST(test_canonical_faults);
+	RUN_TEST(test_syscall_sysret);
+	RUN_TEST(test_sysret_noncanonical_rcx);
+	RUN_TEST(test_syscall_ud);
+	RUN_TEST(test_iretq_to_ring3);
+	RUN_TEST(test_compat_mode_transitions);
+	RUN_TEST(test_swapgs);
 	return unit_summary();
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cpu/soft/alu.h"
 
-void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size)
+void flags_szp(struct soft_cpu *cpu, u64 res, unsigned size)
 {
 	u32 f;
 
@@ -18,32 +18,40 @@ void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size)
 	cpu->s.eflags = f;
 }
 
-static void flags_add(struct soft_cpu *cpu, u32 a, u32 b, u32 carry,
+/* CF of a + b + carry at size bytes (a, b already masked). */
+static bool add_carry(u64 a, u64 b, u64 carry, unsigned size)
+{
+	if (size == 8)
+		return ((unsigned __int128)a + b + carry) >> 64;
+	return (a + b + carry) >> (8 * size);
+}
+
+static void flags_add(struct soft_cpu *cpu, u64 a, u64 b, u64 carry,
 		      unsigned size)
 {
-	u32 m = size_mask(size);
-	u64 wide = (u64)(a & m) + (b & m) + carry;
-	u32 res = (u32)wide & m;
+	u64 m = size_mask(size);
+	u64 res = (a + b + carry) & m;
 
 	flags_szp(cpu, res, size);
-	set_flag(cpu, FL_CF, wide >> (8 * size));
+	set_flag(cpu, FL_CF, add_carry(a & m, b & m, carry, size));
 	set_flag(cpu, FL_AF, (a ^ b ^ res) & 0x10);
 	set_flag(cpu, FL_OF, (a ^ res) & (b ^ res) & sign_bit(size));
 }
 
-static void flags_sub(struct soft_cpu *cpu, u32 a, u32 b, u32 borrow,
+static void flags_sub(struct soft_cpu *cpu, u64 a, u64 b, u64 borrow,
 		      unsigned size)
 {
-	u32 m = size_mask(size);
-	u32 res = (a - b - borrow) & m;
+	u64 m = size_mask(size);
+	u64 res = (a - b - borrow) & m;
 
 	flags_szp(cpu, res, size);
-	set_flag(cpu, FL_CF, (u64)(a & m) < (u64)(b & m) + borrow);
+	set_flag(cpu, FL_CF, (unsigned __int128)(a & m) <
+				     (unsigned __int128)(b & m) + borrow);
 	set_flag(cpu, FL_AF, (a ^ b ^ res) & 0x10);
 	set_flag(cpu, FL_OF, (a ^ b) & (a ^ res) & sign_bit(size));
 }
 
-static void flags_logic(struct soft_cpu *cpu, u32 res, unsigned size)
+static void flags_logic(struct soft_cpu *cpu, u64 res, unsigned size)
 {
 	flags_szp(cpu, res, size);
 	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
@@ -89,10 +97,9 @@ void flags_materialize(struct soft_cpu *cpu)
 }
 
 /* CF alone, without materializing the other flags of a lazy record. */
-static u32 carry_flag(struct soft_cpu *cpu)
+static u64 carry_flag(struct soft_cpu *cpu)
 {
 	const struct lazy_flags *l = &cpu->lazy;
-	u32 m = size_mask(l->size);
 
 	switch (l->op) {
 	case LAZY_NONE:
@@ -100,17 +107,18 @@ static u32 carry_flag(struct soft_cpu *cpu)
 	case LAZY_LOGIC:
 		return 0;
 	case LAZY_ADD:
-		return ((u64)l->a + l->b + l->carry) > m;
+		return add_carry(l->a, l->b, l->carry, l->size);
 	case LAZY_SUB:
-		return (u64)l->a < (u64)l->b + l->carry;
+		return (unsigned __int128)l->a <
+		       (unsigned __int128)l->b + l->carry;
 	default: /* INC, DEC keep the CF they found; shifts record it */
 		return l->carry;
 	}
 }
 
-u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
+u64 alu(struct soft_cpu *cpu, int op, u64 a, u64 b, unsigned size)
 {
-	u32 m = size_mask(size), c;
+	u64 m = size_mask(size), c;
 
 	a &= m;
 	b &= m;
@@ -137,25 +145,25 @@ u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size)
 	}
 }
 
-u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size)
+u64 alu_inc(struct soft_cpu *cpu, u64 a, unsigned size)
 {
-	u32 cf = carry_flag(cpu);
+	u64 cf = carry_flag(cpu);
 
 	a &= size_mask(size);
 	return lazy_record(cpu, LAZY_INC, a, 1, cf, (a + 1) & size_mask(size),
 			   size);
 }
 
-u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size)
+u64 alu_dec(struct soft_cpu *cpu, u64 a, unsigned size)
 {
-	u32 cf = carry_flag(cpu);
+	u64 cf = carry_flag(cpu);
 
 	a &= size_mask(size);
 	return lazy_record(cpu, LAZY_DEC, a, 1, cf, (a - 1) & size_mask(size),
 			   size);
 }
 
-u32 alu_neg(struct soft_cpu *cpu, u32 a, unsigned size)
+u64 alu_neg(struct soft_cpu *cpu, u64 a, unsigned size)
 {
 	a &= size_mask(size);
 	return lazy_record(cpu, LAZY_SUB, 0, a, 0, (0 - a) & size_mask(size),
@@ -169,12 +177,12 @@ static void set_cf_of(struct soft_cpu *cpu, bool cf, bool of)
 }
 
 /* Rotates touch only CF and OF (SDM vol. 2, RCL/RCR/ROL/ROR). */
-static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+static u64 rotate(struct soft_cpu *cpu, int op, u64 v, unsigned count,
 		  unsigned size)
 {
 	unsigned bits = 8 * size;
-	u32 m = size_mask(size), msb = sign_bit(size);
-	u32 cf = get_flag(cpu, FL_CF);
+	u64 m = size_mask(size), msb = sign_bit(size);
+	u64 cf = get_flag(cpu, FL_CF);
 	unsigned i;
 
 	v &= m;
@@ -192,7 +200,7 @@ static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	case SH_RCL:
 		count %= bits + 1;
 		for (i = 0; i < count; i++) {
-			u32 out = !!(v & msb);
+			u64 out = !!(v & msb);
 
 			v = ((v << 1) | cf) & m;
 			cf = out;
@@ -202,7 +210,7 @@ static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	default: /* SH_RCR */
 		count %= bits + 1;
 		for (i = 0; i < count; i++) {
-			u32 out = v & 1;
+			u64 out = v & 1;
 
 			v = (v >> 1) | (cf ? msb : 0);
 			cf = out;
@@ -212,11 +220,11 @@ static u32 rotate(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	}
 }
 
-u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+u64 alu_shift(struct soft_cpu *cpu, int op, u64 v, unsigned count,
 	      unsigned size)
 {
 	if (!is_8086(cpu))
-		count &= 0x1f;
+		count &= size == 8 ? 0x3f : 0x1f;
 	if (!count)
 		return v & size_mask(size);
 	if (op < SH_SHL)
@@ -224,16 +232,43 @@ u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
 	return alu_shift_lazy(cpu, op, v, count, size);
 }
 
-u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
+/* SHLD/SHRD r/m64 (count mod 64), with a 128-bit intermediate. */
+static u64 alu_shld64(struct soft_cpu *cpu, u64 dst, u64 src, unsigned count,
+		      bool left)
+{
+	unsigned __int128 wide;
+	u64 res;
+	bool cf;
+
+	if (left) {
+		wide = (unsigned __int128)dst << 64 | src;
+		res = (u64)((wide << count) >> 64);
+		cf = (dst >> (64 - count)) & 1;
+	} else {
+		wide = (unsigned __int128)src << 64 | dst;
+		res = (u64)(wide >> count);
+		cf = (dst >> (count - 1)) & 1;
+	}
+	flags_szp(cpu, res, 8);
+	set_flag(cpu, FL_CF, cf);
+	set_flag(cpu, FL_OF, ((res ^ dst) >> 63) & 1);
+	return res;
+}
+
+u64 alu_shld(struct soft_cpu *cpu, u64 dst, u64 src, unsigned count,
 	     unsigned size, bool left)
 {
 	unsigned bits = 8 * size;
 	u64 wide, res;
 	bool cf;
 
-	count &= 0x1f;
+	count &= size == 8 ? 0x3f : 0x1f;
 	if (!count)
 		return dst;
+	if (size == 8)
+		return alu_shld64(cpu, dst, src, count, left);
+	dst = (u32)dst;
+	src = (u32)src;
 	if (size == 2) {
 		/* 16-bit with count > 16: undefined; use a 32-bit pattern. */
 		wide = left ? ((u64)(dst & 0xffff) << 48 |
@@ -251,19 +286,87 @@ u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
 		cf = (wide >> (count - 1)) & 1;
 	}
 	res &= size_mask(size);
-	flags_szp(cpu, (u32)res, size);
+	flags_szp(cpu, res, size);
 	set_flag(cpu, FL_CF, cf);
 	set_flag(cpu, FL_OF, ((res ^ dst) >> (bits - 1)) & 1);
-	return (u32)res;
+	return res;
 }
 
-void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
+/* MUL/IMUL r/m64: RDX:RAX = RAX * src (128-bit product). */
+static void alu_mul64(struct soft_cpu *cpu, u64 src, bool is_signed)
+{
+	u64 a = cpu->s.gpr[R_EAX], lo, hi;
+	bool overflow;
+
+	if (is_signed) {
+		__int128 r = (__int128)(s64)a * (s64)src;
+
+		lo = (u64)r;
+		hi = (u64)((unsigned __int128)r >> 64);
+		overflow = r != (__int128)(s64)lo;
+	} else {
+		unsigned __int128 r = (unsigned __int128)a * src;
+
+		lo = (u64)r;
+		hi = (u64)(r >> 64);
+		overflow = hi != 0;
+	}
+	cpu->s.gpr[R_EAX] = lo;
+	cpu->s.gpr[R_EDX] = hi;
+	set_cf_of(cpu, overflow, overflow);
+	flags_szp(cpu, lo, 8);
+	set_flag(cpu, FL_AF, false);
+}
+
+/* DIV/IDIV r/m64: RDX:RAX / src, #DE on zero or a quotient too wide. */
+static void alu_div64(struct soft_cpu *cpu, u64 src, bool is_signed)
+{
+	unsigned __int128 dividend =
+		(unsigned __int128)cpu->s.gpr[R_EDX] << 64 | cpu->s.gpr[R_EAX];
+	u64 q, r;
+
+	if (!src)
+		cpu_fault_noerr(cpu, EXC_DE);
+	if (is_signed) {
+		__int128 sd = (__int128)dividend, sq, sr;
+		s64 ss = (s64)src;
+
+		if (ss == -1) {
+			/* the quotient -sd: fits only if sd is in range */
+			if (sd < -(__int128)INT64_MAX || sd > -(__int128)INT64_MIN)
+				cpu_fault_noerr(cpu, EXC_DE);
+			sq = -sd;
+			sr = 0;
+		} else {
+			sq = sd / ss;
+			sr = sd % ss;
+		}
+		if (sq < INT64_MIN || sq > INT64_MAX)
+			cpu_fault_noerr(cpu, EXC_DE);
+		q = (u64)sq;
+		r = (u64)sr;
+	} else {
+		if ((dividend >> 64) >= src)
+			cpu_fault_noerr(cpu, EXC_DE);
+		q = (u64)(dividend / src);
+		r = (u64)(dividend % src);
+	}
+	cpu->s.gpr[R_EAX] = q;
+	cpu->s.gpr[R_EDX] = r;
+}
+
+void alu_mul(struct soft_cpu *cpu, u64 src, unsigned size, bool is_signed)
 {
 	u64 *g = cpu->s.gpr;
-	u32 a = reg_read(cpu, R_EAX, size);
+	u32 a = (u32)reg_read(cpu, R_EAX, size);
 	u64 res;
 	bool overflow;
 
+	if (size == 8) {
+		alu_mul64(cpu, src, is_signed);
+		return;
+	}
+	src = (u32)src;
 	if (is_signed) {
 		s64 r = alu_sign_extend(a, size) * alu_sign_extend(src, size);
 
@@ -274,7 +377,7 @@ void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 		overflow = res >> (8 * size);
 	}
 	if (size == 1) {
-		g[R_EAX] = (g[R_EAX] & ~0xffffu) | (u16)res;
+		g[R_EAX] = (g[R_EAX] & ~(u64)0xffff) | (u16)res;
 	} else {
 		reg_write(cpu, R_EAX, (u32)res, size);
 		reg_write(cpu, R_EDX, (u32)(res >> (8 * size)), size);
@@ -286,19 +389,23 @@ void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 		set_flag(cpu, FL_AF, false);
 }
 
-void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
+void alu_div(struct soft_cpu *cpu, u64 src, unsigned size, bool is_signed)
 {
 	unsigned bits = 8 * size;
 	u64 m = size_mask(size);
 	u64 dividend;
 	u64 q, r;
 
+	if (size == 8) {
+		alu_div64(cpu, src, is_signed);
+		return;
+	}
 	if (size == 1)
 		dividend = (u16)cpu->s.gpr[R_EAX];
 	else
 		dividend = (u64)reg_read(cpu, R_EDX, size) << bits |
 			   reg_read(cpu, R_EAX, size);
-	src &= (u32)m;
+	src &= m;
 	if (!src)
 		cpu_fault_noerr(cpu, EXC_DE);
 	if (is_signed) {
@@ -329,7 +436,7 @@ void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed)
 			cpu_fault_noerr(cpu, EXC_DE);
 	}
 	if (size == 1) {
-		cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) |
+		cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~(u64)0xffff) |
 				    (u32)(q & 0xff) | (u32)(r & 0xff) << 8;
 	} else {
 		reg_write(cpu, R_EAX, (u32)q, size);
@@ -388,11 +495,11 @@ void alu_aaa(struct soft_cpu *cpu)
 
 	if (adjust) {
 		if (is_8086(cpu))
-			*ax = (*ax & ~0xffffu) |
+			*ax = (*ax & ~(u64)0xffff) |
 			      (u16)(((*ax + 0x100) & 0xff00) |
 				    ((al + 6) & 0xff));
 		else
-			*ax = (*ax & ~0xffffu) | (u16)(*ax + 0x106);
+			*ax = (*ax & ~(u64)0xffff) | (u16)(*ax + 0x106);
 	}
 	flags_szp(cpu, (u8)*ax, 1);
 	set_flag(cpu, FL_OF, false);
@@ -402,7 +509,7 @@ void alu_aaa(struct soft_cpu *cpu)
 	}
 	set_flag(cpu, FL_AF, adjust);
 	set_flag(cpu, FL_CF, adjust);
-	*ax &= ~0xf0u;
+	*ax &= ~(u64)0xf0;
 }
 
 void alu_aas(struct soft_cpu *cpu)
@@ -413,11 +520,11 @@ void alu_aas(struct soft_cpu *cpu)
 
 	if (adjust) {
 		if (is_8086(cpu))
-			*ax = (*ax & ~0xffffu) |
+			*ax = (*ax & ~(u64)0xffff) |
 			      (u16)(((*ax - 0x100) & 0xff00) |
 				    ((al - 6) & 0xff));
 		else /* SDM: AX = AX - 6, then AH = AH - 1 */
-			*ax = (*ax & ~0xffffu) | (u16)((u16)(*ax - 6) - 0x100);
+			*ax = (*ax & ~(u64)0xffff) | (u16)((u16)(*ax - 6) - 0x100);
 	}
 	flags_szp(cpu, (u8)*ax, 1);
 	set_flag(cpu, FL_OF, false);
@@ -425,7 +532,7 @@ void alu_aas(struct soft_cpu *cpu)
 		flags_sub(cpu, al, adjust ? 6 : 0, 0, 1);
 	set_flag(cpu, FL_AF, adjust);
 	set_flag(cpu, FL_CF, adjust);
-	*ax &= ~0xf0u;
+	*ax &= ~(u64)0xf0;
 }
 
 void alu_aam(struct soft_cpu *cpu, u8 base)
@@ -434,7 +541,7 @@ void alu_aam(struct soft_cpu *cpu, u8 base)
 
 	if (!base)
 		cpu_fault_noerr(cpu, EXC_DE);
-	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) |
+	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~(u64)0xffff) |
 			    (u32)(al / base) << 8 | (al % base);
 	flags_szp(cpu, al % base, 1);
 	cpu->s.eflags &= ~(FL_CF | FL_OF | FL_AF);
@@ -447,7 +554,7 @@ void alu_aad(struct soft_cpu *cpu, u8 base)
 
 	/* Flags are those of the final 8-bit addition AL + AH * base. */
 	flags_add(cpu, al, prod, 0, 1);
-	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~0xffffu) | (u8)(al + prod);
+	cpu->s.gpr[R_EAX] = (cpu->s.gpr[R_EAX] & ~(u64)0xffff) | (u8)(al + prod);
 }
 
 /* Conditions straight from a lazy SUB/CMP or logic result, when cheap. */
@@ -494,7 +601,7 @@ void alu_mul_negate_8086(struct soft_cpu *cpu, unsigned size)
 	u64 *g = cpu->s.gpr;
 
 	if (size == 1) {
-		g[R_EAX] = (g[R_EAX] & ~0xffffu) | (u16)(0 - (u16)g[R_EAX]);
+		g[R_EAX] = (g[R_EAX] & ~(u64)0xffff) | (u16)(0 - (u16)g[R_EAX]);
 	} else {
 		u32 prod = (u32)(u16)g[R_EDX] << 16 | (u16)g[R_EAX];
 

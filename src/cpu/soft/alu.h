@@ -32,30 +32,37 @@ enum shift_op {
 	SH_SAR
 };
 
-void flags_szp(struct soft_cpu *cpu, u32 res, unsigned size);
+void flags_szp(struct soft_cpu *cpu, u64 res, unsigned size);
 
 /* Note an operation whose flags are computed when first read. */
-static inline u32 lazy_record(struct soft_cpu *cpu, u8 op, u32 a, u32 b,
-			      u32 carry, u32 res, unsigned size)
+static inline u64 lazy_record(struct soft_cpu *cpu, u8 op, u64 a, u64 b,
+			      u64 carry, u64 res, unsigned size)
 {
 	cpu->lazy = (struct lazy_flags){a, b, res, carry, op, (u8)size};
 	return res;
 }
 
-static inline s64 alu_sign_extend(u32 v, unsigned size)
+static inline s64 alu_sign_extend(u64 v, unsigned size)
 {
-	return size == 1 ? (s8)v : size == 2 ? (s16)v : (s32)v;
+	return size == 1 ? (s8)v : size == 2 ? (s16)v : size == 4 ? (s32)v : (s64)v;
 }
 
 /*
  * IMUL r, r/m (and imm): CF = OF = overflow; SF, ZF, PF follow the result
  * and AF reads as 0 (all four undefined), recorded lazily like a shift.
  */
-static inline u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
+static inline u64 alu_imul2(struct soft_cpu *cpu, u64 a, u64 b, unsigned size)
 {
+	if (size == 8) {
+		__int128 r = (__int128)(s64)a * (s64)b;
+		u64 overflow = r != (__int128)(s64)(u64)r;
+
+		return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow,
+				   (u64)r, 8);
+	}
 	s64 r = alu_sign_extend(a, size) * alu_sign_extend(b, size);
-	u32 res = (u32)r & size_mask(size);
-	u32 overflow = r != alu_sign_extend(res, size);
+	u64 res = (u64)r & size_mask(size);
+	u64 overflow = r != alu_sign_extend(res, size);
 
 	return lazy_record(cpu, LAZY_SHIFT, 0, overflow, overflow, res, size);
 }
@@ -65,7 +72,7 @@ static inline u32 alu_imul2(struct soft_cpu *cpu, u32 a, u32 b, unsigned size)
  * how the hardware (and the recorded test data) defines them for counts
  * above 1.
  */
-static inline u32 alu_shift_lazy(struct soft_cpu *cpu, int op, u32 v,
+static inline u64 alu_shift_lazy(struct soft_cpu *cpu, int op, u64 v,
 				 unsigned count, unsigned size)
 {
 	unsigned bits = 8 * size;
@@ -93,20 +100,20 @@ static inline u32 alu_shift_lazy(struct soft_cpu *cpu, int op, u32 v,
 		of = !!(res & msb) ^ cf;
 	}
 	/* Flags are computed when read; AF (undefined) then reads as 0. */
-	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, (u32)res, size);
+	return lazy_record(cpu, LAZY_SHIFT, 0, of, cf, res, size);
 }
 
-u32 alu(struct soft_cpu *cpu, int op, u32 a, u32 b, unsigned size);
-u32 alu_inc(struct soft_cpu *cpu, u32 a, unsigned size);
-u32 alu_dec(struct soft_cpu *cpu, u32 a, unsigned size);
-u32 alu_neg(struct soft_cpu *cpu, u32 a, unsigned size);
-u32 alu_shift(struct soft_cpu *cpu, int op, u32 v, unsigned count,
+u64 alu(struct soft_cpu *cpu, int op, u64 a, u64 b, unsigned size);
+u64 alu_inc(struct soft_cpu *cpu, u64 a, unsigned size);
+u64 alu_dec(struct soft_cpu *cpu, u64 a, unsigned size);
+u64 alu_neg(struct soft_cpu *cpu, u64 a, unsigned size);
+u64 alu_shift(struct soft_cpu *cpu, int op, u64 v, unsigned count,
 	      unsigned size);
-u32 alu_shld(struct soft_cpu *cpu, u32 dst, u32 src, unsigned count,
+u64 alu_shld(struct soft_cpu *cpu, u64 dst, u64 src, unsigned count,
 	     unsigned size, bool left);
-void alu_mul(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed);
+void alu_mul(struct soft_cpu *cpu, u64 src, unsigned size, bool is_signed);
 void alu_mul_negate_8086(struct soft_cpu *cpu, unsigned size);
-void alu_div(struct soft_cpu *cpu, u32 src, unsigned size, bool is_signed);
+void alu_div(struct soft_cpu *cpu, u64 src, unsigned size, bool is_signed);
 void alu_daa(struct soft_cpu *cpu);
 void alu_das(struct soft_cpu *cpu);
 void alu_aaa(struct soft_cpu *cpu);
@@ -123,8 +130,8 @@ bool cond_from_eflags(struct soft_cpu *cpu, unsigned cc);
  */
 static inline bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
 {
-	u32 sign = sign_bit(l->size);
-	s32 sa, sb;
+	u64 sign = sign_bit(l->size);
+	s64 sa, sb;
 
 	if (l->op != LAZY_NONE) {     /* every lazy record keeps its result */
 		if ((cc >> 1) == 2) { /* Z */
@@ -157,8 +164,8 @@ static inline bool cond_lazy(const struct lazy_flags *l, unsigned cc, bool *r)
 	}
 	if (l->op != LAZY_SUB || l->carry)
 		return false;
-	sa = (s32)(l->a << (32 - 8 * l->size));
-	sb = (s32)(l->b << (32 - 8 * l->size));
+	sa = (s64)(l->a << (64 - 8 * l->size));
+	sb = (s64)(l->b << (64 - 8 * l->size));
 	switch (cc >> 1) {
 	case 1: /* B */
 		*r = l->a < l->b;

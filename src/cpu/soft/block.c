@@ -135,7 +135,8 @@ static bool block_room_at(const struct soft_cpu *cpu, u32 eip, u32 in_page,
 		return false;
 	if (!cpu->code32 && eip > 0xffff - INSN_MAX_LEN)
 		return false;
-	if ((u64)eip + INSN_MAX_LEN - 1 > cpu->s.seg[S_CS].limit)
+	if (!cpu->code64 &&
+	    (u64)eip + INSN_MAX_LEN - 1 > cpu->s.seg[S_CS].limit)
 		return false;
 	return (last >> ICACHE_LINE_SHIFT) - first_line < BLOCK_MAX_LINES;
 }
@@ -185,7 +186,7 @@ static struct block *block_build(struct soft_cpu *cpu, struct block *b,
 	b->n = (u8)block_decode(cpu, b, in_page);
 	if (!b->n)
 		return NULL;
-	b->code32 = cpu->code32;
+	b->code32 = cpu->code_mode;
 	b->first_line = (u8)(in_page >> ICACHE_LINE_SHIFT);
 	b->n_lines = (u8)(((in_page + b->bytes - 1) >> ICACHE_LINE_SHIFT) -
 			  b->first_line + 1);
@@ -199,19 +200,21 @@ static struct block *block_build(struct soft_cpu *cpu, struct block *b,
 
 struct block *block_fetch(struct soft_cpu *cpu)
 {
-	u32 eip = cpu->s.eip, lin = cpu->s.seg[S_CS].base + eip;
+	u32 eip = cpu->s.eip;
+	u64 lin = code_linear(cpu);
 	u32 in_page = lin & (MEM_PAGE_SIZE - 1);
 	const u8 *host;
 	struct block *b;
 
-	if ((lin & ~(MEM_PAGE_SIZE - 1)) != cpu->fetch_page &&
+	if ((lin & ~(u64)(MEM_PAGE_SIZE - 1)) != cpu->fetch_page &&
 	    !icache_map_fetch_page(cpu))
 		return NULL;
 	host = cpu->fetch_host + in_page;
 	b = &cpu->icache.blocks[block_hash(host)];
-	if (likely(b->key == host && b->code32 == cpu->code32 &&
+	if (likely(b->key == host && b->code32 == cpu->code_mode &&
 		   block_current(cpu, b) &&
-		   (u64)eip + b->bytes - 1 <= cpu->s.seg[S_CS].limit &&
+		   ((u64)eip + b->bytes - 1 <= cpu->s.seg[S_CS].limit ||
+		    cpu->code64) &&
 		   (cpu->code32 || eip + b->bytes <= 0x10000)))
 		return b;
 	return block_build(cpu, b, host, in_page);

@@ -17,7 +17,7 @@
 
 struct block {
 	const u8 *key; /* host address of the first byte; NULL: empty */
-	bool code32;
+	u8 code32; /* the code_mode it was decoded in */
 	u8 n;	       /* instructions */
 	u8 first_line; /* first RAM line, counted within the page */
 	u8 n_lines;

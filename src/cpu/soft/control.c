@@ -23,18 +23,29 @@ static unsigned desc_type(u32 hi)
 	return (hi >> 8) & 0x1f; /* S bit and type */
 }
 
-static void check_eip(struct soft_cpu *cpu, const struct x86_segment *cs,
-		      u32 eip)
+/* A 64-bit code segment in IA-32e mode: no limit, a canonical RIP. */
+static bool is_code64(const struct soft_cpu *cpu, const struct x86_segment *cs)
 {
+	return long_mode_active(cpu) && (cs->attr & SEG_ATTR_L);
+}
+
+static void check_eip(struct soft_cpu *cpu, const struct x86_segment *cs,
+		      u64 eip)
+{
+	if (is_code64(cpu, cs)) {
+		if (!is_canonical(eip))
+			cpu_fault(cpu, EXC_GP, 0);
+		return;
+	}
 	if (!is_8086(cpu) && eip > cs->limit)
 		cpu_fault(cpu, EXC_GP, 0);
 }
 
 static void commit_cs(struct soft_cpu *cpu, const struct x86_segment *cs,
-		      u32 eip)
+		      u64 eip)
 {
 	cpu->s.seg[S_CS] = *cs;
-	cpu->s.eip = eip;
+	cpu->s.rip = eip;
 	cpu_update_mode(cpu);
 }
 
@@ -152,7 +163,7 @@ void far_jump(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize)
 struct inner_call {
 	struct x86_segment cs, ss;
 	u32 esp; /* from the TSS */
-	u32 old_esp, return_eip;
+	u64 old_esp, return_eip;
 	u16 old_ss, old_cs;
 	unsigned psize, nparams;
 	u32 params[32];
@@ -213,7 +224,7 @@ static void inner_call_push_or_undo(struct soft_cpu *cpu,
 
 /* CALL through a gate to a more privileged level: new stack from TSS. */
 static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
-			    u32 lo, u32 hi, u32 return_eip)
+			    u32 lo, u32 hi, u64 return_eip)
 {
 	unsigned dpl = desc_dpl(hi), i;
 	const struct x86_segment *tr = &cpu->s.tr;
@@ -255,7 +266,7 @@ static void call_gate_inner(struct soft_cpu *cpu, const struct call_gate *g,
 }
 
 void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
-	      u32 return_eip)
+	      u64 return_eip)
 {
 	u32 lo, hi;
 	unsigned type;
@@ -302,18 +313,51 @@ void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
 	commit_cs(cpu, &cs, eip);
 }
 
-static u32 stack_read(struct soft_cpu *cpu, u32 index, unsigned size)
+static u64 stack_read(struct soft_cpu *cpu, u32 index, unsigned size)
 {
-	u32 sp = stack_sp(cpu) + index;
+	u64 sp = stack_sp(cpu) + index;
 
-	return mem_read_sz(cpu, S_SS, cpu->stack32 ? sp : sp & 0xffff, size);
+	if (!cpu->code64)
+		sp = cpu->stack32 ? (u32)sp : sp & 0xffff;
+	return mem_read_sz(cpu, S_SS, sp, size);
 }
 
-/* Load CS (and, for an outer return, SS:ESP) for RET far and IRET. */
-static bool return_to(struct soft_cpu *cpu, u16 sel, u32 eip, u32 sp_after,
-		      unsigned size, u32 outer_index)
+/*
+ * The SS of a return to an outer level. 64-bit mode may return with a
+ * null SS to a 64-bit CPL below 3 (SDM vol. 2, IRET; AMD APM vol. 2,
+ * 4.7.4): SS then holds the selector with no descriptor behind it.
+ */
+static struct x86_segment return_ss(struct soft_cpu *cpu, u16 new_ss,
+				    unsigned rpl, bool to64)
 {
-	u32 lo, hi, slo, shi, new_esp;
+	struct x86_segment ss;
+	u32 slo, shi;
+
+	if (!(new_ss & ~3u) && to64 && rpl < 3 && (new_ss & 3) == rpl)
+		return (struct x86_segment){
+			.selector = new_ss,
+			.attr = (u16)(SEG_ATTR_P | SEG_ATTR_S | 0x3 |
+				      rpl << SEG_ATTR_DPL_SHIFT),
+		};
+	if (!(new_ss & ~3u) || (new_ss & 3) != rpl ||
+	    !desc_fetch(cpu, new_ss, &slo, &shi) || desc_dpl(shi) != rpl ||
+	    (shi & 0x1a00) != 0x1200)
+		cpu_fault(cpu, EXC_GP, new_ss & ~3u);
+	if (!(shi & DESC_P))
+		cpu_fault(cpu, EXC_SS, new_ss & ~3u);
+	desc_to_segment(slo, shi | 0x100, new_ss, &ss);
+	return ss;
+}
+
+/*
+ * Load CS (and, for an outer return, SS:ESP) for RET far and IRET;
+ * always_outer: IRET in 64-bit mode pops SS:RSP even at the same level.
+ */
+static bool return_to_ex(struct soft_cpu *cpu, u16 sel, u64 eip, u64 sp_after,
+			 unsigned size, u32 outer_index, bool always_outer)
+{
+	u32 lo, hi;
+	u64 new_esp;
 	unsigned rpl = sel & 3;
 	u16 new_ss;
 	struct x86_segment cs, ss;
@@ -325,27 +369,26 @@ static bool return_to(struct soft_cpu *cpu, u16 sel, u32 eip, u32 sp_after,
 		cpu_fault(cpu, EXC_GP, sel & ~3u);
 	require_code(cpu, sel, hi);
 	desc_to_segment(lo, hi | 0x100, sel, &cs);
+	if (long_mode_active(cpu) && (cs.attr & SEG_ATTR_L) &&
+	    (cs.attr & SEG_ATTR_DB))
+		cpu_fault(cpu, EXC_GP, sel & ~3u); /* L and D both set */
+	if (!is_code64(cpu, &cs))
+		eip = size == 2 ? (u16)eip : (u32)eip;
 	check_eip(cpu, &cs, eip);
-	if (rpl == cpu->cpl) {
+	if (rpl == cpu->cpl && !always_outer) {
 		stack_set_sp(cpu, sp_after);
 		commit_cs(cpu, &cs, eip);
 		return false;
 	}
 	new_esp = stack_read(cpu, outer_index, size);
 	new_ss = (u16)stack_read(cpu, outer_index + size, size);
-	if (!(new_ss & ~3u) || (new_ss & 3) != rpl ||
-	    !desc_fetch(cpu, new_ss, &slo, &shi) || desc_dpl(shi) != rpl ||
-	    (shi & 0x1a00) != 0x1200)
-		cpu_fault(cpu, EXC_GP, new_ss & ~3u);
-	if (!(shi & DESC_P))
-		cpu_fault(cpu, EXC_SS, new_ss & ~3u);
-	desc_to_segment(slo, shi | 0x100, new_ss, &ss);
+	ss = return_ss(cpu, new_ss, rpl, is_code64(cpu, &cs));
 	cpu->s.seg[S_SS] = ss;
 	cpu->s.seg[S_CS] = cs;
-	cpu->s.eip = eip;
+	cpu->s.rip = eip;
 	cpu_update_mode(cpu);
 	if (size == 2)
-		cpu->s.gpr[R_ESP] = (cpu->s.gpr[R_ESP] & ~0xffffu) |
+		cpu->s.gpr[R_ESP] = (cpu->s.gpr[R_ESP] & ~(u64)0xffff) |
 				    (u16)new_esp;
 	else
 		cpu->s.gpr[R_ESP] = new_esp;
@@ -353,14 +396,22 @@ static bool return_to(struct soft_cpu *cpu, u16 sel, u32 eip, u32 sp_after,
 	return true;
 }
 
+static bool return_to(struct soft_cpu *cpu, u16 sel, u64 eip, u64 sp_after,
+		      unsigned size, u32 outer_index)
+{
+	return return_to_ex(cpu, sel, eip, sp_after, size, outer_index, false);
+}
+
 void far_return(struct soft_cpu *cpu, unsigned osize, u16 pop_bytes)
 {
-	u32 eip = stack_read(cpu, 0, osize);
+	u64 eip = stack_read(cpu, 0, osize);
 	u16 sel = (u16)stack_read(cpu, osize, osize);
-	u32 sp_after = stack_sp(cpu) + 2 * osize + pop_bytes;
+	u64 sp_after = stack_sp(cpu) + 2 * osize + pop_bytes;
 
 	if (osize == 2)
 		eip &= 0xffff;
+	if (!cpu->code64)
+		sp_after = (u32)sp_after;
 	if (!cpu->pe || cpu->vm86) {
 		struct x86_segment cs = cpu->s.seg[S_CS];
 
@@ -374,6 +425,33 @@ void far_return(struct soft_cpu *cpu, unsigned osize, u16 pop_bytes)
 	/* An outer return releases the parameters on the outer stack too. */
 	if (return_to(cpu, sel, eip, sp_after, osize, 2 * osize + pop_bytes))
 		stack_set_sp(cpu, stack_sp(cpu) + pop_bytes);
+}
+
+/*
+ * IRET in 64-bit mode (SDM vol. 2, IRET, "IA-32e mode"): RIP, CS,
+ * RFLAGS, RSP and SS are popped, each osize wide, whether or not the
+ * level changes; NT set is #GP(0) (no task returns in IA-32e mode).
+ */
+static void iret64(struct soft_cpu *cpu, unsigned osize)
+{
+	unsigned old_cpl = cpu->cpl;
+	u64 rip = stack_read(cpu, 0, osize);
+	u16 sel = (u16)stack_read(cpu, osize, osize);
+	u32 flags = (u32)stack_read(cpu, 2 * osize, osize), mask;
+
+	if (get_flag(cpu, FL_NT))
+		cpu_fault(cpu, EXC_GP, 0);
+	return_to_ex(cpu, sel, rip, 0, osize, 3 * osize, true);
+	mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_RF;
+	if (osize >= 4)
+		mask |= FL_AC | FL_ID | FL_VIF | FL_VIP;
+	if (old_cpl == 0)
+		mask |= FL_IOPL;
+	if (old_cpl <= iopl(cpu))
+		mask |= FL_IF;
+	if (osize == 2)
+		mask &= 0xffff;
+	load_eflags(cpu, flags, mask);
 }
 
 static void iret_real(struct soft_cpu *cpu, unsigned osize)
@@ -450,7 +528,13 @@ void iret(struct soft_cpu *cpu, unsigned osize)
 		iret_real(cpu, osize);
 		return;
 	}
+	if (cpu->code64) {
+		iret64(cpu, osize);
+		return;
+	}
 	if (get_flag(cpu, FL_NT)) {
+		if (long_mode_active(cpu))
+			cpu_fault(cpu, EXC_GP, 0); /* no task switches */
 		iret_task_return(cpu);
 		return;
 	}

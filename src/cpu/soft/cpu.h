@@ -27,19 +27,19 @@ enum {
 
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
-#define TLB_INVALID 1u /* tags are page-aligned, so bit 0 marks empty */
+#define TLB_INVALID 1ull /* tags are page-aligned, so bit 0 marks empty */
 /*
  * In a write tag: the page holds cached code. Stores miss the inline fast
  * path and take lin_write_slow(), which tells the decode cache and then
  * stores through the same host pointer without a refill.
  */
-#define TLB_CODE 2u
+#define TLB_CODE 2ull
 
 /* One direct-mapped TLB set: host pointer = lin + addend. */
 struct tlb_entry {
-	u32 read_tag;
-	u32 write_tag;
-	u32 exec_tag;
+	u64 read_tag;
+	u64 write_tag;
+	u64 exec_tag;
 	uintptr_t addend;
 } __attribute__((aligned(32))); /* a power of two: indexed by a shift */
 
@@ -58,20 +58,25 @@ struct insn {
 	insn_fn fn; /* chosen by the decoder (fast_handler()) */
 	u16 op; /* 0x0xx one-byte, 0x1xx 0F xx, 0x2xx 0F 38 xx, 0x3xx 0F 3A xx */
 	u8 len;
-	u8 osize; /* operand size in bytes: 2 or 4 */
-	u8 asize; /* address size: 2 or 4 */
+	u8 osize; /* operand size in bytes: 2, 4 or 8 (REX.W) */
+	u8 asize; /* address size: 2, 4 or 8 (64-bit mode) */
+	u8 rex; /* 64-bit mode: the REX prefix (0x40-0x4F), or 0 */
 	u8 seg; /* segment of the memory operand (enum x86_sreg) */
 	u8 rep; /* 0, 0xF2 or 0xF3 */
 	bool lock;
+	bool opsize_prefix; /* 66h seen (a mandatory prefix for SSE) */
 	bool seg_override;
 	bool has_modrm;
 	u8 mod, reg, rm;
-	s8 base, index; /* -1: none */
+	s8 base, index; /* -1: none; base BASE_RIP: RIP-relative */
 	u8 scale;
-	u32 disp;
-	u32 imm;
+	u64 disp; /* 64-bit mode: sign-extended; moffs64 in full */
+	u64 imm; /* 64-bit operands: sign-extended imm32, or imm64 (B8+r) */
 	u32 imm2; /* second immediate: ENTER level, far pointer selector */
 };
+
+/* insn.base of a RIP-relative operand (64-bit mode, mod 00 r/m 101). */
+#define BASE_RIP 16
 
 /*
  * Decoded-instruction cache: decode once, execute many times. Entries are
@@ -90,7 +95,7 @@ struct insn {
 struct icache_entry {
 	const u8 *key;
 	u32 gen;
-	bool code32;
+	u8 code32; /* the code_mode it was decoded in */
 	struct insn in;
 };
 
@@ -127,9 +132,9 @@ enum lazy_op {
 };
 
 struct lazy_flags {
-	u32 a, b; /* operands */
-	u32 res;
-	u32 carry; /* carry/borrow in (ADC/SBB), kept CF (INC/DEC), CF (shift) */
+	u64 a, b; /* operands */
+	u64 res;
+	u64 carry; /* carry/borrow in (ADC/SBB), kept CF (INC/DEC), CF (shift) */
 	u8 op;
 	u8 size;
 };
@@ -144,8 +149,11 @@ struct soft_cpu {
 	u8 cpl;
 	bool pe; /* protected mode, including virtual-8086 */
 	bool vm86;
-	bool code32; /* CS.D */
-	bool stack32; /* SS.B */
+	bool code32; /* CS.D (or 64-bit mode) */
+	bool stack32; /* SS.B (or 64-bit mode) */
+	bool code64; /* 64-bit mode: EFER.LMA and CS.L */
+	u8 code_mode; /* 0: 16-bit, 1: 32-bit, 2: 64-bit code (cache keys) */
+	bool rex_byte; /* exec(): the instruction had REX (SPL..DIL) */
 	u64 addr_mask; /* physical address lines: 20, 24 or 32 bits (A20) */
 
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [user][index] */
@@ -157,16 +165,16 @@ struct soft_cpu {
 	 * address, and line generations (NULL for ROM). Dropped whenever
 	 * the TLB is, and when the CPL changes.
 	 */
-	u32 fetch_page;
+	u64 fetch_page;
 	const u8 *fetch_host;
 	const u32 *fetch_gen;
 
 	/* Per-instruction scratch. */
 	struct insn *in;
-	u32 insn_eip; /* where the current instruction started */
-	u32 insn_esp; /* ESP before it, restored on faults */
+	u64 insn_eip; /* where the current instruction started (RIP) */
+	u64 insn_esp; /* RSP before it, restored on faults */
 	struct insn *block_insns; /* the block being run (for icount) */
-	u32 ea; /* effective offset of the memory operand */
+	u64 ea; /* effective offset of the memory operand */
 	bool ea_valid;
 
 	/* Exception unwinding and nesting (double and triple faults). */
@@ -188,8 +196,11 @@ struct soft_cpu {
 bool is_canonical(u64 lin);
 bool long_msr_read(struct soft_cpu *cpu, u32 msr, u64 *v);
 bool long_msr_write(struct soft_cpu *cpu, u32 msr, u64 v);
+void exec_syscall(struct soft_cpu *cpu);
+void exec_sysret(struct soft_cpu *cpu, unsigned osize);
+void exec_swapgs(struct soft_cpu *cpu);
 void deliver_long(struct soft_cpu *cpu, int vector, bool software,
-		  bool has_error, u32 error_code, u32 return_eip);
+		  bool has_error, u32 error_code, u64 return_eip);
 
 /* engine.c */
 void cpu_update_mode(struct soft_cpu *cpu);
@@ -202,26 +213,33 @@ __attribute__((noreturn)) void cpu_fault(struct soft_cpu *cpu, int vector,
 __attribute__((noreturn)) void cpu_fault_noerr(struct soft_cpu *cpu,
 					       int vector);
 void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
-			   bool has_error, u32 error_code, u32 return_eip);
+			   bool has_error, u32 error_code, u64 return_eip);
 /* Deliver the fault cpu_fault() recorded, escalating to #DF/shutdown. */
 void cpu_deliver_fault(struct soft_cpu *cpu);
 
+/* trace.c: TWOOSTWO_TRACE_FAULTS, a debugging aid */
+void cpu_trace_fault(const struct soft_cpu *cpu, int vector, bool has_error,
+		     u32 error);
+void cpu_trace_shutdown(const struct soft_cpu *cpu);
+
 /* mmu.c: translation, TLB refills and the slow paths of mmu.h */
-u32 lin_read_slow(struct soft_cpu *cpu, u32 lin, unsigned size, bool user);
-void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
+u64 lin_read_slow(struct soft_cpu *cpu, u64 lin, unsigned size, bool user);
+void lin_write_slow(struct soft_cpu *cpu, u64 lin, u64 v, unsigned size,
 		    bool user);
 __attribute__((noreturn)) void seg_fault(struct soft_cpu *cpu, int seg);
 /* System-structure access (GDT, IDT, TSS): supervisor, no CPL check. */
-u32 sys_read32(struct soft_cpu *cpu, u32 lin);
-u16 sys_read16(struct soft_cpu *cpu, u32 lin);
-u8 sys_read8(struct soft_cpu *cpu, u32 lin);
-void sys_write32(struct soft_cpu *cpu, u32 lin, u32 v);
-void sys_write16(struct soft_cpu *cpu, u32 lin, u16 v);
-void sys_write8(struct soft_cpu *cpu, u32 lin, u8 v);
-u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc);
-void mmu_invlpg(struct soft_cpu *cpu, u32 lin);
-/* Instruction fetch at CS:EIP + n. */
-u8 fetch8(struct soft_cpu *cpu, u32 eip);
+u64 sys_read64(struct soft_cpu *cpu, u64 lin);
+u32 sys_read32(struct soft_cpu *cpu, u64 lin);
+u16 sys_read16(struct soft_cpu *cpu, u64 lin);
+u8 sys_read8(struct soft_cpu *cpu, u64 lin);
+void sys_write64(struct soft_cpu *cpu, u64 lin, u64 v);
+void sys_write32(struct soft_cpu *cpu, u64 lin, u32 v);
+void sys_write16(struct soft_cpu *cpu, u64 lin, u16 v);
+void sys_write8(struct soft_cpu *cpu, u64 lin, u8 v);
+u64 mmu_translate(struct soft_cpu *cpu, u64 lin, unsigned acc);
+void mmu_invlpg(struct soft_cpu *cpu, u64 lin);
+/* Instruction fetch at CS:RIP + n. */
+u8 fetch8(struct soft_cpu *cpu, u64 eip);
 
 /* seg.c: segment registers and descriptors */
 void seg_load_real(struct soft_cpu *cpu, int seg, u16 sel);
@@ -234,12 +252,12 @@ void seg_validate_on_cpl_change(struct soft_cpu *cpu);
 /* stack.c */
 void push16(struct soft_cpu *cpu, u16 v);
 void push32(struct soft_cpu *cpu, u32 v);
-void push_sz(struct soft_cpu *cpu, u32 v, unsigned size);
+void push_sz(struct soft_cpu *cpu, u64 v, unsigned size);
 u16 pop16(struct soft_cpu *cpu);
 u32 pop32(struct soft_cpu *cpu);
-u32 pop_sz(struct soft_cpu *cpu, unsigned size);
-u32 stack_sp(struct soft_cpu *cpu);
-void stack_set_sp(struct soft_cpu *cpu, u32 sp);
+u64 pop_sz(struct soft_cpu *cpu, unsigned size);
+u64 stack_sp(struct soft_cpu *cpu);
+void stack_set_sp(struct soft_cpu *cpu, u64 sp);
 
 /* icache.c */
 int icache_init(struct soft_cpu *cpu);
@@ -271,11 +289,11 @@ void exec_string(struct soft_cpu *cpu, struct insn *in);
 /* control.c: far transfers, IRET, task switch */
 void far_jump(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize);
 void far_call(struct soft_cpu *cpu, u16 sel, u32 eip, unsigned osize,
-	      u32 return_eip);
+	      u64 return_eip);
 void far_return(struct soft_cpu *cpu, unsigned osize, u16 pop_bytes);
 void iret(struct soft_cpu *cpu, unsigned osize);
 void task_switch(struct soft_cpu *cpu, u16 sel, u32 lo, u32 hi, int reason,
-		 u32 return_eip);
+		 u64 return_eip);
 enum { TS_JMP, TS_CALL, TS_IRET, TS_INT };
 
 /* system.c */
@@ -283,6 +301,7 @@ void cpuid(struct soft_cpu *cpu);
 void rdmsr(struct soft_cpu *cpu);
 void wrmsr(struct soft_cpu *cpu);
 void write_cr(struct soft_cpu *cpu, int n, u32 v);
+void write_cr64(struct soft_cpu *cpu, int n, u64 v);
 void load_eflags(struct soft_cpu *cpu, u32 v, u32 mask);
 u32 read_eflags(struct soft_cpu *cpu);
 u64 cpu_tsc(struct soft_cpu *cpu);
@@ -299,53 +318,63 @@ bool vme_int_redirect(struct soft_cpu *cpu, int vector);
 void fpu_reset(struct soft_cpu *cpu);
 void fpu_exec(struct soft_cpu *cpu, struct insn *in);
 void fpu_fwait(struct soft_cpu *cpu);
-void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off);
-void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off);
+void fpu_fxsave(struct soft_cpu *cpu, int seg, u64 off);
+void fpu_fxrstor(struct soft_cpu *cpu, int seg, u64 off);
 
-/* Register access helpers. */
+/*
+ * Register access helpers. Byte registers 4-7 are AH, CH, DH, BH, or SPL,
+ * BPL, SIL, DIL when the instruction has a REX prefix (SDM vol. 1,
+ * 3.4.1.1); 8-15 are R8B-R15B. A 32-bit write zero-extends to 64 bits.
+ */
 static inline u8 reg8_read(const struct soft_cpu *cpu, unsigned r)
 {
-	return r < 4 ? (u8)cpu->s.gpr[r] : (u8)(cpu->s.gpr[r - 4] >> 8);
+	if (r < 4 || r >= 8 || cpu->rex_byte)
+		return (u8)cpu->s.gpr[r];
+	return (u8)(cpu->s.gpr[r - 4] >> 8);
 }
 
 static inline void reg8_write(struct soft_cpu *cpu, unsigned r, u8 v)
 {
-	if (r < 4)
-		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~0xffu) | v;
+	if (r < 4 || r >= 8 || cpu->rex_byte)
+		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~(u64)0xff) | v;
 	else
-		cpu->s.gpr[r - 4] = (cpu->s.gpr[r - 4] & ~0xff00u) |
-				    (u32)v << 8;
+		cpu->s.gpr[r - 4] = (cpu->s.gpr[r - 4] & ~(u64)0xff00) |
+				    (u64)v << 8;
 }
 
-static inline u32 reg_read(const struct soft_cpu *cpu, unsigned r,
+static inline u64 reg_read(const struct soft_cpu *cpu, unsigned r,
 			   unsigned size)
 {
 	if (size == 1)
 		return reg8_read(cpu, r);
 	if (size == 2)
 		return (u16)cpu->s.gpr[r];
+	if (size == 4)
+		return (u32)cpu->s.gpr[r];
 	return cpu->s.gpr[r];
 }
 
-static inline void reg_write(struct soft_cpu *cpu, unsigned r, u32 v,
+static inline void reg_write(struct soft_cpu *cpu, unsigned r, u64 v,
 			     unsigned size)
 {
 	if (size == 1)
 		reg8_write(cpu, r, (u8)v);
 	else if (size == 2)
-		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~0xffffu) | (u16)v;
+		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~(u64)0xffff) | (u16)v;
+	else if (size == 4)
+		cpu->s.gpr[r] = (u32)v;
 	else
 		cpu->s.gpr[r] = v;
 }
 
-static inline u32 size_mask(unsigned size)
+static inline u64 size_mask(unsigned size)
 {
-	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
 }
 
-static inline u32 sign_bit(unsigned size)
+static inline u64 sign_bit(unsigned size)
 {
-	return 1u << (8 * size - 1);
+	return 1ull << (8 * size - 1);
 }
 
 static inline bool is_8086(const struct soft_cpu *cpu)
@@ -367,6 +396,14 @@ static inline bool long_mode_capable(const struct soft_cpu *cpu)
 static inline bool long_mode_active(const struct soft_cpu *cpu)
 {
 	return cpu->s.efer & EFER_LMA;
+}
+
+/* The linear address of CS:RIP (64-bit mode: CS has no base). */
+static inline u64 code_linear(const struct soft_cpu *cpu)
+{
+	if (cpu->code64)
+		return cpu->s.rip;
+	return (u32)(cpu->s.seg[S_CS].base + cpu->s.eip);
 }
 
 static inline unsigned iopl(const struct soft_cpu *cpu)

@@ -88,8 +88,8 @@ static u8 two_byte_flags(u8 op)
 
 struct fetcher {
 	struct soft_cpu *cpu;
-	u32 start;
-	u32 mask; /* 0xFFFF: IP wraps in 16-bit code */
+	u64 start;
+	u64 mask; /* 0xFFFF: IP wraps in 16-bit code */
 	unsigned n;
 };
 
@@ -122,8 +122,19 @@ static u32 next32(struct fetcher *f)
 	return lo | (u32)next16(f) << 16;
 }
 
-static u32 next_sz(struct fetcher *f, unsigned size)
+static u64 next64(struct fetcher *f)
 {
+	u64 lo = next32(f);
+
+	return lo | (u64)next32(f) << 32;
+}
+
+/* An immediate of the operand size; 64-bit operands take a sign-extended
+ * imm32 (SDM vol. 2, 2.2.1.5). */
+static u64 next_sz(struct fetcher *f, unsigned size)
+{
+	if (size == 8)
+		return (u64)(s64)(s32)next32(f);
 	return size == 4 ? next32(f) : size == 2 ? next16(f) : next8(f);
 }
 
@@ -150,25 +161,32 @@ static void decode_modrm16(struct fetcher *f, struct insn *in)
 		in->seg = S_SS;
 }
 
-/* 32-bit ModR/M with SIB (SDM vol. 2, tables 2-2 and 2-3). */
-static void decode_modrm32(struct fetcher *f, struct insn *in)
+/*
+ * 32- and 64-bit ModR/M with SIB (SDM vol. 2, tables 2-2 and 2-3, and
+ * 2.2.1: REX.B extends the base, REX.X the index; the special encodings
+ * look at the low three bits only, and in 64-bit mode mod 00 r/m 101 is
+ * RIP-relative).
+ */
+static void decode_modrm32(struct fetcher *f, struct insn *in, bool code64)
 {
-	in->base = (s8)in->rm;
+	unsigned rex_b = (in->rex & 1) << 3, rex_x = (in->rex & 2) << 2;
+
+	in->base = (s8)(in->rm | rex_b);
 	in->index = -1;
 	in->scale = 0;
 	if (in->rm == 4) {
 		u8 sib = next8(f);
-		u8 idx = (sib >> 3) & 7;
+		u8 idx = ((sib >> 3) & 7) | rex_x;
 
 		in->scale = sib >> 6;
 		in->index = idx == 4 ? -1 : (s8)idx;
-		in->base = (s8)(sib & 7);
-		if (in->base == R_EBP && in->mod == 0) {
+		in->base = (s8)((sib & 7) | rex_b);
+		if ((sib & 7) == R_EBP && in->mod == 0) {
 			in->base = -1;
 			in->disp = next32(f);
 		}
 	} else if (in->mod == 0 && in->rm == 5) {
-		in->base = -1;
+		in->base = code64 ? BASE_RIP : -1;
 		in->disp = next32(f);
 	}
 	if (in->mod == 1)
@@ -179,21 +197,23 @@ static void decode_modrm32(struct fetcher *f, struct insn *in)
 		in->seg = S_SS;
 }
 
-static void decode_modrm(struct fetcher *f, struct insn *in)
+static void decode_modrm(struct fetcher *f, struct insn *in, bool code64)
 {
 	u8 modrm = next8(f);
 
 	in->has_modrm = true;
 	in->mod = modrm >> 6;
-	in->reg = (modrm >> 3) & 7;
+	in->reg = ((modrm >> 3) & 7) | (in->rex & 4) << 1;
 	in->rm = modrm & 7;
 	in->disp = 0;
-	if (in->mod == 3)
+	if (in->mod == 3) {
+		in->rm |= (in->rex & 1) << 3;
 		return;
+	}
 	if (in->asize == 2)
 		decode_modrm16(f, in);
 	else
-		decode_modrm32(f, in);
+		decode_modrm32(f, in, code64);
 }
 
 /* Returns true when b was a prefix (and records it). */
@@ -218,11 +238,12 @@ static bool decode_prefix(struct soft_cpu *cpu, struct insn *in, u8 b)
 		if (is_286_or_older(cpu))
 			return false;
 		in->osize = cpu->code32 ? 2 : 4;
+		in->opsize_prefix = true;
 		return true;
 	case 0x67:
 		if (is_286_or_older(cpu))
 			return false;
-		in->asize = cpu->code32 ? 2 : 4;
+		in->asize = cpu->code64 ? 4 : cpu->code32 ? 2 : 4;
 		return true;
 	case 0xf0:
 		in->lock = true;
@@ -260,26 +281,126 @@ static u8 alias_8086(u8 op)
 	}
 }
 
+/*
+ * 64-bit mode: opcodes whose operand size defaults to 64 bits (SDM vol.
+ * 1, 3.6.1 and vol. 2, table B-1 notes): near branches, stack operations.
+ */
+static bool default64(const struct insn *in)
+{
+	switch (in->op) {
+	case 0x50 ... 0x5f: /* PUSH, POP reg */
+	case 0x68:
+	case 0x6a:
+	case 0x8f: /* POP r/m */
+	case 0x9c:
+	case 0x9d:
+	case 0xc8:
+	case 0xc9:
+	case 0x1a0: /* PUSH FS, POP FS, PUSH GS, POP GS */
+	case 0x1a1:
+	case 0x1a8:
+	case 0x1a9:
+		return true;
+	case 0xff: /* CALL, JMP, PUSH r/m */
+		return in->reg == 2 || in->reg == 4 || in->reg == 6;
+	default:
+		return false;
+	}
+}
+
+/* Near branches: 64-bit whatever 66h says (as Intel processors do). */
+static bool branch64(const struct insn *in)
+{
+	switch (in->op) {
+	case 0x70 ... 0x7f:
+	case 0xc2:
+	case 0xc3:
+	case 0xe0 ... 0xe3:
+	case 0xe8:
+	case 0xe9:
+	case 0xeb:
+	case 0x180 ... 0x18f:
+		return true;
+	case 0xff:
+		return in->reg == 2 || in->reg == 4;
+	default:
+		return false;
+	}
+}
+
+/* ModR/M reg is an opcode extension (or a segment register): no REX.R. */
+static bool reg_is_opcode(u16 op)
+{
+	switch (op) {
+	case 0x80 ... 0x83:
+	case 0x8c:
+	case 0x8e:
+	case 0x8f:
+	case 0xc0:
+	case 0xc1:
+	case 0xc6:
+	case 0xc7:
+	case 0xd0 ... 0xdf:
+	case 0xf6:
+	case 0xf7:
+	case 0xfe:
+	case 0xff:
+	case 0x100:
+	case 0x101:
+	case 0x118 ... 0x11f:
+	case 0x171 ... 0x173:
+	case 0x1ae:
+	case 0x1ba:
+	case 0x1c7:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void decode(struct soft_cpu *cpu, struct insn *in)
 {
-	struct fetcher f = { cpu, cpu->s.eip,
-			     cpu->code32 ? 0xffffffffu : 0xffffu, 0 };
+	const bool code64 = cpu->code64;
+	struct fetcher f = { cpu, cpu->s.rip,
+			     code64	  ? ~0ull :
+			     cpu->code32 ? 0xffffffffu :
+					   0xffffu,
+			     0 };
 	u8 b, flags;
 
 	in->osize = cpu->code32 ? 4 : 2;
-	in->asize = cpu->code32 ? 4 : 2;
+	in->asize = code64 ? 8 : cpu->code32 ? 4 : 2;
+	in->rex = 0;
 	in->seg = S_DS;
 	in->seg_override = false;
 	in->rep = 0;
 	in->lock = false;
+	in->opsize_prefix = false;
 	in->has_modrm = false;
 	in->imm = in->imm2 = 0;
 	in->base = in->index = -1;
 	in->disp = 0;
 	in->mod = in->reg = in->rm = 0;
 
-	while (decode_prefix(cpu, in, b = next8(&f)))
-		;
+	if (code64) {
+		/*
+		 * 40h-4Fh are REX prefixes; one counts only right before the
+		 * opcode (SDM vol. 2, 2.2.1): a later prefix cancels it.
+		 */
+		for (;;) {
+			b = next8(&f);
+			if ((b & 0xf0) == 0x40) {
+				in->rex = b;
+				continue;
+			}
+			if (!decode_prefix(cpu, in, b))
+				break;
+			in->rex = 0;
+		}
+	} else {
+		while (decode_prefix(cpu, in, b = next8(&f)))
+			;
+	}
 	if (is_8086(cpu))
 		b = alias_8086(b);
 	if (b == 0x0f && !is_8086(cpu)) {
@@ -295,20 +416,36 @@ void decode(struct soft_cpu *cpu, struct insn *in)
 		in->op = b;
 		flags = one_byte[b];
 	}
-	if (flags & D_MODRM)
-		decode_modrm(&f, in);
+	if (in->rex & 8)
+		in->osize = 8;
+	if (flags & D_MODRM) {
+		decode_modrm(&f, in, code64);
+		if (in->rex && reg_is_opcode(in->op)) {
+			in->reg &= 7;
+			if (in->op >= 0xd8 && in->op <= 0xdf)
+				in->rm &= 7; /* x87 ST(i) */
+		}
+	}
+	if (code64 && ((in->osize == 4 && default64(in)) || branch64(in)))
+		in->osize = 8;
 	if (flags & D_GRP3 && in->reg < 2)
 		flags |= in->op == 0xf6 ? D_IB : D_IV;
 	if (flags & D_IW)
 		in->imm = next16(&f);
-	if (flags & D_IV)
-		in->imm = next_sz(&f, in->osize);
+	if (flags & D_IV) {
+		/* MOV r64, imm64 is the one full 64-bit immediate */
+		if (in->osize == 8 && in->op >= 0xb8 && in->op <= 0xbf)
+			in->imm = next64(&f);
+		else
+			in->imm = next_sz(&f, in->osize == 8 ? 8 :
+					  in->osize);
+	}
 	if (flags & D_PTR) {
-		in->imm = next_sz(&f, in->osize);
+		in->imm = next_sz(&f, in->osize == 8 ? 4 : in->osize);
 		in->imm2 = next16(&f);
 	}
 	if (flags & D_MOFFS)
-		in->disp = next_sz(&f, in->asize);
+		in->disp = in->asize == 8 ? next64(&f) : next_sz(&f, in->asize);
 	if (flags & D_IB) {
 		if (flags & D_IW)
 			in->imm2 = next8(&f);

@@ -38,6 +38,13 @@ void cpu_update_mode(struct soft_cpu *cpu)
 	cpu->fetch_page = TLB_INVALID; /* CPL or CS may have changed */
 	cpu->code32 = !cpu->vm86 && (s->seg[S_CS].attr & SEG_ATTR_DB);
 	cpu->stack32 = !cpu->vm86 && (s->seg[S_SS].attr & SEG_ATTR_DB);
+	/* 64-bit mode: IA-32e active and CS.L (SDM vol. 3, 5.2.1) */
+	cpu->code64 = cpu->pe && long_mode_active(cpu) &&
+		      (s->seg[S_CS].attr & SEG_ATTR_L);
+	if (cpu->code64)
+		cpu->code32 = cpu->stack32 = true;
+	cpu->code_mode = cpu->code64 ? 2 : cpu->code32;
+	cpu->rex_byte = false;
 	if (is_286_or_older(cpu)) {
 		cpu->code32 = cpu->stack32 = false;
 		cpu->addr_mask = is_8086(cpu) ? 0xfffffull : 0xffffffull;
@@ -89,7 +96,7 @@ void cpu_reset(struct soft_cpu *cpu)
 static void cpu_single_step_trap(struct soft_cpu *cpu)
 {
 	cpu->s.dr[6] |= BIT(14); /* BS */
-	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
+	cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.rip);
 }
 
 static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
@@ -97,9 +104,9 @@ static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
 {
 	bool trap = cpu->s.eflags & FL_TF;
 	struct insn *cached;
-	u32 next;
+	u64 next;
 
-	cpu->insn_eip = cpu->s.eip;
+	cpu->insn_eip = cpu->s.rip;
 	cpu->insn_esp = cpu->s.gpr[R_ESP];
 	cached = icache_fetch(cpu);
 	if (cached)
@@ -107,8 +114,8 @@ static inline __attribute__((always_inline)) void cpu_step(struct soft_cpu *cpu,
 	else
 		decode(cpu, in);
 	cpu->in = in;
-	next = cpu->s.eip + in->len;
-	cpu->s.eip = cpu->code32 ? next : next & 0xffff;
+	next = cpu->s.rip + in->len;
+	cpu->s.rip = cpu->code64 ? next : cpu->code32 ? (u32)next : next & 0xffff;
 	in->fn(cpu, in);
 	cpu->icount++;
 	if (trap)
@@ -123,7 +130,7 @@ static __attribute__((noinline)) unsigned cpu_run_block(struct soft_cpu *cpu,
 							struct block *b)
 {
 	const u32 epoch = cpu->icache.code_epoch;
-	const u32 ip_mask = cpu->code32 ? 0xffffffffu : 0xffffu;
+	const u64 ip_mask = cpu->code64 ? ~0ull : cpu->code32 ? 0xffffffffu : 0xffffu;
 	struct insn *in = b->insns, *end = in + b->n;
 
 	/*
@@ -133,12 +140,12 @@ static __attribute__((noinline)) unsigned cpu_run_block(struct soft_cpu *cpu,
 	 */
 	cpu->block_insns = in;
 	do {
-		u32 eip = cpu->s.eip;
+		u64 eip = cpu->s.rip;
 
 		cpu->insn_eip = eip;
 		cpu->insn_esp = cpu->s.gpr[R_ESP];
 		cpu->in = in;
-		cpu->s.eip = (eip + in->len) & ip_mask;
+		cpu->s.rip = (eip + in->len) & ip_mask;
 		in->fn(cpu, in);
 		in++;
 	} while (in != end && likely(cpu->icache.code_epoch == epoch));
@@ -193,7 +200,7 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 		cpu->s.nmi_pending = false;
 		cpu->s.nmi_blocked = true;
 		cpu_deliver_interrupt(cpu, EXC_NMI, false, false, 0,
-				      cpu->s.eip);
+				      cpu->s.rip);
 		return;
 	}
 	if (!cpu->intr_line || !(cpu->s.eflags & FL_IF))
@@ -201,7 +208,7 @@ static void cpu_check_interrupts(struct soft_cpu *cpu)
 	vector = cpu->env.intack(cpu->env.opaque);
 	if (vector >= 0)
 		cpu_deliver_interrupt(cpu, vector & 0xff, false, false, 0,
-				      cpu->s.eip);
+				      cpu->s.rip);
 }
 
 static bool cpu_attention(const struct soft_cpu *cpu)

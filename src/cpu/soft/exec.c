@@ -2,7 +2,7 @@
 /*
  * The one-byte opcode map (Intel SDM vol. 2, table A-2). Before exec()
  * runs, the engine has already advanced EIP past the instruction, so
- * relative jumps and pushed return addresses use cpu->s.eip.
+ * relative jumps and pushed return addresses use cpu->s.rip.
  */
 #include "cpu/soft/exec.h"
 
@@ -11,13 +11,26 @@ __attribute__((noreturn)) void undefined_opcode(struct soft_cpu *cpu)
 	cpu_fault_noerr(cpu, EXC_UD);
 }
 
-void jump_near(struct soft_cpu *cpu, u32 target, unsigned osize)
+void jump_near(struct soft_cpu *cpu, u64 target, unsigned osize)
 {
-	if (osize == 2)
-		target &= 0xffff;
+	if (osize == 8) {
+		/* 64-bit mode: no limit, the target must be canonical */
+		if (!is_canonical(target))
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.rip = target;
+		return;
+	}
+	target = osize == 2 ? (u16)target : (u32)target;
 	if (!is_8086(cpu) && target > cpu->s.seg[S_CS].limit)
 		cpu_fault(cpu, EXC_GP, 0);
-	cpu->s.eip = target;
+	cpu->s.rip = target;
+}
+
+/* An instruction invalid in 64-bit mode (SDM vol. 2, appendix A "i64"). */
+static void not_in_64bit(struct soft_cpu *cpu)
+{
+	if (cpu->code64)
+		undefined_opcode(cpu);
 }
 
 bool cpl0_or_fault(struct soft_cpu *cpu)
@@ -51,7 +64,7 @@ void exec_alu_rm(struct soft_cpu *cpu, struct insn *in)
 {
 	int op = (in->op >> 3) & 7;
 	unsigned size = in->op & 1 ? in->osize : 1;
-	u32 r;
+	u64 r;
 
 	switch (in->op & 7) {
 	case 0: /* r/m, reg */
@@ -80,11 +93,13 @@ void exec_alu_rm(struct soft_cpu *cpu, struct insn *in)
 static void exec_group1(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op == 0x81 || in->op == 0x83 ? in->osize : 1;
-	u32 imm = in->imm;
-	u32 r;
+	u64 imm = in->imm;
+	u64 r;
 
+	if (in->op == 0x82)
+		not_in_64bit(cpu);
 	if (in->op == 0x83)
-		imm = (u32)(s32)(s8)imm;
+		imm = (u64)(s64)(s8)imm;
 	r = alu(cpu, in->reg, rm_read(cpu, in, size), imm, size);
 	if (in->reg != ALU_CMP)
 		rm_write(cpu, in, r, size);
@@ -94,7 +109,7 @@ static void exec_shift_group(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
 	unsigned count;
-	u32 v = rm_read(cpu, in, size);
+	u64 v = rm_read(cpu, in, size);
 
 	switch (in->op) {
 	case 0xd0:
@@ -126,7 +141,7 @@ static void exec_shift_group(struct soft_cpu *cpu, struct insn *in)
 static void exec_group3(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
-	u32 v = rm_read(cpu, in, size);
+	u64 v = rm_read(cpu, in, size);
 
 	switch (in->reg) {
 	case 0:
@@ -154,7 +169,7 @@ static void exec_group3(struct soft_cpu *cpu, struct insn *in)
 static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op == 0xfe ? 1 : in->osize;
-	u32 v, target;
+	u64 v, target;
 	u16 sel;
 
 	if (in->op == 0xfe && in->reg > 1) {
@@ -174,7 +189,7 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 2: /* CALL near r/m */
 		target = rm_read(cpu, in, in->osize);
-		push_sz(cpu, cpu->s.eip, in->osize);
+		push_sz(cpu, cpu->s.rip, in->osize);
 		jump_near(cpu, target, in->osize);
 		break;
 	case 4: /* JMP near r/m */
@@ -191,9 +206,9 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 		target = mem_read_sz(cpu, in->seg, cpu->ea, in->osize);
 		sel = mem_read16(cpu, in->seg,
 				 (cpu->ea + in->osize) &
-					 (in->asize == 2 ? 0xffff : ~0u));
+					 (in->asize == 2 ? 0xffff : ~0ull));
 		if (in->reg == 3)
-			far_call(cpu, sel, target, in->osize, cpu->s.eip);
+			far_call(cpu, sel, (u32)target, in->osize, cpu->s.rip);
 		else
 			far_jump(cpu, sel, target, in->osize);
 		break;
@@ -211,9 +226,11 @@ void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 	u16 sel = cpu->s.seg[seg].selector;
 
 	/* A 32-bit push of a segment register writes only 16 bits. */
-	if (osize == 4) {
-		u32 sp = (stack_sp(cpu) - 4) & (cpu->stack32 ? ~0u : 0xffffu);
+	if (osize >= 4) {
+		u64 sp = stack_sp(cpu) - osize;
 
+		if (!cpu->code64)
+			sp &= cpu->stack32 ? ~0u : 0xffffu;
 		mem_write16(cpu, S_SS, sp, sel);
 		stack_set_sp(cpu, sp);
 	} else {
@@ -223,10 +240,10 @@ void exec_push_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 
 void exec_pop_seg(struct soft_cpu *cpu, int seg, unsigned osize)
 {
-	u32 sp = stack_sp(cpu);
+	u64 sp = stack_sp(cpu);
 	u16 sel = mem_read16(cpu, S_SS, sp);
-	u32 old_esp = cpu->s.gpr[R_ESP];
-	u32 new_esp;
+	u64 old_esp = cpu->s.gpr[R_ESP];
+	u64 new_esp;
 
 	/*
 	 * The increment uses the stack width of the SS the value was popped
@@ -256,7 +273,7 @@ static void exec_popa(struct soft_cpu *cpu, unsigned osize)
 	int r;
 
 	for (r = 7; r >= 0; r--) {
-		u32 v = pop_sz(cpu, osize);
+		u64 v = pop_sz(cpu, osize);
 
 		if (r != R_ESP)
 			reg_write(cpu, (unsigned)r, v, osize);
@@ -307,10 +324,10 @@ static void exec_bound(struct soft_cpu *cpu, struct insn *in)
 static void exec_enter(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned osize = in->osize, level = in->imm2 & 31, i;
-	u32 bp = cpu->s.gpr[R_EBP], frame;
-	u32 spmask = cpu->stack32 ? ~0u : 0xffffu;
-	u32 bytes = osize * (level ? level + 1 : 1) + (u16)in->imm;
-	u32 final = (stack_sp(cpu) - bytes) & spmask;
+	u64 bp = cpu->s.gpr[R_EBP], frame;
+	u64 spmask = cpu->code64 ? ~0ull : cpu->stack32 ? ~0u : 0xffffu;
+	u64 bytes = osize * (level ? level + 1 : 1) + (u16)in->imm;
+	u64 final = (stack_sp(cpu) - bytes) & spmask;
 
 	/*
 	 * ENTER faults before it changes anything when a write at the final
@@ -318,7 +335,7 @@ static void exec_enter(struct soft_cpu *cpu, struct insn *in)
 	 * Exceptions"; test386 POST 0x1A): probe it first.
 	 */
 	if (cpu->pe) {
-		u32 lin = seg_linear(cpu, S_SS, final, 1, true);
+		u64 lin = seg_linear(cpu, S_SS, final, 1, true);
 
 		if (cpu->s.cr0 & CR0_PG)
 			mmu_translate(
@@ -337,14 +354,16 @@ static void exec_enter(struct soft_cpu *cpu, struct insn *in)
 	 */
 	if (level)
 		push_sz(cpu, (cpu->s.gpr[R_ESP] & ~spmask) | frame, osize);
-	reg_write(cpu, R_EBP, frame, cpu->stack32 ? 4 : 2);
-	stack_set_sp(cpu, (stack_sp(cpu) - in->imm) & spmask);
+	reg_write(cpu, R_EBP, frame, cpu->code64 ? 8 : cpu->stack32 ? 4 : 2);
+	stack_set_sp(cpu, (stack_sp(cpu) - (u16)in->imm) & spmask);
 }
 
 static void exec_leave(struct soft_cpu *cpu, unsigned osize)
 {
-	u32 bp = cpu->stack32 ? cpu->s.gpr[R_EBP] : (u16)cpu->s.gpr[R_EBP];
-	u32 v = mem_read_sz(cpu, S_SS, bp, osize);
+	u64 bp = cpu->code64	? cpu->s.gpr[R_EBP] :
+		 cpu->stack32 ? (u32)cpu->s.gpr[R_EBP] :
+				(u16)cpu->s.gpr[R_EBP];
+	u64 v = mem_read_sz(cpu, S_SS, bp, osize);
 
 	stack_set_sp(cpu, bp + osize);
 	reg_write(cpu, R_EBP, v, osize);
@@ -382,7 +401,7 @@ static void exec_io(struct soft_cpu *cpu, struct insn *in)
 static void exec_xchg(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
-	u32 a = rm_read(cpu, in, size);
+	u64 a = rm_read(cpu, in, size);
 
 	rm_write(cpu, in, reg_read(cpu, in->reg, size), size);
 	reg_write(cpu, in->reg, a, size);
@@ -421,7 +440,7 @@ static void exec_mov_sreg(struct soft_cpu *cpu, struct insn *in)
 
 static void exec_load_far_ptr(struct soft_cpu *cpu, struct insn *in, int seg)
 {
-	u32 off;
+	u64 off;
 	u16 sel;
 
 	if (in->mod == 3) {
@@ -431,7 +450,7 @@ static void exec_load_far_ptr(struct soft_cpu *cpu, struct insn *in, int seg)
 	}
 	off = mem_read_sz(cpu, in->seg, cpu->ea, in->osize);
 	sel = mem_read16(cpu, in->seg, (cpu->ea + in->osize) &
-					       (in->asize == 2 ? 0xffff : ~0u));
+					       (in->asize == 2 ? 0xffff : ~0ull));
 	seg_load(cpu, seg, sel);
 	reg_write(cpu, in->reg, off, in->osize);
 }
@@ -442,7 +461,7 @@ static void exec_int(struct soft_cpu *cpu, int vector)
 		return;
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
-	cpu_deliver_interrupt(cpu, vector, true, false, 0, cpu->s.eip);
+	cpu_deliver_interrupt(cpu, vector, true, false, 0, cpu->s.rip);
 }
 
 static void exec_pushf(struct soft_cpu *cpu, unsigned osize)
@@ -461,14 +480,15 @@ static void exec_popf(struct soft_cpu *cpu, unsigned osize)
 {
 	u32 v, mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_IF | FL_IOPL;
 
+
 	if (vme_active(cpu)) {
 		vme_popf(cpu, osize);
 		return;
 	}
 	if (cpu->vm86 && iopl(cpu) < 3)
 		cpu_fault(cpu, EXC_GP, 0);
-	v = pop_sz(cpu, osize);
-	if (osize == 4)
+	v = (u32)pop_sz(cpu, osize);
+	if (osize >= 4)
 		mask |= FL_AC | FL_ID;
 	if (cpu->pe && cpu->cpl > 0)
 		mask &= ~FL_IOPL;
@@ -497,7 +517,7 @@ static void exec_cli_sti(struct soft_cpu *cpu, bool set)
 
 static void exec_imul3(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 imm = in->op == 0x6b ? (u32)(s32)(s8)in->imm : in->imm;
+	u64 imm = in->op == 0x6b ? (u64)(s64)(s8)in->imm : in->imm;
 
 	reg_write(cpu, in->reg,
 		  alu_imul2(cpu, rm_read(cpu, in, in->osize), imm, in->osize),
@@ -506,13 +526,12 @@ static void exec_imul3(struct soft_cpu *cpu, struct insn *in)
 
 static void exec_loop(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 rel = (u32)(s32)(s8)in->imm;
-	u32 count;
+	u64 rel = (u64)(s64)(s8)in->imm;
+	u64 count;
 	bool take;
 
-	if (in->op == 0xe3) { /* JCXZ / JECXZ */
-		count = in->asize == 2 ? (u16)cpu->s.gpr[R_ECX]
-				       : cpu->s.gpr[R_ECX];
+	if (in->op == 0xe3) { /* JCXZ / JECXZ / JRCXZ */
+		count = reg_read(cpu, R_ECX, in->asize);
 		take = !count;
 	} else {
 		count = reg_read(cpu, R_ECX, in->asize) - 1;
@@ -525,15 +544,14 @@ static void exec_loop(struct soft_cpu *cpu, struct insn *in)
 			take = take && get_flag(cpu, FL_ZF);
 	}
 	if (take)
-		jump_near(cpu, cpu->s.eip + rel, in->osize);
+		jump_near(cpu, cpu->s.rip + rel, in->osize);
 }
 
 static void exec_xlat(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 off = cpu->s.gpr[R_EBX] + (u8)cpu->s.gpr[R_EAX];
+	u64 off = cpu->s.gpr[R_EBX] + (u8)cpu->s.gpr[R_EAX];
 
-	if (in->asize == 2)
-		off &= 0xffff;
+	off &= size_mask(in->asize);
 	reg8_write(cpu, 0, mem_read8(cpu, in->seg, off));
 }
 
@@ -541,16 +559,20 @@ static void exec_cwd_cbw(struct soft_cpu *cpu, struct insn *in)
 {
 	u64 *a = &cpu->s.gpr[R_EAX];
 
-	if (in->op == 0x98) {
+	if (in->op == 0x98) { /* CBW, CWDE, CDQE */
 		if (in->osize == 2)
-			*a = (*a & ~0xffffu) | (u16)(s16)(s8)*a;
-		else
+			*a = (*a & ~(u64)0xffff) | (u16)(s16)(s8)*a;
+		else if (in->osize == 4)
 			*a = (u32)(s32)(s16)*a;
-	} else {
+		else
+			*a = (u64)(s64)(s32)*a;
+	} else { /* CWD, CDQ, CQO */
 		if (in->osize == 2)
 			reg_write(cpu, R_EDX, (s16)*a < 0 ? 0xffff : 0, 2);
-		else
+		else if (in->osize == 4)
 			cpu->s.gpr[R_EDX] = (s32)*a < 0 ? ~0u : 0;
+		else
+			cpu->s.gpr[R_EDX] = (s64)*a < 0 ? ~0ull : 0;
 	}
 }
 
@@ -586,6 +608,7 @@ static void exec_flags_misc(struct soft_cpu *cpu, u16 op)
 		set_flag(cpu, FL_DF, true);
 		break;
 	case 0xd6: /* SALC: AL = CF ? 0xFF : 0 (undocumented) */
+		not_in_64bit(cpu);
 		reg8_write(cpu, 0, get_flag(cpu, FL_CF) ? 0xff : 0);
 		break;
 	}
@@ -593,7 +616,7 @@ static void exec_flags_misc(struct soft_cpu *cpu, u16 op)
 
 static void exec_ret(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 target = pop_sz(cpu, in->osize);
+	u64 target = pop_sz(cpu, in->osize);
 
 	if (in->op == 0xc2)
 		stack_set_sp(cpu, stack_sp(cpu) + (u16)in->imm);
@@ -650,6 +673,7 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 
 	if (unlikely(in->lock) && !lock_allowed(cpu, in))
 		undefined_opcode(cpu);
+	cpu->rex_byte = in->rex != 0;
 
 	if (in->has_modrm && in->mod != 3)
 		cpu->ea = ea_compute(cpu, in);
@@ -669,26 +693,32 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 	case 0x0e:
 	case 0x16:
 	case 0x1e:
+		not_in_64bit(cpu);
 		exec_push_seg(cpu, op >> 3, in->osize);
 		break;
 	case 0x07:
 	case 0x17:
 	case 0x1f:
+		not_in_64bit(cpu);
 		exec_pop_seg(cpu, op >> 3, in->osize);
 		break;
 	case 0x0f: /* 8086: POP CS */
 		seg_load_real(cpu, S_CS, pop16(cpu));
 		break;
 	case 0x27:
+		not_in_64bit(cpu);
 		alu_daa(cpu);
 		break;
 	case 0x2f:
+		not_in_64bit(cpu);
 		alu_das(cpu);
 		break;
 	case 0x37:
+		not_in_64bit(cpu);
 		alu_aaa(cpu);
 		break;
 	case 0x3f:
+		not_in_64bit(cpu);
 		alu_aas(cpu);
 		break;
 	case 0x40 ... 0x47:
@@ -707,28 +737,37 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		if ((op & 7) == R_ESP && is_8086(cpu))
 			push_sz(cpu, (u16)(cpu->s.gpr[R_ESP] - 2), 2);
 		else
-			push_sz(cpu, cpu->s.gpr[op & 7], in->osize);
+			push_sz(cpu, cpu->s.gpr[opcode_reg(in)], in->osize);
 		break;
 	case 0x58 ... 0x5f:
-		reg_write(cpu, op & 7, pop_sz(cpu, in->osize), in->osize);
+		reg_write(cpu, opcode_reg(in), pop_sz(cpu, in->osize),
+			  in->osize);
 		break;
 	case 0x60:
+		not_in_64bit(cpu);
 		exec_pusha(cpu, in->osize);
 		break;
 	case 0x61:
+		not_in_64bit(cpu);
 		exec_popa(cpu, in->osize);
 		break;
 	case 0x62:
+		not_in_64bit(cpu);
 		exec_bound(cpu, in);
 		break;
 	case 0x63:
-		exec_arpl(cpu, in);
+		if (cpu->code64) /* MOVSXD */
+			reg_write(cpu, in->reg,
+				  (u64)(s64)(s32)rm_read(cpu, in, 4),
+				  in->osize);
+		else
+			exec_arpl(cpu, in);
 		break;
 	case 0x68:
 		push_sz(cpu, in->imm, in->osize);
 		break;
 	case 0x6a:
-		push_sz(cpu, (u32)(s32)(s8)in->imm, in->osize);
+		push_sz(cpu, (u64)(s64)(s8)in->imm, in->osize);
 		break;
 	case 0x69:
 	case 0x6b:
@@ -741,7 +780,7 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 0x70 ... 0x7f:
 		if (cond_true(cpu, op & 0xf))
-			jump_near(cpu, cpu->s.eip + (u32)(s32)(s8)in->imm,
+			jump_near(cpu, cpu->s.rip + (u64)(s64)(s8)in->imm,
 				  in->osize);
 		break;
 	case 0x80 ... 0x83:
@@ -780,7 +819,7 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		reg_write(cpu, in->reg, cpu->ea, in->osize);
 		break;
 	case 0x8f: { /* POP r/m: ESP is incremented before the EA is used */
-		u32 v;
+		u64 v;
 
 		if (in->reg && !is_8086(cpu))
 			undefined_opcode(cpu);
@@ -792,11 +831,13 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		break;
 	}
 	case 0x90: /* NOP, and PAUSE with F3 */
-		break;
+		if (!(in->rex & 1))
+			break;
+		__attribute__((fallthrough)); /* REX.B 90: XCHG R8, rAX */
 	case 0x91 ... 0x97: {
-		u32 t = reg_read(cpu, op & 7, in->osize);
+		u64 t = reg_read(cpu, opcode_reg(in), in->osize);
 
-		reg_write(cpu, op & 7, reg_read(cpu, R_EAX, in->osize),
+		reg_write(cpu, opcode_reg(in), reg_read(cpu, R_EAX, in->osize),
 			  in->osize);
 		reg_write(cpu, R_EAX, t, in->osize);
 		break;
@@ -806,7 +847,9 @@ void exec(struct soft_cpu *cpu, struct insn *in)
 		exec_cwd_cbw(cpu, in);
 		break;
 	case 0x9a:
-		far_call(cpu, (u16)in->imm2, in->imm, in->osize, cpu->s.eip);
+		not_in_64bit(cpu);
+		far_call(cpu, (u16)in->imm2, (u32)in->imm, in->osize,
+			 cpu->s.eip);
 		break;
 	case 0x9b: /* WAIT */
 		fpu_fwait(cpu);
@@ -860,10 +903,10 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 		alu(cpu, ALU_AND, reg_read(cpu, R_EAX, size), in->imm, size);
 		break;
 	case 0xb0 ... 0xb7:
-		reg8_write(cpu, op & 7, (u8)in->imm);
+		reg8_write(cpu, opcode_reg(in), (u8)in->imm);
 		break;
 	case 0xb8 ... 0xbf:
-		reg_write(cpu, op & 7, in->imm, in->osize);
+		reg_write(cpu, opcode_reg(in), in->imm, in->osize);
 		break;
 	case 0xc0:
 	case 0xc1:
@@ -874,10 +917,12 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 	case 0xc3:
 		exec_ret(cpu, in);
 		break;
-	case 0xc4:
+	case 0xc4: /* in 64-bit mode: VEX, and no AVX here */
+		not_in_64bit(cpu);
 		exec_load_far_ptr(cpu, in, S_ES);
 		break;
 	case 0xc5:
+		not_in_64bit(cpu);
 		exec_load_far_ptr(cpu, in, S_DS);
 		break;
 	case 0xc6:
@@ -904,6 +949,7 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 		exec_int(cpu, (u8)in->imm);
 		break;
 	case 0xce:
+		not_in_64bit(cpu);
 		if (get_flag(cpu, FL_OF))
 			exec_int(cpu, EXC_OF);
 		break;
@@ -911,9 +957,11 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 		iret(cpu, in->osize);
 		break;
 	case 0xd4:
+		not_in_64bit(cpu);
 		alu_aam(cpu, (u8)in->imm);
 		break;
 	case 0xd5:
+		not_in_64bit(cpu);
 		alu_aad(cpu, (u8)in->imm);
 		break;
 	case 0xd7:
@@ -930,20 +978,21 @@ static void exec_misc(struct soft_cpu *cpu, struct insn *in)
 		exec_io(cpu, in);
 		break;
 	case 0xe8:
-		push_sz(cpu, cpu->s.eip, in->osize);
-		jump_near(cpu, cpu->s.eip + in->imm, in->osize);
+		push_sz(cpu, cpu->s.rip, in->osize);
+		jump_near(cpu, cpu->s.rip + in->imm, in->osize);
 		break;
 	case 0xe9:
-		jump_near(cpu, cpu->s.eip + in->imm, in->osize);
+		jump_near(cpu, cpu->s.rip + in->imm, in->osize);
 		break;
 	case 0xea:
-		far_jump(cpu, (u16)in->imm2, in->imm, in->osize);
+		not_in_64bit(cpu);
+		far_jump(cpu, (u16)in->imm2, (u32)in->imm, in->osize);
 		break;
 	case 0xeb:
-		jump_near(cpu, cpu->s.eip + (u32)(s32)(s8)in->imm, in->osize);
+		jump_near(cpu, cpu->s.rip + (u64)(s64)(s8)in->imm, in->osize);
 		break;
 	case 0xf1: /* INT1 / ICEBP */
-		cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.eip);
+		cpu_deliver_interrupt(cpu, EXC_DB, false, false, 0, cpu->s.rip);
 		break;
 	case 0xf4:
 		exec_hlt(cpu);

@@ -15,6 +15,19 @@ static bool protected_only(struct soft_cpu *cpu)
 	return true;
 }
 
+/*
+ * In IA-32e mode, LDT and TSS descriptors are 16 bytes: bits 63:32 of
+ * the base are in the third dword (SDM vol. 3, 7.2.3 and 3.5).
+ */
+static void system_desc_base_high(struct soft_cpu *cpu, u16 sel,
+				  struct x86_segment *sg)
+{
+	if (long_mode_active(cpu))
+		sg->base |= (u64)sys_read32(cpu, cpu->s.gdtr.base +
+							 (sel & ~7u) + 8)
+			    << 32;
+}
+
 static void load_ldtr(struct soft_cpu *cpu, u16 sel)
 {
 	u32 lo, hi;
@@ -30,6 +43,7 @@ static void load_ldtr(struct soft_cpu *cpu, u16 sel)
 	if (!(hi & 0x8000))
 		cpu_fault(cpu, EXC_NP, sel & ~3u);
 	desc_to_segment(lo, hi, sel, &cpu->s.ldtr);
+	system_desc_base_high(cpu, sel, &cpu->s.ldtr);
 }
 
 static void load_tr(struct soft_cpu *cpu, u16 sel)
@@ -39,13 +53,14 @@ static void load_tr(struct soft_cpu *cpu, u16 sel)
 	if (!(sel & ~3u) || (sel & 4) || !desc_fetch(cpu, sel, &lo, &hi))
 		cpu_fault(cpu, EXC_GP, sel & ~3u);
 	type = (hi >> 8) & 0x1f;
-	if (type != 0x01 && type != 0x09) /* available 16/32-bit TSS */
-		cpu_fault(cpu, EXC_GP, sel & ~3u);
+	if (type != 0x09 && (type != 0x01 || long_mode_active(cpu)))
+		cpu_fault(cpu, EXC_GP, sel & ~3u); /* available 16/32/64 TSS */
 	if (!(hi & 0x8000))
 		cpu_fault(cpu, EXC_NP, sel & ~3u);
 	hi |= 0x200; /* busy */
 	sys_write32(cpu, (cpu->s.gdtr.base + (sel & ~7u)) + 4, hi);
 	desc_to_segment(lo, hi, sel, &cpu->s.tr);
+	system_desc_base_high(cpu, sel, &cpu->s.tr);
 }
 
 /* VERR/VERW/LAR/LSL: may the current level see this selector? */
@@ -104,8 +119,13 @@ static void exec_group6(struct soft_cpu *cpu, struct insn *in)
 static void store_dtable(struct soft_cpu *cpu, struct insn *in,
 			 const struct x86_dtable *t)
 {
-	u32 base = t->base;
+	u32 base = (u32)t->base;
 
+	if (cpu->code64) { /* 10 bytes: limit, 64-bit base */
+		mem_write16(cpu, in->seg, cpu->ea, t->limit);
+		mem_write64(cpu, in->seg, cpu->ea + 2, t->base);
+		return;
+	}
 	if (is_286_or_older(cpu))
 		base |= 0xff000000u; /* the 286 stores 0xFF as byte 5 */
 	else if (in->osize == 2)
@@ -118,7 +138,17 @@ static void load_dtable(struct soft_cpu *cpu, struct insn *in,
 			struct x86_dtable *t)
 {
 	u16 limit = mem_read16(cpu, in->seg, cpu->ea);
-	u32 base = mem_read32(cpu, in->seg, cpu->ea + 2);
+	u64 base;
+
+	if (cpu->code64) {
+		base = mem_read64(cpu, in->seg, cpu->ea + 2);
+		if (!is_canonical(base))
+			cpu_fault(cpu, EXC_GP, 0);
+		t->limit = limit;
+		t->base = base;
+		return;
+	}
+	base = mem_read32(cpu, in->seg, cpu->ea + 2);
 
 	if (in->osize == 2)
 		base &= 0x00ffffffu;
@@ -149,6 +179,10 @@ static void exec_group7(struct soft_cpu *cpu, struct insn *in)
 	if (in->mod == 3 && in->reg == 7 && in->rm == 1 &&
 	    long_mode_capable(cpu)) {
 		exec_rdtscp(cpu);
+		return;
+	}
+	if (in->mod == 3 && in->reg == 7 && in->rm == 0 && cpu->code64) {
+		exec_swapgs(cpu);
 		return;
 	}
 	if (in->mod == 3 && in->reg != 4 && in->reg != 6)
@@ -188,7 +222,7 @@ static void exec_group7(struct soft_cpu *cpu, struct insn *in)
 		break;
 	case 7: /* INVLPG */
 		cpl0_or_fault(cpu);
-		mmu_invlpg(cpu, cpu->s.seg[in->seg].base + cpu->ea);
+		mmu_invlpg(cpu, seg_linear_noaccess(cpu, in->seg, cpu->ea));
 		break;
 	default:
 		undefined_opcode(cpu);
@@ -235,12 +269,25 @@ static void exec_mov_cr_dr(struct soft_cpu *cpu, struct insn *in)
 	if (cpu->vm86)
 		cpu_fault(cpu, EXC_GP, 0);
 	if (dr) {
+		if (n > 7)
+			undefined_opcode(cpu); /* DR8-15 (REX.R) */
 		if (n == 4 || n == 5)
 			n += 2; /* aliases of DR6/DR7 without CR4.DE */
 		if (to_reg)
 			cpu->s.gpr[in->rm] = cpu->s.dr[n];
 		else
 			cpu->s.dr[n] = cpu->s.gpr[in->rm];
+		return;
+	}
+	if (n == 8 && long_mode_capable(cpu)) {
+		/* CR8: the task priority, TPR bits 7:4 (SDM vol. 3, 10.8.6) */
+		if (to_reg) {
+			cpu->s.gpr[in->rm] = cpu->s.cr8;
+		} else {
+			if (cpu->s.gpr[in->rm] >> 4)
+				cpu_fault(cpu, EXC_GP, 0);
+			cpu->s.cr8 = cpu->s.gpr[in->rm];
+		}
 		return;
 	}
 	if (n == 1 || n > 4)
@@ -253,40 +300,45 @@ static void exec_mov_cr_dr(struct soft_cpu *cpu, struct insn *in)
 			offsetof(struct x86_state, cr4),
 		};
 
-		cpu->s.gpr[in->rm] = *(u32 *)((u8 *)&cpu->s + off[n]);
+		cpu->s.gpr[in->rm] = *(u64 *)((u8 *)&cpu->s + off[n]);
+		if (!cpu->code64)
+			cpu->s.gpr[in->rm] = (u32)cpu->s.gpr[in->rm];
+	} else if (cpu->code64) {
+		write_cr64(cpu, (int)n, cpu->s.gpr[in->rm]);
 	} else {
-		write_cr(cpu, (int)n, cpu->s.gpr[in->rm]);
+		write_cr(cpu, (int)n, (u32)cpu->s.gpr[in->rm]);
 	}
 }
 
 /* BT/BTS/BTR/BTC: a register offset may address beyond the operand. */
 static void exec_bit_test(struct soft_cpu *cpu, struct insn *in, int kind,
-			  u32 offset, bool imm)
+			  u64 offset, bool imm)
 {
 	unsigned size = in->osize, bits = 8 * size;
-	u32 v, bit;
+	u64 v;
+	unsigned bit;
 
 	if (in->mod == 3 || imm) {
 		bit = offset & (bits - 1);
 	} else {
-		s32 so = size == 2 ? (s16)offset : (s32)offset;
+		s64 so = (s64)alu_sign_extend(offset, size);
 
-		cpu->ea += (u32)((so >> (size == 2 ? 4 : 5)) * (s32)size);
-		if (in->asize == 2)
-			cpu->ea &= 0xffff;
+		cpu->ea += (u64)((so >> (size == 2 ? 4 : size == 4 ? 5 : 6)) *
+				 (s64)size);
+		cpu->ea &= size_mask(in->asize);
 		bit = offset & (bits - 1);
 	}
 	v = rm_read(cpu, in, size);
 	set_flag(cpu, FL_CF, (v >> bit) & 1);
 	switch (kind) {
 	case 1:
-		v |= 1u << bit;
+		v |= 1ull << bit;
 		break;
 	case 2:
-		v &= ~(1u << bit);
+		v &= ~(1ull << bit);
 		break;
 	case 3:
-		v ^= 1u << bit;
+		v ^= 1ull << bit;
 		break;
 	default:
 		return;
@@ -296,30 +348,61 @@ static void exec_bit_test(struct soft_cpu *cpu, struct insn *in, int kind,
 
 static void exec_bsf_bsr(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 v = rm_read(cpu, in, in->osize);
+	u64 v = rm_read(cpu, in, in->osize);
 
 	set_flag(cpu, FL_ZF, !v);
 	if (!v)
 		return; /* destination unchanged (as the hardware does) */
 	if (in->op == 0x1bc)
-		reg_write(cpu, in->reg, (u32)__builtin_ctz(v), in->osize);
+		reg_write(cpu, in->reg, (u64)__builtin_ctzll(v), in->osize);
 	else
-		reg_write(cpu, in->reg, 31u - (u32)__builtin_clz(v), in->osize);
+		reg_write(cpu, in->reg, 63u - (u64)__builtin_clzll(v),
+			  in->osize);
 }
 
 static void exec_cmpxchg(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
-	u32 dst = rm_read(cpu, in, size);
-	u32 acc = reg_read(cpu, R_EAX, size);
+	u64 dst = rm_read(cpu, in, size);
+	u64 acc = reg_read(cpu, R_EAX, size);
 
 	alu(cpu, ALU_CMP, acc, dst, size);
 	if (get_flag(cpu, FL_ZF)) {
 		rm_write(cpu, in, reg_read(cpu, in->reg, size), size);
 	} else {
-		/* The destination is written back even when unequal. */
-		rm_write(cpu, in, dst, size);
+		/*
+		 * A memory destination is written back even when unequal; a
+		 * register one is left alone (its upper half too, as the
+		 * AMD host does in 64-bit mode).
+		 */
+		if (in->mod != 3)
+			rm_write(cpu, in, dst, size);
 		reg_write(cpu, R_EAX, dst, size);
+	}
+}
+
+/*
+ * CMPXCHG16B m128 (REX.W 0F C7 /1): RDX:RAX against the 16 bytes, which
+ * must be 16-byte aligned (#GP(0) otherwise; SDM vol. 2, CMPXCHG8B/16B).
+ */
+static void exec_cmpxchg16b(struct soft_cpu *cpu, struct insn *in)
+{
+	u64 lo, hi;
+
+	if (seg_linear(cpu, in->seg, cpu->ea, 16, true) & 15)
+		cpu_fault(cpu, EXC_GP, 0);
+	lo = mem_read64(cpu, in->seg, cpu->ea);
+	hi = mem_read64(cpu, in->seg, cpu->ea + 8);
+	if (lo == cpu->s.gpr[R_EAX] && hi == cpu->s.gpr[R_EDX]) {
+		mem_write64(cpu, in->seg, cpu->ea, cpu->s.gpr[R_EBX]);
+		mem_write64(cpu, in->seg, cpu->ea + 8, cpu->s.gpr[R_ECX]);
+		set_flag(cpu, FL_ZF, true);
+	} else {
+		mem_write64(cpu, in->seg, cpu->ea, lo);
+		mem_write64(cpu, in->seg, cpu->ea + 8, hi);
+		cpu->s.gpr[R_EAX] = lo;
+		cpu->s.gpr[R_EDX] = hi;
+		set_flag(cpu, FL_ZF, false);
 	}
 }
 
@@ -329,6 +412,10 @@ static void exec_cmpxchg8b(struct soft_cpu *cpu, struct insn *in)
 
 	if (in->mod == 3 || in->reg != 1)
 		undefined_opcode(cpu);
+	if (in->osize == 8) {
+		exec_cmpxchg16b(cpu, in);
+		return;
+	}
 	lo = mem_read32(cpu, in->seg, cpu->ea);
 	hi = mem_read32(cpu, in->seg, cpu->ea + 4);
 	if (lo == (u32)cpu->s.gpr[R_EAX] && hi == (u32)cpu->s.gpr[R_EDX]) {
@@ -347,9 +434,9 @@ static void exec_cmpxchg8b(struct soft_cpu *cpu, struct insn *in)
 static void exec_xadd(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
-	u32 dst = rm_read(cpu, in, size);
-	u32 src = reg_read(cpu, in->reg, size);
-	u32 sum = alu(cpu, ALU_ADD, dst, src, size);
+	u64 dst = rm_read(cpu, in, size);
+	u64 src = reg_read(cpu, in->reg, size);
+	u64 sum = alu(cpu, ALU_ADD, dst, src, size);
 
 	reg_write(cpu, in->reg, dst, size);
 	rm_write(cpu, in, sum, size);
@@ -358,10 +445,10 @@ static void exec_xadd(struct soft_cpu *cpu, struct insn *in)
 static void exec_movx(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned from = in->op & 1 ? 2 : 1;
-	u32 v = rm_read(cpu, in, from);
+	u64 v = rm_read(cpu, in, from);
 
 	if (in->op >= 0x1be)
-		v = from == 1 ? (u32)(s32)(s8)v : (u32)(s32)(s16)v;
+		v = from == 1 ? (u64)(s64)(s8)v : (u64)(s64)(s16)v;
 	reg_write(cpu, in->reg, v, in->osize);
 }
 
@@ -478,6 +565,12 @@ void exec_0f(struct soft_cpu *cpu, struct insn *in)
 	case 0x03:
 		exec_lar_lsl(cpu, in);
 		break;
+	case 0x05:
+		exec_syscall(cpu);
+		break;
+	case 0x07:
+		exec_sysret(cpu, in->osize);
+		break;
 	case 0x06: /* CLTS */
 		cpl0_or_fault(cpu);
 		cpu->s.cr0 &= ~CR0_TS;
@@ -520,17 +613,17 @@ void exec_0f(struct soft_cpu *cpu, struct insn *in)
 		exec_sysexit(cpu);
 		break;
 	case 0x40 ... 0x4f: { /* CMOVcc: the load happens either way */
-		u32 v = rm_read(cpu, in, in->osize);
+		u64 v = rm_read(cpu, in, in->osize);
 
 		if (cond_true(cpu, op & 0xf))
 			reg_write(cpu, in->reg, v, in->osize);
-		else if (in->osize == 4)
-			cpu->s.gpr[in->reg] = cpu->s.gpr[in->reg];
+		else if (in->osize == 4) /* a 32-bit CMOV zero-extends */
+			cpu->s.gpr[in->reg] = (u32)cpu->s.gpr[in->reg];
 		break;
 	}
 	case 0x80 ... 0x8f:
 		if (cond_true(cpu, op & 0xf))
-			jump_near(cpu, cpu->s.eip + in->imm, in->osize);
+			jump_near(cpu, cpu->s.rip + in->imm, in->osize);
 		break;
 	case 0x90 ... 0x9f:
 		rm_write(cpu, in, cond_true(cpu, op & 0xf), 1);
@@ -607,7 +700,7 @@ static void exec_0f_misc(struct soft_cpu *cpu, struct insn *in)
 	case 0xb2:
 	case 0xb4:
 	case 0xb5: {
-		u32 off;
+		u64 off;
 		u16 sel;
 
 		if (in->mod == 3)
@@ -636,12 +729,17 @@ static void exec_0f_misc(struct soft_cpu *cpu, struct insn *in)
 	case 0xc7:
 		exec_cmpxchg8b(cpu, in);
 		break;
-	case 0xc8 ... 0xcf:
-		if (in->osize == 4)
-			cpu->s.gpr[op & 7] = __builtin_bswap32(cpu->s.gpr[op & 7]);
+	case 0xc8 ... 0xcf: {
+		u64 *r = &cpu->s.gpr[opcode_reg(in)];
+
+		if (in->osize == 8)
+			*r = __builtin_bswap64(*r);
+		else if (in->osize == 4)
+			*r = __builtin_bswap32((u32)*r);
 		else
-			reg_write(cpu, op & 7, 0, 2); /* undefined: zero */
+			reg_write(cpu, opcode_reg(in), 0, 2); /* undefined: zero */
 		break;
+	}
 	default:
 		undefined_opcode(cpu);
 	}

@@ -545,8 +545,11 @@ insn_fn fast_handler(const struct soft_cpu *cpu, const struct insn *in)
 
 	if (!soft_fast_paths)
 		return exec;
-	/* The older models' quirks and LOCK stay in exec(). */
-	if (is_286_or_older(cpu) || in->lock)
+	/*
+	 * The older models' quirks and LOCK stay in exec(), and so does
+	 * 64-bit code for now (REX registers, 64-bit addresses).
+	 */
+	if (is_286_or_older(cpu) || in->lock || cpu->code64)
 		return exec;
 	fn = in->op < 0x100 ? fast_any_size(in) : NULL;
 	if (!fn && in->osize == 4)

@@ -27,7 +27,7 @@ __attribute__((noreturn)) void cpu_fault_noerr(struct soft_cpu *cpu,
 	cpu_fault(cpu, vector, 0);
 }
 
-static void deliver_real(struct soft_cpu *cpu, int vector, u32 return_eip)
+static void deliver_real(struct soft_cpu *cpu, int vector, u64 return_eip)
 {
 	u32 entry = (u32)vector * 4;
 	u16 ip, cs;
@@ -122,7 +122,8 @@ struct gate_entry {
 	u32 ext;
 	bool gate32;
 	bool inner; /* switch to the stack of level dpl from the TSS */
-	u32 old_eflags, return_eip;
+	u32 old_eflags;
+	u64 return_eip;
 	u16 old_cs;
 	bool has_error;
 	u32 error_code;
@@ -230,7 +231,7 @@ static void deliver_task_gate(struct soft_cpu *cpu, const struct gate *g,
 }
 
 static void deliver_protected(struct soft_cpu *cpu, int vector, bool software,
-			      bool has_error, u32 error_code, u32 return_eip)
+			      bool has_error, u32 error_code, u64 return_eip)
 {
 	u32 ext = software ? 0 : 1;
 	struct gate g = read_gate(cpu, vector, ext);
@@ -282,7 +283,7 @@ static void deliver_protected(struct soft_cpu *cpu, int vector, bool software,
 }
 
 void cpu_deliver_interrupt(struct soft_cpu *cpu, int vector, bool software,
-			   bool has_error, u32 error_code, u32 return_eip)
+			   bool has_error, u32 error_code, u64 return_eip)
 {
 	cpu->s.halted = false;
 	/*
@@ -324,7 +325,7 @@ void cpu_deliver_fault(struct soft_cpu *cpu)
 	volatile int vector = cpu->fault_vector;
 	volatile bool has_error = cpu->fault_has_error;
 	volatile u32 error = cpu->fault_error;
-	volatile u32 return_eip = cpu->insn_eip;
+	volatile u64 return_eip = cpu->insn_eip;
 
 	/* The 8086 reports a divide error after the instruction. */
 	if (vector == EXC_DE && is_8086(cpu))
@@ -332,7 +333,8 @@ void cpu_deliver_fault(struct soft_cpu *cpu)
 	/* On the real-mode 8086/286, no error codes are pushed. */
 	if (!cpu->pe)
 		has_error = false;
-	cpu->s.eip = cpu->insn_eip;
+	cpu_trace_fault(cpu, vector, has_error, error);
+	cpu->s.rip = cpu->insn_eip;
 	cpu->s.gpr[R_ESP] = cpu->insn_esp;
 	for (;;) {
 		if (!setjmp(cpu->unwind)) {
@@ -344,10 +346,13 @@ void cpu_deliver_fault(struct soft_cpu *cpu)
 		}
 		/* A fault while delivering the previous one. */
 		if (cpu->delivering == EXC_DF) {
+			cpu_trace_shutdown(cpu);
 			cpu->shutdown = true;
 			cpu->delivering = -1;
 			return;
 		}
+		cpu_trace_fault(cpu, cpu->fault_vector, cpu->fault_has_error,
+				cpu->fault_error);
 		if (makes_double_fault(cpu->delivering, cpu->fault_vector)) {
 			vector = EXC_DF;
 			error = 0;

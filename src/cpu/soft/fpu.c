@@ -43,7 +43,7 @@
 
 #define ENV16_SIZE 14
 #define ENV32_SIZE 28
-#define FXSAVE_USED 288 /* the rest of the 512 bytes is reserved */
+#define FXSAVE_USED 416 /* to XMM15; the rest of the 512 bytes is reserved */
 #define FX_ST 32
 #define FX_XMM 160
 
@@ -257,7 +257,7 @@ static void fpu_check_pending(struct soft_cpu *cpu)
 
 /* --- memory --- */
 
-static void fpu_read_bytes(struct soft_cpu *cpu, int seg, u32 off, u8 *buf,
+static void fpu_read_bytes(struct soft_cpu *cpu, int seg, u64 off, u8 *buf,
 			   unsigned n)
 {
 	unsigned i = 0;
@@ -268,7 +268,7 @@ static void fpu_read_bytes(struct soft_cpu *cpu, int seg, u32 off, u8 *buf,
 		put_le16(buf + i, mem_read16(cpu, seg, off + i));
 }
 
-static void fpu_write_bytes(struct soft_cpu *cpu, int seg, u32 off,
+static void fpu_write_bytes(struct soft_cpu *cpu, int seg, u64 off,
 			    const u8 *buf, unsigned n)
 {
 	unsigned i = 0;
@@ -1421,7 +1421,19 @@ void fpu_fwait(struct soft_cpu *cpu)
 
 /* --- FXSAVE/FXRSTOR (SDM vol. 2, FXSAVE, table 3-53) --- */
 
-static void fx_check(struct soft_cpu *cpu, int seg, u32 off)
+/* XMM registers in the image: 16 in 64-bit mode (SDM table 3-56). */
+static unsigned fx_nxmm(const struct soft_cpu *cpu)
+{
+	return cpu->code64 ? 16 : 8;
+}
+
+/* Bytes of the image written and read: the rest is left alone. */
+static unsigned fx_used(const struct soft_cpu *cpu)
+{
+	return FX_XMM + 16 * fx_nxmm(cpu);
+}
+
+static void fx_check(struct soft_cpu *cpu, int seg, u64 off)
 {
 	if (is_286_or_older(cpu))
 		undefined_opcode(cpu);
@@ -1436,7 +1448,7 @@ static void fx_check(struct soft_cpu *cpu, int seg, u32 off)
  * not empty; the registers are in stack order. The XMM registers are
  * saved whether or not CR4.OSFXSR is set, which the SDM permits.
  */
-void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off)
+void fpu_fxsave(struct soft_cpu *cpu, int seg, u64 off)
 {
 	const struct x86_fpu_state *f = &cpu->s.fpu;
 	u8 img[FXSAVE_USED] = {0};
@@ -1456,11 +1468,11 @@ void fpu_fxsave(struct soft_cpu *cpu, int seg, u32 off)
 	for (i = 0; i < 8; i++)
 		memcpy(img + FX_ST + 16 * i, f->st[st_phys(cpu, i)], 10);
 	/* Outside 64-bit mode the image holds XMM0-7 only. */
-	memcpy(img + FX_XMM, f->xmm, 8 * sizeof(f->xmm[0]));
-	fpu_write_bytes(cpu, seg, off, img, sizeof(img));
+	memcpy(img + FX_XMM, f->xmm, fx_nxmm(cpu) * sizeof(f->xmm[0]));
+	fpu_write_bytes(cpu, seg, off, img, fx_used(cpu));
 }
 
-void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off)
+void fpu_fxrstor(struct soft_cpu *cpu, int seg, u64 off)
 {
 	struct x86_fpu_state *f = &cpu->s.fpu;
 	u8 img[FXSAVE_USED];
@@ -1468,7 +1480,8 @@ void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off)
 	u32 mxcsr;
 
 	fx_check(cpu, seg, off);
-	fpu_read_bytes(cpu, seg, off, img, sizeof(img));
+	memset(img, 0, sizeof(img));
+	fpu_read_bytes(cpu, seg, off, img, fx_used(cpu));
 	mxcsr = get_le32(img + 24);
 	if (mxcsr & ~MXCSR_MASK)
 		cpu_fault(cpu, EXC_GP, 0);
@@ -1482,7 +1495,7 @@ void fpu_fxrstor(struct soft_cpu *cpu, int seg, u32 off)
 	f->mxcsr = mxcsr;
 	for (i = 0; i < 8; i++)
 		memcpy(f->st[st_phys(cpu, i)], img + FX_ST + 16 * i, 10);
-	memcpy(f->xmm, img + FX_XMM, 8 * sizeof(f->xmm[0]));
+	memcpy(f->xmm, img + FX_XMM, fx_nxmm(cpu) * sizeof(f->xmm[0]));
 	fpu_load_tags(cpu, img[4]);
 	fpu_update_es(cpu);
 }

@@ -104,8 +104,8 @@ void icache_note_write(struct soft_cpu *cpu, const u8 *p, u64 len)
 bool icache_map_fetch_page(struct soft_cpu *cpu)
 {
 	struct icache *ic = &cpu->icache;
-	u32 lin = cpu->s.seg[S_CS].base + cpu->s.eip;
-	u32 page = lin & ~(MEM_PAGE_SIZE - 1);
+	u64 lin = code_linear(cpu);
+	u64 page = lin & ~(u64)(MEM_PAGE_SIZE - 1);
 	const struct tlb_entry *t;
 	const u8 *host;
 	u64 off;
@@ -142,7 +142,7 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 {
 	struct icache *ic = &cpu->icache;
 	const struct x86_segment *cs = &cpu->s.seg[S_CS];
-	u32 eip = cpu->s.eip, lin = cs->base + eip, in_page = lin & 0xfff;
+	u32 eip = cpu->s.eip, in_page = code_linear(cpu) & 0xfff;
 	struct icache_entry *e;
 	const u8 *host;
 	u32 gen;
@@ -156,8 +156,9 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 	gen = cpu->fetch_gen ? cpu->fetch_gen[in_page >> ICACHE_LINE_SHIFT] : 0;
 	e = &ic->entries[icache_hash(host)];
 	if (likely(e->key == host && e->gen == gen &&
-		   e->code32 == cpu->code32)) {
-		if (!is_8086(cpu) && eip + e->in.len - 1 > cs->limit)
+		   e->code32 == cpu->code_mode)) {
+		if (!is_8086(cpu) && !cpu->code64 &&
+		    eip + e->in.len - 1 > cs->limit)
 			return NULL; /* let the decoder raise the #GP */
 		return &e->in;
 	}
@@ -165,7 +166,7 @@ struct insn *icache_fetch_slow(struct soft_cpu *cpu)
 	decode(cpu, &e->in);
 	e->key = host;
 	e->gen = gen;
-	e->code32 = cpu->code32;
+	e->code32 = cpu->code_mode;
 	icache_mark_code(cpu, host);
 	return &e->in;
 }

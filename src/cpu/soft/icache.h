@@ -22,13 +22,14 @@ static inline unsigned icache_hash(const u8 *p)
 static inline __attribute__((always_inline)) struct insn *
 icache_fetch(struct soft_cpu *cpu)
 {
-	u32 eip = cpu->s.eip, lin = cpu->s.seg[S_CS].base + eip;
+	u32 eip = cpu->s.eip;
+	u64 lin = code_linear(cpu);
 	u32 in_page = lin & 0xfff;
 	const struct icache_entry *e;
 	const u8 *host;
 	u32 gen;
 
-	if (unlikely((lin & ~0xfffu) != cpu->fetch_page ||
+	if (unlikely((lin & ~(u64)0xfff) != cpu->fetch_page ||
 		     in_page > MEM_PAGE_SIZE - INSN_MAX_LEN ||
 		     (!cpu->code32 && eip > 0xffff - INSN_MAX_LEN)))
 		return icache_fetch_slow(cpu);
@@ -37,9 +38,9 @@ icache_fetch(struct soft_cpu *cpu)
 			     : 0;
 	e = &cpu->icache.entries[icache_hash(host)];
 	if (likely(e->key == host && e->gen == gen &&
-		   e->code32 == cpu->code32 &&
+		   e->code32 == cpu->code_mode &&
 		   (eip + e->in.len - 1 <= cpu->s.seg[S_CS].limit ||
-		    is_8086(cpu))))
+		    is_8086(cpu) || cpu->code64)))
 		return (struct insn *)&e->in;
 	return icache_fetch_slow(cpu);
 }

@@ -102,7 +102,7 @@ static struct gate64 read_gate64(struct soft_cpu *cpu, int vector, u32 ext)
 	if (off + 15 > cpu->s.idtr.limit)
 		cpu_fault(cpu, EXC_GP, (u32)vector * 8 + 2 + ext);
 	for (i = 0; i < 3; i++)
-		w[i] = sys_read32(cpu, (u32)cpu->s.idtr.base + off + 4 * i);
+		w[i] = sys_read32(cpu, cpu->s.idtr.base + off + 4 * i);
 	g.sel = (u16)(w[0] >> 16);
 	g.offset = (w[0] & 0xffff) | (w[1] & 0xffff0000u) | (u64)w[2] << 32;
 	g.type = (w[1] >> 8) & 0x1f;
@@ -123,8 +123,7 @@ static u64 tss64_read(struct soft_cpu *cpu, u32 off, u32 ext)
 
 	if (off + 7 > tr->limit)
 		cpu_fault(cpu, EXC_TS, (tr->selector & ~3u) + ext);
-	return sys_read32(cpu, (u32)tr->base + off) |
-	       (u64)sys_read32(cpu, (u32)tr->base + off + 4) << 32;
+	return sys_read64(cpu, tr->base + off);
 }
 
 /* The handler's code segment: present, 64-bit (L=1, D=0), DPL <= CPL. */
@@ -144,8 +143,7 @@ static void gate64_target(struct soft_cpu *cpu, u16 sel, u32 ext, u32 *lo,
 
 static void write64(struct soft_cpu *cpu, u64 lin, u64 v)
 {
-	sys_write32(cpu, (u32)lin, (u32)v);
-	sys_write32(cpu, (u32)lin + 4, (u32)(v >> 32));
+	sys_write64(cpu, lin, v);
 }
 
 /*
@@ -163,7 +161,7 @@ static void write64(struct soft_cpu *cpu, u64 lin, u64 v)
  * decoder yet): CPU_MODEL_X86_64 is for unit tests only.
  */
 void deliver_long(struct soft_cpu *cpu, int vector, bool software,
-		  bool has_error, u32 error_code, u32 return_eip)
+		  bool has_error, u32 error_code, u64 return_eip)
 {
 	u32 ext = software ? 0 : 1, lo, hi;
 	struct gate64 g = read_gate64(cpu, vector, ext);
@@ -189,7 +187,7 @@ void deliver_long(struct soft_cpu *cpu, int vector, bool software,
 	rsp &= ~0xfull;
 	if (has_error)
 		frame[n++] = error_code;
-	frame[n++] = return_eip | (cpu->s.rip & ~0xffffffffull);
+	frame[n++] = return_eip;
 	frame[n++] = cpu->s.seg[S_CS].selector;
 	frame[n++] = read_eflags(cpu);
 	frame[n++] = cpu->s.gpr[R_ESP];
@@ -211,4 +209,85 @@ void deliver_long(struct soft_cpu *cpu, int vector, bool software,
 	if (!(g.type & 1))
 		cpu->s.eflags &= ~FL_IF;
 	cpu_update_mode(cpu);
+}
+
+/* A flat code or stack segment as SYSCALL/SYSRET load it. */
+static struct x86_segment flat_segment(u16 sel, unsigned dpl, u16 type_bits)
+{
+	return (struct x86_segment){
+		sel, 0, 0xffffffffu,
+		(u16)(SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G |
+		      dpl << SEG_ATTR_DPL_SHIFT | type_bits)
+	};
+}
+
+/*
+ * SYSCALL (SDM vol. 2, SYSCALL; AMD APM vol. 3): RCX = the next RIP, R11
+ * = RFLAGS, RIP = LSTAR, RFLAGS &= ~SFMASK, CS and SS from STAR[47:32]
+ * as flat ring-0 segments. As on Intel processors, SYSCALL exists only in
+ * 64-bit mode (AMD also allows it in legacy and compatibility mode, with
+ * CSTAR); elsewhere it is #UD, as it is with EFER.SCE clear.
+ */
+void exec_syscall(struct soft_cpu *cpu)
+{
+	u16 sel = (u16)(cpu->s.star >> 32) & ~3u;
+
+	if (!cpu->code64 || !(cpu->s.efer & EFER_SCE))
+		cpu_fault_noerr(cpu, EXC_UD);
+	cpu->s.gpr[R_ECX] = cpu->s.rip;
+	cpu->s.gpr[R_R11] = read_eflags(cpu) & ~FL_RF;
+	cpu->s.rip = cpu->s.lstar;
+	cpu->s.eflags &= ~((u32)cpu->s.sfmask | FL_RF | FL_VM);
+	cpu->s.eflags |= 2;
+	cpu->s.seg[S_CS] = flat_segment(sel, 0, SEG_ATTR_L | 0xb);
+	cpu->s.seg[S_SS] = flat_segment((u16)(sel + 8), 0, SEG_ATTR_DB | 0x3);
+	cpu_update_mode(cpu);
+}
+
+/*
+ * SYSRET: back to CPL 3, RFLAGS from R11; with REX.W to 64-bit code at
+ * RCX (CS = STAR[63:48] + 16), else to compatibility mode at ECX (CS =
+ * STAR[63:48]); SS = STAR[63:48] + 8. A non-canonical RCX is #GP(0) at
+ * CPL 0 before anything changes, as on Intel processors (AMD loads it
+ * and faults at CPL 3 on the next fetch): the choice Linux's entry code
+ * defends against either way.
+ */
+void exec_sysret(struct soft_cpu *cpu, unsigned osize)
+{
+	u16 sel = (u16)(cpu->s.star >> 48);
+	u64 rip = cpu->s.gpr[R_ECX];
+
+	if (!cpu->code64 || !(cpu->s.efer & EFER_SCE))
+		cpu_fault_noerr(cpu, EXC_UD);
+	if (cpu->cpl)
+		cpu_fault(cpu, EXC_GP, 0);
+	if (osize == 8) {
+		if (!is_canonical(rip))
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.seg[S_CS] = flat_segment((u16)((sel + 16) | 3), 3,
+						SEG_ATTR_L | 0xb);
+	} else {
+		rip = (u32)rip;
+		cpu->s.seg[S_CS] =
+			flat_segment((u16)(sel | 3), 3, SEG_ATTR_DB | 0xb);
+	}
+	cpu->s.seg[S_SS] =
+		flat_segment((u16)((sel + 8) | 3), 3, SEG_ATTR_DB | 0x3);
+	cpu->lazy.op = LAZY_NONE;
+	cpu->s.eflags = ((u32)cpu->s.gpr[R_R11] & 0x3c7fd7u) | 2;
+	cpu->s.rip = rip;
+	cpu_update_mode(cpu);
+}
+
+/* SWAPGS (0F 01 F8): 64-bit mode, CPL 0; GS.base <-> KERNEL_GS_BASE. */
+void exec_swapgs(struct soft_cpu *cpu)
+{
+	u64 t = cpu->s.seg[S_GS].base;
+
+	if (!cpu->code64)
+		cpu_fault_noerr(cpu, EXC_UD);
+	if (cpu->cpl)
+		cpu_fault(cpu, EXC_GP, 0);
+	cpu->s.seg[S_GS].base = cpu->s.kernel_gs_base;
+	cpu->s.kernel_gs_base = t;
 }

@@ -40,7 +40,7 @@ void cpu_tlb_flush(struct soft_cpu *cpu)
 			};
 }
 
-void mmu_invlpg(struct soft_cpu *cpu, u32 lin)
+void mmu_invlpg(struct soft_cpu *cpu, u64 lin)
 {
 	unsigned i = (lin >> 12) & (TLB_SIZE - 1);
 
@@ -66,7 +66,7 @@ static u32 phys_read32(struct soft_cpu *cpu, u64 pa)
 	return (u32)mem_read(cpu->env.mem, pa & cpu->addr_mask, 4);
 }
 
-__attribute__((noreturn)) static void page_fault(struct soft_cpu *cpu, u32 lin,
+__attribute__((noreturn)) static void page_fault(struct soft_cpu *cpu, u64 lin,
 						 u32 err)
 {
 	cpu->s.cr2 = lin;
@@ -85,7 +85,7 @@ static u32 pf_code(unsigned acc, bool present)
 }
 
 /* Rights of a translation: the AND of W and U over all levels. */
-static void check_rights(struct soft_cpu *cpu, u32 lin, unsigned acc,
+static void check_rights(struct soft_cpu *cpu, u64 lin, unsigned acc,
 			 bool writable, bool user, bool nx)
 {
 	u32 err = pf_code(acc, true);
@@ -111,7 +111,7 @@ static void set_ad64(struct soft_cpu *cpu, u64 pa, u64 entry, u64 bits)
 		mem_write(cpu->env.mem, pa & cpu->addr_mask, entry | bits, 8);
 }
 
-static u64 walk32(struct soft_cpu *cpu, u32 lin, unsigned acc)
+static u64 walk32(struct soft_cpu *cpu, u64 lin, unsigned acc)
 {
 	u64 pde_pa = (cpu->s.cr3 & 0xfffff000u) + ((lin >> 22) << 2);
 	u32 pde = phys_read32(cpu, pde_pa), pte;
@@ -149,7 +149,7 @@ static u64 pae_reserved(struct soft_cpu *cpu, bool leaf_large)
 	return rsvd;
 }
 
-static void pae_check_entry(struct soft_cpu *cpu, u32 lin, unsigned acc, u64 e,
+static void pae_check_entry(struct soft_cpu *cpu, u64 lin, unsigned acc, u64 e,
 			    bool leaf_large)
 {
 	if (!(e & PTE_P))
@@ -158,7 +158,7 @@ static void pae_check_entry(struct soft_cpu *cpu, u32 lin, unsigned acc, u64 e,
 		page_fault(cpu, lin, pf_code(acc, true) | PF_RSVD);
 }
 
-static u64 walk_pae(struct soft_cpu *cpu, u32 lin, unsigned acc)
+static u64 walk_pae(struct soft_cpu *cpu, u64 lin, unsigned acc)
 {
 	u64 pdpte = phys_read64(cpu, (cpu->s.cr3 & 0xffffffe0u) +
 					     ((lin >> 30) << 3));
@@ -209,10 +209,10 @@ static u64 walk_long(struct soft_cpu *cpu, u64 lin, unsigned acc)
 		e[level] = phys_read64(cpu, pa[level]);
 		large = level == 2 && (e[level] & PTE_PS);
 		if (!(e[level] & PTE_P))
-			page_fault(cpu, (u32)lin, pf_code(acc, false));
+			page_fault(cpu, lin, pf_code(acc, false));
 		if ((e[level] & pae_reserved(cpu, large)) ||
 		    (level < 2 && (e[level] & PTE_PS)))
-			page_fault(cpu, (u32)lin,
+			page_fault(cpu, lin,
 				   pf_code(acc, true) | PF_RSVD);
 		all &= e[level];
 		any_nx |= e[level] & PTE_NX;
@@ -222,7 +222,7 @@ static u64 walk_long(struct soft_cpu *cpu, u64 lin, unsigned acc)
 		}
 		table = e[level] & PAE_ADDR_MASK;
 	}
-	check_rights(cpu, (u32)lin, acc, all & PTE_W, all & PTE_U,
+	check_rights(cpu, lin, acc, all & PTE_W, all & PTE_U,
 		     (cpu->s.efer & EFER_NXE) && any_nx);
 	for (level = 0; level < last; level++)
 		set_ad64(cpu, pa[level], e[level], PTE_A);
@@ -232,18 +232,18 @@ static u64 walk_long(struct soft_cpu *cpu, u64 lin, unsigned acc)
 	return (e[3] & PAE_ADDR_MASK) | (lin & 0xfff);
 }
 
-u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc)
+u64 mmu_translate(struct soft_cpu *cpu, u64 lin, unsigned acc)
 {
 	u64 pa;
 
 	if (!(cpu->s.cr0 & CR0_PG))
-		pa = lin;
+		pa = (u32)lin;
 	else if (long_mode_active(cpu))
 		pa = walk_long(cpu, lin, acc);
 	else if (cpu->s.cr4 & CR4_PAE)
-		pa = walk_pae(cpu, lin, acc);
+		pa = walk_pae(cpu, (u32)lin, acc);
 	else
-		pa = walk32(cpu, lin, acc);
+		pa = walk32(cpu, (u32)lin, acc);
 	return pa & cpu->addr_mask;
 }
 
@@ -252,12 +252,12 @@ u64 mmu_translate(struct soft_cpu *cpu, u32 lin, unsigned acc)
  * enters the write set only when the walk has already set its dirty bit
  * (the walk for a write does that), so later writes need no walk.
  */
-static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
+static u64 tlb_fill(struct soft_cpu *cpu, u64 lin, unsigned acc)
 {
 	u64 pa = mmu_translate(cpu, lin, acc);
 	bool user = acc & ACC_USER;
 	struct tlb_entry *e = tlb_entry_for(cpu, lin, user);
-	u32 tag = lin & ~0xfffu;
+	u64 tag = lin & ~(u64)0xfff;
 	bool write = acc & ACC_WRITE;
 	u8 *host = mem_page_ptr(cpu->env.mem, pa, write);
 
@@ -292,21 +292,31 @@ static u64 tlb_fill(struct soft_cpu *cpu, u32 lin, unsigned acc)
 	return pa;
 }
 
-u32 lin_read_slow(struct soft_cpu *cpu, u32 lin, unsigned size, bool user)
+/*
+ * The linear address n bytes after lin: outside 64-bit mode linear
+ * addresses wrap at 4 GiB.
+ */
+static u64 lin_next(const struct soft_cpu *cpu, u64 lin, unsigned n)
 {
-	u32 v = 0;
+	return cpu->code64 ? lin + n : (u32)(lin + n);
+}
+
+u64 lin_read_slow(struct soft_cpu *cpu, u64 lin, unsigned size, bool user)
+{
+	u64 v = 0;
 	unsigned i;
 
 	if (((lin & 0xfff) + size) > 0x1000) {
 		for (i = 0; i < size; i++)
-			v |= (u32)lin_read8(cpu, lin + i, user) << (8 * i);
+			v |= (u64)lin_read8(cpu, lin_next(cpu, lin, i), user)
+			     << (8 * i);
 		return v;
 	}
-	return (u32)mem_read(cpu->env.mem,
+	return mem_read(cpu->env.mem,
 			     tlb_fill(cpu, lin, user ? ACC_USER : 0), size);
 }
 
-void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
+void lin_write_slow(struct soft_cpu *cpu, u64 lin, u64 v, unsigned size,
 		    bool user)
 {
 	struct tlb_entry *e;
@@ -317,16 +327,17 @@ void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
 	if (((lin & 0xfff) + size) > 0x1000) {
 		/* Both pages must be writable before any byte is stored. */
 		mmu_translate(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
-		mmu_translate(cpu, lin + size - 1,
+		mmu_translate(cpu, lin_next(cpu, lin, size - 1),
 			      ACC_WRITE | (user ? ACC_USER : 0));
 		for (i = 0; i < size; i++)
-			lin_write8(cpu, lin + i, (u8)(v >> (8 * i)), user);
+			lin_write8(cpu, lin_next(cpu, lin, i), (u8)(v >> (8 * i)),
+				   user);
 		return;
 	}
 	e = tlb_entry_for(cpu, lin, user);
-	if (e->write_tag != ((lin & ~0xfffu) | TLB_CODE)) {
+	if (e->write_tag != ((lin & ~(u64)0xfff) | TLB_CODE)) {
 		pa = tlb_fill(cpu, lin, ACC_WRITE | (user ? ACC_USER : 0));
-		if (e->write_tag != ((lin & ~0xfffu) | TLB_CODE)) {
+		if (e->write_tag != ((lin & ~(u64)0xfff) | TLB_CODE)) {
 			/* Not cached code: MMIO, ROM, or a first write. */
 			mem_write(cpu->env.mem, pa, v, size);
 			return;
@@ -339,56 +350,86 @@ void lin_write_slow(struct soft_cpu *cpu, u32 lin, u32 v, unsigned size,
 		*host = (u8)v;
 	else if (size == 2)
 		put_le16(host, (u16)v);
+	else if (size == 4)
+		put_le32(host, (u32)v);
 	else
-		put_le32(host, v);
+		put_le64(host, v);
 }
 
-u8 sys_read8(struct soft_cpu *cpu, u32 lin)
+u8 sys_read8(struct soft_cpu *cpu, u64 lin)
 {
 	return lin_read8(cpu, lin, false);
 }
 
-u16 sys_read16(struct soft_cpu *cpu, u32 lin)
+u16 sys_read16(struct soft_cpu *cpu, u64 lin)
 {
 	return lin_read16(cpu, lin, false);
 }
 
-u32 sys_read32(struct soft_cpu *cpu, u32 lin)
+u64 sys_read64(struct soft_cpu *cpu, u64 lin)
+{
+	return lin_read64(cpu, lin, false);
+}
+
+void sys_write64(struct soft_cpu *cpu, u64 lin, u64 v)
+{
+	lin_write64(cpu, lin, v, false);
+}
+
+u32 sys_read32(struct soft_cpu *cpu, u64 lin)
 {
 	return lin_read32(cpu, lin, false);
 }
 
-void sys_write8(struct soft_cpu *cpu, u32 lin, u8 v)
+void sys_write8(struct soft_cpu *cpu, u64 lin, u8 v)
 {
 	lin_write8(cpu, lin, v, false);
 }
 
-void sys_write16(struct soft_cpu *cpu, u32 lin, u16 v)
+void sys_write16(struct soft_cpu *cpu, u64 lin, u16 v)
 {
 	lin_write16(cpu, lin, v, false);
 }
 
-void sys_write32(struct soft_cpu *cpu, u32 lin, u32 v)
+void sys_write32(struct soft_cpu *cpu, u64 lin, u32 v)
 {
 	lin_write32(cpu, lin, v, false);
 }
 
-u8 fetch8(struct soft_cpu *cpu, u32 eip)
+u8 fetch8(struct soft_cpu *cpu, u64 eip)
 {
 	const struct x86_segment *cs = &cpu->s.seg[S_CS];
 	bool user = cpu->cpl == 3;
-	u32 lin;
+	u64 lin;
 	struct tlb_entry *e;
 
-	if (!is_8086(cpu) && eip > cs->limit)
-		cpu_fault(cpu, EXC_GP, 0);
-	lin = cs->base + eip;
+	if (cpu->code64) {
+		/* 64-bit code: CS has no base or limit (SDM vol. 3, 3.4.4) */
+		if (!is_canonical(eip))
+			cpu_fault(cpu, EXC_GP, 0);
+		lin = eip;
+	} else {
+		if (!is_8086(cpu) && (u32)eip > cs->limit)
+			cpu_fault(cpu, EXC_GP, 0);
+		lin = (u32)(cs->base + (u32)eip);
+	}
 	e = tlb_entry_for(cpu, lin, user);
-	if (likely(e->exec_tag == (lin & ~0xfffu)))
+	if (likely(e->exec_tag == (lin & ~(u64)0xfff)))
 		return *(u8 *)(e->addend + lin);
 	return (u8)mem_read(
 		cpu->env.mem,
 		tlb_fill(cpu, lin, ACC_EXEC | (user ? ACC_USER : 0)), 1);
+}
+
+u64 seg_linear64(struct soft_cpu *cpu, int seg, u64 off, unsigned size)
+{
+	u64 lin = off;
+
+	if (seg == S_FS || seg == S_GS)
+		lin += cpu->s.seg[seg].base;
+	if (unlikely(!is_canonical(lin) || !is_canonical(lin + size - 1)))
+		cpu_fault(cpu, seg == S_SS ? EXC_SS : EXC_GP, 0);
+	return lin;
 }
 
 /* #GP(0), or #SS(0) for the stack segment (SDM vol. 3, 6.15). */

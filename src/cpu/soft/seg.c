@@ -21,7 +21,8 @@ void desc_to_segment(u32 lo, u32 hi, u16 sel, struct x86_segment *out)
 /* Read the 8-byte descriptor sel names; false if outside its table. */
 bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi)
 {
-	u32 base, limit, off = sel & ~7u;
+	u64 base; /* 64-bit in IA-32e mode */
+	u32 limit, off = sel & ~7u;
 
 	if (sel & 4) {
 		if (!(cpu->s.ldtr.attr & SEG_ATTR_P))
@@ -41,7 +42,7 @@ bool desc_fetch(struct soft_cpu *cpu, u16 sel, u32 *lo, u32 *hi)
 
 void desc_set_accessed(struct soft_cpu *cpu, u16 sel, u32 hi)
 {
-	u32 base = sel & 4 ? cpu->s.ldtr.base : cpu->s.gdtr.base;
+	u64 base = sel & 4 ? cpu->s.ldtr.base : cpu->s.gdtr.base;
 
 	if (!(hi & 0x100))
 		sys_write8(cpu, base + (sel & ~7u) + 5, (u8)((hi >> 8) | 1));
@@ -75,6 +76,16 @@ static void seg_load_ss(struct soft_cpu *cpu, u16 sel)
 	unsigned rpl = sel & 3, dpl;
 	struct x86_segment *sg = &cpu->s.seg[S_SS];
 
+	/* 64-bit mode: a null SS is allowed below CPL 3 (SDM vol. 3, 5.4.1.1) */
+	if (!(sel & ~3u) && cpu->code64 && cpu->cpl < 3 && rpl == cpu->cpl) {
+		*sg = (struct x86_segment){
+			.selector = sel,
+			.attr = (u16)(SEG_ATTR_P | SEG_ATTR_S | 0x3 |
+				      rpl << SEG_ATTR_DPL_SHIFT),
+		};
+		cpu_update_mode(cpu);
+		return;
+	}
 	if (!(sel & ~3u))
 		cpu_fault(cpu, EXC_GP, 0);
 	if (!desc_fetch(cpu, sel, &lo, &hi))

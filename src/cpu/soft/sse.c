@@ -25,7 +25,7 @@ static unsigned mandatory_prefix(const struct soft_cpu *cpu,
 	if (in->rep == 0xf2)
 		return PFX_F2;
 	/* 66 toggled the operand size away from the mode's default */
-	return (in->osize == 2) == cpu->code32 ? PFX_66 : PFX_NONE;
+	return in->opsize_prefix ? PFX_66 : PFX_NONE;
 }
 
 static void mmx_check(struct soft_cpu *cpu)
@@ -131,7 +131,7 @@ static void mem_store(struct soft_cpu *cpu, const struct insn *in,
 		      const union xmm *v, unsigned len, bool aligned)
 {
 	unsigned i;
-	u32 last = cpu->ea + len - 1;
+	u64 last = cpu->ea + len - 1;
 
 	check_align(cpu, in, len, aligned);
 	if (len > 4) {
@@ -308,7 +308,7 @@ static void exec_maskmov(struct soft_cpu *cpu, struct insn *in, bool xmm)
 {
 	unsigned len = xmm ? 16 : 8, i;
 	union xmm v, m;
-	u32 edi = in->asize == 2 ? (u16)cpu->s.gpr[R_EDI] : cpu->s.gpr[R_EDI];
+	u64 edi = cpu->s.gpr[R_EDI] & size_mask(in->asize);
 
 	if (in->mod != 3)
 		undefined_opcode(cpu);
@@ -334,25 +334,31 @@ static bool exec_int_move(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	union xmm v = {0};
 
 	switch (op << 2 | pfx) {
-	case 0x6e << 2 | PFX_NONE: /* MOVD mm, r/m32 */
+	case 0x6e << 2 | PFX_NONE: /* MOVD mm, r/m32; REX.W: MOVQ r/m64 */
 		mmx_check(cpu);
-		v.ud[0] = rm_read(cpu, in, 4);
+		v.uq[0] = rm_read(cpu, in, in->osize == 8 ? 8 : 4);
 		mm_set(cpu, in->reg, &v);
 		break;
-	case 0x6e << 2 | PFX_66: /* MOVD xmm, r/m32 */
+	case 0x6e << 2 | PFX_66: /* MOVD xmm, r/m32; REX.W: MOVQ r/m64 */
 		sse_check(cpu);
-		v.ud[0] = rm_read(cpu, in, 4);
+		v.uq[0] = rm_read(cpu, in, in->osize == 8 ? 8 : 4);
 		xmm_set(cpu, in->reg, &v);
 		break;
 	case 0x7e << 2 | PFX_NONE: /* MOVD r/m32, mm */
 		mmx_check(cpu);
 		v = mm_get(cpu, in->reg);
-		rm_write(cpu, in, v.ud[0], 4);
+		if (in->osize == 8)
+			rm_write(cpu, in, v.uq[0], 8);
+		else
+			rm_write(cpu, in, v.ud[0], 4);
 		mmx_enter(cpu);
 		break;
 	case 0x7e << 2 | PFX_66: /* MOVD r/m32, xmm */
 		sse_check(cpu);
-		rm_write(cpu, in, xmm_get(cpu, in->reg).ud[0], 4);
+		if (in->osize == 8)
+			rm_write(cpu, in, xmm_get(cpu, in->reg).uq[0], 8);
+		else
+			rm_write(cpu, in, xmm_get(cpu, in->reg).ud[0], 4);
 		break;
 	case 0x7e << 2 | PFX_F3: /* MOVQ xmm, xmm/m64 */
 		sse_check(cpu);
@@ -618,18 +624,18 @@ static bool exec_sse_move(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 
 static void exec_popcnt(struct soft_cpu *cpu, struct insn *in)
 {
-	u32 v = rm_read(cpu, in, in->osize);
+	u64 v = rm_read(cpu, in, in->osize);
 
-	reg_write(cpu, in->reg, (u32)__builtin_popcount(v), in->osize);
+	reg_write(cpu, in->reg, (u64)__builtin_popcountll(v), in->osize);
 	set_arith_flags(cpu, v ? 0 : FL_ZF);
 }
 
 static void exec_crc32(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = (in->op & 1) ? in->osize : 1;
-	u32 v = rm_read(cpu, in, size);
+	u64 v = rm_read(cpu, in, size);
 
-	cpu->s.gpr[in->reg] = crc32c(cpu->s.gpr[in->reg], v, size);
+	cpu->s.gpr[in->reg] = crc32c((u32)cpu->s.gpr[in->reg], v, size);
 }
 
 /* --- 0F 38 --- */
@@ -717,9 +723,9 @@ static void exec_pextr(struct soft_cpu *cpu, struct insn *in)
 {
 	static const u8 size[4] = {1, 2, 4, 4};
 	u8 op = (u8)in->op, imm = (u8)in->imm;
-	unsigned n = size[op & 3];
+	unsigned n = (op & 3) == 2 && in->osize == 8 ? 8 : size[op & 3];
 	union xmm s;
-	u32 v = 0;
+	u64 v = 0; /* PEXTRQ with REX.W */
 
 	sse_check(cpu);
 	s = xmm_get(cpu, in->reg);
@@ -750,11 +756,26 @@ static void exec_pinsr(struct soft_cpu *cpu, struct insn *in)
 		d.ub[imm & 15] = in->mod == 3 ?
 					 (u8)cpu->s.gpr[in->rm] :
 					 mem_read8(cpu, in->seg, cpu->ea);
+	} else if (in->osize == 8) { /* PINSRQ */
+		d.uq[imm & 1] = rm_read(cpu, in, 8);
 	} else { /* PINSRD */
 		s.ud[0] = rm_read(cpu, in, 4);
 		d.ud[imm & 3] = s.ud[0];
 	}
 	xmm_set(cpu, in->reg, &d);
+}
+
+/*
+ * An explicit length of PCMPESTRI/M: EAX/EDX, or RAX/RDX with REX.W
+ * (SDM vol. 2, 4.1.7); clamped to +-16, which pcmpstr() saturates the
+ * same way as the full value.
+ */
+static s32 pcmpstr_len(const struct soft_cpu *cpu, const struct insn *in,
+		       int reg)
+{
+	s64 v = in->osize == 8 ? (s64)cpu->s.gpr[reg] : (s32)cpu->s.gpr[reg];
+
+	return v > 16 ? 16 : v < -16 ? -16 : (s32)v;
 }
 
 static void exec_pcmpstr(struct soft_cpu *cpu, struct insn *in)
@@ -767,8 +788,8 @@ static void exec_pcmpstr(struct soft_cpu *cpu, struct insn *in)
 	sse_check(cpu);
 	a = xmm_get(cpu, in->reg);
 	b = sse_rm(cpu, in, 16, false);
-	flags = pcmpstr(&a, &b, imm, expl, (s32)cpu->s.gpr[R_EAX],
-			(s32)cpu->s.gpr[R_EDX], mask, &m, &index);
+	flags = pcmpstr(&a, &b, imm, expl, pcmpstr_len(cpu, in, R_EAX),
+			pcmpstr_len(cpu, in, R_EDX), mask, &m, &index);
 	if (mask)
 		xmm_set(cpu, 0, &m);
 	else
@@ -877,7 +898,11 @@ static bool exec_0f_simd(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	case 0xc3 << 2 | PFX_NONE: /* MOVNTI */
 		if (in->mod == 3)
 			undefined_opcode(cpu);
-		mem_write32(cpu, in->seg, cpu->ea, cpu->s.gpr[in->reg]);
+		if (in->osize == 8) /* REX.W: MOVNTI m64, r64 */
+			mem_write64(cpu, in->seg, cpu->ea, cpu->s.gpr[in->reg]);
+		else
+			mem_write32(cpu, in->seg, cpu->ea,
+				    (u32)cpu->s.gpr[in->reg]);
 		return true;
 	case 0xc4 << 2 | PFX_NONE:
 	case 0xc5 << 2 | PFX_NONE:

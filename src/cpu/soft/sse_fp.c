@@ -352,12 +352,13 @@ static void fp_cvt_from_int(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	sse_check(cpu);
 	d = xmm_get(cpu, in->reg);
 	if (pfx >= PFX_F3) {
-		s.ud[0] = rm_read(cpu, in, 4);
+		/* REX.W: a 64-bit integer source */
+		s.uq[0] = rm_read(cpu, in, in->osize == 8 ? 8 : 4);
 	} else if (in->mod == 3) {
 		/* an MMX register source: the x87 goes to MMX mode */
 		if (cpu->s.cr0 & CR0_TS)
 			cpu_fault_noerr(cpu, EXC_NM);
-		memcpy(s.ub, cpu->s.fpu.st[in->rm], 8);
+		memcpy(s.ub, cpu->s.fpu.st[in->rm & 7], 8);
 		cpu->s.fpu.fsw &= (u16) ~(7u << 11);
 		cpu->s.fpu.ftw = 0;
 	} else {
@@ -371,13 +372,17 @@ static void fp_cvt_from_int(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 		raised = host_leave(old);
 		r = from_pd(x);
 	} else if (pfx == PFX_F2) {
-		__m128d x = _mm_cvtsi32_sd(pd(&d), s.sd[0]);
+		__m128d x = in->osize == 8 ?
+				    _mm_cvtsi64_sd(pd(&d), (s64)s.uq[0]) :
+				    _mm_cvtsi32_sd(pd(&d), s.sd[0]);
 
 		PIN(x);
 		raised = host_leave(old);
 		r = from_pd(x);
 	} else {
-		__m128 x = _mm_cvtsi32_ss(ps(&d), s.sd[0]);
+		__m128 x = pfx == PFX_F3 && in->osize == 8 ?
+				   _mm_cvtsi64_ss(ps(&d), (s64)s.uq[0]) :
+				   _mm_cvtsi32_ss(ps(&d), s.sd[0]);
 
 		if (pfx == PFX_NONE) {
 			__m128 hi = _mm_cvtsi32_ss(ps(&d), s.sd[1]);
@@ -426,6 +431,28 @@ static void fp_cvt_to_int(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	PIN(x);
 	raised = host_leave(old);
 	r = from_pi(x);
+	if (pfx >= PFX_F3 && in->osize == 8) {
+		/* REX.W: to a 64-bit integer */
+		s64 v;
+
+		old = host_enter(cpu->s.fpu.mxcsr);
+		if (pfx == PFX_F2) {
+			__m128d a = pd(&s);
+
+			PIN(a);
+			v = trunc ? _mm_cvttsd_si64(a) : _mm_cvtsd_si64(a);
+		} else {
+			__m128 a = ps(&s);
+
+			PIN(a);
+			v = trunc ? _mm_cvttss_si64(a) : _mm_cvtss_si64(a);
+		}
+		asm volatile("" : "+r"(v));
+		raised = host_leave(old);
+		sse_mxcsr_update(cpu, raised);
+		cpu->s.gpr[in->reg] = (u64)v;
+		return;
+	}
 	if (pfx >= PFX_F3) {
 		/* scalar: only the low element counts; redo it alone */
 		old = host_enter(cpu->s.fpu.mxcsr);
@@ -452,8 +479,8 @@ static void fp_cvt_to_int(struct soft_cpu *cpu, struct insn *in, unsigned pfx)
 	sse_mxcsr_update(cpu, raised);
 	if (cpu->s.cr0 & CR0_TS)
 		cpu_fault_noerr(cpu, EXC_NM);
-	memcpy(cpu->s.fpu.st[in->reg], r.ub, 8);
-	cpu->s.fpu.st[in->reg][8] = cpu->s.fpu.st[in->reg][9] = 0xff;
+	memcpy(cpu->s.fpu.st[in->reg & 7], r.ub, 8);
+	cpu->s.fpu.st[in->reg & 7][8] = cpu->s.fpu.st[in->reg & 7][9] = 0xff;
 	cpu->s.fpu.fsw &= (u16) ~(7u << 11);
 	cpu->s.fpu.ftw = 0;
 }

@@ -1,29 +1,38 @@
 // SPDX-License-Identifier: MIT
 /*
- * The stack: SS-relative pushes and pops, 16- or 32-bit wide per the
- * operand size, with SP or ESP per the B bit of SS (SDM vol. 1, 6.2).
+ * The stack: SS-relative pushes and pops, 16-, 32- or 64-bit wide per the
+ * operand size, with SP, ESP or RSP per the B bit of SS or 64-bit mode
+ * (SDM vol. 1, 6.2; in 64-bit mode the stack is RSP, SS has no base and
+ * the address must be canonical, else #SS(0)).
  */
 #include "cpu/soft/cpu.h"
 
-u32 stack_sp(struct soft_cpu *cpu)
+u64 stack_sp(struct soft_cpu *cpu)
 {
-	return cpu->stack32 ? cpu->s.gpr[R_ESP] : (u16)cpu->s.gpr[R_ESP];
+	if (cpu->code64)
+		return cpu->s.gpr[R_ESP];
+	return cpu->stack32 ? (u32)cpu->s.gpr[R_ESP] : (u16)cpu->s.gpr[R_ESP];
 }
 
-void stack_set_sp(struct soft_cpu *cpu, u32 sp)
+void stack_set_sp(struct soft_cpu *cpu, u64 sp)
 {
-	if (cpu->stack32)
+	if (cpu->code64)
 		cpu->s.gpr[R_ESP] = sp;
+	else if (cpu->stack32)
+		cpu->s.gpr[R_ESP] = (u32)sp;
 	else
-		cpu->s.gpr[R_ESP] = (cpu->s.gpr[R_ESP] & ~0xffffu) | (u16)sp;
+		cpu->s.gpr[R_ESP] =
+			(cpu->s.gpr[R_ESP] & ~(u64)0xffff) | (u16)sp;
 }
 
-void push_sz(struct soft_cpu *cpu, u32 v, unsigned size)
+void push_sz(struct soft_cpu *cpu, u64 v, unsigned size)
 {
-	u32 sp = stack_sp(cpu) - size;
+	u64 sp = stack_sp(cpu) - size;
 
 	if (!cpu->stack32)
 		sp &= 0xffff;
+	else if (!cpu->code64)
+		sp = (u32)sp;
 	mem_write_sz(cpu, S_SS, sp, v, size);
 	stack_set_sp(cpu, sp);
 }
@@ -38,10 +47,10 @@ void push32(struct soft_cpu *cpu, u32 v)
 	push_sz(cpu, v, 4);
 }
 
-u32 pop_sz(struct soft_cpu *cpu, unsigned size)
+u64 pop_sz(struct soft_cpu *cpu, unsigned size)
 {
-	u32 sp = stack_sp(cpu);
-	u32 v = mem_read_sz(cpu, S_SS, sp, size);
+	u64 sp = stack_sp(cpu);
+	u64 v = mem_read_sz(cpu, S_SS, sp, size);
 
 	stack_set_sp(cpu, sp + size);
 	return v;
@@ -54,5 +63,5 @@ u16 pop16(struct soft_cpu *cpu)
 
 u32 pop32(struct soft_cpu *cpu)
 {
-	return pop_sz(cpu, 4);
+	return (u32)pop_sz(cpu, 4);
 }

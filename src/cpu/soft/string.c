@@ -12,19 +12,27 @@
 #define REP_BATCH 4096
 
 struct str_regs {
-	u32 amask; /* SI/DI/CX width */
+	u64 amask; /* SI/DI/CX width */
 	int delta;
 };
 
-static u32 index_reg(const struct soft_cpu *cpu, int r, u32 amask)
+static u64 index_reg(const struct soft_cpu *cpu, int r, u64 amask)
 {
 	return cpu->s.gpr[r] & amask;
 }
 
+/* A 16-bit index keeps the upper bits; a 32-bit one zero-extends. */
+static void index_set(struct soft_cpu *cpu, int r, u64 v, u64 amask)
+{
+	if (amask == 0xffff)
+		cpu->s.gpr[r] = (cpu->s.gpr[r] & ~amask) | (v & amask);
+	else
+		cpu->s.gpr[r] = v & amask;
+}
+
 static void index_step(struct soft_cpu *cpu, int r, const struct str_regs *sr)
 {
-	cpu->s.gpr[r] = (cpu->s.gpr[r] & ~sr->amask) |
-			((cpu->s.gpr[r] + (u32)sr->delta) & sr->amask);
+	index_set(cpu, r, cpu->s.gpr[r] + (u64)(s64)sr->delta, sr->amask);
 }
 
 /*
@@ -32,14 +40,14 @@ static void index_step(struct soft_cpu *cpu, int r, const struct str_regs *sr)
  * 0xFFFF, so the #GP leaves that register advanced (recorded on silicon
  * by the SingleStepTests 80286 suite).
  */
-static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u32 off,
+static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u64 off,
 				unsigned size, const struct str_regs *sr)
 {
 	if (cpu->model == CPU_MODEL_286 && !cpu->pe && size == 2 &&
 	    off == 0xffff) {
 		index_step(cpu, reg, sr);
 		if (cpu->in->rep) /* ... and has counted the iteration */
-			cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~0xffffu) |
+			cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~(u64)0xffff) |
 					    (u16)(cpu->s.gpr[R_ECX] - 1);
 		cpu_fault(cpu, EXC_GP, 0);
 	}
@@ -49,9 +57,9 @@ static void check_286_word_wrap(struct soft_cpu *cpu, int reg, u32 off,
 static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
 			const struct str_regs *sr)
 {
-	u32 si = index_reg(cpu, R_ESI, sr->amask);
-	u32 di = index_reg(cpu, R_EDI, sr->amask);
-	u32 a, b;
+	u64 si = index_reg(cpu, R_ESI, sr->amask);
+	u64 di = index_reg(cpu, R_EDI, sr->amask);
+	u64 a, b;
 	u16 port = (u16)cpu->s.gpr[R_EDX];
 
 	if (in->op != 0x6c && in->op != 0x6d && in->op != 0xaa &&
@@ -118,12 +126,19 @@ static bool string_step(struct soft_cpu *cpu, struct insn *in, unsigned size,
  * and not MMIO). Anything else, faults included, takes the element path,
  * which then finds exactly the state the element path would have left.
  */
-static u32 run_length(const struct soft_cpu *cpu, int seg, u32 off,
+static u64 str_linear(const struct soft_cpu *cpu, int seg, u64 off)
+{
+	return seg_linear_noaccess(cpu, seg, off);
+}
+
+static u32 run_length(const struct soft_cpu *cpu, int seg, u64 off,
 		      unsigned size, const struct str_regs *sr, u32 n)
 {
 	const struct x86_segment *sg = &cpu->s.seg[seg];
-	u32 lin = sg->base + off;
+	u64 lin = str_linear(cpu, seg, off);
 
+	if (cpu->code64) /* no limits; the TLB probe rejects the rest */
+		return MIN(n, (0x1000 - (lin & 0xfff)) / size);
 	if ((sg->attr & SEG_FAST_MASK) != SEG_FAST_RW || off > sg->limit)
 		return 0;
 	n = MIN(n, (0x1000 - (lin & 0xfff)) / size);
@@ -136,13 +151,13 @@ static u32 run_length(const struct soft_cpu *cpu, int seg, u32 off,
 static u32 stos_run(struct soft_cpu *cpu, unsigned size,
 		    const struct str_regs *sr, u32 count)
 {
-	u32 di = cpu->s.gpr[R_EDI] & sr->amask, v = cpu->s.gpr[R_EAX], i;
-	u32 n = run_length(cpu, S_ES, di, size, sr, count);
+	u64 di = cpu->s.gpr[R_EDI] & sr->amask, v = cpu->s.gpr[R_EAX];
+	u32 i, n = run_length(cpu, S_ES, di, size, sr, count);
 	u8 *p;
 
 	if (!n)
 		return 0;
-	p = tlb_write_ptr(cpu, cpu->s.seg[S_ES].base + di, user_access(cpu));
+	p = tlb_write_ptr(cpu, str_linear(cpu, S_ES, di), user_access(cpu));
 	if (!p)
 		return 0;
 	if (size == 1)
@@ -150,29 +165,30 @@ static u32 stos_run(struct soft_cpu *cpu, unsigned size,
 	else if (size == 2)
 		for (i = 0; i < n; i++)
 			put_le16(p + 2 * i, (u16)v);
+	else if (size == 4)
+		for (i = 0; i < n; i++)
+			put_le32(p + 4 * i, (u32)v);
 	else
 		for (i = 0; i < n; i++)
-			put_le32(p + 4 * i, v);
-	cpu->s.gpr[R_EDI] = (cpu->s.gpr[R_EDI] & ~sr->amask) |
-			    ((di + n * size) & sr->amask);
+			put_le64(p + 8 * i, v);
+	index_set(cpu, R_EDI, di + (u64)n * size, sr->amask);
 	return n;
 }
 
 static u32 movs_run(struct soft_cpu *cpu, int src_seg, unsigned size,
 		    const struct str_regs *sr, u32 count)
 {
-	u32 si = cpu->s.gpr[R_ESI] & sr->amask;
-	u32 di = cpu->s.gpr[R_EDI] & sr->amask, i, len;
-	u32 n = run_length(cpu, S_ES, di, size, sr, count);
+	u64 si = cpu->s.gpr[R_ESI] & sr->amask;
+	u64 di = cpu->s.gpr[R_EDI] & sr->amask;
+	u32 i, len, n = run_length(cpu, S_ES, di, size, sr, count);
 	const u8 *src;
 	u8 *dst;
 
 	n = run_length(cpu, src_seg, si, size, sr, n);
 	if (!n)
 		return 0;
-	src = tlb_read_ptr(cpu, cpu->s.seg[src_seg].base + si,
-			   user_access(cpu));
-	dst = tlb_write_ptr(cpu, cpu->s.seg[S_ES].base + di, user_access(cpu));
+	src = tlb_read_ptr(cpu, str_linear(cpu, src_seg, si), user_access(cpu));
+	dst = tlb_write_ptr(cpu, str_linear(cpu, S_ES, di), user_access(cpu));
 	if (!src || !dst)
 		return 0;
 	len = n * size;
@@ -185,10 +201,8 @@ static u32 movs_run(struct soft_cpu *cpu, int src_seg, unsigned size,
 			dst[i] = src[i];
 	else
 		memmove(dst, src, len);
-	cpu->s.gpr[R_ESI] =
-		(cpu->s.gpr[R_ESI] & ~sr->amask) | ((si + len) & sr->amask);
-	cpu->s.gpr[R_EDI] =
-		(cpu->s.gpr[R_EDI] & ~sr->amask) | ((di + len) & sr->amask);
+	index_set(cpu, R_ESI, si + len, sr->amask);
+	index_set(cpu, R_EDI, di + len, sr->amask);
 	return n;
 }
 
@@ -202,11 +216,12 @@ static bool rep_runs(struct soft_cpu *cpu, struct insn *in, unsigned size,
 	if (sr->delta < 0 || is_8086(cpu))
 		return false;
 	while (budget) {
-		u32 count = cpu->s.gpr[R_ECX] & sr->amask, done;
+		u64 left = cpu->s.gpr[R_ECX] & sr->amask;
+		u32 count, done;
 
-		if (!count)
+		if (!left)
 			return true;
-		count = MIN(count, budget);
+		count = (u32)MIN(left, (u64)budget);
 		if (in->op == 0xaa || in->op == 0xab)
 			done = stos_run(cpu, size, sr, count);
 		else
@@ -224,14 +239,13 @@ static bool rep_runs(struct soft_cpu *cpu, struct insn *in, unsigned size,
 		} else {
 			primed = false;
 		}
-		cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~sr->amask) |
-				    ((cpu->s.gpr[R_ECX] - done) & sr->amask);
+		index_set(cpu, R_ECX, cpu->s.gpr[R_ECX] - done, sr->amask);
 		budget -= done;
 		if (cpu->intr_line && get_flag(cpu, FL_IF))
 			break;
 	}
 	if (cpu->s.gpr[R_ECX] & sr->amask) {
-		cpu->s.eip = cpu->insn_eip; /* resume here */
+		cpu->s.rip = cpu->insn_eip; /* resume here */
 		return true;
 	}
 	return true;
@@ -246,7 +260,7 @@ void exec_string(struct soft_cpu *cpu, struct insn *in)
 {
 	unsigned size = in->op & 1 ? in->osize : 1;
 	struct str_regs sr = {
-		.amask = in->asize == 2 ? 0xffffu : 0xffffffffu,
+		.amask = size_mask(in->asize),
 		.delta = get_flag(cpu, FL_DF) ? -(int)size : (int)size,
 	};
 	unsigned n;
@@ -262,13 +276,12 @@ void exec_string(struct soft_cpu *cpu, struct insn *in)
 	    rep_runs(cpu, in, size, &sr))
 		return;
 	for (n = 0; n < REP_BATCH; n++) {
-		u32 count = cpu->s.gpr[R_ECX] & sr.amask;
+		u64 count = cpu->s.gpr[R_ECX] & sr.amask;
 
 		if (!count)
 			return;
 		string_step(cpu, in, size, &sr);
-		cpu->s.gpr[R_ECX] = (cpu->s.gpr[R_ECX] & ~sr.amask) |
-				    ((count - 1) & sr.amask);
+		index_set(cpu, R_ECX, count - 1, sr.amask);
 		if (is_compare(in->op) &&
 		    get_flag(cpu, FL_ZF) != (in->rep == 0xf3))
 			return;
@@ -276,5 +289,5 @@ void exec_string(struct soft_cpu *cpu, struct insn *in)
 			break;
 	}
 	if (cpu->s.gpr[R_ECX] & sr.amask)
-		cpu->s.eip = cpu->insn_eip; /* resume here */
+		cpu->s.rip = cpu->insn_eip; /* resume here */
 }

@@ -46,8 +46,15 @@
 #define FEAT2_POPCNT BIT(23)
 /* CPUID.1:EBX[15:8]: CLFLUSH line size in 8-byte units */
 #define CLFLUSH_LINE_QWORDS 8
-/* CPUID.80000001H:EDX */
+#define FEAT2_CX16 BIT(13)
+/* CPUID.80000001H:EDX and ECX (SDM vol. 2, tables 3-8; AMD APM vol. 3, E.4.2) */
+#define EXT_FEAT_SYSCALL BIT(11)
 #define EXT_FEAT_NX BIT(20)
+#define EXT_FEAT_RDTSCP BIT(27)
+#define EXT_FEAT_LM BIT(29)
+#define EXT_FEAT2_LAHF_LM BIT(0)
+/* CPUID.80000008H:EAX: 36 physical address bits (addr_mask), 48 linear */
+#define ADDR_SIZES 0x3024u
 
 #define MSR_TSC 0x10
 #define MSR_PLATFORM_ID 0x17
@@ -121,15 +128,26 @@ void cpuid(struct soft_cpu *cpu)
 		r[0] = CPU_SIGNATURE;
 		r[1] = CLFLUSH_LINE_QWORDS << 8;
 		r[2] = cpuid_features_ecx();
+		if (long_mode_capable(cpu))
+			r[2] |= FEAT2_CX16;
 		r[3] = cpuid_features();
 		if (apic_enabled(cpu))
 			r[3] |= FEAT_APIC;
 		break;
 	case 0x80000000u:
-		r[0] = 0x80000004u;
+		r[0] = long_mode_capable(cpu) ? 0x80000008u : 0x80000004u;
 		break;
 	case 0x80000001u:
 		r[3] = EXT_FEAT_NX;
+		if (long_mode_capable(cpu)) {
+			r[3] |= EXT_FEAT_SYSCALL | EXT_FEAT_RDTSCP |
+				EXT_FEAT_LM;
+			r[2] = EXT_FEAT2_LAHF_LM;
+		}
+		break;
+	case 0x80000008u:
+		if (long_mode_capable(cpu))
+			r[0] = ADDR_SIZES;
 		break;
 	case 0x80000002u ... 0x80000004u:
 		cpuid_brand(leaf, r);
@@ -319,6 +337,30 @@ void write_cr(struct soft_cpu *cpu, int n, u32 v)
 		break;
 	}
 	cpu_update_mode(cpu);
+}
+
+/*
+ * MOV to CR0/CR2/CR3/CR4 in 64-bit mode: all 64 bits of the register;
+ * bits 63:32 of CR0 and CR4 and bits 63:52 of CR3 are reserved, #GP(0)
+ * (SDM vol. 3, 2.5).
+ */
+void write_cr64(struct soft_cpu *cpu, int n, u64 v)
+{
+	switch (n) {
+	case 2:
+		cpu->s.cr2 = v;
+		return;
+	case 3:
+		if (v >> 52)
+			cpu_fault(cpu, EXC_GP, 0);
+		cpu->s.cr3 = v;
+		cpu_tlb_flush(cpu);
+		return;
+	default:
+		if (v >> 32)
+			cpu_fault(cpu, EXC_GP, 0);
+		write_cr(cpu, n, (u32)v);
+	}
 }
 
 u32 read_eflags(struct soft_cpu *cpu)

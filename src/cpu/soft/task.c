@@ -31,14 +31,14 @@ static u32 tss_read(struct soft_cpu *cpu, u32 addr, unsigned width)
 
 static void set_busy(struct soft_cpu *cpu, u16 sel, bool busy)
 {
-	u32 addr = cpu->s.gdtr.base + (sel & ~7u) + 5;
+	u64 addr = cpu->s.gdtr.base + (sel & ~7u) + 5; /* LTR in long mode too */
 	u8 access = sys_read8(cpu, addr);
 
 	sys_write8(cpu, addr, busy ? access | 2 : access & ~2);
 }
 
 static void save_state(struct soft_cpu *cpu, const struct tss_layout *l,
-		       u32 eflags, u32 return_eip)
+		       u32 eflags, u64 return_eip)
 {
 	u32 base = cpu->s.tr.base;
 	unsigned i, nsegs = l->width == 4 ? 6 : 4;
@@ -151,7 +151,7 @@ static void load_state(struct soft_cpu *cpu, const struct tss_layout *l)
 }
 
 void task_switch(struct soft_cpu *cpu, u16 sel, u32 lo, u32 hi, int reason,
-		 u32 return_eip)
+		 u64 return_eip)
 {
 	unsigned type = (hi >> 8) & 0x1f;
 	u16 old_tr = cpu->s.tr.selector;
