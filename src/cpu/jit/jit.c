@@ -241,10 +241,16 @@ static bool jit_compile(struct soft_cpu *cpu, struct jit *j, struct block *b)
 	return true;
 }
 
-/* Code the JIT leaves to the interpreter: 64-bit mode (not yet). */
+/*
+ * Code the JIT leaves to the interpreter: everything while long mode is
+ * active. 64-bit code is not translated yet, and compatibility-mode code
+ * is not either: there a 32-bit result must zero the register's upper
+ * half, which the templates (4-byte stores into the 8-byte registers) do
+ * not do.
+ */
 static bool jit_declines(const struct soft_cpu *cpu)
 {
-	return long_mode_active(cpu) && (cpu->s.seg[S_CS].attr & SEG_ATTR_L);
+	return long_mode_active(cpu);
 }
 
 static void put32_at(u8 *p, u32 v)

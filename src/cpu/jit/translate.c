@@ -386,7 +386,8 @@ static void emit_probe(struct emit *e, unsigned seg, unsigned size, bool write,
 		emit8(e, (u8)(size - 1));
 	}
 	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
-	emit8(e, 0x3b); /* cmp edx, [rcx + tag] */
+	emit8(e, 0x48); /* cmp rdx, [rcx + tag]: tags are 64-bit */
+	emit8(e, 0x3b);
 	emit8(e, 0x51);
 	emit8(e, (u8)tag);
 	slow[2] = emit_jcc_fwd(e, CC_NE);
@@ -674,7 +675,8 @@ static void emit_chain_exit(struct tx *t, u32 target, unsigned count)
 	emit_op_rr(e, true, 0x01, H_R13, H_RCX);
 	emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
 	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
-	emit8(e, 0x3b); /* cmp edx, [rcx + exec_tag] */
+	emit8(e, 0x48); /* cmp rdx, [rcx + exec_tag]: tags are 64-bit */
+	emit8(e, 0x3b);
 	emit8(e, 0x51);
 	emit8(e, (u8)offsetof(struct tlb_entry, exec_tag));
 	unlinked[3] = emit_jcc_fwd(e, CC_NE);
@@ -718,7 +720,8 @@ static size_t emit_fetch_host(struct emit *e)
 	emit_op_rr(e, true, 0x01, H_R13, H_RCX);
 	emit_op_rr(e, false, 0x89, H_RAX, H_RDX);
 	emit_alu_ri(e, false, 4, H_RDX, ~0xfffu);
-	emit8(e, 0x3b); /* cmp edx, [rcx + exec_tag] */
+	emit8(e, 0x48); /* cmp rdx, [rcx + exec_tag]: tags are 64-bit */
+	emit8(e, 0x3b);
 	emit8(e, 0x51);
 	emit8(e, (u8)offsetof(struct tlb_entry, exec_tag));
 	miss = emit_jcc_fwd(e, CC_NE);
