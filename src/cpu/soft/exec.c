@@ -2,7 +2,7 @@
 /*
  * The one-byte opcode map (Intel SDM vol. 2, table A-2). Before exec()
  * runs, the engine has already advanced EIP past the instruction, so
- * relative jumps and pushed return addresses use cpu->s.eip.
+ * relative jumps and pushed return addresses use cpu->s.rip.
  */
 #include "cpu/soft/exec.h"
 
@@ -208,7 +208,7 @@ static void exec_incdec_group(struct soft_cpu *cpu, struct insn *in)
 				 (cpu->ea + in->osize) &
 					 (in->asize == 2 ? 0xffff : ~0ull));
 		if (in->reg == 3)
-			far_call(cpu, sel, target, in->osize, cpu->s.rip);
+			far_call(cpu, sel, (u32)target, in->osize, cpu->s.rip);
 		else
 			far_jump(cpu, sel, target, in->osize);
 		break;
