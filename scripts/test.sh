@@ -78,7 +78,7 @@ harness_selfcheck() {
 		$here/run-all.sh $here/test_bad_input.py \
 		$here/test_crash_safety.py $here/test_firmware.py \
 		$here/test_freedos.py $here/test_isolinux.py \
-		$here/test_linux.py $here/test_linux_drives.py \
+		$here/test_linux.py $here/test_linux64.py $here/test_linux_drives.py \
 		$here/test_linux_hdd.py $here/test_malformed_images.py \
 		$here/test_roms.py
 }
@@ -101,10 +101,11 @@ step guest-images 240 scripts/build-guests.sh
 step lint 120 lint
 if step build 900 make -j2; then
 	step check 900 make -j2 check
-	# Sanitizers slow the CPU engine several times over: one Linux boot
-	# (the reboot check is left to the plain build) keeps this in time.
+	# Sanitizers slow the CPU engine several times over: one boot of each
+	# Linux guest (the reboot checks are left to the plain build) keeps
+	# this in time.
 	step check-asan 3000 env TWOOSTWO_TIMEOUT_SCALE=4 \
-		TWOOSTWO_GUEST_SKIP=linux_reboot make -j2 check-asan
+		TWOOSTWO_GUEST_SKIP="linux_reboot linux64_reboot" make -j2 check-asan
 fi
 step harness-qemu 600 harness_selfcheck
 # Five harnesses (hdd, xml, ne2000, vga, machine) share 90 s (long runs
