@@ -323,8 +323,12 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 	u64 off;
 
 	if (mem_in_legacy_hole(page) && !mem->flat) {
-		if (!mem_in_shadow(page))
-			return NULL;
+		/* 0xA0000-0xBFFFF: a device's, memory only if host-backed. */
+		if (!mem_in_shadow(page)) {
+			r = mem_find_mmio(mem, page);
+			return r && r->host ? mem_host_page_ptr(r, page, write) :
+					      NULL;
+		}
 		if (write ? !mem_shadow_writes_ram(mem, page) :
 			    !mem_shadow_reads_ram(mem, page))
 			return write ? NULL : mem_rom_page_ptr(mem, page);

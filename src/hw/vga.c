@@ -30,8 +30,6 @@
 #define VGA_ROM_MIN (64u << 10)
 #define VGA_ROM_MAX (1u << 20)
 
-#define VGA_WINDOW_BASE 0xa0000u
-#define VGA_WINDOW_SIZE 0x20000u
 /*
  * Index at 0x1CE, data at 0x1CF; a 16-bit access to the data port also
  * covers 0x1D0, which Bochs decodes as a second data port.
@@ -59,6 +57,9 @@
 #define VGA_IS1_VRETRACE 0x08
 
 #define VGA_SNAP_VERSION 1
+/* "vga-vram" 2: vga_vram_index's layout (1: byte o of plane p at 4o + p). */
+#define VGA_VRAM_SNAP_VERSION 2
+#define VGA_VRAM_SNAP_VERSION_V1 1
 
 /* The legacy port ranges; opaque for each is its vga_pio_window. */
 static const struct {
@@ -293,6 +294,7 @@ static void vga_port_write(struct vga *vga, u16 port, u8 v)
 	default:
 		break;
 	}
+	vga_window_update(vga);
 }
 
 static u32 vga_pio_read(void *opaque, u16 offset, unsigned size)
@@ -342,6 +344,24 @@ static u32 vga_dispi_line_bytes(const struct vga *vga, u32 width)
 	if (bpp == 15)
 		bpp = 16;
 	return (width * bpp + 7) / 8;
+}
+
+/*
+ * Clear the first len bytes a new mode shows (len <= vram_size). A
+ * planar (4 bpp) mode shows plane offsets below len / 4, which
+ * vga_vram_index spreads over the four quarters of VRAM.
+ */
+static void vga_dispi_clear(struct vga *vga, u32 len)
+{
+	u32 q = vga->vram_size / VGA_PLANES, j;
+
+	if (vga->r.dispi[VBE_DISPI_INDEX_BPP] != 4) {
+		memset(vga->vram, 0, len);
+		return;
+	}
+	for (j = 0; j < VGA_PLANES; j++)
+		memset(vga->vram + j * q, 0,
+		       MIN(len / VGA_PLANES + VGA_PLANES, q));
 }
 
 /* As many lines of that width as VRAM holds. */
@@ -402,8 +422,9 @@ static void vga_dispi_enable(struct vga *vga, u16 v)
 			d[VBE_DISPI_INDEX_BANK] = 0;
 			/* Checked above: the mode fits in VRAM. */
 			if (!(v & VBE_DISPI_NOCLEARMEM))
-				memset(vga->vram, 0,
-				       vga_dispi_line_bytes(vga, xres) * yres);
+				vga_dispi_clear(
+					vga,
+					vga_dispi_line_bytes(vga, xres) * yres);
 		}
 	}
 	d[VBE_DISPI_INDEX_ENABLE] = v;
@@ -456,6 +477,7 @@ static void vga_dispi_write(struct vga *vga, u16 index, u16 v)
 	default: /* virtual height and memory size are read-only */
 		break;
 	}
+	vga_window_update(vga);
 }
 
 static u32 vga_dispi_pio_read(void *opaque, u16 offset, unsigned size)
@@ -636,6 +658,7 @@ static void vga_reset(void *opaque)
 	vga->r.dac_mask = 0xff;
 	vga->r.dispi[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
 	vga->r.dispi[VBE_DISPI_INDEX_BPP] = 8;
+	vga_window_update(vga);
 }
 
 static int vga_save(void *opaque, struct snap_writer *w)
@@ -645,7 +668,7 @@ static int vga_save(void *opaque, struct snap_writer *w)
 
 	err = snap_put(w, "vga", VGA_SNAP_VERSION, &vga->r, sizeof(vga->r));
 	if (!err)
-		err = snap_put(w, "vga-vram", VGA_SNAP_VERSION, vga->vram,
+		err = snap_put(w, "vga-vram", VGA_VRAM_SNAP_VERSION, vga->vram,
 			       vga->vram_size);
 	/* BAR0 (the linear framebuffer) and the command register. */
 	if (!err && vga->pci.bus)
@@ -654,20 +677,53 @@ static int vga_save(void *opaque, struct snap_writer *w)
 	return err;
 }
 
+/*
+ * Version 1 files kept byte o of plane p at vram[4o + p]. Where the
+ * registers say VRAM holds planes (not a linear DISPI mode), move them to
+ * vga_vram_index's layout; linear DISPI pixels stay where they are.
+ */
+static int vga_load_vram_v1(struct vga *vga, const struct snap_reader *rd)
+{
+	u32 q = vga->vram_size / VGA_PLANES, o;
+	unsigned p;
+	u8 *old = malloc(vga->vram_size);
+	int err;
+
+	if (!old)
+		return -ENOMEM;
+	err = snap_get(rd, "vga-vram", VGA_VRAM_SNAP_VERSION_V1, old,
+		       vga->vram_size);
+	if (!err && vga_dispi_enabled(vga) && !vga_dispi_planar(vga))
+		memcpy(vga->vram, old, vga->vram_size);
+	else if (!err)
+		for (o = 0; o < q; o++)
+			for (p = 0; p < VGA_PLANES; p++)
+				vga->vram[vga_vram_index(vga, p, o)] =
+					old[o * VGA_PLANES + p];
+	free(old);
+	return err;
+}
+
 static int vga_load(void *opaque, const struct snap_reader *rd)
 {
 	struct vga *vga = opaque;
-	struct vga_regs r;
+	struct vga_regs r, before = vga->r;
 	u8 config[256];
 	int err;
 
 	err = snap_get(rd, "vga", VGA_SNAP_VERSION, &r, sizeof(r));
-	if (!err)
-		err = snap_get(rd, "vga-vram", VGA_SNAP_VERSION, vga->vram,
-			       vga->vram_size);
 	if (err)
 		return err;
-	vga->r = r;
+	vga->r = r; /* the v1 conversion asks the registers */
+	err = snap_get(rd, "vga-vram", VGA_VRAM_SNAP_VERSION, vga->vram,
+		       vga->vram_size);
+	if (err == -EINVAL)
+		err = vga_load_vram_v1(vga, rd);
+	if (err) {
+		vga->r = before;
+		return err;
+	}
+	vga_window_update(vga);
 	vga->rs.drawn_valid = false;
 	mem_dirty_log_mark(&vga->dirty, 0, vga->vram_size);
 	/* Absent in files from before it was saved: keep the reset space. */
@@ -702,8 +758,13 @@ static void vga_free(struct vga *vga)
 			pio_unregister(vga->bus->pio, vga_pio_layout[i].base);
 	if (vga->registered & VGA_REG_DISPI)
 		pio_unregister(vga->bus->pio, VBE_DISPI_PORT);
-	if (vga->registered & VGA_REG_WINDOW)
+	if (vga->registered & VGA_REG_WINDOW) {
 		mem_unregister_mmio(vga->bus->mem, VGA_WINDOW_BASE);
+		if (vga->window_linear)
+			mem_unregister_mmio(vga->bus->mem,
+					    VGA_WINDOW_BASE +
+						    VGA_WINDOW_LINEAR_SIZE);
+	}
 	if (vga->pci.bus)
 		vga_unmap_bars(vga);
 	if (vga->has_timer)

@@ -3,9 +3,14 @@
  * What vga.c (registers, PCI function, Bochs DISPI) and vga_mem.c (the
  * 0xA0000 window onto planar memory, text decoding) share.
  *
- * Planar memory lives in the first 256 KiB of VRAM, the four planes
- * interleaved: byte o of plane p is vram[o * 4 + p]. Plane offsets are
- * 16 bits (64 KiB per plane), so every plane access stays in that area.
+ * Planar memory: the four planes share VRAM, a quarter (Q bytes) for each
+ * plane offset class: byte o of plane p is vram[(o & 3) * Q + (o >> 2) * 4
+ * + p] (vga_vram_index). The bytes of one offset are four in a row, and
+ * the offsets a chain-4 window reaches (o & 3 == 0, plane a & 3 at offset
+ * a & ~3) make up vram[0 .. 64 KiB) in window order, so mode 0x13's window
+ * can be mapped as memory (vga_window_update). Plane offsets are 16 bits
+ * in VGA modes and below Q in planar DISPI modes, so every plane access
+ * stays inside VRAM.
  */
 #ifndef TWOOSTWO_HW_VGA_INTERNAL_H
 #define TWOOSTWO_HW_VGA_INTERNAL_H
@@ -16,6 +21,10 @@
 
 #define VGA_PLANES 4
 #define VGA_PLANE_SIZE 0x10000u
+#define VGA_WINDOW_BASE 0xa0000u
+#define VGA_WINDOW_SIZE 0x20000u
+/* The chain-4 window mapped as memory: 0xA0000-0xAFFFF. */
+#define VGA_WINDOW_LINEAR_SIZE 0x10000u
 
 #define VGA_SEQ_REGS 5
 #define VGA_CRTC_REGS 25
@@ -159,10 +168,14 @@ struct vga {
 	struct vga_pio_window pio[VGA_PIO_WINDOWS];
 	u32 registered; /* what vga_create() registered on the buses */
 	u8 edid[VGA_EDID_SIZE];
+	/* 0xA0000-0xAFFFF is mapped onto vram[0 .. 64 KiB) (not saved). */
+	bool window_linear;
 };
 
 /* The 0xA0000-0xBFFFF window (vga_mem.c). */
 extern const struct mmio_ops vga_window_ops;
+/* Map or unmap the window as memory after a register change. */
+void vga_window_update(struct vga *vga);
 
 /* vga_edid.c: the EDID block at BAR2 offset 0 */
 void vga_edid_build(u8 e[VGA_EDID_SIZE]);
@@ -201,6 +214,26 @@ static inline u32 vga_plane_mask(const struct vga *vga)
 {
 	return vga_dispi_planar(vga) ? vga->vram_size / VGA_PLANES - 1 :
 				       VGA_PLANE_SIZE - 1;
+}
+
+/* Where byte off (below vram_size / 4) of plane p lives (see the top). */
+static inline u32 vga_vram_index(const struct vga *vga, unsigned p, u32 off)
+{
+	return (off & 3) * (vga->vram_size / VGA_PLANES) +
+	       (off >> 2) * VGA_PLANES + (p & (VGA_PLANES - 1));
+}
+
+/* Could plane offsets lo..hi (inclusive, below vram_size / 4) be dirty? */
+static inline bool vga_planes_dirty(const struct vga *vga, u32 lo, u32 hi)
+{
+	u32 q = vga->vram_size / VGA_PLANES, j;
+	u32 len = ((hi >> 2) - (lo >> 2) + 1) * VGA_PLANES;
+
+	for (j = 0; j < VGA_PLANES; j++)
+		if (mem_dirty_log_test(&vga->dirty,
+				       j * q + (lo >> 2) * VGA_PLANES, len))
+			return true;
+	return false;
 }
 
 #endif

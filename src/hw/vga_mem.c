@@ -12,6 +12,7 @@
  * mode fetches them; in chain-4 mode (mode 13h) address bits 1:0 pick the
  * plane.
  */
+#include "core/log.h"
 #include "hw/vga_internal.h"
 
 /* Where each Graphics Misc memory map setting (bits 3:2) opens the window. */
@@ -20,8 +21,8 @@ static const u32 vga_map_size[4] = {0x20000, 0x10000, 0x08000, 0x08000};
 
 static inline u8 *vga_plane_ptr(struct vga *vga, unsigned plane, u32 off)
 {
-	return &vga->vram[(off & vga_plane_mask(vga)) * VGA_PLANES +
-			  (plane & (VGA_PLANES - 1))];
+	return &vga->vram[vga_vram_index(vga, plane,
+					 off & vga_plane_mask(vga))];
 }
 
 /*
@@ -177,7 +178,7 @@ static void vga_planar_write(struct vga *vga, u32 addr, u8 v)
 		if (planes & BIT(p))
 			*vga_plane_ptr(vga, p, off) =
 				vga_write_plane_value(vga, p, v);
-	vga_mark_dirty(vga, (off & vga_plane_mask(vga)) * VGA_PLANES,
+	vga_mark_dirty(vga, vga_vram_index(vga, 0, off & vga_plane_mask(vga)),
 		       VGA_PLANES);
 }
 
@@ -273,6 +274,96 @@ const struct mmio_ops vga_window_ops = {
 	.read = vga_window_read,
 	.write = vga_window_write,
 };
+
+/* 0xB0000-0xBFFFF while 0xA0000-0xAFFFF is mapped as memory. */
+static u64 vga_window_hi_read(void *opaque, u64 offset, unsigned size)
+{
+	return vga_window_read(opaque, offset + VGA_WINDOW_LINEAR_SIZE, size);
+}
+
+static void vga_window_hi_write(void *opaque, u64 offset, u64 value,
+				unsigned size)
+{
+	vga_window_write(opaque, offset + VGA_WINDOW_LINEAR_SIZE, value, size);
+}
+
+static const struct mmio_ops vga_window_hi_ops = {
+	.name = "vga-window-hi",
+	.read = vga_window_hi_read,
+	.write = vga_window_hi_write,
+};
+
+/*
+ * Is every window access a plain byte load or store of vram[a]? With
+ * chain-4 the plane is a & 3 at offset a & ~3, which vga_vram_index puts
+ * at a; then the write path must pass the CPU byte unchanged to that one
+ * plane: write mode 0, no set/reset, no rotate, function "replace", bit
+ * mask 0xFF, map mask 0xF; reads must be read mode 0; the map must be
+ * 0xA0000 64K (what mode 0x13 programs) and DISPI off. Odd/even does not
+ * matter under chain-4 (it takes precedence, vga_planar_read/_write).
+ *
+ * The one difference: a direct read does not load the latches. The
+ * latches only feed writes that this state excludes (write mode 1, a
+ * partial bit mask, the logical functions) and read mode 1; a program
+ * that leaves the state reads once more before such a write (every
+ * latch copy does: read, then write mode 1), which reloads them through
+ * MMIO. Until that read they hold the value of the last MMIO access.
+ */
+static bool vga_window_can_map(const struct vga *vga)
+{
+	const struct vga_regs *r = &vga->r;
+
+	return !vga_dispi_enabled(vga) && (r->misc & VGA_MISC_RAM_ENABLE) &&
+	       (r->seq[VGA_SEQ_MEMORY_MODE] & VGA_SEQ_MM_CHAIN4) &&
+	       (r->seq[VGA_SEQ_MAP_MASK] & 0xf) == 0xf &&
+	       ((r->gc[VGA_GC_MISC] >> 2) & 3) == 1 &&
+	       !(r->gc[VGA_GC_MODE] & (VGA_GC_MODE_READ1 | 3)) &&
+	       !(r->gc[VGA_GC_ENABLE_SET_RESET] & 0xf) &&
+	       !(r->gc[VGA_GC_DATA_ROTATE] & 0x1f) &&
+	       r->gc[VGA_GC_BIT_MASK] == 0xff;
+}
+
+static int vga_window_map(struct vga *vga, bool linear)
+{
+	struct phys_mem *mem = vga->bus->mem;
+	int err;
+
+	mem_unregister_mmio(mem, VGA_WINDOW_BASE);
+	mem_unregister_mmio(mem, VGA_WINDOW_BASE + VGA_WINDOW_LINEAR_SIZE);
+	vga->window_linear = false;
+	if (!linear)
+		return mem_register_mmio(mem, VGA_WINDOW_BASE, VGA_WINDOW_SIZE,
+					 &vga_window_ops, vga);
+	err = mem_register_host(mem, VGA_WINDOW_BASE, VGA_WINDOW_LINEAR_SIZE,
+				vga->vram, &vga->dirty);
+	if (!err)
+		err = mem_register_mmio(
+			mem, VGA_WINDOW_BASE + VGA_WINDOW_LINEAR_SIZE,
+			VGA_WINDOW_SIZE - VGA_WINDOW_LINEAR_SIZE,
+			&vga_window_hi_ops, vga);
+	if (!err)
+		vga->window_linear = true;
+	return err;
+}
+
+/*
+ * Called after every register write: switches the window between MMIO
+ * and memory when vga_window_can_map() changes (a mode set, not the
+ * per-pixel traffic, so the TLB flush this costs is rare). Both views
+ * reach the same bytes, so nothing is copied.
+ */
+void vga_window_update(struct vga *vga)
+{
+	bool want;
+
+	if (!(vga->registered & VGA_REG_WINDOW))
+		return;
+	want = vga_window_can_map(vga);
+	if (want == vga->window_linear)
+		return;
+	if (vga_window_map(vga, want) && (!want || vga_window_map(vga, false)))
+		log_error("vga", "cannot map the 0xA0000 window");
+}
 
 static bool vga_in_text_mode(const struct vga *vga)
 {

@@ -263,7 +263,7 @@ vga_line_source(const struct vga *vga, const struct vga_frame *f, unsigned y)
 
 static u8 vga_plane(const struct vga *vga, unsigned p, u32 off)
 {
-	return vga->vram[(off & (VGA_PLANE_SIZE - 1)) * VGA_PLANES + p];
+	return vga->vram[vga_vram_index(vga, p, off & (VGA_PLANE_SIZE - 1))];
 }
 
 static u32 vga_fetch_addr(const struct vga *vga, const struct vga_line_src *s,
@@ -404,7 +404,11 @@ static void vga_vbe_line_span(const struct vga_frame *f, unsigned y, u64 *off,
 	u64 first = f->vbe_start + (u64)y * f->vbe_stride;
 
 	if (f->bpp == 4) {
-		/* Pixels first .. first + width - 1, 8 to a plane byte. */
+		/*
+		 * Pixels first .. first + width - 1, 8 to a plane byte: plane
+		 * offsets off / 4 .. (off + len) / 4 - 1, four bytes each
+		 * (vga_vram_index places them; vga_planes_dirty tests them).
+		 */
 		*off = first / 8 * VGA_PLANES;
 		*len = ((first + f->width - 1) / 8 - first / 8 + 1) *
 		       VGA_PLANES;
@@ -428,7 +432,8 @@ static void vga_line_vbe4(const struct vga *vga, const struct vga_frame *f,
 	unsigned x;
 
 	for (x = 0; x < f->width; x++, pix++) {
-		const u8 *p = vga->vram + pix / 8 * VGA_PLANES;
+		const u8 *p =
+			vga->vram + vga_vram_index(vga, 0, (u32)(pix / 8));
 		unsigned sh = 7 - (unsigned)(pix & 7);
 		unsigned c = ((p[0] >> sh) & 1) | ((p[1] >> sh) & 1) << 1 |
 			     ((p[2] >> sh) & 1) << 2 | ((p[3] >> sh) & 1) << 3;
@@ -498,15 +503,19 @@ static bool vga_line_dirty(const struct vga *vga, const struct vga_frame *f,
 		u64 off, len;
 
 		vga_vbe_line_span(f, y, &off, &len);
+		if (f->bpp == 4)
+			return off + len > vga->vram_size ||
+			       vga_planes_dirty(
+				       vga, (u32)(off / VGA_PLANES),
+				       (u32)((off + len) / VGA_PLANES - 1));
 		return mem_dirty_log_test(&vga->dirty, off, len);
 	}
 	s = vga_line_source(vga, f, y);
 	lo = vga_fetch_addr(vga, &s, 0);
 	hi = vga_fetch_addr(vga, &s, f->chars);
-	if (hi < lo)
+	if (hi < lo || hi >= VGA_PLANE_SIZE)
 		return true;
-	return mem_dirty_log_test(&vga->dirty, lo * VGA_PLANES,
-				  (hi - lo + 2) * VGA_PLANES);
+	return vga_planes_dirty(vga, lo, hi);
 }
 
 static void vga_render_line(const struct vga *vga, const struct vga_frame *f,

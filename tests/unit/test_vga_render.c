@@ -24,6 +24,12 @@ static void put_glyph_row(struct rig *r, u8 ch, unsigned row, u8 bits)
 	mem_write(&r->mem, 0xa0000 + ch * 32u + row, bits, 1);
 }
 
+/* Where the 16 MiB rigs' LFB shows byte off of plane p. */
+static u32 lfb_plane_index(u32 off, unsigned p)
+{
+	return (off & 3) * (4u << 20) + (off >> 2) * 4 + p;
+}
+
 static void test_text(void)
 {
 	static const u8 glyph[16] = {0xff, 0x81, 0x81, 0x81, 0x81, 0x81,
@@ -245,6 +251,93 @@ static void test_modex(void)
 	rig_free(&r);
 }
 
+static int find_window_region(void *opaque, const struct mem_region *m)
+{
+	struct mem_region *out = opaque;
+
+	if (m->base == 0xa0000) {
+		*out = *m;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Mode 0x13's window is memory: the CPU stores through the host pointer
+ * mem_page_ptr() gives it (as its TLB does), the dirty log tells the
+ * renderer which rows changed, and the bytes are the planes' (chain-4:
+ * plane a & 3 at offset a & ~3), so mode X (unchained, MMIO) sees them
+ * and what mode X writes shows when chain-4 maps the window again.
+ */
+static void test_mode13_mapped(void)
+{
+	struct mem_region m = {0};
+	struct rig r;
+	u8 *page;
+	u32 a = 150 * 320 + 77;
+
+	rig_init(&r);
+	rig_set_regs(&r, &vga_mode13);
+	dac_write(&r, 0x21, 63, 0, 0);
+	dac_write(&r, 0x2a, 0, 0, 63);
+	CHECK(mem_page_is_device(&r.mem, 0xa0000));
+	CHECK(mem_page_is_device(&r.mem, 0xaf000));
+	CHECK(!mem_page_is_device(&r.mem, 0xb0000));
+	CHECK_EQ(mem_for_each_region(&r.mem, find_window_region, &m), 1);
+	CHECK_EQ(m.kind, MEM_REGION_HOST);
+	CHECK_EQ(m.len, 0x10000);
+	CHECK(m.dirty != NULL);
+	rig_render(&r);
+	rig_render(&r);
+	CHECK_EQ(r.updates, 0);
+	/* A store through the TLB's pointer: one row redrawn. */
+	page = mem_page_ptr(&r.mem, 0xa0000 + a, true);
+	CHECK(page != NULL);
+	if (!page)
+		goto out;
+	page[a & 0xfff] = 0x21;
+	CHECK(mem_dirty_log_test(m.dirty, a & ~0xfffu, 1));
+	rig_render(&r);
+	CHECK_EQ(r.updates, 1);
+	CHECK_EQ(r.upd_y0, 150);
+	CHECK_EQ(r.upd_y1, 151);
+	CHECK_EQ(rig_pixel(&r, 77, 150), rig_rgb6(63, 0, 0));
+	CHECK_EQ(rig_pixel(&r, 78, 150), 0);
+	CHECK(!mem_dirty_log_test(m.dirty, a & ~0xfffu, 1));
+	CHECK_EQ(mem_read(&r.mem, 0xa0000 + a, 1), 0x21);
+	/* Anything but the plain state is MMIO again: a partial bit mask. */
+	gc_write(&r, 8, 0x0f);
+	CHECK(!mem_page_is_device(&r.mem, 0xa0000));
+	gc_write(&r, 8, 0xff);
+	CHECK(mem_page_is_device(&r.mem, 0xa0000));
+	/* Mode X: the byte is plane a & 3 at offset a & ~3. */
+	seq_write(&r, 4, 0x06);
+	crtc_write(&r, 0x14, 0x00);
+	crtc_write(&r, 0x17, 0xe3);
+	CHECK(!mem_page_is_device(&r.mem, 0xa0000));
+	gc_write(&r, 4, (u8)(a & 3));
+	CHECK_EQ(mem_read(&r.mem, 0xa0000 + (a & ~3u), 1), 0x21);
+	gc_write(&r, 4, (u8)((a + 1) & 3));
+	CHECK_EQ(mem_read(&r.mem, 0xa0000 + (a & ~3u), 1), 0x00);
+	/* Mode X writes plane 1 at offset 100; chain-4 shows it at 101. */
+	seq_write(&r, 2, 0x02);
+	mem_write(&r.mem, 0xa0000 + 100, 0x2a, 1);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 100 % 80 * 4 + 1, 100 / 80), rig_rgb6(0, 0, 63));
+	rig_set_regs(&r, &vga_mode13);
+	CHECK(mem_page_is_device(&r.mem, 0xa0000));
+	page = mem_page_ptr(&r.mem, 0xa0000, false);
+	CHECK(page != NULL);
+	if (page)
+		CHECK_EQ(page[101], 0x2a);
+	rig_render(&r);
+	CHECK_EQ(rig_pixel(&r, 101, 0), rig_rgb6(0, 0, 63));
+	CHECK_EQ(rig_pixel(&r, 77, 150), rig_rgb6(63, 0, 0));
+	CHECK_EQ(rig_pixel(&r, 100, 0), 0);
+out:
+	rig_free(&r);
+}
+
 /* Only changed rows are reported; nothing changed, nothing reported. */
 static void test_dirty_rects(void)
 {
@@ -389,7 +482,8 @@ static void test_vbe_planar4(void)
 	CHECK_EQ(rig_pixel(&r, 1, 0), rig_rgb6(0, 63, 0));
 	CHECK_EQ(rig_pixel(&r, 1023, 767), rig_rgb6(60, 3, 105 & 63));
 	/* Read mode 0 through the bank: plane 0 of colour 5 is set, plane 1
-	 * is not; the LFB shows the planes interleaved, byte 4n + p. */
+	 * is not; the LFB shows plane p of offset n at (n & 3) * (VRAM / 4)
+	 * + (n >> 2) * 4 + p (vga_internal.h). */
 	dispi_write(&r, 5, 1);
 	gc_write(&r, 4, 0);
 	CHECK_EQ(mem_read(&r.mem, 0xa0000 + (planar4_offset(16, 700) & 0xffff),
@@ -400,7 +494,9 @@ static void test_vbe_planar4(void)
 			  1),
 		 0x00);
 	CHECK_EQ(
-		mem_read(&r.mem, LFB_ADDR + planar4_offset(16, 700) * 4 + 2, 1),
+		mem_read(&r.mem,
+			 LFB_ADDR + lfb_plane_index(planar4_offset(16, 700), 2),
+			 1),
 		0xff);
 	/* Only the rows written since are redrawn. */
 	rig_render(&r);
@@ -676,6 +772,7 @@ int main(void)
 	RUN_TEST(test_mode13_start_line_compare);
 	RUN_TEST(test_modex);
 	RUN_TEST(test_dirty_rects);
+	RUN_TEST(test_mode13_mapped);
 	RUN_TEST(test_vbe_formats);
 	RUN_TEST(test_vbe_planar4);
 	RUN_TEST(test_lfb_host_mapped);
