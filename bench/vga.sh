@@ -5,7 +5,8 @@
 # -vga std), one after the other. It fills the whole 1024x768x32 linear
 # framebuffer (rep stosd, one colour per frame) for 5 RTC seconds, then the
 # mode 0x12 planes (write mode 2, one byte per 8 pixels, with a latch load)
-# for 5 more, and prints the frames counted on port 0x402. Neither
+# for 5 more, then mode 0x13 (rep stosw over the chain-4 window) for 5
+# more, and prints the frames counted on port 0x402. Neither
 # emulator has a viewer attached (twoostwo --display none, QEMU -display
 # none): this is the guest's drawing speed, not a display's.
 #
@@ -35,13 +36,15 @@ run() {
 	wait "$pid" 2>/dev/null || true
 	lfb=$(sed -n 's/^LFB \([0-9]*\)$/\1/p' "$log")
 	planar=$(sed -n 's/^PLANAR \([0-9]*\)$/\1/p' "$log")
-	printf '| %s | %s | %s |\n' "$name" \
+	m13=$(sed -n 's/^MODE13 \([0-9]*\)$/\1/p' "$log")
+	printf '| %s | %s | %s | %s |\n' "$name" \
 		"$(awk -v n="${lfb:-0}" 'BEGIN { printf "%.1f", n / 5 }')" \
-		"$(awk -v n="${planar:-0}" 'BEGIN { printf "%.1f", n / 5 }')"
+		"$(awk -v n="${planar:-0}" 'BEGIN { printf "%.1f", n / 5 }')" \
+		"$(awk -v n="${m13:-0}" 'BEGIN { printf "%.1f", n / 5 }')"
 }
 
-echo '| emulator  | LFB 1024x768x32 fills/s | mode 0x12 fills/s |'
-echo '|---|---|---|'
+echo '| emulator  | LFB 1024x768x32 fills/s | mode 0x12 fills/s | mode 0x13 fills/s |'
+echo '|---|---|---|---|'
 run twoostwo "$twoostwo" run --hda "$tmp/vga.img,ro" --boot disk \
 	--display none --serial none --debug-log "$tmp/twoostwo.log" \
 	--timeout 60
