@@ -326,8 +326,9 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 		/* 0xA0000-0xBFFFF: a device's, memory only if host-backed. */
 		if (!mem_in_shadow(page)) {
 			r = mem_find_mmio(mem, page);
-			return r && r->host ? mem_host_page_ptr(r, page, write) :
-					      NULL;
+			return r && r->host ?
+				       mem_host_page_ptr(r, page, write) :
+				       NULL;
 		}
 		if (write ? !mem_shadow_writes_ram(mem, page) :
 			    !mem_shadow_reads_ram(mem, page))

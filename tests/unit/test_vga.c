@@ -11,6 +11,7 @@
 #include "bus/pio.h"
 #include "core/clock.h"
 #include "hw/vga.h"
+#include "hw/vga_internal.h"
 #include "unit.h"
 
 #define VGA_DEVFN PCI_DEVFN(2, 0)
@@ -546,6 +547,53 @@ static void test_save_load(void)
 	rig_free(&r);
 }
 
+/*
+ * A file from before the chain-4 layout: section "vga-vram" version 1
+ * kept byte o of plane p at 4o + p. Loading it moves the planes into
+ * today's layout (vga_vram_index), so the text comes back.
+ */
+static void test_load_v1_vram(void)
+{
+	static struct text_screen b;
+	struct snap_writer w;
+	struct snap_reader rd;
+	struct device d;
+	struct rig r;
+	u32 q, o;
+	unsigned p;
+	u8 *old;
+
+	rig_init(&r);
+	set_mode3(&r);
+	put_text(&r, 3, 7, "older", 0x4e);
+	q = r.vga->vram_size / 4;
+	old = calloc(1, r.vga->vram_size);
+	CHECK(old != NULL);
+	if (!old)
+		goto out;
+	for (o = 0; o < q; o++)
+		for (p = 0; p < 4; p++)
+			old[o * 4 + p] =
+				r.vga->vram[vga_vram_index(r.vga, p, o)];
+	snap_writer_init(&w);
+	CHECK_EQ(snap_put(&w, "vga", 1, &r.vga->r, sizeof(r.vga->r)), 0);
+	CHECK_EQ(snap_put(&w, "vga-vram", 1, old, r.vga->vram_size), 0);
+	d = vga_device(r.vga);
+	d.ops->reset(d.opaque);
+	put_text(&r, 3, 7, "XXXXX", 0x11);
+	snap_reader_init(&rd, w.buf, w.len);
+	CHECK_EQ(d.ops->load(d.opaque, &rd), 0);
+	vga_get_text_screen(r.vga, &b);
+	CHECK_EQ(b.rows, 25);
+	CHECK_EQ(b.cell[3][7].ch, 'o');
+	CHECK_EQ(b.cell[3][11].ch, 'r');
+	CHECK_EQ(b.cell[3][7].attr, 0x4e);
+	snap_writer_free(&w);
+	free(old);
+out:
+	rig_free(&r);
+}
+
 static u32 rng_state = 0x12345678;
 
 static u32 rng(void)
@@ -620,6 +668,7 @@ int main(void)
 	RUN_TEST(test_pci);
 	RUN_TEST(test_dispi);
 	RUN_TEST(test_save_load);
+	RUN_TEST(test_load_v1_vram);
 	RUN_TEST(test_hostile);
 	return unit_summary();
 }
