@@ -90,6 +90,15 @@ int mem_register_mmio(struct phys_mem *mem, u64 base, u64 len,
 	return 0;
 }
 
+/*
+ * Most of the time 0xA0000-0xBFFFF is MMIO only: counting the host
+ * regions there lets mem_page_ptr() answer without a search.
+ */
+static bool mem_overlaps_legacy_window(u64 base, u64 len)
+{
+	return base < MEM_SHADOW_BASE && base + len > LEGACY_HOLE_START;
+}
+
 int mem_register_host(struct phys_mem *mem, u64 base, u64 len, u8 *host,
 		      struct mem_dirty_log *dirty)
 {
@@ -102,6 +111,8 @@ int mem_register_host(struct phys_mem *mem, u64 base, u64 len, u8 *host,
 		return err;
 	mem->mmio[mem->nr_mmio - 1].host = host;
 	mem->mmio[mem->nr_mmio - 1].dirty = dirty;
+	if (mem_overlaps_legacy_window(base, len))
+		mem->nr_legacy_host++;
 	return 0;
 }
 
@@ -207,6 +218,9 @@ void mem_unregister_mmio(struct phys_mem *mem, u64 base)
 
 	for (i = 0; i < mem->nr_mmio; i++) {
 		if (mem->mmio[i].base == base) {
+			if (mem->mmio[i].host &&
+			    mem_overlaps_legacy_window(base, mem->mmio[i].len))
+				mem->nr_legacy_host--;
 			mem->mmio[i] = mem->mmio[--mem->nr_mmio];
 			mem_notify_map_changed(mem);
 			return;
@@ -325,6 +339,8 @@ u8 *mem_page_ptr(struct phys_mem *mem, u64 paddr, bool write)
 	if (mem_in_legacy_hole(page) && !mem->flat) {
 		/* 0xA0000-0xBFFFF: a device's, memory only if host-backed. */
 		if (!mem_in_shadow(page)) {
+			if (!mem->nr_legacy_host)
+				return NULL;
 			r = mem_find_mmio(mem, page);
 			return r && r->host ?
 				       mem_host_page_ptr(r, page, write) :

@@ -109,6 +109,8 @@ struct phys_mem {
 	bool flat;
 	struct mmio_range mmio[MEM_MAX_MMIO];
 	unsigned nr_mmio;
+	/* Host-backed regions in 0xA0000-0xBFFFF (a mapped VGA window). */
+	unsigned nr_legacy_host;
 	struct mem_listener listeners[MEM_MAX_LISTENERS];
 	unsigned nr_listeners;
 };
