@@ -3,7 +3,8 @@
  * The guest physical address space of a PC.
  *
  *   0 .. 0x9FFFF          RAM
- *   0xA0000 .. 0xBFFFF    legacy VGA window: MMIO (the VGA model registers it)
+ *   0xA0000 .. 0xBFFFF    legacy VGA window: MMIO, or host-backed while the
+ *                         VGA maps mode 0x13's window (the VGA registers it)
  *   0xC0000 .. 0xFFFFF    shadow area: sixteen 16 KiB segments, each routed to
  *                         RAM or to ROM for reads and writes as the chipset's
  *                         PAM registers say (i440FX datasheet, 3.2.18)
