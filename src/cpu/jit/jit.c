@@ -67,38 +67,53 @@ u32 jit_carry(struct soft_cpu *cpu)
 	return get_flag(cpu, FL_CF);
 }
 
-int jit_init(struct soft_cpu *cpu)
+/*
+ * The JIT's tables are large (tens of MiB) and mostly never touched: map
+ * them anonymously, so untouched pages cost nothing and a vCPU created and
+ * destroyed many times (the unit tests) does not pay for calloc clearing
+ * memory glibc recycled from its heap.
+ */
+static void *jit_table_alloc(size_t bytes)
 {
-	const char *hot = getenv("TWOOSTWO_JIT_HOT"); /* for stress tests */
-	struct jit *j = calloc(1, sizeof(*j));
-	int fd;
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (!j)
-		return -ENOMEM;
-	j->slots = calloc(JIT_MAX_SLOTS, sizeof(*j->slots));
-	j->ind = aligned_alloc(32, JIT_IND_SIZE * sizeof(*j->ind));
-	j->insns = calloc(JIT_MAX_INSNS, sizeof(*j->insns));
-	j->tc = calloc(JIT_TC_SIZE, sizeof(*j->tc));
-	if (!j->slots || !j->ind || !j->insns || !j->tc) {
-		free(j->tc);
-		free(j->slots);
-		free(j->ind);
-		free(j->insns);
-		free(j);
-		return -ENOMEM;
-	}
-	memset(j->ind, 0, JIT_IND_SIZE * sizeof(*j->ind));
-	if (hot && *hot)
-		jit_hot = (unsigned)strtoul(hot, NULL, 0);
-	fd = memfd_create("twoostwo-jit", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, JIT_CACHE_SIZE)) {
-		if (fd >= 0)
-			close(fd);
-		free(j->slots);
-		free(j->ind);
-		free(j->insns);
-		free(j->tc);
-		free(j);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void jit_table_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
+#define JIT_TABLES(X)                                                          \
+	X(slots, JIT_MAX_SLOTS)                                                \
+	X(ind, JIT_IND_SIZE)                                                   \
+	X(insns, JIT_MAX_INSNS)                                                \
+	X(tc, JIT_TC_SIZE)
+
+static void jit_tables_free(struct jit *j)
+{
+#define FREE_TABLE(f, n) jit_table_free(j->f, (n) * sizeof(*j->f));
+	JIT_TABLES(FREE_TABLE)
+#undef FREE_TABLE
+	if (j->rw && j->rw != MAP_FAILED)
+		munmap(j->rw, JIT_CACHE_SIZE);
+	if (j->rx && j->rx != MAP_FAILED)
+		munmap(j->rx, JIT_CACHE_SIZE);
+	free(j);
+}
+
+/* The code cache: one memfd mapped read-write and read-execute (W^X). */
+static int jit_map_cache(struct jit *j)
+{
+	int fd = memfd_create("twoostwo-jit", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, JIT_CACHE_SIZE)) {
+		close(fd);
 		return -errno;
 	}
 	j->rw = mmap(NULL, JIT_CACHE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -106,18 +121,33 @@ int jit_init(struct soft_cpu *cpu)
 	j->rx = mmap(NULL, JIT_CACHE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED,
 		     fd, 0);
 	close(fd);
-	if (j->rw == MAP_FAILED || j->rx == MAP_FAILED) {
-		if (j->rw != MAP_FAILED)
-			munmap(j->rw, JIT_CACHE_SIZE);
-		if (j->rx != MAP_FAILED)
-			munmap(j->rx, JIT_CACHE_SIZE);
-		free(j->slots);
-		free(j->ind);
-		free(j->insns);
-		free(j->tc);
-		free(j);
+	if (j->rw == MAP_FAILED || j->rx == MAP_FAILED)
+		return -ENOMEM;
+	return 0;
+}
+
+int jit_init(struct soft_cpu *cpu)
+{
+	const char *hot = getenv("TWOOSTWO_JIT_HOT"); /* for stress tests */
+	struct jit *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+#define ALLOC_TABLE(f, n) j->f = jit_table_alloc((n) * sizeof(*j->f));
+	JIT_TABLES(ALLOC_TABLE)
+#undef ALLOC_TABLE
+	if (!j->slots || !j->ind || !j->insns || !j->tc) {
+		jit_tables_free(j);
 		return -ENOMEM;
 	}
+	ret = jit_map_cache(j);
+	if (ret) {
+		jit_tables_free(j);
+		return ret;
+	}
+	if (hot && *hot)
+		jit_hot = (unsigned)strtoul(hot, NULL, 0);
 	j->size = JIT_CACHE_SIZE;
 	j->gen = 1;
 	cpu->jit = j;
@@ -138,13 +168,7 @@ void jit_free(struct soft_cpu *cpu)
 			(unsigned long long)j->reused,
 			(unsigned long long)j->links,
 			(unsigned long long)j->flushes, j->used >> 10);
-	munmap(j->rw, j->size);
-	munmap(j->rx, j->size);
-	free(j->slots);
-	free(j->ind);
-	free(j->insns);
-	free(j->tc);
-	free(j);
+	jit_tables_free(j);
 	cpu->jit = NULL;
 }
 
