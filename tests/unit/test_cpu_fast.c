@@ -293,8 +293,8 @@ static void random_state(struct x86_state *s, bool long64)
 		s->cr4 |= CR4_PAE;
 		s->cr0 |= CR0_PG;
 		s->efer = BIT(8) | BIT(10); /* LME, LMA */
-		s->seg[S_CS] = rig_seg(SEL_FREE, 0, FLAT,
-				       A_CODE | SEG_ATTR_L | A_G);
+		s->seg[S_CS] =
+			rig_seg(SEL_FREE, 0, FLAT, A_CODE | SEG_ATTR_L | A_G);
 		for (i = 0; i < 16; i++)
 			s->gpr[i] = rnd_value64();
 		s->gpr[11] = DATA + (rnd() & 0x7c); /* R11: a base */
@@ -412,8 +412,9 @@ static void test_jcc_match_exec(void)
 	for (mode = 0; mode < 2; mode++) {
 		for (cc = 0; cc < 16; cc++) {
 			u8 short_form[3],
-				near_form[7] = {0x0f, (u8)(0x80 | cc), 1, 0, 0,
-						0, mode ? 0xf5 : 0x41};
+				near_form[7] = {
+					0x0f, (u8)(0x80 | cc),	 1, 0, 0,
+					0,    mode ? 0xf5 : 0x41};
 			char name[24];
 
 			memcpy(short_form,

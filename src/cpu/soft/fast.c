@@ -617,8 +617,7 @@ INSTANCES(imul_mem)
 /* 16-bit MOV to and from memory in 32-bit code (66 89, 66 8B). */
 BODY(mov16_rm_r_mem)
 {
-	f_write(cpu, V, in->seg, f_ea(cpu, V, in), (u16)cpu->s.gpr[in->reg],
-		2);
+	f_write(cpu, V, in->seg, f_ea(cpu, V, in), (u16)cpu->s.gpr[in->reg], 2);
 }
 INSTANCES(mov16_rm_r_mem)
 
@@ -677,8 +676,8 @@ INSTANCES(setcc_reg)
 
 BODY(setcc_mem)
 {
-	f_write(cpu, V, in->seg, f_ea(cpu, V, in),
-		cond_true(cpu, in->op & 0xf), 1);
+	f_write(cpu, V, in->seg, f_ea(cpu, V, in), cond_true(cpu, in->op & 0xf),
+		1);
 }
 INSTANCES(setcc_mem)
 
