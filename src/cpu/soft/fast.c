@@ -152,7 +152,11 @@ static AI void f_jump(struct soft_cpu *cpu, int v, u64 target)
 		cpu->s.rip = target;
 		return;
 	}
-	jump_near(cpu, target, 4);
+	/* jump_near(cpu, target, 4) inline: never the 8086 here */
+	target = (u32)target;
+	if (unlikely(target > cpu->s.seg[S_CS].limit))
+		cpu_fault(cpu, EXC_GP, 0);
+	cpu->s.rip = target;
 }
 
 /* PUSH and POP of the variant's stack width (V64D: the 64-bit stack). */
