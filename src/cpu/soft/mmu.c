@@ -421,6 +421,28 @@ u8 fetch8(struct soft_cpu *cpu, u64 eip)
 		tlb_fill(cpu, lin, ACC_EXEC | (user ? ACC_USER : 0)), 1);
 }
 
+u64 seg_linear_slow(struct soft_cpu *cpu, int seg, u32 off, unsigned size,
+		    bool write)
+{
+	const struct x86_segment *sg = &cpu->s.seg[seg];
+
+	if (is_8086(cpu))
+		return (u32)(sg->base + off);
+	if (cpu->pe && !cpu->vm86) {
+		u16 type = sg->attr & SEG_ATTR_TYPE;
+
+		if (!(sg->attr & SEG_ATTR_P))
+			seg_fault(cpu, seg);
+		if (write && (type & 0x8 || !(type & 0x2)))
+			seg_fault(cpu, seg);
+		if (!write && (type & 0xa) == 0x8)
+			seg_fault(cpu, seg);
+	}
+	if (!seg_within_limit(sg, off, size))
+		seg_fault(cpu, seg);
+	return (u32)(sg->base + off);
+}
+
 u64 seg_linear64(struct soft_cpu *cpu, int seg, u64 off, unsigned size)
 {
 	u64 lin = off;

@@ -141,32 +141,36 @@ static inline bool seg_within_limit(const struct x86_segment *sg, u32 off,
 __attribute__((noinline)) u64 seg_linear64(struct soft_cpu *cpu, int seg,
 					   u64 off, unsigned size);
 
-static inline u64 seg_linear(struct soft_cpu *cpu, int seg, u64 off,
-			     unsigned size, bool write)
+/* seg_linear_legacy() past the flat read/write data segment case. */
+__attribute__((noinline)) u64 seg_linear_slow(struct soft_cpu *cpu, int seg,
+					      u32 off, unsigned size,
+					      bool write);
+
+/*
+ * seg_linear() outside 64-bit mode. The fast paths decoded for 16- and
+ * 32-bit code call it directly: they know the mode at decode time. Only
+ * the common case (a present read/write data segment, within its limit) is
+ * inline.
+ */
+static inline __attribute__((always_inline)) u64
+seg_linear_legacy(struct soft_cpu *cpu, int seg, u64 off, unsigned size,
+		  bool write)
 {
 	const struct x86_segment *sg = &cpu->s.seg[seg];
 
-	if (unlikely(cpu->code64))
-		return seg_linear64(cpu, seg, off, size);
 	off = (u32)off;
 	if (likely((sg->attr & SEG_FAST_MASK) == SEG_FAST_RW &&
 		   off + size - 1 <= sg->limit))
 		return (u32)(sg->base + off);
-	if (is_8086(cpu))
-		return (u32)(sg->base + off);
-	if (cpu->pe && !cpu->vm86) {
-		u16 type = sg->attr & SEG_ATTR_TYPE;
+	return seg_linear_slow(cpu, seg, (u32)off, size, write);
+}
 
-		if (!(sg->attr & SEG_ATTR_P))
-			seg_fault(cpu, seg);
-		if (write && (type & 0x8 || !(type & 0x2)))
-			seg_fault(cpu, seg);
-		if (!write && (type & 0xa) == 0x8)
-			seg_fault(cpu, seg);
-	}
-	if (!seg_within_limit(sg, (u32)off, size))
-		seg_fault(cpu, seg);
-	return (u32)(sg->base + off);
+static inline u64 seg_linear(struct soft_cpu *cpu, int seg, u64 off,
+			     unsigned size, bool write)
+{
+	if (unlikely(cpu->code64))
+		return seg_linear64(cpu, seg, off, size);
+	return seg_linear_legacy(cpu, seg, off, size, write);
 }
 
 /* The linear address of seg:off without access checks (INVLPG). */
